@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Generate a federation-shaped configuration in plain CUE, for benchmarks.
+
+Usage: gen.py SITES RESOURCES [SEED] > federation.cue
+
+Every site has RESOURCES resources; each resource depends on 0-3 resources declared before it
+in the same site, so the graph has no cycles. The output depends only on the arguments: the
+pseudo-random choices come from a fixed xorshift generator, not from Python's `random`, whose
+algorithms may change between versions. The file uses only the CUE core language, so
+`cue export` and `orche export` can both evaluate it.
+"""
+
+import sys
+
+SCHEMA = """\
+package bench
+
+#Resource: {
+\tname:  string
+\tkind:  "docker" | "systemd" | "http"
+\tport?: int & >0 & <65536
+\timage?: string
+\thealth: {
+\t\ttimeout:  int & >0 | *60
+\t\tinterval: int & >0 | *10
+\t}
+\tdepends_on: [string]: true
+}
+
+#Site: {
+\tname:   string
+\tregion: *"eu-west" | "eu-central" | "us-east"
+\tresources: [Name=string]: #Resource & {name: Name}
+}
+
+sites: [Name=string]: #Site & {name: Name}
+"""
+
+KINDS = ["docker", "systemd", "http"]
+REGIONS = ["eu-west", "eu-central", "us-east"]
+
+
+class XorShift:
+    """xorshift64*: small, fast, and the same on every platform and Python version."""
+
+    def __init__(self, seed):
+        self.state = (seed * 0x9E3779B97F4A7C15 + 1) & 0xFFFFFFFFFFFFFFFF or 1
+
+    def next(self):
+        x = self.state
+        x ^= (x >> 12)
+        x ^= (x << 25) & 0xFFFFFFFFFFFFFFFF
+        x ^= (x >> 27)
+        self.state = x
+        return (x * 0x2545F4914F6CDD1D) & 0xFFFFFFFFFFFFFFFF
+
+    def below(self, n):
+        return (self.next() >> 33) % n
+
+
+def site(rng, s, resources):
+    out = []
+    name = f"site-{s:04d}"
+    out.append(f'sites: "{name}": {{\n')
+    region = REGIONS[rng.below(len(REGIONS))]
+    if region != "eu-west":
+        out.append(f'\tregion: "{region}"\n')
+    out.append("\tresources: {\n")
+    for r in range(resources):
+        kind = KINDS[rng.below(len(KINDS))]
+        fields = [f'kind: "{kind}"']
+        if kind != "systemd":
+            fields.append(f"port: {8000 + r}")
+        if kind == "docker":
+            fields.append(f'image: "registry.example.org/{name}/svc-{r:03d}:1.{rng.below(20)}"')
+        if rng.below(4) == 0:
+            fields.append(f"health: timeout: {10 * (1 + rng.below(12))}")
+        deps = sorted({rng.below(r) for _ in range(rng.below(4))}) if r > 0 else []
+        if deps:
+            inner = ", ".join(f'"svc-{d:03d}": true' for d in deps)
+            fields.append(f"depends_on: {{{inner}}}")
+        out.append(f'\t\t"svc-{r:03d}": {{{", ".join(fields)}}}\n')
+    out.append("\t}\n}\n")
+    return "".join(out)
+
+
+def main(argv):
+    if len(argv) not in (3, 4):
+        sys.exit(__doc__)
+    sites, resources = int(argv[1]), int(argv[2])
+    rng = XorShift(int(argv[3]) if len(argv) == 4 else 1)
+    out = sys.stdout
+    out.write(SCHEMA)
+    for s in range(sites):
+        out.write("\n")
+        out.write(site(rng, s, resources))
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Benchmark `orche export` on generated federations (bench/gen.py) and, when a `cue` binary is
+# on PATH, `cue export` on the same files. Not part of `cargo test`.
+#
+# Usage: bench/run.sh                 sizes 10x10 100x50 1000x50 (sites x resources per site)
+#        BENCH_SIZES="10x10 200x50" bench/run.sh
+#        ORCHE=path/to/orche bench/run.sh   (skip the build, time this binary)
+#
+# Times are the median wall-clock seconds of 5 runs (3 for sites >= 1000); peak RSS is the
+# largest "Maximum resident set size" that GNU time (/usr/bin/time -v) reported over those runs.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if [[ ! -x /usr/bin/time ]] || ! /usr/bin/time -v true >/dev/null 2>&1; then
+    echo "bench: GNU time is needed at /usr/bin/time (apt-get install time)" >&2
+    exit 1
+fi
+
+if [[ -z "${ORCHE:-}" ]]; then
+    echo "building orche (release)…" >&2
+    cargo build --release --quiet --bin orche
+    ORCHE="$root/target/release/orche"
+fi
+CUE=$(command -v cue || true)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/orche-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# measure RUNS FILE TOOL… : prints "median_seconds peak_rss_mib", or "error error".
+measure() {
+    local runs=$1 file=$2
+    shift 2
+    local times=() peak=0 i start end rss
+    for ((i = 0; i < runs; i++)); do
+        start=$(date +%s%N)
+        if ! /usr/bin/time -v -o "$work/time.txt" "$@" export "$file" --out json >"$work/out.json" 2>"$work/err.txt"; then
+            echo "bench: $* export $file failed:" >&2
+            head -5 "$work/err.txt" >&2 || true
+            echo "error error"
+            return
+        fi
+        end=$(date +%s%N)
+        times+=("$(( (end - start) / 1000 ))")
+        rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
+        if ((rss > peak)); then peak=$rss; fi
+    done
+    local median
+    median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+    awk -v us="$median" -v kib="$peak" 'BEGIN {printf "%.3f %.1f\n", us / 1e6, kib / 1024}'
+}
+
+sizes=${BENCH_SIZES:-"10x10 100x50 1000x50"}
+header="size resources input_bytes orche_s orche_MiB"
+[[ -n "$CUE" ]] && header="$header cue_s cue_MiB cue/orche"
+rows=("$header")
+for size in $sizes; do
+    sites=${size%x*}
+    per=${size#*x}
+    file="$work/fed-$size.cue"
+    python3 bench/gen.py "$sites" "$per" >"$file"
+    bytes=$(wc -c <"$file")
+    runs=5
+    ((sites >= 1000)) && runs=3
+    echo "bench: $size ($runs runs)…" >&2
+    read -r o_s o_mib < <(measure "$runs" "$file" "$ORCHE")
+    row="$size $((sites * per)) $bytes $o_s $o_mib"
+    if [[ -n "$CUE" ]]; then
+        read -r c_s c_mib < <(measure "$runs" "$file" "$CUE")
+        ratio=$(awk -v c="$c_s" -v o="$o_s" 'BEGIN {if (o + 0 > 0 && c != "error") printf "%.1fx", c / o; else print "-"}')
+        row="$row $c_s $c_mib $ratio"
+    fi
+    rows+=("$row")
+done
+
+printf '%s\n' "${rows[@]}" | column -t

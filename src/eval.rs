@@ -1,0 +1,417 @@
+//! Evaluation: unification of conjuncts into a tree of vertices.
+//!
+//! A vertex is one node of the value tree (a field, a list element, the root). It owns the
+//! conjuncts that contribute to it: lowered expressions paired with the environment they are
+//! evaluated in. Expanding a vertex processes its conjuncts: struct literals add arcs (child
+//! vertices) with conjuncts of their own, references inline the conjuncts of the vertex they name
+//! (so definitions are re-bound to the place they are used), scalars meet into the vertex's base
+//! value, disjunctions are resolved by evaluating one clone per alternative. Invariant: every
+//! failure becomes a `Bot` stored on the vertex where it arose; the evaluator itself never
+//! panics on user input and never recurses without a depth bound.
+
+pub mod builtins;
+mod comprehension;
+mod disjunct;
+mod expr;
+mod report;
+mod structs;
+mod unify;
+
+use crate::diag::Diag;
+use crate::lower::{ExprId, Label, Program};
+use crate::source::Span;
+use crate::value::Num;
+use indexmap::IndexMap;
+use std::rc::Rc;
+
+pub use unify::show as show_val;
+pub use report::{export_vertex as export_value, to_diags as report_to_diags, ExportMode};
+
+pub type VId = u32;
+
+/// A closedness group id; 0 means "not closed".
+pub type CloseId = u32;
+
+/// A lexical environment: a chain of frames, innermost first.
+#[derive(Debug)]
+pub struct Env {
+    pub parent: Option<Rc<Env>>,
+    pub frame: Frame,
+}
+
+#[derive(Debug, Clone)]
+pub enum Frame {
+    /// The vertex a struct literal is being evaluated into.
+    Vertex(VId),
+    /// Values bound by a `for` or `let` clause, or a pattern alias.
+    Vars(Rc<[Val]>),
+}
+
+/// What a conjunct contributes.
+#[derive(Clone, Debug)]
+pub enum ConjExpr {
+    Expr(ExprId),
+    /// An already evaluated value (builtin results, converted data).
+    Val(Val),
+}
+
+#[derive(Clone, Debug)]
+pub struct Conj {
+    pub expr: ConjExpr,
+    pub env: Option<Rc<Env>>,
+    pub close: CloseId,
+}
+
+/// An error value. `incomplete` errors are those that more information could resolve.
+#[derive(Clone, Debug)]
+pub struct Bot {
+    pub code: &'static str,
+    pub msg: String,
+    pub spans: Vec<Span>,
+    pub incomplete: bool,
+}
+
+/// Bound operators on values.
+pub use crate::lower::BoundOp;
+
+/// A builtin validator applied to a value: the builtin and the arguments after the first.
+#[derive(Clone, Debug)]
+pub struct Validator {
+    pub func: Func,
+    pub args: Vec<crate::value::Value>,
+    /// How it was written, for messages: `strings.MinRunes(3)`.
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum Func {
+    Predeclared(crate::lower::Predeclared),
+    Builtin(&'static builtins::Builtin),
+}
+
+/// An internal value: the result of evaluating an expression.
+#[derive(Clone, Debug)]
+pub enum Val {
+    Top,
+    Bottom(Rc<Bot>),
+    Null,
+    Bool(bool),
+    Num(Num),
+    Str(Rc<str>),
+    Bytes(Rc<[u8]>),
+    /// A set of basic kinds (`int`, `string`, `number`, …).
+    Kind(u16),
+    Bound(BoundOp, Rc<Val>),
+    Validator(Rc<Validator>),
+    /// A conjunction of constraints that do not simplify further (kinds, bounds, validators).
+    Conj(Rc<Vec<Val>>),
+    /// Alternatives with default marks.
+    Disj(Rc<Vec<(Val, bool)>>),
+    /// A struct or list, by vertex.
+    Vertex(VId),
+    Func(Func),
+    /// An imported builtin package, by path.
+    Pkg(Rc<str>),
+    /// Concrete data (builtin results); only ever a conjunct, never an operand.
+    Data(Rc<crate::value::Value>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Fresh,
+    Expanding,
+    Expanded,
+    Finalizing,
+    Final,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Group {
+    pub id: CloseId,
+    pub labels: Vec<Label>,
+    pub patterns: Vec<Val>,
+    pub open: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ListInfo {
+    pub len: usize,
+    pub open: bool,
+    pub rest: Option<Conj>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    pub pattern: Val,
+    pub value: Conj,
+    pub alias: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Vertex {
+    pub parent: Option<VId>,
+    pub label: Label,
+    pub conjs: Vec<Conj>,
+    pub status: Status,
+    pub base: Val,
+    pub arcs: IndexMap<Label, VId>,
+    pub is_struct: bool,
+    pub lists: Vec<ListInfo>,
+    pub patterns: Vec<Pattern>,
+    pub groups: Vec<Group>,
+    /// Alternatives chosen for the disjunctions met so far (clones of a disjunction only).
+    pub choices: Rc<Vec<usize>>,
+    pub choice_pos: usize,
+    pub is_default: bool,
+    /// Disjunctions met while expanding that are not yet chosen: alternatives with marks.
+    pub pending: Vec<(Vec<(Conj, bool)>, Span)>,
+    pub forward: Option<VId>,
+    /// Several alternatives survived: the clones, with default marks.
+    pub alts: Option<Vec<(VId, bool)>>,
+    pub err: Option<Rc<Bot>>,
+    pub inlined: Vec<VId>,
+    pub has_regular: bool,
+    pub has_optional: bool,
+    pub has_required: bool,
+    pub closed_all: bool,
+    pub span: Span,
+    /// Struct literal conjuncts whose comprehensions still have to run.
+    pub deferred: Vec<(crate::lower::Comprehension, Rc<Env>, CloseId)>,
+    pub dynamic: Vec<(ExprId, ExprId, crate::syntax::ast::Constraint, Rc<Env>, CloseId, Span)>,
+    pub depth: u32,
+    pub base_span: Vec<Span>,
+}
+
+/// The evaluator: owns the vertex arena for one evaluation.
+pub struct Ctx<'p> {
+    pub prog: &'p Program,
+    pub vs: Vec<Vertex>,
+    pub next_group: CloseId,
+    pub child_groups: IndexMap<(CloseId, Label), CloseId>,
+    /// Evaluated `orche/…` packages by import path.
+    pub packages: IndexMap<Rc<str>, VId>,
+    pub loader: Option<&'p dyn PackageLoader>,
+    /// Guards against runaway recursion in pathological inputs.
+    pub depth: u32,
+    /// Field names: the program's, plus those computed at run time (dynamic labels).
+    pub syms: indexmap::IndexSet<String>,
+}
+
+/// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
+pub trait PackageLoader {
+    fn root_expr(&self, path: &str) -> Option<ExprId>;
+}
+
+pub const MAX_DEPTH: u32 = 2000;
+
+impl<'p> Ctx<'p> {
+    pub fn new(prog: &'p Program) -> Ctx<'p> {
+        Ctx { prog, vs: Vec::new(), next_group: 1, child_groups: IndexMap::new(), packages: IndexMap::new(), loader: None, depth: 0, syms: prog.syms.clone() }
+    }
+
+    pub fn sym_name(&self, s: crate::lower::Sym) -> &str {
+        &self.syms[s.0 as usize]
+    }
+
+    /// The name of a regular field as it appears in output.
+    pub fn field_name(&self, s: crate::lower::Sym) -> &str {
+        let n = self.sym_name(s);
+        n.strip_prefix(crate::lower::QUOTED_MARK).unwrap_or(n)
+    }
+
+    /// The symbol of a regular field with a computed or quoted name.
+    pub fn quoted_sym(&mut self, name: &str) -> crate::lower::Sym {
+        let key = if name.starts_with(['#', '_']) { format!("{}{name}", crate::lower::QUOTED_MARK) } else { name.to_string() };
+        crate::lower::Sym(self.syms.insert_full(key).0 as u32)
+    }
+
+    pub fn label_name(&self, l: Label) -> String {
+        match l {
+            Label::Field(s) => {
+                let n = self.sym_name(s);
+                if let Some(q) = n.strip_prefix(crate::lower::QUOTED_MARK) {
+                    format!("{q:?}")
+                } else if crate::lower::is_identifier(n) {
+                    n.to_string()
+                } else {
+                    format!("{n:?}")
+                }
+            }
+            Label::Index(i) => i.to_string(),
+            Label::Let(_) => "let".to_string(),
+        }
+    }
+
+    pub fn new_vertex(&mut self, parent: Option<VId>, label: Label, span: Span) -> VId {
+        let depth = parent.map(|p| self.vs[p as usize].depth + 1).unwrap_or(0);
+        self.vs.push(Vertex {
+            parent,
+            label,
+            conjs: Vec::new(),
+            status: Status::Fresh,
+            base: Val::Top,
+            arcs: IndexMap::new(),
+            is_struct: false,
+            lists: Vec::new(),
+            patterns: Vec::new(),
+            groups: Vec::new(),
+            choices: Rc::new(Vec::new()),
+            choice_pos: 0,
+            is_default: true,
+            pending: Vec::new(),
+            forward: None,
+            alts: None,
+            err: None,
+            inlined: Vec::new(),
+            has_regular: false,
+            has_optional: false,
+            has_required: false,
+            closed_all: false,
+            span,
+            deferred: Vec::new(),
+            dynamic: Vec::new(),
+            depth,
+            base_span: Vec::new(),
+        });
+        self.vs.len() as VId - 1
+    }
+
+    pub fn v(&self, id: VId) -> &Vertex {
+        &self.vs[id as usize]
+    }
+
+    pub fn vm(&mut self, id: VId) -> &mut Vertex {
+        &mut self.vs[id as usize]
+    }
+
+    /// Follows disjunction forwarding to the vertex that holds the value.
+    pub fn deref(&self, mut id: VId) -> VId {
+        let mut n = 0;
+        while let Some(f) = self.vs[id as usize].forward {
+            id = f;
+            n += 1;
+            if n > 10_000 {
+                break;
+            }
+        }
+        id
+    }
+
+    pub fn fresh_group(&mut self) -> CloseId {
+        self.next_group += 1;
+        self.next_group
+    }
+
+    pub fn child_group(&mut self, g: CloseId, l: Label) -> CloseId {
+        if g == 0 {
+            return 0;
+        }
+        if let Some(c) = self.child_groups.get(&(g, l)) {
+            return *c;
+        }
+        let c = self.fresh_group();
+        self.child_groups.insert((g, l), c);
+        c
+    }
+
+    /// The data path of a vertex, as CUE prints it (`a.b.0."x-y"`).
+    pub fn path(&self, id: VId) -> String {
+        let mut labels = Vec::new();
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            let v = &self.vs[c as usize];
+            if v.parent.is_some() {
+                labels.push(self.label_name(v.label));
+            }
+            cur = v.parent;
+        }
+        labels.reverse();
+        labels.join(".")
+    }
+
+    /// Whether the vertex is, or lies under, a definition.
+    pub fn in_definition(&self, id: VId) -> bool {
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            let v = &self.vs[c as usize];
+            if let Label::Field(s) = v.label {
+                if crate::lower::field_class(self.sym_name(s)) == crate::lower::FieldClass::Definition {
+                    return true;
+                }
+            }
+            cur = v.parent;
+        }
+        false
+    }
+
+    pub fn is_ancestor_or_self(&self, anc: VId, mut id: VId) -> bool {
+        loop {
+            if id == anc {
+                return true;
+            }
+            match self.vs[id as usize].parent {
+                Some(p) => id = p,
+                None => return false,
+            }
+        }
+    }
+
+    pub fn set_err(&mut self, id: VId, b: Rc<Bot>) {
+        let v = self.vm(id);
+        if v.err.is_none() || (v.err.as_ref().is_some_and(|e| e.incomplete) && !b.incomplete) {
+            v.err = Some(b);
+        }
+    }
+}
+
+impl Bot {
+    pub fn new(code: &'static str, msg: impl Into<String>, spans: Vec<Span>) -> Rc<Bot> {
+        Rc::new(Bot { code, msg: msg.into(), spans, incomplete: false })
+    }
+
+    pub fn incomplete(msg: impl Into<String>, spans: Vec<Span>) -> Rc<Bot> {
+        Rc::new(Bot { code: "orche::eval::incomplete", msg: msg.into(), spans, incomplete: true })
+    }
+}
+
+pub fn bottom(code: &'static str, msg: impl Into<String>, span: Span) -> Val {
+    Val::Bottom(Bot::new(code, msg, vec![span]))
+}
+
+pub fn incomplete(msg: impl Into<String>, span: Span) -> Val {
+    Val::Bottom(Bot::incomplete(msg, vec![span]))
+}
+
+/// The result of evaluating a package: the arena and the root vertex.
+pub struct Evaluated<'p> {
+    pub ctx: Ctx<'p>,
+    pub root: VId,
+}
+
+/// Evaluates the root struct expression of a package.
+pub fn evaluate<'p>(prog: &'p Program, root_expr: ExprId, loader: Option<&'p dyn PackageLoader>) -> Evaluated<'p> {
+    let mut ctx = Ctx::new(prog);
+    ctx.loader = loader;
+    let span = prog.expr(root_expr).span;
+    let root = ctx.new_vertex(None, Label::Index(0), span);
+    ctx.vm(root).conjs.push(Conj { expr: ConjExpr::Expr(root_expr), env: None, close: 0 });
+    ctx.vm(root).has_regular = true;
+    structs::finalize_deep(&mut ctx, root);
+    Evaluated { ctx, root }
+}
+
+/// Evaluates `expr` (lowered against the package root) in the root's scope.
+pub fn evaluate_in_root(ev: &mut Evaluated, expr: ExprId) -> VId {
+    let env = Rc::new(Env { parent: None, frame: Frame::Vertex(ev.root) });
+    let span = ev.ctx.prog.expr(expr).span;
+    let v = ev.ctx.new_vertex(None, Label::Index(0), span);
+    ev.ctx.vm(v).conjs.push(Conj { expr: ConjExpr::Expr(expr), env: Some(env), close: 0 });
+    ev.ctx.vm(v).has_regular = true;
+    structs::finalize_deep(&mut ev.ctx, v);
+    v
+}
+
+/// Collected problems of an evaluation, as diagnostics.
+pub fn diagnostics(ev: &Evaluated, mode: ExportMode, at: VId) -> Vec<Diag> {
+    report::collect(&ev.ctx, at, mode)
+}

@@ -1,0 +1,189 @@
+//! Disjunctions. Scalar alternatives meet at the value level (`Val::Disj`); alternatives with
+//! structs or lists are resolved by evaluating one clone of the vertex per combination of
+//! alternatives and keeping those without errors. Invariant: a clone replays the vertex's
+//! conjuncts and takes its recorded choices in the order the disjunctions are met, so the
+//! replay is deterministic.
+
+use super::structs::{expand, finalize_deep, process, process_val};
+use super::unify::{normalize_disj, push_alt};
+use super::{expr, report, Bot, Conj, ConjExpr, Ctx, ExportMode, Status, VId, Val};
+use crate::lower::{ExprKind, Label};
+use crate::source::Span;
+use std::rc::Rc;
+
+/// Combinations explored for one vertex before giving up.
+const MAX_COMBINATIONS: usize = 4096;
+
+pub fn meet_disjunction(ctx: &mut Ctx, v: VId, alts: Vec<(Conj, bool)>, span: Span) {
+    let any_mark = alts.iter().any(|(_, m)| *m);
+    // A clone takes its recorded choice.
+    let pos = ctx.v(v).choice_pos;
+    if pos < ctx.v(v).choices.len() {
+        let idx = ctx.v(v).choices[pos];
+        ctx.vm(v).choice_pos += 1;
+        if let Some((c, m)) = alts.get(idx).cloned() {
+            if any_mark && !m {
+                ctx.vm(v).is_default = false;
+            }
+            process(ctx, v, c);
+        }
+        return;
+    }
+    if alts.iter().all(|(c, _)| is_scalar_alt(ctx, c)) {
+        let mut out = Vec::new();
+        let mut first_err = None;
+        let mut has_vertex = false;
+        for (c, m) in &alts {
+            let val = match &c.expr {
+                ConjExpr::Expr(e) => expr::eval(ctx, *e, c.env.as_ref()),
+                ConjExpr::Val(x) => x.clone(),
+            };
+            match val {
+                Val::Vertex(_) | Val::Data(_) => {
+                    has_vertex = true;
+                    break;
+                }
+                Val::Bottom(_) => {
+                    first_err.get_or_insert(val);
+                }
+                Val::Disj(ds) => {
+                    let inner_any = ds.iter().any(|(_, x)| *x);
+                    for (d, im) in ds.iter() {
+                        let mark = if any_mark { *m && (!inner_any || *im) } else { *im };
+                        push_alt(&mut out, d.clone(), mark);
+                    }
+                }
+                other => push_alt(&mut out, other, *m),
+            }
+        }
+        if !has_vertex {
+            let val = normalize_disj(out).unwrap_or_else(|| first_err.unwrap_or_else(|| Val::Bottom(Bot::new("orche::eval::disjunction", "empty disjunction", vec![span]))));
+            process_val(ctx, v, val, 0, span);
+            return;
+        }
+    }
+    ctx.vm(v).pending.push((alts, span));
+}
+
+/// Whether an alternative can be evaluated as a plain value (no struct or list literal).
+fn is_scalar_alt(ctx: &Ctx, c: &Conj) -> bool {
+    match &c.expr {
+        ConjExpr::Val(v) => !matches!(v, Val::Vertex(_) | Val::Data(_)),
+        ConjExpr::Expr(e) => !matches!(ctx.prog.expr(*e).kind, ExprKind::Struct(_) | ExprKind::List(_)),
+    }
+}
+
+/// Resolves the pending disjunctions of `v` by evaluating clones.
+pub fn resolve(ctx: &mut Ctx, v: VId) {
+    let pending = std::mem::take(&mut ctx.vm(v).pending);
+    let sizes: Vec<usize> = pending.iter().map(|(a, _)| a.len()).collect();
+    let total = sizes.iter().try_fold(1usize, |acc, n| acc.checked_mul(*n)).unwrap_or(usize::MAX);
+    let span = pending.first().map(|(_, s)| *s).unwrap_or(ctx.v(v).span);
+    if total > MAX_COMBINATIONS || total == 0 {
+        let msg = if total == 0 { "empty disjunction".to_string() } else { format!("too many disjunction combinations ({total})") };
+        ctx.set_err(v, Bot::new("orche::eval::disjunction", msg, vec![span]));
+        return;
+    }
+    let mut survivors: Vec<(VId, bool, Option<crate::value::Value>)> = Vec::new();
+    let mut errors: Vec<Rc<Bot>> = Vec::new();
+    let mut combo = vec![0usize; sizes.len()];
+    for _ in 0..total {
+        let mut choices = (*ctx.v(v).choices).clone();
+        choices.extend(combo.iter().copied());
+        let (parent, label, vspan) = (ctx.v(v).parent, ctx.v(v).label, ctx.v(v).span);
+        let c = ctx.new_vertex(parent, label, vspan);
+        {
+            let conjs = ctx.v(v).conjs.clone();
+            let (hr, ho, hq) = (ctx.v(v).has_regular, ctx.v(v).has_optional, ctx.v(v).has_required);
+            let cv = ctx.vm(c);
+            cv.conjs = conjs;
+            cv.choices = Rc::new(choices);
+            cv.has_regular = hr;
+            cv.has_optional = ho;
+            cv.has_required = hq;
+        }
+        expand(ctx, c);
+        finalize_deep(ctx, c);
+        match first_error(ctx, c) {
+            Some(e) => errors.push(e),
+            None => {
+                let d = ctx.v(c).is_default;
+                let mut errs = Vec::new();
+                let val = report::export_vertex(ctx, c, ExportMode::Concrete, &mut errs).filter(|_| errs.is_empty());
+                if let Some(x) = &val {
+                    if let Some(s) = survivors.iter_mut().find(|(_, _, y)| y.as_ref() == Some(x)) {
+                        s.1 |= d;
+                        advance(&mut combo, &sizes);
+                        continue;
+                    }
+                }
+                survivors.push((c, d, val));
+            }
+        }
+        advance(&mut combo, &sizes);
+    }
+    match survivors.len() {
+        0 => {
+            let detail = if errors.len() == 1 {
+                errors[0].msg.clone()
+            } else {
+                format!("{} errors in empty disjunction: {}", errors.len(), errors.iter().map(|e| e.msg.as_str()).collect::<Vec<_>>().join("; "))
+            };
+            let spans = errors.first().map(|e| e.spans.clone()).unwrap_or_else(|| vec![span]);
+            let incomplete = !errors.is_empty() && errors.iter().all(|e| e.incomplete);
+            ctx.set_err(v, Rc::new(Bot { code: if errors.len() == 1 { errors[0].code } else { "orche::eval::disjunction" }, msg: detail, spans, incomplete }));
+        }
+        1 => ctx.vm(v).forward = Some(survivors[0].0),
+        _ => {
+            let any_default = survivors.iter().any(|(_, d, _)| *d);
+            let all_default = survivors.iter().all(|(_, d, _)| *d);
+            let alts: Vec<(VId, bool)> = survivors.iter().map(|(c, d, _)| (*c, *d && any_default && !all_default)).collect();
+            let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(c, _)| *c).collect();
+            ctx.vm(v).alts = Some(alts);
+            if defaults.len() == 1 {
+                // Lookups go through the default; export does too.
+                ctx.vm(v).forward = None;
+            }
+        }
+    }
+    if ctx.v(v).status == Status::Expanding {
+        ctx.vm(v).status = Status::Expanded;
+    }
+}
+
+fn advance(combo: &mut [usize], sizes: &[usize]) {
+    for i in (0..combo.len()).rev() {
+        combo[i] += 1;
+        if combo[i] < sizes[i] {
+            return;
+        }
+        combo[i] = 0;
+    }
+}
+
+/// The first non-incomplete error in a vertex's regular subtree.
+pub fn first_error(ctx: &Ctx, v: VId) -> Option<Rc<Bot>> {
+    let v = ctx.deref(v);
+    let vx = ctx.v(v);
+    if let Some(e) = &vx.err {
+        if !e.incomplete {
+            return Some(e.clone());
+        }
+    }
+    if let Some(alts) = &vx.alts {
+        return if alts.iter().all(|(a, _)| first_error(ctx, *a).is_some()) { first_error(ctx, alts[0].0) } else { None };
+    }
+    for (l, a) in vx.arcs.iter() {
+        if matches!(l, Label::Let(_)) {
+            continue;
+        }
+        let av = ctx.v(*a);
+        if !av.has_regular && !av.has_required {
+            continue;
+        }
+        if let Some(e) = first_error(ctx, *a) {
+            return Some(e);
+        }
+    }
+    None
+}

@@ -1,0 +1,724 @@
+//! Expressions as operands: references, selectors, arithmetic, comparison, interpolation and
+//! calls. Invariant: `eval` always returns a value (errors are `Val::Bottom`), and evaluates a
+//! vertex only as far as the operand needs (scalars finalize; structs stay vertices).
+
+use super::builtins::{self, BuiltinError, Member};
+use super::structs::{self, frame_var, frame_vertex, lookup, value_of};
+use super::unify::{default_of, is_concrete, kind_name, kind_of, meet, normalize_disj, push_alt, scalar_eq, show};
+use super::{bottom, incomplete, Conj, ConjExpr, Ctx, Env, Func, Val, Validator};
+use crate::lower::{kind, BinOp, ExprId, ExprKind, InterpPart, Label, Predeclared, Ref, UnOp};
+use crate::source::Span;
+use crate::value::{Num, Value};
+use num_bigint::BigInt;
+use num_integer::Integer;
+use num_traits::{Signed, Zero};
+use std::rc::Rc;
+
+pub fn eval(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
+    let prog = ctx.prog;
+    let e = prog.expr(id);
+    let span = e.span;
+    match &e.kind {
+        ExprKind::Top => Val::Top,
+        ExprKind::Bottom => bottom("orche::eval::explicit", "explicit error (_|_ literal) in source", span),
+        ExprKind::Null => Val::Null,
+        ExprKind::Bool(b) => Val::Bool(*b),
+        ExprKind::Num(n) => Val::Num(n.clone()),
+        ExprKind::Str(s) => Val::Str(s.clone()),
+        ExprKind::Bytes(b) => Val::Bytes(b.clone()),
+        ExprKind::Kind(k) => Val::Kind(*k),
+        ExprKind::Interp { parts, bytes } => interpolate(ctx, parts, *bytes, env, span),
+        ExprKind::Struct(_) | ExprKind::List(_) => anon(ctx, id, env, span),
+        ExprKind::Ref(Ref::Field { up, label }) => match frame_vertex(env, *up) {
+            Some(p) => match lookup(ctx, p, *label) {
+                Some(a) => value_of(ctx, a),
+                None => {
+                    let name = ctx.label_name(*label);
+                    incomplete(format!("undefined field: {name}"), span)
+                }
+            },
+            None => bottom("orche::eval::internal", "reference to a missing scope", span),
+        },
+        ExprKind::Ref(Ref::Var { up, slot }) => frame_var(env, *up, *slot).unwrap_or_else(|| bottom("orche::eval::internal", "reference to a missing binding", span)),
+        ExprKind::Import(p) => Val::Pkg(p.clone()),
+        ExprKind::Predeclared(p) => Val::Func(Func::Predeclared(*p)),
+        ExprKind::Unresolved(name) => bottom("orche::lower::unresolved", format!("reference {name:?} not found"), span),
+        ExprKind::Select(x, sym) => {
+            let base = eval(ctx, *x, env);
+            select(ctx, base, *sym, span)
+        }
+        ExprKind::Index(..) => match structs::resolve_target(ctx, id, env) {
+            Some(t) => value_of(ctx, t),
+            None => index_error(ctx, id, env, span),
+        },
+        ExprKind::Slice(x, lo, hi) => slice(ctx, *x, *lo, *hi, env, span),
+        ExprKind::Call(f, args) => call(ctx, *f, args, env, span),
+        ExprKind::Unary(op, x) => {
+            let v = default_of(&eval(ctx, *x, env));
+            unary(*op, v, span)
+        }
+        ExprKind::Bound(op, x) => {
+            let v = default_of(&eval(ctx, *x, env));
+            match v {
+                Val::Bottom(_) => v,
+                v if is_concrete(&v) => Val::Bound(*op, Rc::new(v)),
+                v => incomplete(format!("non-concrete value {} for bound", show(&v)), span),
+            }
+        }
+        ExprKind::Binary(BinOp::And, a, b) => {
+            let x = eval(ctx, *a, env);
+            let y = eval(ctx, *b, env);
+            if matches!(x, Val::Vertex(_)) || matches!(y, Val::Vertex(_)) {
+                anon(ctx, id, env, span)
+            } else {
+                match meet(&x, &y) {
+                    Val::Bottom(b) => Val::Bottom(structs::with_span(b, span)),
+                    m => m,
+                }
+            }
+        }
+        ExprKind::Binary(op, a, b) => {
+            let x = eval(ctx, *a, env);
+            // `&&` and `||` need only one side when it decides.
+            let x = default_of(&x);
+            match (op, &x) {
+                (BinOp::LogicalAnd, Val::Bool(false)) => return Val::Bool(false),
+                (BinOp::LogicalOr, Val::Bool(true)) => return Val::Bool(true),
+                _ => {}
+            }
+            let y = default_of(&eval(ctx, *b, env));
+            binary(ctx, *op, x, y, span)
+        }
+        ExprKind::Disj(alts) => {
+            let mut out = Vec::new();
+            let mut has_vertex = false;
+            let mut first_err = None;
+            for (a, m) in alts {
+                let v = eval(ctx, *a, env);
+                if matches!(v, Val::Vertex(_)) {
+                    has_vertex = true;
+                    break;
+                }
+                if let Val::Bottom(_) = v {
+                    first_err.get_or_insert(v);
+                    continue;
+                }
+                match v {
+                    Val::Disj(ds) => {
+                        for (d, dm) in ds.iter() {
+                            push_alt(&mut out, d.clone(), *m || *dm);
+                        }
+                    }
+                    v => push_alt(&mut out, v, *m),
+                }
+            }
+            if has_vertex {
+                return anon(ctx, id, env, span);
+            }
+            normalize_disj(out).unwrap_or_else(|| first_err.unwrap_or_else(|| bottom("orche::eval::disjunction", "empty disjunction", span)))
+        }
+    }
+}
+
+/// Evaluates an expression into a fresh vertex (struct and list operands).
+pub fn anon(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> Val {
+    let parent = env.and_then(|e| innermost_vertex(e));
+    let v = ctx.new_vertex(parent, Label::Index(u32::MAX), span);
+    ctx.vm(v).has_regular = true;
+    ctx.vm(v).conjs.push(Conj { expr: ConjExpr::Expr(id), env: env.cloned(), close: 0 });
+    value_of(ctx, v)
+}
+
+fn innermost_vertex(e: &Rc<Env>) -> Option<super::VId> {
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if let super::Frame::Vertex(v) = c.frame {
+            return Some(v);
+        }
+        cur = c.parent.as_ref();
+    }
+    None
+}
+
+fn index_error(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> Val {
+    let (x, i) = match &ctx.prog.expr(id).kind {
+        ExprKind::Index(x, i) => (*x, *i),
+        _ => return bottom("orche::eval::internal", "not an index", span),
+    };
+    let base = default_of(&eval(ctx, x, env));
+    let iv = default_of(&eval(ctx, i, env));
+    match (&base, &iv) {
+        (Val::Bottom(_), _) => base,
+        (_, Val::Bottom(_)) => iv,
+        (Val::Vertex(t), Val::Num(n)) if n.is_int() => {
+            let t = ctx.deref(*t);
+            let len = ctx.v(t).arcs.len();
+            if ctx.v(t).lists.is_empty() {
+                return bottom("orche::eval::index", format!("invalid operand (found struct, want list) for index {n}"), span);
+            }
+            if n.to_i64().is_some_and(|i| i < 0) {
+                return bottom("orche::eval::index", format!("invalid index {n} (index must be non-negative)"), span);
+            }
+            bottom("orche::eval::index", format!("index out of range [{n}] with length {len}"), span)
+        }
+        (Val::Vertex(_), Val::Str(s)) => incomplete(format!("undefined field: {s}"), span),
+        (Val::Str(_) | Val::Bytes(_), Val::Num(n)) => match &base {
+            Val::Bytes(b) => match n.to_i64().and_then(|i| usize::try_from(i).ok()).and_then(|i| b.get(i)) {
+                Some(c) => Val::Num(Num::from_i64(*c as i64)),
+                None => bottom("orche::eval::index", format!("index {n} out of range"), span),
+            },
+            _ => bottom("orche::eval::index", format!("cannot index string {}", show(&base)), span),
+        },
+        (_, Val::Bool(_)) | (_, Val::Null) => bottom("orche::eval::index", format!("invalid index {} (invalid type {})", show(&iv), kind_name(kind_of(&iv))), span),
+        _ if !is_concrete(&iv) => incomplete(format!("index {} is not concrete", show(&iv)), span),
+        _ if matches!(base, Val::Vertex(_)) => bottom("orche::eval::index", format!("invalid index {}", show(&iv)), span),
+        _ if is_concrete(&base) => bottom("orche::eval::index", format!("invalid operand {} (found {}, want list or struct)", show(&base), kind_name(kind_of(&base))), span),
+        _ => incomplete(format!("cannot index non-concrete value {}", show(&base)), span),
+    }
+}
+
+fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
+    let base = default_of(&base);
+    match base {
+        Val::Vertex(t) => match lookup(ctx, t, Label::Field(sym)) {
+            Some(a) => {
+                let av = ctx.v(a);
+                if !av.has_regular && !av.has_required && av.has_optional {
+                    return incomplete(format!("cannot reference optional field: {}", ctx.field_name(sym)), span);
+                }
+                value_of(ctx, a)
+            }
+            None => {
+                let name = ctx.label_name(Label::Field(sym));
+                let t = ctx.deref(t);
+                if !ctx.v(t).lists.is_empty() {
+                    return bottom("orche::eval::select", format!("invalid selector {name} for list"), span);
+                }
+                incomplete(format!("undefined field: {name}"), span)
+            }
+        },
+        Val::Pkg(p) => {
+            let name = ctx.sym_name(sym).to_string();
+            if let Some(v) = stdlib_member(ctx, &p, &name) {
+                return v;
+            }
+            match builtins::lookup(&p, &name) {
+                Some(Member::Const(v)) => from_value(ctx, &v, span),
+                Some(Member::Func(b)) => {
+                    if b.validator && b.params == 1 {
+                        Val::Validator(Rc::new(Validator { func: Func::Builtin(b), args: vec![], text: format!("{}.{}", short_pkg(&p), name) }))
+                    } else {
+                        Val::Func(Func::Builtin(b))
+                    }
+                }
+                None => bottom("orche::eval::select", format!("undefined field: {name} (package {p} has no member {name})"), span),
+            }
+        }
+        Val::Bottom(_) => base,
+        other if is_concrete(&other) => bottom("orche::eval::select", format!("invalid selector {} for value of type {}", ctx.sym_name(sym), kind_name(kind_of(&other))), span),
+        other => incomplete(format!("cannot select {} from non-concrete value {}", ctx.sym_name(sym), show(&other)), span),
+    }
+}
+
+fn stdlib_member(ctx: &mut Ctx, pkg: &str, name: &str) -> Option<Val> {
+    if !pkg.starts_with("orche/") {
+        return None;
+    }
+    let root = package_vertex(ctx, pkg)?;
+    let sym = ctx.syms.get_index_of(name)? as u32;
+    let a = lookup(ctx, root, Label::Field(crate::lower::Sym(sym)))?;
+    Some(value_of(ctx, a))
+}
+
+/// The evaluated root of an `orche/…` package, evaluated once per evaluation.
+pub fn package_vertex(ctx: &mut Ctx, pkg: &str) -> Option<super::VId> {
+    if let Some(v) = ctx.packages.get(pkg) {
+        return Some(*v);
+    }
+    let expr = ctx.loader?.root_expr(pkg)?;
+    let span = ctx.prog.expr(expr).span;
+    let v = ctx.new_vertex(None, Label::Index(0), span);
+    ctx.vm(v).has_regular = true;
+    ctx.vm(v).conjs.push(Conj { expr: ConjExpr::Expr(expr), env: None, close: 0 });
+    ctx.packages.insert(pkg.into(), v);
+    Some(v)
+}
+
+fn short_pkg(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+fn unary(op: UnOp, v: Val, span: Span) -> Val {
+    match (op, &v) {
+        (_, Val::Bottom(_)) => v,
+        (UnOp::Neg, Val::Num(n)) => Val::Num(n.neg()),
+        (UnOp::Plus, Val::Num(_)) => v,
+        (UnOp::Not, Val::Bool(b)) => Val::Bool(!b),
+        (UnOp::Neg | UnOp::Plus, Val::Kind(k)) if k & kind::NUMBER == *k => incomplete(format!("operand {} of '-' not concrete", show(&v)), span),
+        _ if !is_concrete(&v) => incomplete(format!("operand {} not concrete", show(&v)), span),
+        _ => bottom("orche::eval::operand", format!("invalid operation {}{} (operator not defined on {})", match op { UnOp::Neg => "-", UnOp::Plus => "+", UnOp::Not => "!" }, show(&v), kind_name(kind_of(&v))), span),
+    }
+}
+
+fn op_str(op: BinOp) -> &'static str {
+    match op {
+        BinOp::And => "&",
+        BinOp::LogicalOr => "||",
+        BinOp::LogicalAnd => "&&",
+        BinOp::Eq => "==",
+        BinOp::Ne => "!=",
+        BinOp::Lt => "<",
+        BinOp::Le => "<=",
+        BinOp::Gt => ">",
+        BinOp::Ge => ">=",
+        BinOp::Match => "=~",
+        BinOp::NotMatch => "!~",
+        BinOp::Add => "+",
+        BinOp::Sub => "-",
+        BinOp::Mul => "*",
+        BinOp::Div => "/",
+    }
+}
+
+fn binary(ctx: &mut Ctx, op: BinOp, x: Val, y: Val, span: Span) -> Val {
+    if let Val::Bottom(_) = x {
+        return x;
+    }
+    if let Val::Bottom(_) = y {
+        return y;
+    }
+    if matches!(op, BinOp::Eq | BinOp::Ne) {
+        if let (Val::Vertex(_), _) | (_, Val::Vertex(_)) = (&x, &y) {
+            let eq = match (to_value(ctx, &x, span), to_value(ctx, &y, span)) {
+                (Ok(a), Ok(b)) => a == b,
+                (Err(e), _) | (_, Err(e)) => return e,
+            };
+            return Val::Bool(if op == BinOp::Eq { eq } else { !eq });
+        }
+    }
+    if !is_concrete(&x) || !is_concrete(&y) {
+        let nc = if !is_concrete(&x) { &x } else { &y };
+        return incomplete(format!("non-concrete value {} in operand to {}", show(nc), op_str(op)), span);
+    }
+    let mismatch = || {
+        bottom(
+            "orche::eval::operand",
+            format!("invalid operation {} {} {} (mismatched types {} and {})", show(&x), op_str(op), show(&y), kind_name(kind_of(&x)), kind_name(kind_of(&y))),
+            span,
+        )
+    };
+    match op {
+        BinOp::Eq | BinOp::Ne => {
+            let comparable = kind_of(&x) == kind_of(&y) || (kind_of(&x) & kind::NUMBER != 0 && kind_of(&y) & kind::NUMBER != 0) || matches!(x, Val::Null) || matches!(y, Val::Null);
+            if !comparable {
+                return mismatch();
+            }
+            let eq = scalar_eq(&x, &y);
+            Val::Bool(if op == BinOp::Eq { eq } else { !eq })
+        }
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            let bop = match op {
+                BinOp::Lt => crate::lower::BoundOp::Lt,
+                BinOp::Le => crate::lower::BoundOp::Le,
+                BinOp::Gt => crate::lower::BoundOp::Gt,
+                _ => crate::lower::BoundOp::Ge,
+            };
+            match super::unify::check_bound(bop, &y, &x) {
+                Ok(b) => Val::Bool(b),
+                Err(_) => mismatch(),
+            }
+        }
+        BinOp::Match | BinOp::NotMatch => {
+            let bop = if op == BinOp::Match { crate::lower::BoundOp::Match } else { crate::lower::BoundOp::NotMatch };
+            match super::unify::check_bound(bop, &y, &x) {
+                Ok(b) => Val::Bool(b),
+                Err(e) if e == "type" => mismatch(),
+                Err(e) => bottom("orche::eval::regexp", e, span),
+            }
+        }
+        BinOp::LogicalAnd | BinOp::LogicalOr => match (&x, &y) {
+            (Val::Bool(a), Val::Bool(b)) => Val::Bool(if op == BinOp::LogicalAnd { *a && *b } else { *a || *b }),
+            _ => mismatch(),
+        },
+        BinOp::Add => match (&x, &y) {
+            (Val::Num(a), Val::Num(b)) => Val::Num(a.add(b)),
+            (Val::Str(a), Val::Str(b)) => Val::Str(format!("{a}{b}").into()),
+            (Val::Bytes(a), Val::Bytes(b)) => Val::Bytes([&a[..], &b[..]].concat().into()),
+            _ => mismatch(),
+        },
+        BinOp::Sub => match (&x, &y) {
+            (Val::Num(a), Val::Num(b)) => Val::Num(a.sub(b)),
+            _ => mismatch(),
+        },
+        BinOp::Mul => match (&x, &y) {
+            (Val::Num(a), Val::Num(b)) => Val::Num(a.mul(b)),
+            (Val::Str(s), Val::Num(Num::Int(n))) | (Val::Num(Num::Int(n)), Val::Str(s)) => match repeat_count(n) {
+                Some(c) => Val::Str(s.repeat(c).into()),
+                None => bottom("orche::eval::operand", "invalid string repeat count", span),
+            },
+            (Val::Bytes(s), Val::Num(Num::Int(n))) | (Val::Num(Num::Int(n)), Val::Bytes(s)) => match repeat_count(n) {
+                Some(c) => Val::Bytes(s.repeat(c).into()),
+                None => bottom("orche::eval::operand", "invalid bytes repeat count", span),
+            },
+            _ => mismatch(),
+        },
+        BinOp::Div => match (&x, &y) {
+            (Val::Num(a), Val::Num(b)) => match a.div(b) {
+                Some(q) => Val::Num(q),
+                None => bottom("orche::eval::division", "division by zero", span),
+            },
+            _ => mismatch(),
+        },
+        BinOp::And => meet(&x, &y),
+    }
+}
+
+fn repeat_count(n: &BigInt) -> Option<usize> {
+    let c: usize = n.try_into().ok()?;
+    (c <= 10_000_000).then_some(c)
+}
+
+fn interpolate(ctx: &mut Ctx, parts: &[InterpPart], bytes: bool, env: Option<&Rc<Env>>, span: Span) -> Val {
+    let mut out: Vec<u8> = Vec::new();
+    for p in parts {
+        match p {
+            InterpPart::Lit(s) => out.extend_from_slice(s.as_bytes()),
+            InterpPart::Expr(e) => {
+                let v = default_of(&eval(ctx, *e, env));
+                match &v {
+                    Val::Str(s) => out.extend_from_slice(s.as_bytes()),
+                    Val::Bytes(b) => {
+                        if bytes {
+                            out.extend_from_slice(b)
+                        } else {
+                            out.extend_from_slice(String::from_utf8_lossy(b).as_bytes())
+                        }
+                    }
+                    Val::Num(n) => out.extend_from_slice(n.to_string().as_bytes()),
+                    Val::Bool(b) => out.extend_from_slice(b.to_string().as_bytes()),
+                    Val::Bottom(_) => return v,
+                    Val::Vertex(t) => {
+                        let t = ctx.deref(*t);
+                        let what = if ctx.v(t).lists.is_empty() { "struct" } else { "list" };
+                        return bottom("orche::eval::interpolation", format!("invalid interpolation: cannot use {what} as string"), span);
+                    }
+                    Val::Null => return bottom("orche::eval::interpolation", "invalid interpolation: cannot use null as string", span),
+                    other => return incomplete(format!("invalid interpolation: non-concrete value {}", show(other)), span),
+                }
+            }
+        }
+    }
+    if bytes {
+        Val::Bytes(out.into())
+    } else {
+        Val::Str(String::from_utf8_lossy(&out).into_owned().into())
+    }
+}
+
+fn slice(ctx: &mut Ctx, x: ExprId, lo: Option<ExprId>, hi: Option<ExprId>, env: Option<&Rc<Env>>, span: Span) -> Val {
+    let base = default_of(&eval(ctx, x, env));
+    let bound = |ctx: &mut Ctx, e: Option<ExprId>| -> Result<Option<usize>, Val> {
+        match e {
+            None => Ok(None),
+            Some(e) => match default_of(&eval(ctx, e, env)) {
+                Val::Num(Num::Int(i)) => usize::try_from(&i).map(Some).map_err(|_| bottom("orche::eval::index", format!("invalid slice index {i}"), span)),
+                Val::Bottom(b) => Err(Val::Bottom(b)),
+                v => Err(bottom("orche::eval::index", format!("invalid slice index {}", show(&v)), span)),
+            },
+        }
+    };
+    let (l, h) = match (bound(ctx, lo), bound(ctx, hi)) {
+        (Ok(l), Ok(h)) => (l, h),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    match base {
+        Val::Vertex(_) => {
+            let items = match to_value(ctx, &base, span) {
+                Ok(Value::List(items)) => items,
+                Ok(_) => return bottom("orche::eval::index", "cannot slice a struct", span),
+                Err(e) => return e,
+            };
+            let (l, h) = (l.unwrap_or(0), h.unwrap_or(items.len()));
+            if l > h || h > items.len() {
+                return bottom("orche::eval::index", format!("invalid slice index: {l} > {h} or out of range ({})", items.len()), span);
+            }
+            from_value(ctx, &Value::List(items[l..h].to_vec()), span)
+        }
+        Val::Bytes(b) => {
+            let (l, h) = (l.unwrap_or(0), h.unwrap_or(b.len()));
+            if l > h || h > b.len() {
+                return bottom("orche::eval::index", "slice out of range", span);
+            }
+            Val::Bytes(b[l..h].into())
+        }
+        Val::Bottom(_) => base,
+        other => bottom("orche::eval::index", format!("cannot slice {}", show(&other)), span),
+    }
+}
+
+fn call(ctx: &mut Ctx, f: ExprId, args: &[ExprId], env: Option<&Rc<Env>>, span: Span) -> Val {
+    let fv = eval(ctx, f, env);
+    match fv {
+        Val::Func(Func::Predeclared(p)) => predeclared(ctx, p, args, env, span),
+        Val::Func(Func::Builtin(b)) => call_builtin(ctx, b, args, env, span),
+        Val::Validator(v) if v.args.is_empty() => match &v.func {
+            Func::Builtin(b) => call_builtin(ctx, b, args, env, span),
+            _ => bottom("orche::eval::call", "cannot call non-function", span),
+        },
+        Val::Bottom(_) => fv,
+        other => bottom("orche::eval::call", format!("cannot call non-function {}", show(&other)), span),
+    }
+}
+
+fn call_builtin(ctx: &mut Ctx, b: &'static builtins::Builtin, args: &[ExprId], env: Option<&Rc<Env>>, span: Span) -> Val {
+    let name = format!("{}.{}", short_pkg(b.pkg), b.name);
+    if b.validator && args.len() + 1 == b.params {
+        let mut vals = Vec::new();
+        for a in args {
+            let v = default_of(&eval(ctx, *a, env));
+            match to_value(ctx, &v, span) {
+                Ok(x) => vals.push(x),
+                Err(e) => return e,
+            }
+        }
+        let text = format!("{}({})", name, vals.iter().map(show_value).collect::<Vec<_>>().join(", "));
+        return Val::Validator(Rc::new(Validator { func: Func::Builtin(b), args: vals, text }));
+    }
+    if args.len() < b.params || (!b.variadic && args.len() > b.params) {
+        return bottom("orche::eval::call", format!("{}: expected {} argument(s), found {}", name, b.params, args.len()), span);
+    }
+    if b.pkg == "list" && (b.name == "Sort" || b.name == "SortStable" || b.name == "IsSorted") && args.len() == 2 {
+        return super::comprehension::list_sort(ctx, b, args, env, span);
+    }
+    let mut vals = Vec::new();
+    for a in args {
+        let v = default_of(&eval(ctx, *a, env));
+        match to_value(ctx, &v, span) {
+            Ok(x) => vals.push(x),
+            Err(e) => return e,
+        }
+    }
+    match (b.func)(&vals) {
+        Ok(v) => from_value(ctx, &v, span),
+        Err(BuiltinError::Msg(m)) => bottom("orche::eval::builtin", format!("error in call to {name}: {m}"), span),
+        Err(BuiltinError::Incomplete(m)) => incomplete(format!("{name}: {m}"), span),
+    }
+}
+
+pub fn show_value(v: &Value) -> String {
+    match v {
+        Value::Str(s) => super::unify::quote_str(s),
+        Value::Num(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".into(),
+        Value::Bytes(b) => super::unify::quote_bytes(b),
+        Value::List(items) => format!("[{}]", items.iter().map(show_value).collect::<Vec<_>>().join(", ")),
+        Value::Struct(m) => format!("{{{}}}", m.iter().map(|(k, v)| format!("{k}: {}", show_value(v))).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+fn predeclared(ctx: &mut Ctx, p: Predeclared, args: &[ExprId], env: Option<&Rc<Env>>, span: Span) -> Val {
+    let want = match p {
+        Predeclared::Len | Predeclared::Close | Predeclared::And | Predeclared::Or => 1,
+        _ => 2,
+    };
+    if args.len() != want {
+        return bottom("orche::eval::call", format!("expected {want} argument(s) in call, found {}", args.len()), span);
+    }
+    match p {
+        Predeclared::Len => {
+            let v = default_of(&eval(ctx, args[0], env));
+            match v {
+                Val::Str(s) => Val::Num(Num::from_i64(s.len() as i64)),
+                Val::Bytes(b) => Val::Num(Num::from_i64(b.len() as i64)),
+                Val::Vertex(t) => {
+                    structs::expand(ctx, t);
+                    let t = ctx.deref(t);
+                    let vx = ctx.v(t);
+                    let n = if !vx.lists.is_empty() {
+                        vx.arcs.keys().filter(|l| matches!(l, Label::Index(_))).count()
+                    } else {
+                        let arcs: Vec<(Label, super::VId)> = vx.arcs.iter().map(|(l, a)| (*l, *a)).collect();
+                        arcs.iter()
+                            .filter(|(l, a)| match l {
+                                Label::Field(s) => crate::lower::field_class(ctx.sym_name(*s)) == crate::lower::FieldClass::Regular && ctx.v(*a).has_regular,
+                                _ => false,
+                            })
+                            .count()
+                    };
+                    Val::Num(Num::from_i64(n as i64))
+                }
+                Val::Bottom(_) => v,
+                v if is_concrete(&v) => bottom("orche::eval::call", format!("invalid argument {} (type {}) to len", show(&v), kind_name(kind_of(&v))), span),
+                v => incomplete(format!("len of non-concrete value {}", show(&v)), span),
+            }
+        }
+        Predeclared::Close => {
+            let v = eval(ctx, args[0], env);
+            match v {
+                Val::Vertex(t) => {
+                    let c = ctx.new_vertex(ctx.v(t).parent, ctx.v(t).label, span);
+                    ctx.vm(c).has_regular = true;
+                    let g = ctx.fresh_group();
+                    ctx.vm(c).status = super::Status::Expanding;
+                    structs::inline(ctx, c, t, g, false, span);
+                    // Closing applies to the struct as it is.
+                    let labels: Vec<Label> = ctx.v(c).arcs.keys().copied().collect();
+                    let gi = ctx.v(c).groups.iter().position(|x| x.id == g);
+                    match gi {
+                        Some(i) => {
+                            ctx.vm(c).groups[i].labels.extend(labels);
+                        }
+                        None => ctx.vm(c).groups.push(super::Group { id: g, labels, patterns: vec![], open: false }),
+                    }
+                    ctx.vm(c).status = super::Status::Expanded;
+                    ctx.vm(c).closed_all = true;
+                    Val::Vertex(c)
+                }
+                other => other,
+            }
+        }
+        Predeclared::And | Predeclared::Or => {
+            let v = eval(ctx, args[0], env);
+            let t = match v {
+                Val::Vertex(t) => ctx.deref(t),
+                Val::Bottom(_) => return v,
+                other => return bottom("orche::eval::call", format!("cannot use {} as list in argument to {}", show(&other), if p == Predeclared::And { "and" } else { "or" }), span),
+            };
+            let elems: Vec<super::VId> = ctx.v(t).arcs.iter().filter(|(l, _)| matches!(l, Label::Index(_))).map(|(_, a)| *a).collect();
+            let c = ctx.new_vertex(ctx.v(t).parent, Label::Index(u32::MAX), span);
+            ctx.vm(c).has_regular = true;
+            if p == Predeclared::And {
+                for e in elems {
+                    let conjs = ctx.v(e).conjs.clone();
+                    ctx.vm(c).conjs.extend(conjs);
+                }
+                value_of(ctx, c)
+            } else {
+                if elems.is_empty() {
+                    return bottom("orche::eval::disjunction", "empty list in call to or", span);
+                }
+                let mut alts = Vec::new();
+                for e in elems {
+                    let v = value_of(ctx, e);
+                    alts.push((Conj { expr: ConjExpr::Val(v), env: None, close: 0 }, false));
+                }
+                ctx.vm(c).status = super::Status::Expanding;
+                super::disjunct::meet_disjunction(ctx, c, alts, span);
+                ctx.vm(c).status = super::Status::Fresh;
+                let pending = std::mem::take(&mut ctx.vm(c).pending);
+                ctx.vm(c).pending = pending;
+                super::disjunct::resolve(ctx, c);
+                ctx.vm(c).status = super::Status::Expanded;
+                value_of(ctx, c)
+            }
+        }
+        Predeclared::Div | Predeclared::Mod | Predeclared::Quo | Predeclared::Rem => {
+            let a = default_of(&eval(ctx, args[0], env));
+            let b = default_of(&eval(ctx, args[1], env));
+            let name = match p {
+                Predeclared::Div => "div",
+                Predeclared::Mod => "mod",
+                Predeclared::Quo => "quo",
+                _ => "rem",
+            };
+            match (&a, &b) {
+                (Val::Bottom(_), _) => a,
+                (_, Val::Bottom(_)) => b,
+                (Val::Num(Num::Int(x)), Val::Num(Num::Int(y))) => {
+                    if y.is_zero() {
+                        return bottom("orche::eval::division", format!("division by zero in {name}"), span);
+                    }
+                    let r = match p {
+                        Predeclared::Quo => x / y,
+                        Predeclared::Rem => x % y,
+                        Predeclared::Div => {
+                            // Euclidean division: the remainder is never negative.
+                            let (q, r) = x.div_mod_floor(y);
+                            if r.is_negative() || (y.is_negative() && !r.is_zero()) {
+                                if y.is_negative() {
+                                    q + 1
+                                } else {
+                                    q
+                                }
+                            } else {
+                                q
+                            }
+                        }
+                        _ => {
+                            let r = x.mod_floor(y);
+                            if r.is_negative() {
+                                r + y.abs()
+                            } else if y.is_negative() && !r.is_zero() {
+                                r - y
+                            } else {
+                                r
+                            }
+                        }
+                    };
+                    Val::Num(Num::Int(r))
+                }
+                _ if !is_concrete(&a) || !is_concrete(&b) => incomplete(format!("non-concrete argument to {name}"), span),
+                _ => bottom("orche::eval::call", format!("{name}: arguments must be integers, found {} and {}", show(&a), show(&b)), span),
+            }
+        }
+    }
+}
+
+/// A concrete scalar as data; `None` otherwise.
+pub fn to_value_scalar(v: &Val) -> Option<Value> {
+    Some(match v {
+        Val::Null => Value::Null,
+        Val::Bool(b) => Value::Bool(*b),
+        Val::Num(n) => Value::Num(n.clone()),
+        Val::Str(s) => Value::Str(s.to_string()),
+        Val::Bytes(b) => Value::Bytes(b.to_vec()),
+        _ => return None,
+    })
+}
+
+/// A value as concrete data, for builtins and comparisons. Errors are returned as bottoms.
+pub fn to_value(ctx: &mut Ctx, v: &Val, span: Span) -> Result<Value, Val> {
+    match v {
+        Val::Vertex(t) => {
+            structs::finalize_deep(ctx, *t);
+            let mut errs = Vec::new();
+            match super::report::export_vertex(ctx, *t, super::ExportMode::Concrete, &mut errs) {
+                Some(x) if errs.is_empty() => Ok(x),
+                _ => {
+                    let first = errs.into_iter().next();
+                    Err(match first {
+                        Some((_, b)) => Val::Bottom(b),
+                        None => incomplete("incomplete value", span),
+                    })
+                }
+            }
+        }
+        Val::Bottom(_) => Err(v.clone()),
+        other => to_value_scalar(other).ok_or_else(|| incomplete(format!("non-concrete value {}", show(other)), span)),
+    }
+}
+
+/// Data as a value: scalars directly, lists and structs as fresh vertices.
+pub fn from_value(ctx: &mut Ctx, v: &Value, span: Span) -> Val {
+    match v {
+        Value::List(_) | Value::Struct(_) => {
+            let t = ctx.new_vertex(None, Label::Index(u32::MAX), span);
+            ctx.vm(t).has_regular = true;
+            ctx.vm(t).conjs.push(Conj { expr: ConjExpr::Val(Val::Data(Rc::new(v.clone()))), env: None, close: 0 });
+            Val::Vertex(t)
+        }
+        other => scalar_from_value(other),
+    }
+}
+
+pub fn scalar_from_value(v: &Value) -> Val {
+    match v {
+        Value::Null => Val::Null,
+        Value::Bool(b) => Val::Bool(*b),
+        Value::Num(n) => Val::Num(n.clone()),
+        Value::Str(s) => Val::Str(s.as_str().into()),
+        Value::Bytes(b) => Val::Bytes(b.as_slice().into()),
+        _ => Val::Top,
+    }
+}

@@ -1,0 +1,165 @@
+//! From vertices to results: concrete data for emitters (`export_vertex`) and the errors of an
+//! evaluation as diagnostics (`collect`). Invariant: the walk visits arcs in their stored order,
+//! so the same input gives the same data and the same error list.
+
+use super::unify::{default_of, is_concrete, show};
+use super::{expr, Bot, Ctx, VId, Val};
+use crate::diag::Diag;
+use crate::lower::{FieldClass, Label};
+use crate::value::Value;
+use indexmap::IndexMap;
+use std::rc::Rc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportMode {
+    /// Every regular field must be concrete (`orche export`).
+    Concrete,
+    /// Incomplete values are allowed (`orche eval`); only real errors are reported.
+    Eval,
+}
+
+/// Concrete data of a finalized vertex; problems are pushed to `errs` as (path, error).
+pub fn export_vertex(ctx: &Ctx, v: VId, mode: ExportMode, errs: &mut Vec<(VId, Rc<Bot>)>) -> Option<Value> {
+    let v = ctx.deref(v);
+    let vx = ctx.v(v);
+    if let Some(e) = &vx.err {
+        errs.push((v, e.clone()));
+        return None;
+    }
+    if let Some(alts) = &vx.alts {
+        let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(a, _)| *a).collect();
+        if defaults.len() == 1 {
+            return export_vertex(ctx, defaults[0], mode, errs);
+        }
+        let mut vals = Vec::new();
+        for (a, _) in alts {
+            let mut e2 = Vec::new();
+            vals.push(export_vertex(ctx, *a, mode, &mut e2).map(|x| expr::show_value(&x)).unwrap_or_else(|| "{...}".into()));
+        }
+        errs.push((v, Bot::incomplete(format!("incomplete value {}", vals.join(" | ")), vec![vx.span])));
+        return None;
+    }
+    if vx.is_struct {
+        let mut m = IndexMap::new();
+        let mut ok = true;
+        for (l, a) in vx.arcs.iter() {
+            let s = match l {
+                Label::Field(s) => *s,
+                _ => continue,
+            };
+            let name = ctx.sym_name(s);
+            let class = crate::lower::field_class(name);
+            let av = ctx.v(*a);
+            if class != FieldClass::Regular {
+                if mode == ExportMode::Concrete {
+                    // Errors in definitions and hidden fields are still errors.
+                    collect_hard(ctx, *a, errs);
+                }
+                continue;
+            }
+            if !av.has_regular {
+                if av.has_required && mode == ExportMode::Concrete {
+                    errs.push((*a, Bot::incomplete(format!("field is required but not present: {}", ctx.field_name(s)), vec![av.span])));
+                    ok = false;
+                }
+                continue;
+            }
+            match export_vertex(ctx, *a, mode, errs) {
+                Some(x) => {
+                    m.insert(ctx.field_name(s).to_string(), x);
+                }
+                None => ok = false,
+            }
+        }
+        return ok.then_some(Value::Struct(m));
+    }
+    if !vx.lists.is_empty() {
+        let mut items = Vec::new();
+        let mut ok = true;
+        let mut arcs: Vec<(u32, VId)> = vx.arcs.iter().filter_map(|(l, a)| if let Label::Index(i) = l { Some((*i, *a)) } else { None }).collect();
+        arcs.sort_by_key(|(i, _)| *i);
+        for (_, a) in arcs {
+            match export_vertex(ctx, a, mode, errs) {
+                Some(x) => items.push(x),
+                None => ok = false,
+            }
+        }
+        return ok.then_some(Value::List(items));
+    }
+    let base = default_of(&vx.base);
+    match expr::to_value_scalar(&base) {
+        Some(x) => Some(x),
+        None => {
+            if mode == ExportMode::Concrete {
+                let msg = match &vx.base {
+                    Val::Top => "incomplete value _".to_string(),
+                    b if is_concrete(b) => unreachable_msg(),
+                    b => format!("incomplete value {}", show(b)),
+                };
+                errs.push((v, Bot::incomplete(msg, vec![vx.span])));
+            }
+            None
+        }
+    }
+}
+
+fn unreachable_msg() -> String {
+    "incomplete value".to_string()
+}
+
+/// Non-incomplete errors anywhere below `v` (definitions, hidden fields).
+fn collect_hard(ctx: &Ctx, v: VId, errs: &mut Vec<(VId, Rc<Bot>)>) {
+    let v = ctx.deref(v);
+    let vx = ctx.v(v);
+    if let Some(e) = &vx.err {
+        if !e.incomplete {
+            errs.push((v, e.clone()));
+        }
+        return;
+    }
+    if vx.alts.is_some() {
+        return;
+    }
+    for (l, a) in vx.arcs.iter() {
+        if matches!(l, Label::Let(_)) {
+            continue;
+        }
+        let av = ctx.v(*a);
+        if !av.has_regular && !av.has_required {
+            continue;
+        }
+        collect_hard(ctx, *a, errs);
+    }
+}
+
+/// All errors of the value at `at`, as diagnostics, in tree order.
+pub fn collect(ctx: &Ctx, at: VId, mode: ExportMode) -> Vec<Diag> {
+    let mut errs = Vec::new();
+    match mode {
+        ExportMode::Concrete => {
+            export_vertex(ctx, at, mode, &mut errs);
+        }
+        ExportMode::Eval => collect_hard_all(ctx, at, &mut errs),
+    }
+    to_diags(ctx, errs)
+}
+
+fn collect_hard_all(ctx: &Ctx, v: VId, errs: &mut Vec<(VId, Rc<Bot>)>) {
+    collect_hard(ctx, v, errs)
+}
+
+pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
+    let mut out: Vec<Diag> = Vec::new();
+    for (v, b) in errs {
+        let mut d = Diag::new(b.code, b.msg.clone()).with_path(ctx.path(v));
+        for s in &b.spans {
+            if *s != crate::source::Span::default() {
+                d = d.with_label(*s, "");
+            }
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out
+}

@@ -1,0 +1,646 @@
+//! Structs, lists and references: expanding a vertex's conjuncts into arcs and a base value.
+//! Invariant: a vertex is expanded at most once (re-entry during expansion sees the partial
+//! state, which is how reference cycles end), and every arc added after expansion still gets
+//! the vertex's pattern constraints.
+
+use super::unify::{is_concrete, kind_name, kind_of, meet, show};
+use super::{comprehension, disjunct, expr, Bot, CloseId, Conj, ConjExpr, Ctx, Env, Frame, Group, ListInfo, Pattern, Status, VId, Val, MAX_DEPTH};
+use crate::lower::{kind, Decl, ExprId, ExprKind, FieldClass, Label, ListElem, ListLit, Ref, StructLit};
+use crate::source::Span;
+use crate::syntax::ast::Constraint;
+use std::rc::Rc;
+
+/// Processes every conjunct of `v` (once).
+pub fn expand(ctx: &mut Ctx, v: VId) {
+    if ctx.v(v).status != Status::Fresh {
+        return;
+    }
+    ctx.vm(v).status = Status::Expanding;
+    if ctx.depth > MAX_DEPTH || ctx.v(v).depth > 1000 {
+        let span = ctx.v(v).span;
+        ctx.set_err(v, Bot::new("orche::eval::structural_cycle", "structural cycle (or nesting too deep)", vec![span]));
+        ctx.vm(v).status = Status::Final;
+        return;
+    }
+    ctx.depth += 1;
+    let conjs = ctx.v(v).conjs.clone();
+    for c in conjs {
+        process(ctx, v, c);
+    }
+    run_deferred(ctx, v);
+    finish_lists(ctx, v);
+    if !ctx.v(v).pending.is_empty() {
+        disjunct::resolve(ctx, v);
+    }
+    apply_patterns_all(ctx, v);
+    ctx.depth -= 1;
+    if ctx.v(v).status == Status::Expanding {
+        ctx.vm(v).status = Status::Expanded;
+    }
+}
+
+fn run_deferred(ctx: &mut Ctx, v: VId) {
+    let mut guard = 0;
+    loop {
+        guard += 1;
+        let dynamic = std::mem::take(&mut ctx.vm(v).dynamic);
+        let deferred = std::mem::take(&mut ctx.vm(v).deferred);
+        if (dynamic.is_empty() && deferred.is_empty()) || guard > 10_000 {
+            break;
+        }
+        for (label_e, value_e, optional, env, close, span) in dynamic {
+            let lv = expr::eval(ctx, label_e, Some(&env));
+            match super::unify::default_of(&lv) {
+                Val::Str(s) => {
+                    let sym = ctx.quoted_sym(&s);
+                    add_field(ctx, v, Label::Field(sym), optional, Conj { expr: ConjExpr::Expr(value_e), env: Some(env), close }, span);
+                }
+                Val::Bottom(b) => ctx.set_err(v, b),
+                other => {
+                    let msg = if is_concrete(&other) { format!("invalid label type {}", kind_name(kind_of(&other))) } else { format!("label {} is not concrete", show(&other)) };
+                    ctx.set_err(v, if is_concrete(&other) { Bot::new("orche::eval::label", msg, vec![span]) } else { Bot::incomplete(msg, vec![span]) })
+                }
+            }
+        }
+        for (c, env, close) in deferred {
+            comprehension::run_struct(ctx, v, &c, env, close);
+        }
+    }
+}
+
+/// Adds a conjunct to a vertex; processes it at once if the vertex is already expanding.
+pub fn add_conj(ctx: &mut Ctx, a: VId, c: Conj) {
+    ctx.vm(a).conjs.push(c.clone());
+    if ctx.v(a).status >= Status::Expanding {
+        process(ctx, a, c);
+    }
+}
+
+/// Gets or creates the arc `label` of `v`.
+pub fn arc(ctx: &mut Ctx, v: VId, label: Label, span: Span) -> VId {
+    if let Some(a) = ctx.v(v).arcs.get(&label) {
+        return *a;
+    }
+    let a = ctx.new_vertex(Some(v), label, span);
+    ctx.vm(v).arcs.insert(label, a);
+    if ctx.v(v).status >= Status::Expanded {
+        apply_patterns(ctx, v, a);
+    }
+    a
+}
+
+fn add_field(ctx: &mut Ctx, v: VId, label: Label, optional: Constraint, c: Conj, span: Span) {
+    let a = arc(ctx, v, label, span);
+    {
+        let av = ctx.vm(a);
+        match optional {
+            Constraint::Regular => av.has_regular = true,
+            Constraint::Optional => av.has_optional = true,
+            Constraint::Required => av.has_required = true,
+        }
+    }
+    let close = c.close;
+    if close != 0 {
+        let g = group(ctx, v, close);
+        ctx.vm(v).groups[g].labels.push(label);
+    }
+    let cc = ctx.child_group(close, label);
+    add_conj(ctx, a, Conj { close: cc, ..c });
+}
+
+fn group(ctx: &mut Ctx, v: VId, id: CloseId) -> usize {
+    if let Some(i) = ctx.v(v).groups.iter().position(|g| g.id == id) {
+        return i;
+    }
+    ctx.vm(v).groups.push(Group { id, ..Group::default() });
+    ctx.v(v).groups.len() - 1
+}
+
+pub fn process(ctx: &mut Ctx, v: VId, c: Conj) {
+    match c.expr {
+        ConjExpr::Val(val) => {
+            let span = ctx.v(v).span;
+            process_val(ctx, v, val, c.close, span)
+        }
+        ConjExpr::Expr(id) => process_expr(ctx, v, id, c.env, c.close, false),
+    }
+}
+
+pub fn process_expr(ctx: &mut Ctx, v: VId, id: ExprId, env: Option<Rc<Env>>, close: CloseId, embed: bool) {
+    let prog = ctx.prog;
+    let e = prog.expr(id);
+    match &e.kind {
+        ExprKind::Struct(lit) => process_struct(ctx, v, lit, env, close, e.span),
+        ExprKind::List(lit) => process_list(ctx, v, lit, env, close, e.span),
+        ExprKind::Binary(crate::lower::BinOp::And, a, b) => {
+            process_expr(ctx, v, *a, env.clone(), close, embed);
+            process_expr(ctx, v, *b, env, close, embed);
+        }
+        ExprKind::Disj(alts) => {
+            let alts: Vec<(Conj, bool)> = alts.iter().map(|(a, m)| (Conj { expr: ConjExpr::Expr(*a), env: env.clone(), close }, *m)).collect();
+            disjunct::meet_disjunction(ctx, v, alts, e.span);
+        }
+        ExprKind::Ref(_) | ExprKind::Select(..) | ExprKind::Index(..) => match resolve_target(ctx, id, env.as_ref()) {
+            Some(t) => inline(ctx, v, t, close, embed, e.span),
+            None => {
+                let val = expr::eval(ctx, id, env.as_ref());
+                process_val(ctx, v, val, close, e.span)
+            }
+        },
+        _ => {
+            let val = expr::eval(ctx, id, env.as_ref());
+            process_val(ctx, v, val, close, e.span)
+        }
+    }
+}
+
+pub fn process_val(ctx: &mut Ctx, v: VId, val: Val, close: CloseId, span: Span) {
+    match val {
+        Val::Vertex(t) => inline(ctx, v, t, close, false, span),
+        Val::Bottom(b) => {
+            let b = with_span(b, span);
+            ctx.set_err(v, b)
+        }
+        Val::Top => {}
+        Val::Data(d) => process_data(ctx, v, &d, close, span),
+        other => {
+            let base = ctx.v(v).base.clone();
+            let m = meet(&base, &other);
+            match m {
+                Val::Bottom(b) => {
+                    let mut spans = ctx.v(v).base_spans();
+                    spans.push(span);
+                    let b = Rc::new(Bot { spans, ..(*b).clone() });
+                    ctx.set_err(v, b);
+                }
+                m => {
+                    let vm = ctx.vm(v);
+                    vm.base = m;
+                    vm.push_base_span(span);
+                }
+            }
+        }
+    }
+}
+
+fn process_data(ctx: &mut Ctx, v: VId, d: &crate::value::Value, close: CloseId, span: Span) {
+    use crate::value::Value;
+    let child = |x: &Value| match x {
+        Value::List(_) | Value::Struct(_) => Val::Data(Rc::new(x.clone())),
+        other => expr::scalar_from_value(other),
+    };
+    match d {
+        Value::Struct(m) => {
+            ctx.vm(v).is_struct = true;
+            for (k, x) in m {
+                let sym = ctx.quoted_sym(k);
+                add_field(ctx, v, Label::Field(sym), Constraint::Regular, Conj { expr: ConjExpr::Val(child(x)), env: None, close }, span);
+            }
+        }
+        Value::List(items) => {
+            for (i, x) in items.iter().enumerate() {
+                let a = arc(ctx, v, Label::Index(i as u32), span);
+                ctx.vm(a).has_regular = true;
+                add_conj(ctx, a, Conj { expr: ConjExpr::Val(child(x)), env: None, close: 0 });
+            }
+            ctx.vm(v).lists.push(ListInfo { len: items.len(), open: false, rest: None });
+        }
+        other => process_val(ctx, v, expr::scalar_from_value(other), close, span),
+    }
+}
+
+pub fn with_span(b: Rc<Bot>, span: Span) -> Rc<Bot> {
+    if b.spans.is_empty() && span != Span::default() {
+        Rc::new(Bot { spans: vec![span], ..(*b).clone() })
+    } else {
+        b
+    }
+}
+
+impl super::Vertex {
+    pub fn base_spans(&self) -> Vec<Span> {
+        self.base_span.iter().copied().collect()
+    }
+    pub fn push_base_span(&mut self, s: Span) {
+        if self.base_span.len() < 2 && !self.base_span.contains(&s) {
+            self.base_span.push(s);
+        }
+    }
+}
+
+fn process_struct(ctx: &mut Ctx, v: VId, lit: &StructLit, env: Option<Rc<Env>>, close: CloseId, _span: Span) {
+    let env2 = Rc::new(Env { parent: env, frame: Frame::Vertex(v) });
+    if lit.is_struct {
+        ctx.vm(v).is_struct = true;
+    }
+    if close != 0 {
+        let g = group(ctx, v, close);
+        if lit.has_ellipsis {
+            ctx.vm(v).groups[g].open = true;
+        }
+    }
+    for d in &lit.decls {
+        match d {
+            Decl::Field { label, class: _, optional, value, span } => {
+                add_field(ctx, v, *label, *optional, Conj { expr: ConjExpr::Expr(*value), env: Some(env2.clone()), close }, *span);
+            }
+            Decl::Dynamic { label, optional, value, span } => {
+                ctx.vm(v).dynamic.push((*label, *value, *optional, env2.clone(), close, *span));
+            }
+            Decl::Pattern { pattern, value, alias, span: _ } => {
+                let pv = expr::eval(ctx, *pattern, Some(&env2));
+                let pv = super::unify::default_of(&pv);
+                if close != 0 {
+                    let g = group(ctx, v, close);
+                    ctx.vm(v).groups[g].patterns.push(pv.clone());
+                }
+                let p = Pattern { pattern: pv, value: Conj { expr: ConjExpr::Expr(*value), env: Some(env2.clone()), close: 0 }, alias: *alias };
+                ctx.vm(v).patterns.push(p.clone());
+                if ctx.v(v).status >= Status::Expanded {
+                    let arcs: Vec<VId> = ctx.v(v).arcs.values().copied().collect();
+                    for a in arcs {
+                        apply_one(ctx, a, &p);
+                    }
+                }
+            }
+            Decl::Embed(e) => process_expr(ctx, v, *e, Some(env2.clone()), close, true),
+            Decl::Let { label, value } => {
+                let a = arc(ctx, v, *label, Span::default());
+                add_conj(ctx, a, Conj { expr: ConjExpr::Expr(*value), env: Some(env2.clone()), close: 0 });
+            }
+            Decl::Ellipsis(_) => {
+                if close != 0 {
+                    let g = group(ctx, v, close);
+                    ctx.vm(v).groups[g].open = true;
+                }
+            }
+            Decl::Comprehension(c) => {
+                ctx.vm(v).deferred.push((c.clone(), env2.clone(), close));
+            }
+        }
+    }
+}
+
+fn process_list(ctx: &mut Ctx, v: VId, lit: &ListLit, env: Option<Rc<Env>>, close: CloseId, span: Span) {
+    let mut n = 0usize;
+    for el in &lit.elems {
+        match el {
+            ListElem::Expr(e) => {
+                let a = arc(ctx, v, Label::Index(n as u32), ctx.prog.expr(*e).span);
+                ctx.vm(a).has_regular = true;
+                let cc = ctx.child_group(close, Label::Index(0));
+                add_conj(ctx, a, Conj { expr: ConjExpr::Expr(*e), env: env.clone(), close: cc });
+                n += 1;
+            }
+            ListElem::Comprehension(c) => {
+                n = comprehension::run_list(ctx, v, c, env.clone(), close, n);
+            }
+        }
+    }
+    let rest = lit.ellipsis.as_ref().map(|t| t.map(|t| Conj { expr: ConjExpr::Expr(t), env: env.clone(), close }));
+    let info = ListInfo { len: n, open: rest.is_some(), rest: rest.flatten() };
+    let _ = span;
+    ctx.vm(v).lists.push(info);
+}
+
+fn finish_lists(ctx: &mut Ctx, v: VId) {
+    if ctx.v(v).lists.is_empty() {
+        return;
+    }
+    let lists = ctx.v(v).lists.clone();
+    let closed: Vec<usize> = lists.iter().filter(|l| !l.open).map(|l| l.len).collect();
+    let span = ctx.v(v).span;
+    let len = if let Some(&first) = closed.first() {
+        if let Some(&other) = closed.iter().find(|&&l| l != first) {
+            ctx.set_err(v, Bot::new("orche::eval::list_length", format!("incompatible list lengths ({} and {})", first.min(other), first.max(other)), vec![span]));
+            return;
+        }
+        for l in lists.iter().filter(|l| l.open) {
+            if l.len > first {
+                ctx.set_err(v, Bot::new("orche::eval::list_length", format!("incompatible list lengths ({} and {})", first, l.len), vec![span]));
+                return;
+            }
+        }
+        first
+    } else {
+        lists.iter().map(|l| l.len).max().unwrap_or(0)
+    };
+    for l in lists.iter() {
+        if let Some(rest) = &l.rest {
+            for i in l.len..len {
+                let a = arc(ctx, v, Label::Index(i as u32), span);
+                add_conj(ctx, a, rest.clone());
+            }
+        }
+    }
+}
+
+/// Pattern constraints of `v` applied to all its arcs.
+fn apply_patterns_all(ctx: &mut Ctx, v: VId) {
+    if ctx.v(v).patterns.is_empty() {
+        return;
+    }
+    let arcs: Vec<VId> = ctx.v(v).arcs.values().copied().collect();
+    for a in arcs {
+        apply_patterns(ctx, v, a);
+    }
+}
+
+fn apply_patterns(ctx: &mut Ctx, v: VId, a: VId) {
+    if ctx.v(v).patterns.is_empty() {
+        return;
+    }
+    let pats = ctx.v(v).patterns.clone();
+    for p in &pats {
+        apply_one(ctx, a, p);
+    }
+}
+
+fn apply_one(ctx: &mut Ctx, a: VId, p: &Pattern) {
+    let sym = match ctx.v(a).label {
+        Label::Field(s) => s,
+        _ => return,
+    };
+    if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular {
+        return;
+    }
+    let name: Rc<str> = ctx.field_name(sym).into();
+    if !label_matches(&p.pattern, &name) {
+        return;
+    }
+    let mut c = p.value.clone();
+    if p.alias {
+        c.env = Some(Rc::new(Env { parent: c.env.clone(), frame: Frame::Vars(Rc::from(vec![Val::Str(name)])) }));
+    }
+    add_conj(ctx, a, c);
+}
+
+pub fn label_matches(pattern: &Val, name: &str) -> bool {
+    match pattern {
+        Val::Top => true,
+        Val::Kind(k) => k & kind::STRING != 0,
+        Val::Str(s) => &**s == name,
+        p => !matches!(meet(p, &Val::Str(name.into())), Val::Bottom(_)),
+    }
+}
+
+/// Inlines the conjuncts of `t` into `v`: the reference semantics of unification.
+pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: Span) {
+    if t == v {
+        return;
+    }
+    if ctx.is_ancestor_or_self(t, v) {
+        structural_cycle(ctx, v, span);
+        return;
+    }
+    // A vertex already inlined here adds nothing; one inlined by an ancestor means the value
+    // contains itself.
+    let mut cur = Some(v);
+    while let Some(u) = cur {
+        if ctx.v(u).inlined.contains(&t) {
+            if u == v {
+                return;
+            }
+            if ctx.v(t).is_struct_like() {
+                structural_cycle(ctx, v, span);
+                return;
+            }
+        }
+        cur = ctx.v(u).parent;
+    }
+    ctx.vm(v).inlined.push(t);
+    let defish = ctx.in_definition(t);
+    let g = if defish {
+        if embed && close != 0 {
+            close
+        } else {
+            ctx.fresh_group()
+        }
+    } else {
+        0
+    };
+    if ctx.v(t).conjs.is_empty() {
+        // A vertex built from data (builtin results) or the root.
+        expand(ctx, t);
+        let val = value_of(ctx, t);
+        if !matches!(val, Val::Vertex(_)) {
+            process_val(ctx, v, val, close, span);
+        }
+        return;
+    }
+    let conjs = ctx.v(t).conjs.clone();
+    for c in conjs {
+        let cc = if defish { g } else if c.close != 0 { c.close } else { close };
+        process(ctx, v, Conj { expr: c.expr, env: c.env, close: cc });
+    }
+    if ctx.v(t).closed_all {
+        ctx.vm(v).closed_all = true;
+    }
+}
+
+fn structural_cycle(ctx: &mut Ctx, v: VId, span: Span) {
+    ctx.set_err(v, Bot::new("orche::eval::structural_cycle", "structural cycle", vec![span]));
+}
+
+impl super::Vertex {
+    pub fn is_struct_like(&self) -> bool {
+        true
+    }
+}
+
+/// The vertex an expression refers to, without evaluating that vertex (only its parents).
+pub fn resolve_target(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Option<VId> {
+    let prog = ctx.prog;
+    match &prog.expr(id).kind {
+        ExprKind::Ref(Ref::Field { up, label }) => {
+            let p = frame_vertex(env, *up)?;
+            lookup(ctx, p, *label)
+        }
+        ExprKind::Ref(Ref::Var { up, slot }) => match frame_var(env, *up, *slot)? {
+            Val::Vertex(t) => Some(t),
+            _ => None,
+        },
+        ExprKind::Select(x, sym) => {
+            let t = match resolve_target(ctx, *x, env) {
+                Some(t) => t,
+                None => match expr::eval(ctx, *x, env) {
+                    Val::Vertex(t) => t,
+                    _ => return None,
+                },
+            };
+            lookup(ctx, t, Label::Field(*sym))
+        }
+        ExprKind::Index(x, i) => {
+            let t = match resolve_target(ctx, *x, env) {
+                Some(t) => t,
+                None => match expr::eval(ctx, *x, env) {
+                    Val::Vertex(t) => t,
+                    _ => return None,
+                },
+            };
+            let iv = super::unify::default_of(&expr::eval(ctx, *i, env));
+            let label = match iv {
+                Val::Num(n) if n.is_int() => Label::Index(u32::try_from(n.to_i64()?).ok()?),
+                Val::Str(s) => Label::Field(ctx.quoted_sym(&s)),
+                _ => return None,
+            };
+            let r = lookup(ctx, t, label)?;
+            // Optional fields cannot be indexed into.
+            let rv = ctx.v(r);
+            if rv.has_regular || rv.has_required || matches!(label, Label::Index(_)) {
+                Some(r)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+pub fn frame_vertex(env: Option<&Rc<Env>>, up: u32) -> Option<VId> {
+    let mut e = env?;
+    for _ in 0..up {
+        e = e.parent.as_ref()?;
+    }
+    match &e.frame {
+        Frame::Vertex(v) => Some(*v),
+        Frame::Vars(_) => None,
+    }
+}
+
+pub fn frame_var(env: Option<&Rc<Env>>, up: u32, slot: u32) -> Option<Val> {
+    let mut e = env?;
+    for _ in 0..up {
+        e = e.parent.as_ref()?;
+    }
+    match &e.frame {
+        Frame::Vars(vals) => vals.get(slot as usize).cloned(),
+        Frame::Vertex(_) => None,
+    }
+}
+
+/// The arc `label` of `v`, expanding `v` first if needed (a vertex being expanded shows the
+/// arcs it has so far).
+pub fn lookup(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
+    expand(ctx, v);
+    let mut v = ctx.deref(v);
+    if let Some(alts) = &ctx.v(v).alts {
+        let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(a, _)| *a).collect();
+        if defaults.len() == 1 {
+            v = ctx.deref(defaults[0]);
+        } else {
+            return None;
+        }
+    }
+    ctx.v(v).arcs.get(&label).copied()
+}
+
+/// The value of a vertex as an operand: a scalar, or the vertex itself for structs and lists.
+pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
+    expand(ctx, v);
+    if ctx.v(v).status == Status::Expanding && ctx.v(v).conjs.iter().all(|_| true) && ctx.v(v).base_is_top_and_empty() {
+        let span = ctx.v(v).span;
+        return Val::Bottom(Bot::incomplete(format!("cycle: {} refers to itself", ctx.path(v)), vec![span]));
+    }
+    let v = ctx.deref(v);
+    if let Some(alts) = ctx.v(v).alts.clone() {
+        let mut out = Vec::new();
+        for (a, d) in alts {
+            out.push((value_of(ctx, a), d));
+        }
+        return super::unify::normalize_disj(out).unwrap_or(Val::Top);
+    }
+    if let Some(e) = &ctx.v(v).err {
+        return Val::Bottom(e.clone());
+    }
+    let vx = ctx.v(v);
+    if vx.is_struct || !vx.lists.is_empty() {
+        if is_concrete(&vx.base) {
+            return Val::Bottom(Bot::new("orche::eval::conflict", format!("conflicting values {} and {} (mismatched types {} and {})", show(&vx.base), if vx.is_struct { "{...}" } else { "[...]" }, kind_name(kind_of(&vx.base)), if vx.is_struct { "struct" } else { "list" }), vec![vx.span]));
+        }
+        return Val::Vertex(v);
+    }
+    vx.base.clone()
+}
+
+impl super::Vertex {
+    fn base_is_top_and_empty(&self) -> bool {
+        matches!(self.base, Val::Top) && self.arcs.is_empty() && !self.is_struct && self.lists.is_empty()
+    }
+}
+
+/// Expands `v` and checks what can only be checked once all conjuncts are in: closedness and
+/// struct/list/scalar agreement.
+pub fn finalize(ctx: &mut Ctx, v: VId) {
+    expand(ctx, v);
+    let v = ctx.deref(v);
+    if ctx.v(v).status >= Status::Finalizing {
+        return;
+    }
+    ctx.vm(v).status = Status::Finalizing;
+    check_closed(ctx, v);
+    let vx = ctx.v(v);
+    let span = vx.span;
+    let conflict = if vx.is_struct && !vx.lists.is_empty() {
+        Some("conflicting values struct and list (mismatched types struct and list)".to_string())
+    } else if vx.is_struct || !vx.lists.is_empty() {
+        let (name, k) = if vx.is_struct { ("{...}", kind::STRUCT) } else { ("[...]", kind::LIST) };
+        let bk = kind_of(&vx.base);
+        if !matches!(vx.base, Val::Bottom(_)) && bk & k == 0 {
+            Some(format!("conflicting values {} and {} (mismatched types {} and {})", show(&vx.base), name, kind_name(bk), kind_name(k)))
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    if let Some(msg) = conflict {
+        let mut spans = vx.base_spans();
+        spans.push(span);
+        ctx.set_err(v, Bot::new("orche::eval::conflict", msg, spans));
+    }
+    ctx.vm(v).status = Status::Final;
+}
+
+fn check_closed(ctx: &mut Ctx, v: VId) {
+    let groups: Vec<Group> = ctx.v(v).groups.iter().filter(|g| !g.open).cloned().collect();
+    if groups.is_empty() && !ctx.v(v).closed_all {
+        return;
+    }
+    let arcs: Vec<(Label, VId)> = ctx.v(v).arcs.iter().map(|(l, a)| (*l, *a)).collect();
+    for (label, a) in arcs {
+        let sym = match label {
+            Label::Field(s) => s,
+            _ => continue,
+        };
+        if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular {
+            continue;
+        }
+        let name = ctx.field_name(sym).to_string();
+        let ok = groups.iter().all(|g| g.labels.contains(&label) || g.patterns.iter().any(|p| label_matches(p, &name)));
+        if !ok {
+            let span = ctx.v(a).span;
+            ctx.set_err(a, Bot::new("orche::eval::closed", "field not allowed", vec![span]));
+        }
+    }
+}
+
+/// Finalizes `v` and every regular arc below it.
+pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
+    finalize(ctx, v);
+    let t = ctx.deref(v);
+    if let Some(alts) = ctx.v(t).alts.clone() {
+        for (a, _) in alts {
+            finalize_deep(ctx, a);
+        }
+        return;
+    }
+    let arcs: Vec<VId> = ctx.v(t).arcs.values().copied().collect();
+    for a in arcs {
+        let av = ctx.v(a);
+        if matches!(av.label, Label::Let(_)) || (!av.has_regular && !av.has_required && av.has_optional) {
+            continue;
+        }
+        finalize_deep(ctx, a);
+    }
+}

@@ -1,0 +1,7 @@
+//! Emitters: evaluated values → text. JSON and YAML print concrete data; `orc` prints an
+//! evaluated value in orche syntax, incomplete parts included. Invariant: output depends only on
+//! the value, never on hashing or timing.
+
+pub mod json;
+pub mod orc;
+pub mod yaml;

@@ -1,0 +1,136 @@
+//! Loading: command-line paths → parsed files of one package. A directory means the files of
+//! its package; several files unify into one value. Also the table of embedded `orche/…`
+//! standard-library packages. Invariant: every unreadable, non-UTF-8 or unparsable input
+//! becomes a `Diag` naming the file; nothing panics.
+
+use crate::diag::Diag;
+use crate::source::{SourceMap, Span};
+use crate::syntax::{self, ast};
+use std::path::{Path, PathBuf};
+
+/// The embedded standard library: import path → files (name, text).
+pub static STDLIB: &[(&str, &[(&str, &str)])] = &[("orche/units", &[("stdlib/orche/units/units.orc", include_str!("../stdlib/orche/units/units.orc"))])];
+
+/// Whether an import path names a known package (builtin or embedded stdlib).
+pub fn package_known(path: &str) -> bool {
+    crate::eval::builtins::package_exists(path) || STDLIB.iter().any(|(p, _)| *p == path)
+}
+
+/// Extensions orche reads from a directory.
+const EXTENSIONS: [&str; 2] = ["orc", "cue"];
+
+/// Reads and parses the inputs. Returns the parsed files (in argument order, directory entries
+/// sorted by name) and every problem found.
+pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<ast::File>, Vec<Diag>) {
+    let mut files = Vec::new();
+    let mut diags = Vec::new();
+    if paths.is_empty() {
+        diags.push(Diag::new("orche::load::no_input", "no input files").with_help("pass one or more .orc/.cue files or a directory"));
+        return (files, diags);
+    }
+    for p in paths {
+        if p.is_dir() {
+            match dir_files(p) {
+                Ok(list) if list.is_empty() => diags.push(Diag::new("orche::load::empty_dir", format!("{}: no .orc or .cue files in directory", p.display())).with_help("a directory argument means the package of the .orc/.cue files in it")),
+                Ok(list) => {
+                    let mut parsed = Vec::new();
+                    for f in list {
+                        if let Some(file) = load_file(&f, sources, &mut diags) {
+                            parsed.push(file);
+                        }
+                    }
+                    // The directory's package: the package clause of its files; files of other
+                    // packages in the same directory are left out.
+                    let pkg = parsed.iter().find_map(|f| f.package.as_ref().map(|p| p.name.clone()));
+                    for f in parsed {
+                        if f.package.as_ref().map(|p| &p.name) == pkg.as_ref() || pkg.is_none() {
+                            files.push(f);
+                        }
+                    }
+                }
+                Err(e) => diags.push(Diag::new("orche::load::io", format!("{}: {e}", p.display()))),
+            }
+        } else if let Some(f) = load_file(p, sources, &mut diags) {
+            files.push(f);
+        }
+    }
+    check_packages(&files, &mut diags);
+    (files, diags)
+}
+
+fn dir_files(p: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(p)? {
+        let path = e?.path();
+        if path.is_file() && path.extension().and_then(|x| x.to_str()).is_some_and(|x| EXTENSIONS.contains(&x)) {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn load_file(p: &Path, sources: &mut SourceMap, diags: &mut Vec<Diag>) -> Option<ast::File> {
+    let name = p.display().to_string();
+    let bytes = match std::fs::read(p) {
+        Ok(b) => b,
+        Err(e) => {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+                _ => e.to_string(),
+            };
+            diags.push(Diag::new("orche::load::io", format!("cannot read {name}: {why}")));
+            return None;
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
+            let line = valid.matches('\n').count() + 1;
+            let col = valid.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+            diags.push(Diag::new("orche::load::utf8", format!("{name}:{line}:{col}: invalid UTF-8 (byte offset {at})")).with_help("orche source files must be UTF-8 encoded"));
+            return None;
+        }
+    };
+    parse_text(name, text, sources, diags)
+}
+
+pub fn parse_text(name: String, text: String, sources: &mut SourceMap, diags: &mut Vec<Diag>) -> Option<ast::File> {
+    let id = sources.add(name, text);
+    let text = sources.get(id).text.clone();
+    match syntax::parse_file(id, &text) {
+        Ok(f) => Some(f),
+        Err(es) => {
+            diags.extend(es);
+            None
+        }
+    }
+}
+
+fn check_packages(files: &[ast::File], diags: &mut Vec<Diag>) {
+    let mut first: Option<&ast::Ident> = None;
+    for f in files {
+        if let Some(p) = &f.package {
+            match first {
+                None => first = Some(p),
+                Some(q) if q.name != p.name && p.name != "_" && q.name != "_" => {
+                    diags.push(Diag::new("orche::load::package", format!("found packages {:?} and {:?}", q.name, p.name)).with_label(p.span, "different package").with_label(q.span, "first package"));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Parses the files of an embedded stdlib package.
+pub fn stdlib_package(path: &str, sources: &mut SourceMap, diags: &mut Vec<Diag>) -> Option<Vec<ast::File>> {
+    let (_, files) = STDLIB.iter().find(|(p, _)| *p == path)?;
+    Some(files.iter().filter_map(|(name, text)| parse_text(name.to_string(), text.to_string(), sources, diags)).collect())
+}
+
+/// An empty span in no file, for diagnostics about the invocation itself.
+pub fn no_span() -> Span {
+    Span::default()
+}

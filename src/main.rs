@@ -1,0 +1,269 @@
+//! The `orche` command line: parses arguments with clap, calls the library, renders the
+//! diagnostics with miette and writes output. The only code that prints or exits. Invariant:
+//! `-o FILE` is written whole (temporary file, then rename) or not at all.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use orche::compile::{self, Format, Request};
+use orche::diag::Diag;
+use orche::eval::ExportMode;
+use orche::source::SourceMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "orche", version, about = "Compile typed, CUE-compatible configurations of multi-site infrastructure")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Print the concrete value as JSON or YAML; anything not concrete is an error.
+    Export {
+        /// Files (.orc or .cue) or directories (their package).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Export only the value of this expression.
+        #[arg(short = 'e', long = "expression")]
+        expr: Option<String>,
+        #[arg(long = "out", value_enum, default_value = "json")]
+        out: ExportOut,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long = "outfile")]
+        outfile: Option<PathBuf>,
+    },
+    /// Print the evaluated value; incomplete values are allowed.
+    Eval {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(short = 'e', long = "expression")]
+        expr: Option<String>,
+        #[arg(long = "out", value_enum, default_value = "orc")]
+        out: EvalOut,
+        #[arg(short = 'o', long = "outfile")]
+        outfile: Option<PathBuf>,
+    },
+    /// Check that everything unifies and is concrete; print every error.
+    Vet {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long = "format", value_enum, default_value = "text")]
+        format: VetFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportOut {
+    Json,
+    Yaml,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EvalOut {
+    Orc,
+    Json,
+    Yaml,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum VetFormat {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Deeply nested inputs recurse deeply; give the compiler a large stack.
+    let child = std::thread::Builder::new().stack_size(1 << 30).spawn(move || run(cli));
+    match child.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("orche: internal error (this is a bug; please report it with the input)");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
+    match cli.cmd {
+        Cmd::Export { files, expr, out, outfile } => {
+            let format = match out {
+                ExportOut::Json => Format::Json,
+                ExportOut::Yaml => Format::Yaml,
+            };
+            emit(Request { paths: files, expr, mode: ExportMode::Concrete, format }, outfile.as_deref())
+        }
+        Cmd::Eval { files, expr, out, outfile } => {
+            let format = match out {
+                EvalOut::Orc => Format::Orc,
+                EvalOut::Json => Format::Json,
+                EvalOut::Yaml => Format::Yaml,
+            };
+            emit(Request { paths: files, expr, mode: ExportMode::Eval, format }, outfile.as_deref())
+        }
+        Cmd::Vet { files, format } => {
+            let outcome = compile::run(&Request { paths: files, expr: None, mode: ExportMode::Concrete, format: Format::Json });
+            if outcome.diags.is_empty() {
+                if let VetFormat::Json = format {
+                    println!("[]");
+                }
+                return ExitCode::SUCCESS;
+            }
+            match format {
+                VetFormat::Text => render(&outcome.sources, &outcome.diags),
+                VetFormat::Json => println!("{}", diags_json(&outcome.sources, &outcome.diags)),
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn emit(req: Request, outfile: Option<&Path>) -> ExitCode {
+    let outcome = compile::run(&req);
+    if !outcome.diags.is_empty() {
+        render(&outcome.sources, &outcome.diags);
+        return ExitCode::FAILURE;
+    }
+    let text = outcome.output.unwrap_or_default();
+    match outfile {
+        Some(path) => match write_atomic(path, &text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("orche: cannot write {}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        },
+        None => {
+            let mut out = std::io::stdout().lock();
+            if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Writes through a temporary file in the same directory, then renames it into place.
+fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.orche-{}.tmp", std::process::id()));
+    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn render(sources: &SourceMap, diags: &[Diag]) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut all = String::new();
+    for d in diags {
+        let report = to_miette(sources, d);
+        let mut s = String::new();
+        if handler.render_report(&mut s, report.as_ref()).is_err() {
+            s = d.render_plain(sources);
+        }
+        all.push_str(&s);
+        if !s.ends_with('\n') {
+            all.push('\n');
+        }
+    }
+    eprint!("{all}");
+}
+
+fn to_miette(sources: &SourceMap, d: &Diag) -> Box<dyn miette::Diagnostic + Send + Sync> {
+    let mut md = miette::MietteDiagnostic::new(d.headline()).with_code(d.code);
+    if let Some(h) = &d.help {
+        md = md.with_help(h.clone());
+    }
+    let primary = d.labels.first().map(|l| l.span.file);
+    let mut others = Vec::new();
+    for l in &d.labels {
+        if Some(l.span.file) == primary {
+            let text = sources.get(l.span.file).text.len();
+            let start = (l.span.start as usize).min(text);
+            let len = (l.span.end as usize).min(text).saturating_sub(start);
+            let label = if l.text.is_empty() { None } else { Some(l.text.clone()) };
+            md = md.and_label(miette::LabeledSpan::new(label, start, len));
+        } else {
+            others.push(sources.position(l.span));
+        }
+    }
+    if !others.is_empty() {
+        let h = format!("also at {}", others.join(", "));
+        md.help = Some(match md.help.take() {
+            Some(x) => format!("{x}\n{h}"),
+            None => h,
+        });
+    }
+    match primary {
+        Some(f) => {
+            let file = sources.get(f);
+            let src = miette::NamedSource::new(file.name.clone(), file.text.to_string());
+            Box::new(miette::Report::new(md).with_source_code(src).into_boxed_diagnostic_hack())
+        }
+        None => Box::new(md),
+    }
+}
+
+trait BoxHack {
+    fn into_boxed_diagnostic_hack(self) -> Wrapped;
+}
+
+/// A report with its source attached, as a `Diagnostic` value.
+struct Wrapped(miette::Report);
+
+impl std::fmt::Debug for Wrapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+impl std::fmt::Display for Wrapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+impl std::error::Error for Wrapped {}
+impl miette::Diagnostic for Wrapped {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0.code()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0.help()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.0.labels()
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source_code()
+    }
+}
+impl BoxHack for miette::Report {
+    fn into_boxed_diagnostic_hack(self) -> Wrapped {
+        Wrapped(self)
+    }
+}
+
+fn diags_json(sources: &SourceMap, diags: &[Diag]) -> String {
+    let arr: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            let labels: Vec<serde_json::Value> = d
+                .labels
+                .iter()
+                .map(|l| {
+                    let f = sources.get(l.span.file);
+                    let (line, col) = f.line_col(l.span.start);
+                    serde_json::json!({"file": f.name, "line": line, "column": col, "text": l.text})
+                })
+                .collect();
+            serde_json::json!({"code": d.code, "path": d.path, "message": d.message, "labels": labels, "help": d.help})
+        })
+        .collect();
+    serde_json::to_string_pretty(&arr).unwrap_or_else(|_| "[]".into())
+}
