@@ -195,6 +195,9 @@ pub struct Ctx<'p> {
     pub depth: u32,
     /// Field names: the program's, plus those computed at run time (dynamic labels).
     pub syms: indexmap::IndexSet<String>,
+    /// While an embedding is processed into a vertex: the vertex and the closedness groups the
+    /// embedded definitions created there (they are widened to the embedding struct's fields).
+    pub embed_rec: Vec<(VId, Vec<CloseId>)>,
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -206,7 +209,7 @@ pub const MAX_DEPTH: u32 = 2000;
 
 impl<'p> Ctx<'p> {
     pub fn new(prog: &'p Program) -> Ctx<'p> {
-        Ctx { prog, vs: Vec::new(), next_group: 1, child_groups: IndexMap::new(), packages: IndexMap::new(), loader: None, depth: 0, syms: prog.syms.clone() }
+        Ctx { prog, vs: Vec::new(), next_group: 1, child_groups: IndexMap::new(), packages: IndexMap::new(), loader: None, depth: 0, syms: prog.syms.clone(), embed_rec: Vec::new() }
     }
 
     pub fn sym_name(&self, s: crate::lower::Sym) -> &str {

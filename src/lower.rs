@@ -418,7 +418,8 @@ impl Lower<'_> {
         for d in decls {
             match d {
                 ast::Decl::Field(f) => {
-                    let value = self.field_value(f);
+                    let is_pattern = matches!(f.label.kind, ast::LabelKind::Pattern { .. });
+                    let value = if is_pattern { 0 } else { self.field_value(f) };
                     match &f.label.kind {
                         ast::LabelKind::Ident(i) => {
                             let class = field_class(&i.name);
@@ -451,7 +452,7 @@ impl Lower<'_> {
                                 self.scopes.pop();
                                 v
                             } else {
-                                value
+                                self.field_value(f)
                             };
                             out.push(Decl::Pattern { pattern, value, alias: alias.is_some(), span: f.label.span });
                         }

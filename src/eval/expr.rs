@@ -77,6 +77,13 @@ pub fn eval(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
                 }
             }
         }
+        ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) if is_bottom_lit(ctx, *a) || is_bottom_lit(ctx, *b) => {
+            // `x == _|_` asks whether evaluating x fails (an undefined field counts).
+            let other = if is_bottom_lit(ctx, *a) { *b } else { *a };
+            let v = eval(ctx, other, env);
+            let failed = matches!(v, Val::Bottom(_));
+            Val::Bool(if *op == BinOp::Eq { failed } else { !failed })
+        }
         ExprKind::Binary(op, a, b) => {
             let x = eval(ctx, *a, env);
             // `&&` and `||` need only one side when it decides.
@@ -721,4 +728,8 @@ pub fn scalar_from_value(v: &Value) -> Val {
         Value::Bytes(b) => Val::Bytes(b.as_slice().into()),
         _ => Val::Top,
     }
+}
+
+fn is_bottom_lit(ctx: &Ctx, id: ExprId) -> bool {
+    matches!(ctx.prog.expr(id).kind, ExprKind::Bottom)
 }

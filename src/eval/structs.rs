@@ -263,7 +263,12 @@ fn process_struct(ctx: &mut Ctx, v: VId, lit: &StructLit, env: Option<Rc<Env>>, 
                     }
                 }
             }
-            Decl::Embed(e) => process_expr(ctx, v, *e, Some(env2.clone()), close, true),
+            Decl::Embed(e) => {
+                ctx.embed_rec.push((v, Vec::new()));
+                process_expr(ctx, v, *e, Some(env2.clone()), close, true);
+                let (_, groups) = ctx.embed_rec.pop().unwrap_or((v, Vec::new()));
+                widen_embedded(ctx, v, lit, close, groups);
+            }
             Decl::Let { label, value } => {
                 let a = arc(ctx, v, *label, Span::default());
                 add_conj(ctx, a, Conj { expr: ConjExpr::Expr(*value), env: Some(env2.clone()), close: 0 });
@@ -414,7 +419,13 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         if embed && close != 0 {
             close
         } else {
-            ctx.fresh_group()
+            let g = ctx.fresh_group();
+            if let Some((ev, groups)) = ctx.embed_rec.last_mut() {
+                if *ev == v {
+                    groups.push(g);
+                }
+            }
+            g
         }
     } else {
         0
@@ -642,5 +653,30 @@ pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
             continue;
         }
         finalize_deep(ctx, a);
+    }
+}
+
+/// Closedness that an embedded definition brings does not exclude the embedding struct's own
+/// fields: inside a closed struct the embedded fields join its group; in an open one, the
+/// embedded group is widened by the struct's declared fields.
+fn widen_embedded(ctx: &mut Ctx, v: VId, lit: &StructLit, close: CloseId, groups: Vec<CloseId>) {
+    if groups.is_empty() {
+        return;
+    }
+    let own: Vec<Label> = lit.decls.iter().filter_map(|d| if let Decl::Field { label, .. } = d { Some(*label) } else { None }).collect();
+    for g in groups {
+        let Some(i) = ctx.v(v).groups.iter().position(|x| x.id == g) else { continue };
+        if close != 0 {
+            let moved = ctx.vm(v).groups.remove(i);
+            let ci = group(ctx, v, close);
+            let target = &mut ctx.vm(v).groups[ci];
+            target.labels.extend(moved.labels);
+            target.patterns.extend(moved.patterns);
+            target.open |= moved.open;
+        } else {
+            let grp = &mut ctx.vm(v).groups[i];
+            grp.labels.extend(own.iter().copied());
+            grp.open |= lit.has_ellipsis;
+        }
     }
 }
