@@ -143,6 +143,8 @@ pub struct ListInfo {
 #[derive(Clone, Debug)]
 pub struct Pattern {
     pub pattern: Val,
+    /// The value conjunct; its `close` is the group of the literal that declared the pattern,
+    /// turned into the arc's child group when applied.
     pub value: Conj,
     pub alias: bool,
 }
@@ -198,6 +200,9 @@ pub struct Ctx<'p> {
     /// While an embedding is processed into a vertex: the vertex and the closedness groups the
     /// embedded definitions created there (they are widened to the embedding struct's fields).
     pub embed_rec: Vec<(VId, Vec<CloseId>)>,
+    /// A definition referenced inside another definition's conjuncts also widens the outer
+    /// definition's group: child → parent.
+    pub group_parent: IndexMap<CloseId, CloseId>,
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -209,7 +214,7 @@ pub const MAX_DEPTH: u32 = 2000;
 
 impl<'p> Ctx<'p> {
     pub fn new(prog: &'p Program) -> Ctx<'p> {
-        Ctx { prog, vs: Vec::new(), next_group: 1, child_groups: IndexMap::new(), packages: IndexMap::new(), loader: None, depth: 0, syms: prog.syms.clone(), embed_rec: Vec::new() }
+        Ctx { prog, vs: Vec::new(), next_group: 1, child_groups: IndexMap::new(), packages: IndexMap::new(), loader: None, depth: 0, syms: prog.syms.clone(), embed_rec: Vec::new(), group_parent: IndexMap::new() }
     }
 
     pub fn sym_name(&self, s: crate::lower::Sym) -> &str {
@@ -314,6 +319,10 @@ impl<'p> Ctx<'p> {
         }
         let c = self.fresh_group();
         self.child_groups.insert((g, l), c);
+        if let Some(p) = self.group_parent.get(&g).copied() {
+            let pc = self.child_group(p, l);
+            self.group_parent.insert(c, pc);
+        }
         c
     }
 

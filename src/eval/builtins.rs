@@ -1,13 +1,14 @@
 //! Builtin packages (`strings`, `list`, `math`, `regexp`, `encoding/json`, …): static tables of
 //! native functions and constants over concrete [`Value`]s, looked up by import path and CUE's
 //! exported member name. Invariant: no builtin panics or allocates without bound on any input;
-//! every failure is a [`BuiltinError`] whose message is already in CUE's wording.
+//! every failure is a [`BuiltinError`] in CUE's wording.
 //!
-//! Message conventions, so the evaluator only attaches spans and paths:
-//! - a bad argument reads `cannot use 1 (type int) as string in argument 1 to strings.ToUpper`;
-//! - a failure inside the function reads `error in call to math.MultipleOf: division by zero`.
-//!   When the builtin is used as a validator, the evaluator may strip that prefix (see
-//!   [`call_error_detail`]) and print `invalid value 5 (does not satisfy …): <detail>`.
+//! Message conventions, so the evaluator only adds context and spans:
+//! - a failure inside the function is the bare detail (`division by zero`); CUE prints it as
+//!   `error in call to math.MultipleOf: division by zero` for a call and as
+//!   `invalid value 5 (does not satisfy math.MultipleOf(0)): division by zero` for a validator;
+//! - a bad argument is already complete (`cannot use 1 (type int) as string in argument 1 to
+//!   strings.ToUpper`), as are wrong argument counts: [`call_error_message`] tells them apart;
 //! - a validator that simply does not hold returns `Ok(Value::Bool(false))`.
 //!
 //! Members that need the evaluator (a comparator or a constraint: `list.Sort`,
@@ -204,11 +205,27 @@ pub fn call(b: &Builtin, args: &[Value]) -> Result<Value, BuiltinError> {
     (b.func)(args)
 }
 
-/// The detail of a function failure without its `error in call to pkg.Name: ` prefix, for
-/// validator messages; other messages are returned whole.
-pub fn call_error_detail<'m>(b: &Builtin, message: &'m str) -> &'m str {
-    let prefix = format!("error in call to {}: ", b.qualified_name());
-    message.strip_prefix(prefix.as_str()).unwrap_or(message)
+/// The message CUE prints for a failed call: `error in call to pkg.Name: <detail>`, except for
+/// argument errors, which are complete as they are.
+pub fn call_error_message(b: &Builtin, message: &str) -> String {
+    if is_argument_error(message) {
+        message.to_string()
+    } else {
+        format!("error in call to {}: {message}", b.qualified_name())
+    }
+}
+
+/// Whether a builtin's message is about its arguments (kind or count) rather than its work.
+pub fn is_argument_error(message: &str) -> bool {
+    [
+        "cannot use ",
+        "too many arguments",
+        "not enough arguments",
+        "invalid type element",
+        "invalid element ",
+    ]
+    .iter()
+    .any(|p| message.starts_with(p))
 }
 
 /// Sorts `items` with the evaluator's `less` (CUE's `list.Sort` comparator), propagating its
@@ -311,9 +328,9 @@ impl<'a> Args<'a> {
         }
     }
 
-    /// A failure inside the function: `error in call to strings.Repeat: negative count`.
+    /// A failure inside the function: the bare detail (`negative count`); see the module doc.
     pub(crate) fn fail(&self, detail: impl std::fmt::Display) -> BuiltinError {
-        msg(format!("error in call to {}: {detail}", self.fname))
+        msg(detail.to_string())
     }
 
     pub(crate) fn str(&self, i: usize) -> Result<&'a str, BuiltinError> {
@@ -741,6 +758,23 @@ mod tests {
         assert_eq!(
             e,
             msg("too many arguments in call to math.Floor (have 2, want 1)")
+        );
+    }
+
+    #[test]
+    fn call_errors_are_prefixed_unless_about_arguments() {
+        let Some(Member::Func(b)) = lookup("math", "MultipleOf") else {
+            panic!()
+        };
+        assert_eq!(
+            call_error_message(b, "division by zero"),
+            "error in call to math.MultipleOf: division by zero"
+        );
+        let e = call(b, &[Value::Null, Value::int(1)]).unwrap_err();
+        let BuiltinError::Msg(m) = e else { panic!() };
+        assert_eq!(
+            call_error_message(b, &m),
+            "cannot use null (type null) as number in argument 1 to math.MultipleOf"
         );
     }
 

@@ -100,12 +100,36 @@ fn add_field(ctx: &mut Ctx, v: VId, label: Label, optional: Constraint, c: Conj,
         }
     }
     let close = c.close;
-    if close != 0 {
-        let g = group(ctx, v, close);
-        ctx.vm(v).groups[g].labels.push(label);
-    }
+    register(ctx, v, close, Reg::Label(label));
     let cc = ctx.child_group(close, label);
     add_conj(ctx, a, Conj { close: cc, ..c });
+}
+
+enum Reg {
+    Label(Label),
+    Pattern(Val),
+    Open,
+    /// Only makes sure the group exists (a closed literal without fields allows none).
+    Touch,
+}
+
+/// Records what a closed literal allows in group `close` of `v` and in the groups it widens
+/// (the group of the definition whose conjunct referenced this one).
+fn register(ctx: &mut Ctx, v: VId, close: CloseId, what: Reg) {
+    let mut g = close;
+    let mut guard = 0;
+    while g != 0 && guard < 64 {
+        let i = group(ctx, v, g);
+        let grp = &mut ctx.vm(v).groups[i];
+        match &what {
+            Reg::Label(l) => grp.labels.push(*l),
+            Reg::Pattern(p) => grp.patterns.push(p.clone()),
+            Reg::Open => grp.open = true,
+            Reg::Touch => {}
+        }
+        g = ctx.group_parent.get(&g).copied().unwrap_or(0);
+        guard += 1;
+    }
 }
 
 fn group(ctx: &mut Ctx, v: VId, id: CloseId) -> usize {
@@ -233,12 +257,7 @@ fn process_struct(ctx: &mut Ctx, v: VId, lit: &StructLit, env: Option<Rc<Env>>, 
     if lit.is_struct {
         ctx.vm(v).is_struct = true;
     }
-    if close != 0 {
-        let g = group(ctx, v, close);
-        if lit.has_ellipsis {
-            ctx.vm(v).groups[g].open = true;
-        }
-    }
+    register(ctx, v, close, if lit.has_ellipsis { Reg::Open } else { Reg::Touch });
     for d in &lit.decls {
         match d {
             Decl::Field { label, class: _, optional, value, span } => {
@@ -250,11 +269,8 @@ fn process_struct(ctx: &mut Ctx, v: VId, lit: &StructLit, env: Option<Rc<Env>>, 
             Decl::Pattern { pattern, value, alias, span: _ } => {
                 let pv = expr::eval(ctx, *pattern, Some(&env2));
                 let pv = super::unify::default_of(&pv);
-                if close != 0 {
-                    let g = group(ctx, v, close);
-                    ctx.vm(v).groups[g].patterns.push(pv.clone());
-                }
-                let p = Pattern { pattern: pv, value: Conj { expr: ConjExpr::Expr(*value), env: Some(env2.clone()), close: 0 }, alias: *alias };
+                register(ctx, v, close, Reg::Pattern(pv.clone()));
+                let p = Pattern { pattern: pv, value: Conj { expr: ConjExpr::Expr(*value), env: Some(env2.clone()), close }, alias: *alias };
                 ctx.vm(v).patterns.push(p.clone());
                 if ctx.v(v).status >= Status::Expanded {
                     let arcs: Vec<VId> = ctx.v(v).arcs.values().copied().collect();
@@ -273,12 +289,7 @@ fn process_struct(ctx: &mut Ctx, v: VId, lit: &StructLit, env: Option<Rc<Env>>, 
                 let a = arc(ctx, v, *label, Span::default());
                 add_conj(ctx, a, Conj { expr: ConjExpr::Expr(*value), env: Some(env2.clone()), close: 0 });
             }
-            Decl::Ellipsis(_) => {
-                if close != 0 {
-                    let g = group(ctx, v, close);
-                    ctx.vm(v).groups[g].open = true;
-                }
-            }
+            Decl::Ellipsis(_) => register(ctx, v, close, Reg::Open),
             Decl::Comprehension(c) => {
                 ctx.vm(v).deferred.push((c.clone(), env2.clone(), close));
             }
@@ -374,6 +385,7 @@ fn apply_one(ctx: &mut Ctx, a: VId, p: &Pattern) {
         return;
     }
     let mut c = p.value.clone();
+    c.close = ctx.child_group(c.close, Label::Field(sym));
     if p.alias {
         c.env = Some(Rc::new(Env { parent: c.env.clone(), frame: Frame::Vars(Rc::from(vec![Val::Str(name)])) }));
     }
@@ -420,6 +432,9 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             close
         } else {
             let g = ctx.fresh_group();
+            if close != 0 {
+                ctx.group_parent.insert(g, close);
+            }
             if let Some((ev, groups)) = ctx.embed_rec.last_mut() {
                 if *ev == v {
                     groups.push(g);

@@ -94,7 +94,7 @@ mod tests {
         assert_eq!(
             decode(&[Value::Null, st("Zm9$")]),
             Err(BuiltinError::Msg(
-                "error in call to base64.Decode: illegal base64 data at input byte 3".into()
+                "illegal base64 data at input byte 3".into()
             ))
         );
         assert!(encode(&[Value::int(1), st("x")]).is_err());

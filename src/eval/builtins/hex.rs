@@ -100,13 +100,13 @@ mod tests {
         assert_eq!(
             decode(&[st("48g")]),
             Err(BuiltinError::Msg(
-                "error in call to hex.Decode: encoding/hex: invalid byte: U+0067 'g'".into()
+                "encoding/hex: invalid byte: U+0067 'g'".into()
             ))
         );
         assert_eq!(
             decode(&[st("486")]),
             Err(BuiltinError::Msg(
-                "error in call to hex.Decode: encoding/hex: odd length hex string".into()
+                "encoding/hex: odd length hex string".into()
             ))
         );
         assert_eq!(

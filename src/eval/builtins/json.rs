@@ -299,19 +299,63 @@ mod tests {
             Value::Num(crate::value::number::parse_literal("1.50").unwrap()),
         );
         let cases: Vec<(&str, Vec<Value>, &str)> = vec![
-            ("Marshal", vec![Value::Struct(m)], r#""{\"b\":[1,null,\"<&>\\n\"],\"a\":1.50}""#),
-            ("Marshal", vec![Value::Bytes(b"hi".to_vec())], r#""\"aGk=\"""#),
-            ("MarshalStream", vec![Value::List(vec![Value::int(1), st("a")])], r#""1\n\"a\"\n""#),
-            ("Unmarshal", vec![st(r#"{"b": [1, 2.50, 1e3, true], "a": null}"#)], "{b: [1, 2.50, 1E+3, true], a: null}"),
-            ("Unmarshal", vec![st("123456789012345678901234567890")], "123456789012345678901234567890"),
-            ("Unmarshal", vec![st("{")], "error: error in call to json.Unmarshal: json: invalid JSON: EOF while parsing an object at line 1 column 1"),
-            ("UnmarshalStream", vec![st("1 {\"a\": 2}\n[3]")], "[1, {a: 2}, [3]]"),
+            (
+                "Marshal",
+                vec![Value::Struct(m)],
+                r#""{\"b\":[1,null,\"<&>\\n\"],\"a\":1.50}""#,
+            ),
+            (
+                "Marshal",
+                vec![Value::Bytes(b"hi".to_vec())],
+                r#""\"aGk=\"""#,
+            ),
+            (
+                "MarshalStream",
+                vec![Value::List(vec![Value::int(1), st("a")])],
+                r#""1\n\"a\"\n""#,
+            ),
+            (
+                "Unmarshal",
+                vec![st(r#"{"b": [1, 2.50, 1e3, true], "a": null}"#)],
+                "{b: [1, 2.50, 1E+3, true], a: null}",
+            ),
+            (
+                "Unmarshal",
+                vec![st("123456789012345678901234567890")],
+                "123456789012345678901234567890",
+            ),
+            (
+                "Unmarshal",
+                vec![st("{")],
+                "error: json: invalid JSON: EOF while parsing an object at line 1 column 1",
+            ),
+            (
+                "UnmarshalStream",
+                vec![st("1 {\"a\": 2}\n[3]")],
+                "[1, {a: 2}, [3]]",
+            ),
             ("Valid", vec![st(r#"{"a": 1}"#)], "true"),
             ("Valid", vec![st("{a: 1}")], "false"),
-            ("Compact", vec![st("{ \"a\" : [ 1 , \"x y\" ] }")], r#""{\"a\":[1,\"x y\"]}""#),
-            ("Indent", vec![st(r#"{"a":[1,2],"b":{},"c":[]}"#), st(""), st("  ")], r#""{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {},\n  \"c\": []\n}""#),
-            ("Indent", vec![st("{"), st(""), st(" ")], "error: error in call to json.Indent: json: invalid JSON: EOF while parsing an object at line 1 column 1"),
-            ("HTMLEscape", vec![st(r#"{"a":"<b>"}"#)], r#""{\"a\":\"\\u003cb\\u003e\"}""#),
+            (
+                "Compact",
+                vec![st("{ \"a\" : [ 1 , \"x y\" ] }")],
+                r#""{\"a\":[1,\"x y\"]}""#,
+            ),
+            (
+                "Indent",
+                vec![st(r#"{"a":[1,2],"b":{},"c":[]}"#), st(""), st("  ")],
+                r#""{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {},\n  \"c\": []\n}""#,
+            ),
+            (
+                "Indent",
+                vec![st("{"), st(""), st(" ")],
+                "error: json: invalid JSON: EOF while parsing an object at line 1 column 1",
+            ),
+            (
+                "HTMLEscape",
+                vec![st(r#"{"a":"<b>"}"#)],
+                r#""{\"a\":\"\\u003cb\\u003e\"}""#,
+            ),
         ];
         for (name, args, want) in cases {
             assert_eq!(run(name, args.clone()), want, "{name}({args:?})");

@@ -413,10 +413,18 @@ mod tests {
     fn table() {
         let i = Value::int;
         let cases: Vec<(&str, Vec<Value>, &str)> = vec![
-            ("Join", vec![Value::List(vec![st("Hello"), st("World!")]), st(" ")], r#""Hello World!""#),
-            ("Join", vec![Value::List(vec![i(1)]), st(" ")], "error: invalid type element 0 (int) of string list argument 0"),
+            (
+                "Join",
+                vec![Value::List(vec![st("Hello"), st("World!")]), st(" ")],
+                r#""Hello World!""#,
+            ),
+            (
+                "Join",
+                vec![Value::List(vec![i(1)]), st(" ")],
+                "error: invalid type element 0 (int) of string list argument 0",
+            ),
             ("ByteAt", vec![st("a"), i(0)], "97"),
-            ("ByteAt", vec![st("a"), i(5)], "error: error in call to strings.ByteAt: index out of range"),
+            ("ByteAt", vec![st("a"), i(5)], "error: index out of range"),
             ("ByteSlice", vec![st("Hello"), i(2), i(5)], "'llo'"),
             ("SliceRunes", vec![st("✓ Hello"), i(0), i(3)], r#""✓ H""#),
             ("Runes", vec![st("Café")], "[67, 97, 102, 233]"),
@@ -429,10 +437,22 @@ mod tests {
             ("Split", vec![st("abc"), st("")], r#"["a", "b", "c"]"#),
             ("Split", vec![st(""), st("")], "[]"),
             ("Split", vec![st(""), st(",")], r#"[""]"#),
-            ("SplitN", vec![st("a,b,c"), st(","), i(2)], r#"["a", "b,c"]"#),
+            (
+                "SplitN",
+                vec![st("a,b,c"), st(","), i(2)],
+                r#"["a", "b,c"]"#,
+            ),
             ("SplitN", vec![st("a,b,c"), st(","), i(0)], "[]"),
-            ("SplitAfter", vec![st("a,b,"), st(",")], r#"["a,", "b,", ""]"#),
-            ("SplitAfterN", vec![st("a,b,c"), st(","), i(2)], r#"["a,", "b,c"]"#),
+            (
+                "SplitAfter",
+                vec![st("a,b,"), st(",")],
+                r#"["a,", "b,", ""]"#,
+            ),
+            (
+                "SplitAfterN",
+                vec![st("a,b,c"), st(","), i(2)],
+                r#"["a,", "b,c"]"#,
+            ),
             ("Fields", vec![st("  a b\t c\n")], r#"["a", "b", "c"]"#),
             ("Count", vec![st("cheese"), st("e")], "3"),
             ("Count", vec![st("five"), st("")], "5"),
@@ -441,13 +461,37 @@ mod tests {
             ("LastIndex", vec![st("go gopher"), st("go")], "3"),
             ("IndexAny", vec![st("chicken"), st("kmr")], "4"),
             ("LastIndexAny", vec![st("golang"), st("go")], "5"),
-            ("Replace", vec![st("oink oink oink"), st("k"), st("ky"), i(2)], r#""oinky oinky oink""#),
-            ("Replace", vec![st("oink oink oink"), st("oink"), st("moo"), i(-1)], r#""moo moo moo""#),
-            ("Replace", vec![st("ab"), st(""), st("-"), i(-1)], r#""-a-b-""#),
+            (
+                "Replace",
+                vec![st("oink oink oink"), st("k"), st("ky"), i(2)],
+                r#""oinky oinky oink""#,
+            ),
+            (
+                "Replace",
+                vec![st("oink oink oink"), st("oink"), st("moo"), i(-1)],
+                r#""moo moo moo""#,
+            ),
+            (
+                "Replace",
+                vec![st("ab"), st(""), st("-"), i(-1)],
+                r#""-a-b-""#,
+            ),
             ("Repeat", vec![st("na"), i(2)], r#""nana""#),
-            ("Repeat", vec![st("na"), i(-1)], "error: error in call to strings.Repeat: strings: negative Repeat count"),
-            ("Repeat", vec![st("na"), i(i64::MAX)], "error: error in call to strings.Repeat: result too large (more than 10000000 bytes)"),
-            ("Trim", vec![st("¡¡¡Hello, Gophers!!!"), st("!¡")], r#""Hello, Gophers""#),
+            (
+                "Repeat",
+                vec![st("na"), i(-1)],
+                "error: strings: negative Repeat count",
+            ),
+            (
+                "Repeat",
+                vec![st("na"), i(i64::MAX)],
+                "error: result too large (more than 10000000 bytes)",
+            ),
+            (
+                "Trim",
+                vec![st("¡¡¡Hello, Gophers!!!"), st("!¡")],
+                r#""Hello, Gophers""#,
+            ),
             ("TrimLeft", vec![st("xxhixx"), st("x")], r#""hixx""#),
             ("TrimRight", vec![st("xxhixx"), st("x")], r#""xxhi""#),
             ("TrimPrefix", vec![st("prefix-x"), st("prefix-")], r#""x""#),
@@ -456,7 +500,11 @@ mod tests {
             ("Compare", vec![st("a"), st("b")], "-1"),
             ("ContainsAny", vec![st("failure"), st("ui")], "true"),
             ("ContainsAny", vec![st("foo"), st("")], "false"),
-            ("HasPrefix", vec![i(42), st("x")], "error: cannot use 42 (type int) as string in argument 1 to strings.HasPrefix"),
+            (
+                "HasPrefix",
+                vec![i(42), st("x")],
+                "error: cannot use 42 (type int) as string in argument 1 to strings.HasPrefix",
+            ),
         ];
         for (name, args, want) in cases {
             assert_eq!(run(name, args.clone()), want, "{name}({args:?})");

@@ -53,7 +53,7 @@ mod tests {
         assert_eq!(
             min_fields(&[s.clone(), Value::int(2)]),
             Err(BuiltinError::Msg(
-                "error in call to struct.MinFields: len(fields) < MinFields(2) (1 < 2)".into()
+                "len(fields) < MinFields(2) (1 < 2)".into()
             ))
         );
         assert!(max_fields(&[s, Value::int(0)]).is_err());
