@@ -22,8 +22,7 @@ struct Cli {
 enum Cmd {
     /// Print the concrete value as JSON or YAML; anything not concrete is an error.
     Export {
-        /// Files (.orc or .cue) or directories (their package).
-        #[arg(required = true)]
+        /// Files (.orc or .cue) or directories (their package); default: the current directory.
         files: Vec<PathBuf>,
         /// Export only the value of this expression.
         #[arg(short = 'e', long = "expression")]
@@ -36,7 +35,7 @@ enum Cmd {
     },
     /// Print the evaluated value; incomplete values are allowed.
     Eval {
-        #[arg(required = true)]
+        /// Files (.orc or .cue) or directories (their package); default: the current directory.
         files: Vec<PathBuf>,
         #[arg(short = 'e', long = "expression")]
         expr: Option<String>,
@@ -47,7 +46,7 @@ enum Cmd {
     },
     /// Check that everything unifies and is concrete; print every error.
     Vet {
-        #[arg(required = true)]
+        /// Files (.orc or .cue) or directories (their package); default: the current directory.
         files: Vec<PathBuf>,
         #[arg(long = "format", value_enum, default_value = "text")]
         format: VetFormat,
@@ -86,6 +85,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// No file arguments mean the package in the current directory, as with `cue`.
+fn or_cwd(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    if files.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        files
+    }
+}
+
 fn run(cli: Cli) -> ExitCode {
     match cli.cmd {
         Cmd::Export { files, expr, out, outfile } => {
@@ -93,7 +101,7 @@ fn run(cli: Cli) -> ExitCode {
                 ExportOut::Json => Format::Json,
                 ExportOut::Yaml => Format::Yaml,
             };
-            emit(Request { paths: files, expr, mode: ExportMode::Concrete, format }, outfile.as_deref())
+            emit(Request { paths: or_cwd(files), expr, mode: ExportMode::Concrete, format }, outfile.as_deref())
         }
         Cmd::Eval { files, expr, out, outfile } => {
             let format = match out {
@@ -101,10 +109,10 @@ fn run(cli: Cli) -> ExitCode {
                 EvalOut::Json => Format::Json,
                 EvalOut::Yaml => Format::Yaml,
             };
-            emit(Request { paths: files, expr, mode: ExportMode::Eval, format }, outfile.as_deref())
+            emit(Request { paths: or_cwd(files), expr, mode: ExportMode::Eval, format }, outfile.as_deref())
         }
         Cmd::Vet { files, format } => {
-            let outcome = compile::run(&Request { paths: files, expr: None, mode: ExportMode::Concrete, format: Format::Json });
+            let outcome = compile::run(&Request { paths: or_cwd(files), expr: None, mode: ExportMode::Concrete, format: Format::Json });
             if outcome.diags.is_empty() {
                 if let VetFormat::Json = format {
                     println!("[]");

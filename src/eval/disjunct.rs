@@ -109,7 +109,8 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
             None => {
                 let d = ctx.v(c).is_default;
                 let mut errs = Vec::new();
-                let val = report::export_vertex(ctx, c, ExportMode::Concrete, &mut errs).filter(|_| errs.is_empty());
+                // Alternatives that differ only in optional fields are not the same value.
+                let val = if has_optional(ctx, c) { None } else { report::export_vertex(ctx, c, ExportMode::Concrete, &mut errs).filter(|_| errs.is_empty()) };
                 if let Some(x) = &val {
                     if let Some(s) = survivors.iter_mut().find(|(_, _, y)| y.as_ref() == Some(x)) {
                         s.1 |= d;
@@ -186,4 +187,12 @@ pub fn first_error(ctx: &Ctx, v: VId) -> Option<Rc<Bot>> {
         }
     }
     None
+}
+
+fn has_optional(ctx: &Ctx, v: VId) -> bool {
+    let v = ctx.deref(v);
+    ctx.v(v).arcs.values().any(|a| {
+        let av = ctx.v(*a);
+        (!av.has_regular && (av.has_optional || av.has_required)) || has_optional(ctx, *a)
+    })
 }
