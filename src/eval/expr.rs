@@ -507,7 +507,7 @@ fn call_builtin(ctx: &mut Ctx, b: &'static builtins::Builtin, args: &[ExprId], e
     }
     match (b.func)(&vals) {
         Ok(v) => from_value(ctx, &v, span),
-        Err(BuiltinError::Msg(m)) => bottom("orche::eval::builtin", format!("error in call to {name}: {m}"), span),
+        Err(BuiltinError::Msg(m)) => bottom("orche::eval::builtin", builtins::call_error_message(b, &m), span),
         Err(BuiltinError::Incomplete(m)) => incomplete(format!("{name}: {m}"), span),
     }
 }
