@@ -45,9 +45,18 @@ impl PackageLoader for StdLoader {
 }
 
 /// Lowers every `orche/…` package imported (transitively) by `files`.
-fn lower_stdlib(prog: &mut Program, files: &[syntax::ast::File], sources: &mut SourceMap, diags: &mut Vec<Diag>) -> StdLoader {
+fn lower_stdlib(
+    prog: &mut Program,
+    files: &[syntax::ast::File],
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diag>,
+) -> StdLoader {
     let mut roots = IndexMap::new();
-    let mut queue: Vec<String> = files.iter().flat_map(|f| f.imports.iter().map(|i| i.path.clone())).filter(|p| p.starts_with("orche/")).collect();
+    let mut queue: Vec<String> = files
+        .iter()
+        .flat_map(|f| f.imports.iter().map(|i| i.path.clone()))
+        .filter(|p| p.starts_with("orche/"))
+        .collect();
     while let Some(path) = queue.pop() {
         if roots.contains_key(&path) {
             continue;
@@ -55,7 +64,12 @@ fn lower_stdlib(prog: &mut Program, files: &[syntax::ast::File], sources: &mut S
         let Some(pfiles) = crate::load::stdlib_package(&path, sources, diags) else {
             continue;
         };
-        queue.extend(pfiles.iter().flat_map(|f| f.imports.iter().map(|i| i.path.clone())).filter(|p| p.starts_with("orche/")));
+        queue.extend(
+            pfiles
+                .iter()
+                .flat_map(|f| f.imports.iter().map(|i| i.path.clone()))
+                .filter(|p| p.starts_with("orche/")),
+        );
         let refs: Vec<&syntax::ast::File> = pfiles.iter().collect();
         let (root, ds) = lower::lower_package(prog, &refs, Span::default());
         diags.extend(ds);
@@ -68,7 +82,11 @@ pub fn run(req: &Request) -> Outcome {
     let mut sources = SourceMap::new();
     let (files, mut diags) = crate::load::load(&req.paths, &mut sources);
     if !diags.is_empty() {
-        return Outcome { sources, output: None, diags };
+        return Outcome {
+            sources,
+            output: None,
+            diags,
+        };
     }
     let mut prog = Program::default();
     let loader = lower_stdlib(&mut prog, &files, &mut sources, &mut diags);
@@ -94,7 +112,11 @@ pub fn run(req: &Request) -> Outcome {
         None => None,
     };
     if !diags.is_empty() {
-        return Outcome { sources, output: None, diags };
+        return Outcome {
+            sources,
+            output: None,
+            diags,
+        };
     }
     let mut ev = eval::evaluate(&prog, root, Some(&loader));
     let at = match expr {
@@ -107,13 +129,21 @@ pub fn run(req: &Request) -> Outcome {
         diags = eval::diagnostics(&ev, ExportMode::Eval, ev.root);
     }
     if !diags.is_empty() {
-        return Outcome { sources, output: None, diags };
+        return Outcome {
+            sources,
+            output: None,
+            diags,
+        };
     }
     let output = match (req.mode, req.format) {
         (ExportMode::Eval, Format::Orc) => export::orc::print(&ev.ctx, at),
         _ => {
             let mut errs = Vec::new();
-            let mode = if req.format == Format::Orc { ExportMode::Eval } else { ExportMode::Concrete };
+            let mode = if req.format == Format::Orc {
+                ExportMode::Eval
+            } else {
+                ExportMode::Concrete
+            };
             match eval::export_value(&ev.ctx, at, mode, &mut errs) {
                 Some(v) if errs.is_empty() => match req.format {
                     Format::Yaml => export::yaml::to_string(&v),
@@ -121,10 +151,18 @@ pub fn run(req: &Request) -> Outcome {
                 },
                 _ => {
                     let diags = eval::report_to_diags(&ev.ctx, errs);
-                    return Outcome { sources, output: None, diags };
+                    return Outcome {
+                        sources,
+                        output: None,
+                        diags,
+                    };
                 }
             }
         }
     };
-    Outcome { sources, output: Some(output), diags: Vec::new() }
+    Outcome {
+        sources,
+        output: Some(output),
+        diags: Vec::new(),
+    }
 }

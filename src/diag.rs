@@ -27,7 +27,13 @@ pub struct Diag {
 
 impl Diag {
     pub fn new(code: &'static str, message: impl Into<String>) -> Diag {
-        Diag { code, path: String::new(), message: message.into(), labels: Vec::new(), help: None }
+        Diag {
+            code,
+            path: String::new(),
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+        }
     }
 
     pub fn with_path(mut self, path: impl Into<String>) -> Diag {
@@ -36,7 +42,10 @@ impl Diag {
     }
 
     pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Diag {
-        self.labels.push(Label { span, text: text.into() });
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+        });
         self
     }
 

@@ -24,8 +24,8 @@ use crate::value::Num;
 use indexmap::IndexMap;
 use std::rc::Rc;
 
-pub use unify::show as show_val;
 pub use report::{export_vertex as export_value, to_diags as report_to_diags, ExportMode};
+pub use unify::show as show_val;
 
 pub type VId = u32;
 
@@ -179,7 +179,14 @@ pub struct Vertex {
     pub span: Span,
     /// Struct literal conjuncts whose comprehensions still have to run.
     pub deferred: Vec<(crate::lower::Comprehension, Rc<Env>, CloseId)>,
-    pub dynamic: Vec<(ExprId, ExprId, crate::syntax::ast::Constraint, Rc<Env>, CloseId, Span)>,
+    pub dynamic: Vec<(
+        ExprId,
+        ExprId,
+        crate::syntax::ast::Constraint,
+        Rc<Env>,
+        CloseId,
+        Span,
+    )>,
     pub depth: u32,
     pub base_span: Vec<Span>,
 }
@@ -214,7 +221,18 @@ pub const MAX_DEPTH: u32 = 2000;
 
 impl<'p> Ctx<'p> {
     pub fn new(prog: &'p Program) -> Ctx<'p> {
-        Ctx { prog, vs: Vec::new(), next_group: 1, child_groups: IndexMap::new(), packages: IndexMap::new(), loader: None, depth: 0, syms: prog.syms.clone(), embed_rec: Vec::new(), group_parent: IndexMap::new() }
+        Ctx {
+            prog,
+            vs: Vec::new(),
+            next_group: 1,
+            child_groups: IndexMap::new(),
+            packages: IndexMap::new(),
+            loader: None,
+            depth: 0,
+            syms: prog.syms.clone(),
+            embed_rec: Vec::new(),
+            group_parent: IndexMap::new(),
+        }
     }
 
     pub fn sym_name(&self, s: crate::lower::Sym) -> &str {
@@ -229,7 +247,11 @@ impl<'p> Ctx<'p> {
 
     /// The symbol of a regular field with a computed or quoted name.
     pub fn quoted_sym(&mut self, name: &str) -> crate::lower::Sym {
-        let key = if name.starts_with(['#', '_']) { format!("{}{name}", crate::lower::QUOTED_MARK) } else { name.to_string() };
+        let key = if name.starts_with(['#', '_']) {
+            format!("{}{name}", crate::lower::QUOTED_MARK)
+        } else {
+            name.to_string()
+        };
         crate::lower::Sym(self.syms.insert_full(key).0 as u32)
     }
 
@@ -347,7 +369,9 @@ impl<'p> Ctx<'p> {
         while let Some(c) = cur {
             let v = &self.vs[c as usize];
             if let Label::Field(s) = v.label {
-                if crate::lower::field_class(self.sym_name(s)) == crate::lower::FieldClass::Definition {
+                if crate::lower::field_class(self.sym_name(s))
+                    == crate::lower::FieldClass::Definition
+                {
                     return true;
                 }
             }
@@ -378,11 +402,21 @@ impl<'p> Ctx<'p> {
 
 impl Bot {
     pub fn new(code: &'static str, msg: impl Into<String>, spans: Vec<Span>) -> Rc<Bot> {
-        Rc::new(Bot { code, msg: msg.into(), spans, incomplete: false })
+        Rc::new(Bot {
+            code,
+            msg: msg.into(),
+            spans,
+            incomplete: false,
+        })
     }
 
     pub fn incomplete(msg: impl Into<String>, spans: Vec<Span>) -> Rc<Bot> {
-        Rc::new(Bot { code: "orche::eval::incomplete", msg: msg.into(), spans, incomplete: true })
+        Rc::new(Bot {
+            code: "orche::eval::incomplete",
+            msg: msg.into(),
+            spans,
+            incomplete: true,
+        })
     }
 }
 
@@ -401,12 +435,20 @@ pub struct Evaluated<'p> {
 }
 
 /// Evaluates the root struct expression of a package.
-pub fn evaluate<'p>(prog: &'p Program, root_expr: ExprId, loader: Option<&'p dyn PackageLoader>) -> Evaluated<'p> {
+pub fn evaluate<'p>(
+    prog: &'p Program,
+    root_expr: ExprId,
+    loader: Option<&'p dyn PackageLoader>,
+) -> Evaluated<'p> {
     let mut ctx = Ctx::new(prog);
     ctx.loader = loader;
     let span = prog.expr(root_expr).span;
     let root = ctx.new_vertex(None, Label::Index(0), span);
-    ctx.vm(root).conjs.push(Conj { expr: ConjExpr::Expr(root_expr), env: None, close: 0 });
+    ctx.vm(root).conjs.push(Conj {
+        expr: ConjExpr::Expr(root_expr),
+        env: None,
+        close: 0,
+    });
     ctx.vm(root).has_regular = true;
     structs::finalize_deep(&mut ctx, root);
     Evaluated { ctx, root }
@@ -414,10 +456,17 @@ pub fn evaluate<'p>(prog: &'p Program, root_expr: ExprId, loader: Option<&'p dyn
 
 /// Evaluates `expr` (lowered against the package root) in the root's scope.
 pub fn evaluate_in_root(ev: &mut Evaluated, expr: ExprId) -> VId {
-    let env = Rc::new(Env { parent: None, frame: Frame::Vertex(ev.root) });
+    let env = Rc::new(Env {
+        parent: None,
+        frame: Frame::Vertex(ev.root),
+    });
     let span = ev.ctx.prog.expr(expr).span;
     let v = ev.ctx.new_vertex(None, Label::Index(0), span);
-    ev.ctx.vm(v).conjs.push(Conj { expr: ConjExpr::Expr(expr), env: Some(env), close: 0 });
+    ev.ctx.vm(v).conjs.push(Conj {
+        expr: ConjExpr::Expr(expr),
+        env: Some(env),
+        close: 0,
+    });
     ev.ctx.vm(v).has_regular = true;
     structs::finalize_deep(&mut ev.ctx, v);
     v

@@ -7,12 +7,12 @@
 //! 4. `value`: the evaluated value as plain data, with spans, for emitters and builtins.
 //! 5. `export`: JSON, YAML and orche-syntax emitters.
 
-pub mod diag;
-pub mod source;
-pub mod syntax;
-pub mod value;
 pub mod compile;
+pub mod diag;
 pub mod eval;
 pub mod export;
 pub mod load;
 pub mod lower;
+pub mod source;
+pub mod syntax;
+pub mod value;

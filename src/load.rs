@@ -9,7 +9,13 @@ use crate::syntax::{self, ast};
 use std::path::{Path, PathBuf};
 
 /// The embedded standard library: import path → files (name, text).
-pub static STDLIB: &[(&str, &[(&str, &str)])] = &[("orche/units", &[("stdlib/orche/units/units.orc", include_str!("../stdlib/orche/units/units.orc"))])];
+pub static STDLIB: &[(&str, &[(&str, &str)])] = &[(
+    "orche/units",
+    &[(
+        "stdlib/orche/units/units.orc",
+        include_str!("../stdlib/orche/units/units.orc"),
+    )],
+)];
 
 /// Whether an import path names a known package (builtin or embedded stdlib).
 pub fn package_known(path: &str) -> bool {
@@ -25,13 +31,24 @@ pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<ast::File>, Vec<
     let mut files = Vec::new();
     let mut diags = Vec::new();
     if paths.is_empty() {
-        diags.push(Diag::new("orche::load::no_input", "no input files").with_help("pass one or more .orc/.cue files or a directory"));
+        diags.push(
+            Diag::new("orche::load::no_input", "no input files")
+                .with_help("pass one or more .orc/.cue files or a directory"),
+        );
         return (files, diags);
     }
     for p in paths {
         if p.is_dir() {
             match dir_files(p) {
-                Ok(list) if list.is_empty() => diags.push(Diag::new("orche::load::empty_dir", format!("{}: no .orc or .cue files in directory", p.display())).with_help("a directory argument means the package of the .orc/.cue files in it")),
+                Ok(list) if list.is_empty() => diags.push(
+                    Diag::new(
+                        "orche::load::empty_dir",
+                        format!("{}: no .orc or .cue files in directory", p.display()),
+                    )
+                    .with_help(
+                        "a directory argument means the package of the .orc/.cue files in it",
+                    ),
+                ),
                 Ok(list) => {
                     let mut parsed = Vec::new();
                     for f in list {
@@ -41,14 +58,19 @@ pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<ast::File>, Vec<
                     }
                     // The directory's package: the package clause of its files; files of other
                     // packages in the same directory are left out.
-                    let pkg = parsed.iter().find_map(|f| f.package.as_ref().map(|p| p.name.clone()));
+                    let pkg = parsed
+                        .iter()
+                        .find_map(|f| f.package.as_ref().map(|p| p.name.clone()));
                     for f in parsed {
                         if f.package.as_ref().map(|p| &p.name) == pkg.as_ref() || pkg.is_none() {
                             files.push(f);
                         }
                     }
                 }
-                Err(e) => diags.push(Diag::new("orche::load::io", format!("{}: {e}", p.display()))),
+                Err(e) => diags.push(Diag::new(
+                    "orche::load::io",
+                    format!("{}: {e}", p.display()),
+                )),
             }
         } else if let Some(f) = load_file(p, sources, &mut diags) {
             files.push(f);
@@ -62,7 +84,12 @@ fn dir_files(p: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(p)? {
         let path = e?.path();
-        if path.is_file() && path.extension().and_then(|x| x.to_str()).is_some_and(|x| EXTENSIONS.contains(&x)) {
+        if path.is_file()
+            && path
+                .extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| EXTENSIONS.contains(&x))
+        {
             out.push(path);
         }
     }
@@ -79,7 +106,10 @@ fn load_file(p: &Path, sources: &mut SourceMap, diags: &mut Vec<Diag>) -> Option
                 std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
                 _ => e.to_string(),
             };
-            diags.push(Diag::new("orche::load::io", format!("cannot read {name}: {why}")));
+            diags.push(Diag::new(
+                "orche::load::io",
+                format!("cannot read {name}: {why}"),
+            ));
             return None;
         }
     };
@@ -89,15 +119,31 @@ fn load_file(p: &Path, sources: &mut SourceMap, diags: &mut Vec<Diag>) -> Option
             let at = e.utf8_error().valid_up_to();
             let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
             let line = valid.matches('\n').count() + 1;
-            let col = valid.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-            diags.push(Diag::new("orche::load::utf8", format!("{name}:{line}:{col}: invalid UTF-8 (byte offset {at})")).with_help("orche source files must be UTF-8 encoded"));
+            let col = valid
+                .rsplit('\n')
+                .next()
+                .map(|l| l.chars().count())
+                .unwrap_or(0)
+                + 1;
+            diags.push(
+                Diag::new(
+                    "orche::load::utf8",
+                    format!("{name}:{line}:{col}: invalid UTF-8 (byte offset {at})"),
+                )
+                .with_help("orche source files must be UTF-8 encoded"),
+            );
             return None;
         }
     };
     parse_text(name, text, sources, diags)
 }
 
-pub fn parse_text(name: String, text: String, sources: &mut SourceMap, diags: &mut Vec<Diag>) -> Option<ast::File> {
+pub fn parse_text(
+    name: String,
+    text: String,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diag>,
+) -> Option<ast::File> {
     let id = sources.add(name, text);
     let text = sources.get(id).text.clone();
     match syntax::parse_file(id, &text) {
@@ -116,7 +162,14 @@ fn check_packages(files: &[ast::File], diags: &mut Vec<Diag>) {
             match first {
                 None => first = Some(p),
                 Some(q) if q.name != p.name && p.name != "_" && q.name != "_" => {
-                    diags.push(Diag::new("orche::load::package", format!("found packages {:?} and {:?}", q.name, p.name)).with_label(p.span, "different package").with_label(q.span, "first package"));
+                    diags.push(
+                        Diag::new(
+                            "orche::load::package",
+                            format!("found packages {:?} and {:?}", q.name, p.name),
+                        )
+                        .with_label(p.span, "different package")
+                        .with_label(q.span, "first package"),
+                    );
                 }
                 _ => {}
             }
@@ -125,9 +178,20 @@ fn check_packages(files: &[ast::File], diags: &mut Vec<Diag>) {
 }
 
 /// Parses the files of an embedded stdlib package.
-pub fn stdlib_package(path: &str, sources: &mut SourceMap, diags: &mut Vec<Diag>) -> Option<Vec<ast::File>> {
+pub fn stdlib_package(
+    path: &str,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diag>,
+) -> Option<Vec<ast::File>> {
     let (_, files) = STDLIB.iter().find(|(p, _)| *p == path)?;
-    Some(files.iter().filter_map(|(name, text)| parse_text(name.to_string(), text.to_string(), sources, diags)).collect())
+    Some(
+        files
+            .iter()
+            .filter_map(|(name, text)| {
+                parse_text(name.to_string(), text.to_string(), sources, diags)
+            })
+            .collect(),
+    )
 }
 
 /// An empty span in no file, for diagnostics about the invocation itself.

@@ -128,7 +128,10 @@ pub enum ExprKind {
     Bytes(Rc<[u8]>),
     /// A basic type (`int`, `string`, …): a kind set.
     Kind(u16),
-    Interp { parts: Vec<InterpPart>, bytes: bool },
+    Interp {
+        parts: Vec<InterpPart>,
+        bytes: bool,
+    },
     Struct(StructLit),
     List(ListLit),
     Ref(Ref),
@@ -164,13 +167,32 @@ pub struct StructLit {
 
 #[derive(Clone, Debug)]
 pub enum Decl {
-    Field { label: Label, class: FieldClass, optional: ast::Constraint, value: ExprId, span: Span },
+    Field {
+        label: Label,
+        class: FieldClass,
+        optional: ast::Constraint,
+        value: ExprId,
+        span: Span,
+    },
     /// A field whose label is computed (`(e)` or an interpolated string).
-    Dynamic { label: ExprId, optional: ast::Constraint, value: ExprId, span: Span },
+    Dynamic {
+        label: ExprId,
+        optional: ast::Constraint,
+        value: ExprId,
+        span: Span,
+    },
     /// `[pattern]: value`; `alias` says whether a binding frame with the label is pushed.
-    Pattern { pattern: ExprId, value: ExprId, alias: bool, span: Span },
+    Pattern {
+        pattern: ExprId,
+        value: ExprId,
+        alias: bool,
+        span: Span,
+    },
     Embed(ExprId),
-    Let { label: Label, value: ExprId },
+    Let {
+        label: Label,
+        value: ExprId,
+    },
     Ellipsis(Option<ExprId>),
     Comprehension(Comprehension),
 }
@@ -186,7 +208,10 @@ pub struct Comprehension {
 #[derive(Clone, Debug)]
 pub enum Clause {
     /// Pushes one binding frame: slot 0 the key (if named), slot 1 the value.
-    For { source: ExprId, span: Span },
+    For {
+        source: ExprId,
+        span: Span,
+    },
     If(ExprId),
     /// Pushes one binding frame with the value in slot 0.
     Let(ExprId),
@@ -297,8 +322,17 @@ pub struct FileInput<'a> {
 
 /// Lowers the files of one package into one root struct literal. Returns the program, the root
 /// expression and the problems found (unresolved references, bad imports…).
-pub fn lower_package(prog: &mut Program, files: &[&ast::File], root_span: Span) -> (ExprId, Vec<Diag>) {
-    let mut cx = Lower { prog, diags: Vec::new(), scopes: Scopes::default(), let_counter: 0 };
+pub fn lower_package(
+    prog: &mut Program,
+    files: &[&ast::File],
+    root_span: Span,
+) -> (ExprId, Vec<Diag>) {
+    let mut cx = Lower {
+        prog,
+        diags: Vec::new(),
+        scopes: Scopes::default(),
+        let_counter: 0,
+    };
     // Names declared at the top of any file are visible in all files of the package.
     let mut top = cx.scopes.new_struct_scope();
     for f in files {
@@ -326,14 +360,30 @@ pub fn lower_package(prog: &mut Program, files: &[&ast::File], root_span: Span) 
     }
     cx.scopes.set_imports(&[]);
     cx.scopes.pop();
-    let root = cx.prog.add(ExprKind::Struct(StructLit { decls, is_struct: is_struct || files.is_empty(), has_ellipsis }), root_span);
+    let root = cx.prog.add(
+        ExprKind::Struct(StructLit {
+            decls,
+            is_struct: is_struct || files.is_empty(),
+            has_ellipsis,
+        }),
+        root_span,
+    );
     (root, cx.diags)
 }
 
 /// Lowers an expression evaluated at the top of a package (the `-e` flag): names resolve in the
 /// package's root struct, which the evaluator supplies as the only frame.
-pub fn lower_expr_in_root(prog: &mut Program, expr: &ast::Expr, files: &[&ast::File]) -> (ExprId, Vec<Diag>) {
-    let mut cx = Lower { prog, diags: Vec::new(), scopes: Scopes::default(), let_counter: 1 << 30 };
+pub fn lower_expr_in_root(
+    prog: &mut Program,
+    expr: &ast::Expr,
+    files: &[&ast::File],
+) -> (ExprId, Vec<Diag>) {
+    let mut cx = Lower {
+        prog,
+        diags: Vec::new(),
+        scopes: Scopes::default(),
+        let_counter: 1 << 30,
+    };
     let mut top = cx.scopes.new_struct_scope();
     for f in files {
         cx.declare_struct_names(&mut top, &f.decls);
@@ -369,7 +419,10 @@ impl Lower<'_> {
                     };
                     if let Some(n) = &name {
                         let s = self.prog.sym(n);
-                        scope.names.entry(n.clone()).or_insert(Binding::Field(Label::Field(s)));
+                        scope
+                            .names
+                            .entry(n.clone())
+                            .or_insert(Binding::Field(Label::Field(s)));
                     }
                     if let Some(alias) = &f.label.alias {
                         // A field alias refers to the field; for dynamic labels the label is
@@ -377,7 +430,9 @@ impl Lower<'_> {
                         // when static.
                         let label = match &f.label.kind {
                             ast::LabelKind::Ident(i) => Some(Label::Field(self.prog.sym(&i.name))),
-                            ast::LabelKind::String(s) => Some(Label::Field(self.prog.quoted_sym(s))),
+                            ast::LabelKind::String(s) => {
+                                Some(Label::Field(self.prog.quoted_sym(s)))
+                            }
                             _ => None,
                         };
                         if let Some(l) = label {
@@ -387,7 +442,10 @@ impl Lower<'_> {
                 }
                 ast::Decl::Let(l) => {
                     self.let_counter += 1;
-                    scope.names.insert(l.name.name.clone(), Binding::Field(Label::Let(self.let_counter)));
+                    scope.names.insert(
+                        l.name.name.clone(),
+                        Binding::Field(Label::Let(self.let_counter)),
+                    );
                     scope.lets.push(self.let_counter);
                 }
                 _ => {}
@@ -425,22 +483,44 @@ impl Lower<'_> {
                             let class = field_class(&i.name);
                             has_field |= class == FieldClass::Regular;
                             let label = Label::Field(self.prog.sym(&i.name));
-                            out.push(Decl::Field { label, class, optional: f.constraint, value, span: f.label.span });
+                            out.push(Decl::Field {
+                                label,
+                                class,
+                                optional: f.constraint,
+                                value,
+                                span: f.label.span,
+                            });
                         }
                         ast::LabelKind::String(s) => {
                             has_field = true;
                             let label = Label::Field(self.prog.quoted_sym(s));
-                            out.push(Decl::Field { label, class: FieldClass::Regular, optional: f.constraint, value, span: f.label.span });
+                            out.push(Decl::Field {
+                                label,
+                                class: FieldClass::Regular,
+                                optional: f.constraint,
+                                value,
+                                span: f.label.span,
+                            });
                         }
                         ast::LabelKind::Interpolation(ip) => {
                             has_field = true;
                             let label = self.interpolation(ip, f.label.span);
-                            out.push(Decl::Dynamic { label, optional: f.constraint, value, span: f.label.span });
+                            out.push(Decl::Dynamic {
+                                label,
+                                optional: f.constraint,
+                                value,
+                                span: f.label.span,
+                            });
                         }
                         ast::LabelKind::Paren(e) => {
                             has_field = true;
                             let label = self.expr(e);
-                            out.push(Decl::Dynamic { label, optional: f.constraint, value, span: f.label.span });
+                            out.push(Decl::Dynamic {
+                                label,
+                                optional: f.constraint,
+                                value,
+                                span: f.label.span,
+                            });
                         }
                         ast::LabelKind::Pattern { alias, expr } => {
                             has_field = true;
@@ -454,7 +534,12 @@ impl Lower<'_> {
                             } else {
                                 self.field_value(f)
                             };
-                            out.push(Decl::Pattern { pattern, value, alias: alias.is_some(), span: f.label.span });
+                            out.push(Decl::Pattern {
+                                pattern,
+                                value,
+                                alias: alias.is_some(),
+                                span: f.label.span,
+                            });
                         }
                     }
                 }
@@ -467,7 +552,10 @@ impl Lower<'_> {
                     let id = self.scopes.current_let(let_iter);
                     let_iter += 1;
                     let value = self.expr(&l.value);
-                    out.push(Decl::Let { label: Label::Let(id), value });
+                    out.push(Decl::Let {
+                        label: Label::Let(id),
+                        value,
+                    });
                 }
                 ast::Decl::Ellipsis(t, _) => {
                     has_ellipsis = true;
@@ -481,7 +569,11 @@ impl Lower<'_> {
                 }
             }
         }
-        StructLit { decls: out, is_struct: has_field || !has_embed, has_ellipsis }
+        StructLit {
+            decls: out,
+            is_struct: has_field || !has_embed,
+            has_ellipsis,
+        }
     }
 
     fn field_value(&mut self, f: &ast::Field) -> ExprId {
@@ -493,13 +585,21 @@ impl Lower<'_> {
         let mut pushed = 0;
         for cl in &c.clauses {
             match cl {
-                ast::Clause::For { key, value, source, span } => {
+                ast::Clause::For {
+                    key,
+                    value,
+                    source,
+                    span,
+                } => {
                     let src = self.expr(source);
                     let mut names = vec![key.as_ref().map(|k| k.name.clone()).unwrap_or_default()];
                     names.push(value.name.clone());
                     self.scopes.push_vars(names);
                     pushed += 1;
-                    clauses.push(Clause::For { source: src, span: *span });
+                    clauses.push(Clause::For {
+                        source: src,
+                        span: *span,
+                    });
                 }
                 ast::Clause::If(e, _) => {
                     let id = self.expr(e);
@@ -520,7 +620,11 @@ impl Lower<'_> {
         for _ in 0..pushed {
             self.scopes.pop();
         }
-        Comprehension { clauses, body, span: c.span }
+        Comprehension {
+            clauses,
+            body,
+            span: c.span,
+        }
     }
 
     fn interpolation(&mut self, ip: &ast::Interpolation, span: Span) -> ExprId {
@@ -532,7 +636,13 @@ impl Lower<'_> {
                 ast::InterpPart::Expr(e) => InterpPart::Expr(self.expr(e)),
             })
             .collect();
-        self.add(ExprKind::Interp { parts, bytes: ip.bytes }, span)
+        self.add(
+            ExprKind::Interp {
+                parts,
+                bytes: ip.bytes,
+            },
+            span,
+        )
     }
 
     fn expr(&mut self, e: &ast::Expr) -> ExprId {
@@ -545,7 +655,13 @@ impl Lower<'_> {
             ast::ExprKind::Int(t) | ast::ExprKind::Float(t) => match number::parse_literal(t) {
                 Some(n) => ExprKind::Num(n),
                 None => {
-                    self.diags.push(Diag::new("orche::syntax::number", format!("invalid number literal {t}")).with_label(span, "not a number"));
+                    self.diags.push(
+                        Diag::new(
+                            "orche::syntax::number",
+                            format!("invalid number literal {t}"),
+                        )
+                        .with_label(span, "not a number"),
+                    );
                     ExprKind::Bottom
                 }
             },
@@ -563,10 +679,15 @@ impl Lower<'_> {
                             let c = self.comprehension(c);
                             out.push(ListElem::Comprehension(c))
                         }
-                        ast::ListElem::Ellipsis(t, _) => ellipsis = Some(t.as_ref().map(|x| self.expr(x))),
+                        ast::ListElem::Ellipsis(t, _) => {
+                            ellipsis = Some(t.as_ref().map(|x| self.expr(x)))
+                        }
                     }
                 }
-                ExprKind::List(ListLit { elems: out, ellipsis })
+                ExprKind::List(ListLit {
+                    elems: out,
+                    ellipsis,
+                })
             }
             ast::ExprKind::Selector(x, name) => {
                 let x = self.expr(x);
@@ -672,8 +793,11 @@ impl Lower<'_> {
             return self.add(kind, span);
         }
         self.diags.push(
-            Diag::new("orche::lower::unresolved", format!("reference {:?} not found", i.name))
-                .with_label(span, "not defined in any enclosing scope"),
+            Diag::new(
+                "orche::lower::unresolved",
+                format!("reference {:?} not found", i.name),
+            )
+            .with_label(span, "not defined in any enclosing scope"),
         );
         self.add(ExprKind::Unresolved(i.name.as_str().into()), span)
     }
@@ -699,7 +823,8 @@ fn predeclared(name: &str, cx: &mut Lower) -> Option<ExprKind> {
         "mod" => Some(ExprKind::Predeclared(Predeclared::Mod)),
         "quo" => Some(ExprKind::Predeclared(Predeclared::Quo)),
         "rem" => Some(ExprKind::Predeclared(Predeclared::Rem)),
-        "int8" | "int16" | "int32" | "int64" | "int128" | "uint" | "uint8" | "uint16" | "uint32" | "uint64" | "uint128" | "rune" | "byte" | "float32" | "float64" => {
+        "int8" | "int16" | "int32" | "int64" | "int128" | "uint" | "uint8" | "uint16"
+        | "uint32" | "uint64" | "uint128" | "rune" | "byte" | "float32" | "float64" => {
             Some(sized_type(name, cx))
         }
         _ => None,
@@ -713,21 +838,50 @@ fn sized_type(name: &str, cx: &mut Lower) -> ExprKind {
         "uint" => ("0".into(), None, kind::INT),
         "byte" => ("0".into(), Some("255".into()), kind::INT),
         "rune" => ("0".into(), Some("1114111".into()), kind::INT),
-        "float32" => ("-3.40282346638528859811704183484516925440e+38".into(), Some("3.40282346638528859811704183484516925440e+38".into()), kind::NUMBER),
-        "float64" => ("-1.797693134862315708145274237317043567981e+308".into(), Some("1.797693134862315708145274237317043567981e+308".into()), kind::NUMBER),
+        "float32" => (
+            "-3.40282346638528859811704183484516925440e+38".into(),
+            Some("3.40282346638528859811704183484516925440e+38".into()),
+            kind::NUMBER,
+        ),
+        "float64" => (
+            "-1.797693134862315708145274237317043567981e+308".into(),
+            Some("1.797693134862315708145274237317043567981e+308".into()),
+            kind::NUMBER,
+        ),
         _ => {
             let unsigned = name.starts_with('u');
-            let bits: u32 = name.trim_start_matches("uint").trim_start_matches("int").parse().unwrap_or(64);
+            let bits: u32 = name
+                .trim_start_matches("uint")
+                .trim_start_matches("int")
+                .parse()
+                .unwrap_or(64);
             if unsigned {
-                ("0".into(), Some({ let m: num_bigint::BigInt = num_traits::pow(num_bigint::BigInt::from(2), bits as usize); (m - num_bigint::BigInt::from(1)).to_string() }), kind::INT)
+                (
+                    "0".into(),
+                    Some({
+                        let m: num_bigint::BigInt =
+                            num_traits::pow(num_bigint::BigInt::from(2), bits as usize);
+                        (m - num_bigint::BigInt::from(1)).to_string()
+                    }),
+                    kind::INT,
+                )
             } else {
-                let half: num_bigint::BigInt = num_traits::pow(num_bigint::BigInt::from(2), bits as usize - 1);
-                ((-half.clone()).to_string(), Some((half - num_bigint::BigInt::from(1)).to_string()), kind::INT)
+                let half: num_bigint::BigInt =
+                    num_traits::pow(num_bigint::BigInt::from(2), bits as usize - 1);
+                (
+                    (-half.clone()).to_string(),
+                    Some((half - num_bigint::BigInt::from(1)).to_string()),
+                    kind::INT,
+                )
             }
         }
     };
     let mut parts = Vec::new();
-    let num = |s: &str| number::parse_literal(s).or_else(|| number::parse_decimal(s).map(Num::Float)).unwrap_or(Num::from_i64(0));
+    let num = |s: &str| {
+        number::parse_literal(s)
+            .or_else(|| number::parse_decimal(s).map(Num::Float))
+            .unwrap_or(Num::from_i64(0))
+    };
     let lo_id = cx.add(ExprKind::Num(num(&lo)), span);
     parts.push(cx.add(ExprKind::Bound(BoundOp::Ge, lo_id), span));
     if let Some(h) = hi {
@@ -738,5 +892,9 @@ fn sized_type(name: &str, cx: &mut Lower) -> ExprKind {
     for p in parts {
         acc = cx.add(ExprKind::Binary(BinOp::And, acc, p), span);
     }
-    cx.prog.exprs.pop().map(|e| e.kind).unwrap_or(ExprKind::Kind(k))
+    cx.prog
+        .exprs
+        .pop()
+        .map(|e| e.kind)
+        .unwrap_or(ExprKind::Kind(k))
 }

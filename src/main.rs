@@ -12,7 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "orche", version, about = "Compile typed, CUE-compatible configurations of multi-site infrastructure")]
+#[command(
+    name = "orche",
+    version,
+    about = "Compile typed, CUE-compatible configurations of multi-site infrastructure"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -75,7 +79,9 @@ enum VetFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Deeply nested inputs recurse deeply; give the compiler a large stack.
-    let child = std::thread::Builder::new().stack_size(1 << 30).spawn(move || run(cli));
+    let child = std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || run(cli));
     match child.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {
@@ -96,23 +102,54 @@ fn or_cwd(files: Vec<PathBuf>) -> Vec<PathBuf> {
 
 fn run(cli: Cli) -> ExitCode {
     match cli.cmd {
-        Cmd::Export { files, expr, out, outfile } => {
+        Cmd::Export {
+            files,
+            expr,
+            out,
+            outfile,
+        } => {
             let format = match out {
                 ExportOut::Json => Format::Json,
                 ExportOut::Yaml => Format::Yaml,
             };
-            emit(Request { paths: or_cwd(files), expr, mode: ExportMode::Concrete, format }, outfile.as_deref())
+            emit(
+                Request {
+                    paths: or_cwd(files),
+                    expr,
+                    mode: ExportMode::Concrete,
+                    format,
+                },
+                outfile.as_deref(),
+            )
         }
-        Cmd::Eval { files, expr, out, outfile } => {
+        Cmd::Eval {
+            files,
+            expr,
+            out,
+            outfile,
+        } => {
             let format = match out {
                 EvalOut::Orc => Format::Orc,
                 EvalOut::Json => Format::Json,
                 EvalOut::Yaml => Format::Yaml,
             };
-            emit(Request { paths: or_cwd(files), expr, mode: ExportMode::Eval, format }, outfile.as_deref())
+            emit(
+                Request {
+                    paths: or_cwd(files),
+                    expr,
+                    mode: ExportMode::Eval,
+                    format,
+                },
+                outfile.as_deref(),
+            )
         }
         Cmd::Vet { files, format } => {
-            let outcome = compile::run(&Request { paths: or_cwd(files), expr: None, mode: ExportMode::Concrete, format: Format::Json });
+            let outcome = compile::run(&Request {
+                paths: or_cwd(files),
+                expr: None,
+                mode: ExportMode::Concrete,
+                format: Format::Json,
+            });
             if outcome.diags.is_empty() {
                 if let VetFormat::Json = format {
                     println!("[]");
@@ -145,7 +182,11 @@ fn emit(req: Request, outfile: Option<&Path>) -> ExitCode {
         },
         None => {
             let mut out = std::io::stdout().lock();
-            if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
+            if out
+                .write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .is_err()
+            {
                 return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS
@@ -155,8 +196,14 @@ fn emit(req: Request, outfile: Option<&Path>) -> ExitCode {
 
 /// Writes through a temporary file in the same directory, then renames it into place.
 fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     let tmp = dir.join(format!(".{name}.orche-{}.tmp", std::process::id()));
     let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
     if result.is_err() {
@@ -167,7 +214,11 @@ fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
 
 fn render(sources: &SourceMap, diags: &[Diag]) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut all = String::new();
     for d in diags {
@@ -189,6 +240,23 @@ fn to_miette(sources: &SourceMap, d: &Diag) -> Box<dyn miette::Diagnostic + Send
     if let Some(h) = &d.help {
         md = md.with_help(h.clone());
     }
+    // A snippet of a very long line (minified or generated input) would flood the terminal:
+    // such labels are given as positions only.
+    let long_line = |l: &orche::diag::Label| {
+        let text = &sources.get(l.span.file).text;
+        let at = (l.span.start as usize).min(text.len());
+        let start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let end = text[at..].find('\n').map(|i| at + i).unwrap_or(text.len());
+        end - start > 400
+    };
+    if d.labels.iter().any(long_line) {
+        let at: Vec<String> = d.labels.iter().map(|l| sources.position(l.span)).collect();
+        md.help = Some(match md.help.take() {
+            Some(x) => format!("{x}\nat {}", at.join(", ")),
+            None => format!("at {}", at.join(", ")),
+        });
+        return Box::new(md);
+    }
     let primary = d.labels.first().map(|l| l.span.file);
     let mut others = Vec::new();
     for l in &d.labels {
@@ -196,7 +264,11 @@ fn to_miette(sources: &SourceMap, d: &Diag) -> Box<dyn miette::Diagnostic + Send
             let text = sources.get(l.span.file).text.len();
             let start = (l.span.start as usize).min(text);
             let len = (l.span.end as usize).min(text).saturating_sub(start);
-            let label = if l.text.is_empty() { None } else { Some(l.text.clone()) };
+            let label = if l.text.is_empty() {
+                None
+            } else {
+                Some(l.text.clone())
+            };
             md = md.and_label(miette::LabeledSpan::new(label, start, len));
         } else {
             others.push(sources.position(l.span));
@@ -213,7 +285,11 @@ fn to_miette(sources: &SourceMap, d: &Diag) -> Box<dyn miette::Diagnostic + Send
         Some(f) => {
             let file = sources.get(f);
             let src = miette::NamedSource::new(file.name.clone(), file.text.to_string());
-            Box::new(miette::Report::new(md).with_source_code(src).into_boxed_diagnostic_hack())
+            Box::new(
+                miette::Report::new(md)
+                    .with_source_code(src)
+                    .into_boxed_diagnostic_hack(),
+            )
         }
         None => Box::new(md),
     }

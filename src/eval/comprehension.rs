@@ -21,7 +21,14 @@ pub fn run_struct(ctx: &mut Ctx, v: VId, c: &Comprehension, env: Rc<Env>, close:
 }
 
 /// Runs a list comprehension, appending elements from index `n`; returns the next index.
-pub fn run_list(ctx: &mut Ctx, v: VId, c: &Comprehension, env: Option<Rc<Env>>, close: CloseId, n: usize) -> usize {
+pub fn run_list(
+    ctx: &mut Ctx,
+    v: VId,
+    c: &Comprehension,
+    env: Option<Rc<Env>>,
+    close: CloseId,
+    n: usize,
+) -> usize {
     let mut sink = Sink::List(n);
     clauses(ctx, v, c, 0, env, close, &mut sink);
     match sink {
@@ -31,10 +38,21 @@ pub fn run_list(ctx: &mut Ctx, v: VId, c: &Comprehension, env: Option<Rc<Env>>, 
 }
 
 fn push_vars(env: Option<Rc<Env>>, vals: Vec<Val>) -> Option<Rc<Env>> {
-    Some(Rc::new(Env { parent: env, frame: Frame::Vars(Rc::from(vals)) }))
+    Some(Rc::new(Env {
+        parent: env,
+        frame: Frame::Vars(Rc::from(vals)),
+    }))
 }
 
-fn clauses(ctx: &mut Ctx, v: VId, c: &Comprehension, i: usize, env: Option<Rc<Env>>, close: CloseId, sink: &mut Sink) {
+fn clauses(
+    ctx: &mut Ctx,
+    v: VId,
+    c: &Comprehension,
+    i: usize,
+    env: Option<Rc<Env>>,
+    close: CloseId,
+    sink: &mut Sink,
+) {
     let Some(cl) = c.clauses.get(i) else {
         yield_body(ctx, v, c.body, env, close, sink);
         return;
@@ -61,10 +79,23 @@ fn clauses(ctx: &mut Ctx, v: VId, c: &Comprehension, i: usize, env: Option<Rc<En
                 Val::Bool(false) => {}
                 Val::Bottom(b) => fail(ctx, v, b, sink),
                 other if is_concrete(&other) || matches!(other, Val::Vertex(_)) => {
-                    let b = Bot::new("orche::eval::comprehension", format!("cannot use {} (type {}) as type bool", show(&other), kind_name(kind_of(&other))), vec![span]);
+                    let b = Bot::new(
+                        "orche::eval::comprehension",
+                        format!(
+                            "cannot use {} (type {}) as type bool",
+                            show(&other),
+                            kind_name(kind_of(&other))
+                        ),
+                        vec![span],
+                    );
                     fail(ctx, v, b, sink)
                 }
-                other => fail(ctx, v, Bot::incomplete(format!("incomplete condition {}", show(&other)), vec![span]), sink),
+                other => fail(
+                    ctx,
+                    v,
+                    Bot::incomplete(format!("incomplete condition {}", show(&other)), vec![span]),
+                    sink,
+                ),
             }
         }
         Clause::Let(e) => {
@@ -79,14 +110,29 @@ fn fail(ctx: &mut Ctx, v: VId, b: Rc<Bot>, _sink: &mut Sink) {
     ctx.set_err(v, b);
 }
 
-fn yield_body(ctx: &mut Ctx, v: VId, body: ExprId, env: Option<Rc<Env>>, close: CloseId, sink: &mut Sink) {
+fn yield_body(
+    ctx: &mut Ctx,
+    v: VId,
+    body: ExprId,
+    env: Option<Rc<Env>>,
+    close: CloseId,
+    sink: &mut Sink,
+) {
     match sink {
         Sink::Struct => process_expr(ctx, v, body, env, close, false),
         Sink::List(n) => {
             let span = ctx.prog.expr(body).span;
             let a = arc(ctx, v, Label::Index(*n as u32), span);
             ctx.vm(a).has_regular = true;
-            add_conj(ctx, a, Conj { expr: ConjExpr::Expr(body), env, close: 0 });
+            add_conj(
+                ctx,
+                a,
+                Conj {
+                    expr: ConjExpr::Expr(body),
+                    env,
+                    close: 0,
+                },
+            );
             *n += 1;
         }
     }
@@ -101,7 +147,10 @@ fn iterate(ctx: &mut Ctx, src: &Val, span: Span) -> Result<Vec<(Val, Val)>, Rc<B
             if let Some(alts) = &ctx.v(t).alts {
                 let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(a, _)| *a).collect();
                 if defaults.len() != 1 {
-                    return Err(Bot::incomplete("cannot range over an unresolved disjunction", vec![span]));
+                    return Err(Bot::incomplete(
+                        "cannot range over an unresolved disjunction",
+                        vec![span],
+                    ));
                 }
                 return iterate(ctx, &Val::Vertex(defaults[0]), span);
             }
@@ -113,10 +162,14 @@ fn iterate(ctx: &mut Ctx, src: &Val, span: Span) -> Result<Vec<(Val, Val)>, Rc<B
             let mut out = Vec::new();
             for (l, a) in arcs {
                 match l {
-                    Label::Index(i) if is_list => out.push((Val::Num(Num::from_i64(i as i64)), value_of(ctx, a))),
+                    Label::Index(i) if is_list => {
+                        out.push((Val::Num(Num::from_i64(i as i64)), value_of(ctx, a)))
+                    }
                     Label::Field(s) if !is_list => {
                         let av = ctx.v(a);
-                        if crate::lower::field_class(ctx.sym_name(s)) != FieldClass::Regular || !av.has_regular {
+                        if crate::lower::field_class(ctx.sym_name(s)) != FieldClass::Regular
+                            || !av.has_regular
+                        {
                             continue;
                         }
                         let name: Rc<str> = ctx.field_name(s).into();
@@ -128,18 +181,41 @@ fn iterate(ctx: &mut Ctx, src: &Val, span: Span) -> Result<Vec<(Val, Val)>, Rc<B
             Ok(out)
         }
         Val::Bottom(b) => Err(b.clone()),
-        other if is_concrete(other) => Err(Bot::new("orche::eval::comprehension", format!("cannot range over {} (found {}, want list or struct)", show(other), kind_name(kind_of(other))), vec![span])),
-        other => Err(Bot::incomplete(format!("cannot range over non-concrete value {}", show(other)), vec![span])),
+        other if is_concrete(other) => Err(Bot::new(
+            "orche::eval::comprehension",
+            format!(
+                "cannot range over {} (found {}, want list or struct)",
+                show(other),
+                kind_name(kind_of(other))
+            ),
+            vec![span],
+        )),
+        other => Err(Bot::incomplete(
+            format!("cannot range over non-concrete value {}", show(other)),
+            vec![span],
+        )),
     }
 }
 
 /// `list.Sort(list, cmp)` and friends: the comparator is a struct with fields `x`, `y` and
 /// `less`, evaluated once per comparison.
-pub fn list_sort(ctx: &mut Ctx, b: &'static builtins::Builtin, args: &[ExprId], env: Option<&Rc<Env>>, span: Span) -> Val {
+pub fn list_sort(
+    ctx: &mut Ctx,
+    b: &'static builtins::Builtin,
+    args: &[ExprId],
+    env: Option<&Rc<Env>>,
+    span: Span,
+) -> Val {
     let lv = default_of(&expr::eval(ctx, args[0], env));
     let items = match expr::to_value(ctx, &lv, span) {
         Ok(Value::List(items)) => items,
-        Ok(other) => return bottom("orche::eval::builtin", format!("list.{}: cannot use {} as list", b.name, other.kind_name()), span),
+        Ok(other) => {
+            return bottom(
+                "orche::eval::builtin",
+                format!("list.{}: cannot use {} as list", b.name, other.kind_name()),
+                span,
+            )
+        }
         Err(e) => return e,
     };
     let natural = match &ctx.prog.expr(args[1]).kind {
@@ -158,8 +234,13 @@ pub fn list_sort(ctx: &mut Ctx, b: &'static builtins::Builtin, args: &[ExprId], 
     let mut failure: Option<Val> = None;
     let mut less = |a: &Value, bv: &Value| -> Result<bool, builtins::BuiltinError> {
         if let Some(desc) = natural {
-            let ord = natural_cmp(a, bv).ok_or_else(|| builtins::BuiltinError::Msg("values are not comparable".into()))?;
-            return Ok(if desc { ord == std::cmp::Ordering::Greater } else { ord == std::cmp::Ordering::Less });
+            let ord = natural_cmp(a, bv)
+                .ok_or_else(|| builtins::BuiltinError::Msg("values are not comparable".into()))?;
+            return Ok(if desc {
+                ord == std::cmp::Ordering::Greater
+            } else {
+                ord == std::cmp::Ordering::Less
+            });
         }
         let c = ctx.new_vertex(None, Label::Index(u32::MAX), span);
         ctx.vm(c).has_regular = true;
@@ -167,15 +248,30 @@ pub fn list_sort(ctx: &mut Ctx, b: &'static builtins::Builtin, args: &[ExprId], 
         m.insert("x".to_string(), a.clone());
         m.insert("y".to_string(), bv.clone());
         let _ = (xs, ys);
-        ctx.vm(c).conjs.push(Conj { expr: ConjExpr::Expr(cmp_expr), env: env.clone(), close: 0 });
-        ctx.vm(c).conjs.push(Conj { expr: ConjExpr::Val(Val::Data(Rc::new(Value::Struct(m)))), env: None, close: 0 });
+        ctx.vm(c).conjs.push(Conj {
+            expr: ConjExpr::Expr(cmp_expr),
+            env: env.clone(),
+            close: 0,
+        });
+        ctx.vm(c).conjs.push(Conj {
+            expr: ConjExpr::Val(Val::Data(Rc::new(Value::Struct(m)))),
+            env: None,
+            close: 0,
+        });
         let l = match lookup(ctx, c, Label::Field(less_sym)) {
             Some(l) => default_of(&value_of(ctx, l)),
-            None => return Err(builtins::BuiltinError::Msg("comparator has no field less".into())),
+            None => {
+                return Err(builtins::BuiltinError::Msg(
+                    "comparator has no field less".into(),
+                ))
+            }
         };
         match l {
             Val::Bool(x) => Ok(x),
-            other => Err(builtins::BuiltinError::Msg(format!("less is {}, not a bool", show(&other)))),
+            other => Err(builtins::BuiltinError::Msg(format!(
+                "less is {}, not a bool",
+                show(&other)
+            ))),
         }
     };
     if b.name == "IsSorted" {
@@ -188,7 +284,11 @@ pub fn list_sort(ctx: &mut Ctx, b: &'static builtins::Builtin, args: &[ExprId], 
                 }
                 Ok(false) => {}
                 Err(e) => {
-                    failure = Some(bottom("orche::eval::builtin", format!("list.IsSorted: {}", msg(e)), span));
+                    failure = Some(bottom(
+                        "orche::eval::builtin",
+                        format!("list.IsSorted: {}", msg(e)),
+                        span,
+                    ));
                     break;
                 }
             }
@@ -197,7 +297,11 @@ pub fn list_sort(ctx: &mut Ctx, b: &'static builtins::Builtin, args: &[ExprId], 
     }
     match builtins::sort_values(items, &mut less, b.name == "SortStable") {
         Ok(sorted) => expr::from_value(ctx, &Value::List(sorted), span),
-        Err(e) => bottom("orche::eval::builtin", format!("list.{}: {}", b.name, msg(e)), span),
+        Err(e) => bottom(
+            "orche::eval::builtin",
+            format!("list.{}: {}", b.name, msg(e)),
+            span,
+        ),
     }
 }
 

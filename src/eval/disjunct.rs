@@ -49,7 +49,11 @@ pub fn meet_disjunction(ctx: &mut Ctx, v: VId, alts: Vec<(Conj, bool)>, span: Sp
                 Val::Disj(ds) => {
                     let inner_any = ds.iter().any(|(_, x)| *x);
                     for (d, im) in ds.iter() {
-                        let mark = if any_mark { *m && (!inner_any || *im) } else { *im };
+                        let mark = if any_mark {
+                            *m && (!inner_any || *im)
+                        } else {
+                            *im
+                        };
                         push_alt(&mut out, d.clone(), mark);
                     }
                 }
@@ -57,7 +61,15 @@ pub fn meet_disjunction(ctx: &mut Ctx, v: VId, alts: Vec<(Conj, bool)>, span: Sp
             }
         }
         if !has_vertex {
-            let val = normalize_disj(out).unwrap_or_else(|| first_err.unwrap_or_else(|| Val::Bottom(Bot::new("orche::eval::disjunction", "empty disjunction", vec![span]))));
+            let val = normalize_disj(out).unwrap_or_else(|| {
+                first_err.unwrap_or_else(|| {
+                    Val::Bottom(Bot::new(
+                        "orche::eval::disjunction",
+                        "empty disjunction",
+                        vec![span],
+                    ))
+                })
+            });
             process_val(ctx, v, val, 0, span);
             return;
         }
@@ -69,7 +81,10 @@ pub fn meet_disjunction(ctx: &mut Ctx, v: VId, alts: Vec<(Conj, bool)>, span: Sp
 fn is_scalar_alt(ctx: &Ctx, c: &Conj) -> bool {
     match &c.expr {
         ConjExpr::Val(v) => !matches!(v, Val::Vertex(_) | Val::Data(_)),
-        ConjExpr::Expr(e) => !matches!(ctx.prog.expr(*e).kind, ExprKind::Struct(_) | ExprKind::List(_)),
+        ConjExpr::Expr(e) => !matches!(
+            ctx.prog.expr(*e).kind,
+            ExprKind::Struct(_) | ExprKind::List(_)
+        ),
     }
 }
 
@@ -77,10 +92,17 @@ fn is_scalar_alt(ctx: &Ctx, c: &Conj) -> bool {
 pub fn resolve(ctx: &mut Ctx, v: VId) {
     let pending = std::mem::take(&mut ctx.vm(v).pending);
     let sizes: Vec<usize> = pending.iter().map(|(a, _)| a.len()).collect();
-    let total = sizes.iter().try_fold(1usize, |acc, n| acc.checked_mul(*n)).unwrap_or(usize::MAX);
+    let total = sizes
+        .iter()
+        .try_fold(1usize, |acc, n| acc.checked_mul(*n))
+        .unwrap_or(usize::MAX);
     let span = pending.first().map(|(_, s)| *s).unwrap_or(ctx.v(v).span);
     if total > MAX_COMBINATIONS || total == 0 {
-        let msg = if total == 0 { "empty disjunction".to_string() } else { format!("too many disjunction combinations ({total})") };
+        let msg = if total == 0 {
+            "empty disjunction".to_string()
+        } else {
+            format!("too many disjunction combinations ({total})")
+        };
         ctx.set_err(v, Bot::new("orche::eval::disjunction", msg, vec![span]));
         return;
     }
@@ -94,7 +116,11 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
         let c = ctx.new_vertex(parent, label, vspan);
         {
             let conjs = ctx.v(v).conjs.clone();
-            let (hr, ho, hq) = (ctx.v(v).has_regular, ctx.v(v).has_optional, ctx.v(v).has_required);
+            let (hr, ho, hq) = (
+                ctx.v(v).has_regular,
+                ctx.v(v).has_optional,
+                ctx.v(v).has_required,
+            );
             let cv = ctx.vm(c);
             cv.conjs = conjs;
             cv.choices = Rc::new(choices);
@@ -110,7 +136,12 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
                 let d = ctx.v(c).is_default;
                 let mut errs = Vec::new();
                 // Alternatives that differ only in optional fields are not the same value.
-                let val = if has_optional(ctx, c) { None } else { report::export_vertex(ctx, c, ExportMode::Concrete, &mut errs).filter(|_| errs.is_empty()) };
+                let val = if has_optional(ctx, c) {
+                    None
+                } else {
+                    report::export_vertex(ctx, c, ExportMode::Concrete, &mut errs)
+                        .filter(|_| errs.is_empty())
+                };
                 if let Some(x) = &val {
                     if let Some(s) = survivors.iter_mut().find(|(_, _, y)| y.as_ref() == Some(x)) {
                         s.1 |= d;
@@ -128,17 +159,43 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
             let detail = if errors.len() == 1 {
                 errors[0].msg.clone()
             } else {
-                format!("{} errors in empty disjunction: {}", errors.len(), errors.iter().map(|e| e.msg.as_str()).collect::<Vec<_>>().join("; "))
+                format!(
+                    "{} errors in empty disjunction: {}",
+                    errors.len(),
+                    errors
+                        .iter()
+                        .map(|e| e.msg.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
             };
-            let spans = errors.first().map(|e| e.spans.clone()).unwrap_or_else(|| vec![span]);
+            let spans = errors
+                .first()
+                .map(|e| e.spans.clone())
+                .unwrap_or_else(|| vec![span]);
             let incomplete = !errors.is_empty() && errors.iter().all(|e| e.incomplete);
-            ctx.set_err(v, Rc::new(Bot { code: if errors.len() == 1 { errors[0].code } else { "orche::eval::disjunction" }, msg: detail, spans, incomplete }));
+            ctx.set_err(
+                v,
+                Rc::new(Bot {
+                    code: if errors.len() == 1 {
+                        errors[0].code
+                    } else {
+                        "orche::eval::disjunction"
+                    },
+                    msg: detail,
+                    spans,
+                    incomplete,
+                }),
+            );
         }
         1 => ctx.vm(v).forward = Some(survivors[0].0),
         _ => {
             let any_default = survivors.iter().any(|(_, d, _)| *d);
             let all_default = survivors.iter().all(|(_, d, _)| *d);
-            let alts: Vec<(VId, bool)> = survivors.iter().map(|(c, d, _)| (*c, *d && any_default && !all_default)).collect();
+            let alts: Vec<(VId, bool)> = survivors
+                .iter()
+                .map(|(c, d, _)| (*c, *d && any_default && !all_default))
+                .collect();
             let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(c, _)| *c).collect();
             ctx.vm(v).alts = Some(alts);
             if defaults.len() == 1 {
@@ -172,7 +229,11 @@ pub fn first_error(ctx: &Ctx, v: VId) -> Option<Rc<Bot>> {
         }
     }
     if let Some(alts) = &vx.alts {
-        return if alts.iter().all(|(a, _)| first_error(ctx, *a).is_some()) { first_error(ctx, alts[0].0) } else { None };
+        return if alts.iter().all(|(a, _)| first_error(ctx, *a).is_some()) {
+            first_error(ctx, alts[0].0)
+        } else {
+            None
+        };
     }
     for (l, a) in vx.arcs.iter() {
         if matches!(l, Label::Let(_)) {

@@ -4,7 +4,9 @@
 
 use super::builtins::{self, BuiltinError, Member};
 use super::structs::{self, frame_var, frame_vertex, lookup, value_of};
-use super::unify::{default_of, is_concrete, kind_name, kind_of, meet, normalize_disj, push_alt, scalar_eq, show};
+use super::unify::{
+    default_of, is_concrete, kind_name, kind_of, meet, normalize_disj, push_alt, scalar_eq, show,
+};
 use super::{bottom, incomplete, Conj, ConjExpr, Ctx, Env, Func, Val, Validator};
 use crate::lower::{kind, BinOp, ExprId, ExprKind, InterpPart, Label, Predeclared, Ref, UnOp};
 use crate::source::Span;
@@ -20,7 +22,11 @@ pub fn eval(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
     let span = e.span;
     match &e.kind {
         ExprKind::Top => Val::Top,
-        ExprKind::Bottom => bottom("orche::eval::explicit", "explicit error (_|_ literal) in source", span),
+        ExprKind::Bottom => bottom(
+            "orche::eval::explicit",
+            "explicit error (_|_ literal) in source",
+            span,
+        ),
         ExprKind::Null => Val::Null,
         ExprKind::Bool(b) => Val::Bool(*b),
         ExprKind::Num(n) => Val::Num(n.clone()),
@@ -37,12 +43,26 @@ pub fn eval(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
                     incomplete(format!("undefined field: {name}"), span)
                 }
             },
-            None => bottom("orche::eval::internal", "reference to a missing scope", span),
+            None => bottom(
+                "orche::eval::internal",
+                "reference to a missing scope",
+                span,
+            ),
         },
-        ExprKind::Ref(Ref::Var { up, slot }) => frame_var(env, *up, *slot).unwrap_or_else(|| bottom("orche::eval::internal", "reference to a missing binding", span)),
+        ExprKind::Ref(Ref::Var { up, slot }) => frame_var(env, *up, *slot).unwrap_or_else(|| {
+            bottom(
+                "orche::eval::internal",
+                "reference to a missing binding",
+                span,
+            )
+        }),
         ExprKind::Import(p) => Val::Pkg(p.clone()),
         ExprKind::Predeclared(p) => Val::Func(Func::Predeclared(*p)),
-        ExprKind::Unresolved(name) => bottom("orche::lower::unresolved", format!("reference {name:?} not found"), span),
+        ExprKind::Unresolved(name) => bottom(
+            "orche::lower::unresolved",
+            format!("reference {name:?} not found"),
+            span,
+        ),
         ExprKind::Select(x, sym) => {
             let base = eval(ctx, *x, env);
             select(ctx, base, *sym, span)
@@ -77,7 +97,9 @@ pub fn eval(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
                 }
             }
         }
-        ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) if is_bottom_lit(ctx, *a) || is_bottom_lit(ctx, *b) => {
+        ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b)
+            if is_bottom_lit(ctx, *a) || is_bottom_lit(ctx, *b) =>
+        {
             // `x == _|_` asks whether evaluating x fails (an undefined field counts).
             let other = if is_bottom_lit(ctx, *a) { *b } else { *a };
             let v = eval(ctx, other, env);
@@ -122,7 +144,11 @@ pub fn eval(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
             if has_vertex {
                 return anon(ctx, id, env, span);
             }
-            normalize_disj(out).unwrap_or_else(|| first_err.unwrap_or_else(|| bottom("orche::eval::disjunction", "empty disjunction", span)))
+            normalize_disj(out).unwrap_or_else(|| {
+                first_err.unwrap_or_else(|| {
+                    bottom("orche::eval::disjunction", "empty disjunction", span)
+                })
+            })
         }
     }
 }
@@ -132,7 +158,11 @@ pub fn anon(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> Val
     let parent = env.and_then(|e| innermost_vertex(e));
     let v = ctx.new_vertex(parent, Label::Index(u32::MAX), span);
     ctx.vm(v).has_regular = true;
-    ctx.vm(v).conjs.push(Conj { expr: ConjExpr::Expr(id), env: env.cloned(), close: 0 });
+    ctx.vm(v).conjs.push(Conj {
+        expr: ConjExpr::Expr(id),
+        env: env.cloned(),
+        close: 0,
+    });
     value_of(ctx, v)
 }
 
@@ -161,26 +191,73 @@ fn index_error(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> 
             let t = ctx.deref(*t);
             let len = ctx.v(t).arcs.len();
             if ctx.v(t).lists.is_empty() {
-                return bottom("orche::eval::index", format!("invalid operand (found struct, want list) for index {n}"), span);
+                return bottom(
+                    "orche::eval::index",
+                    format!("invalid operand (found struct, want list) for index {n}"),
+                    span,
+                );
             }
             if n.to_i64().is_some_and(|i| i < 0) {
-                return bottom("orche::eval::index", format!("invalid index {n} (index must be non-negative)"), span);
+                return bottom(
+                    "orche::eval::index",
+                    format!("invalid index {n} (index must be non-negative)"),
+                    span,
+                );
             }
-            bottom("orche::eval::index", format!("index out of range [{n}] with length {len}"), span)
+            bottom(
+                "orche::eval::index",
+                format!("index out of range [{n}] with length {len}"),
+                span,
+            )
         }
         (Val::Vertex(_), Val::Str(s)) => incomplete(format!("undefined field: {s}"), span),
         (Val::Str(_) | Val::Bytes(_), Val::Num(n)) => match &base {
-            Val::Bytes(b) => match n.to_i64().and_then(|i| usize::try_from(i).ok()).and_then(|i| b.get(i)) {
+            Val::Bytes(b) => match n
+                .to_i64()
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| b.get(i))
+            {
                 Some(c) => Val::Num(Num::from_i64(*c as i64)),
-                None => bottom("orche::eval::index", format!("index {n} out of range"), span),
+                None => bottom(
+                    "orche::eval::index",
+                    format!("index {n} out of range"),
+                    span,
+                ),
             },
-            _ => bottom("orche::eval::index", format!("cannot index string {}", show(&base)), span),
+            _ => bottom(
+                "orche::eval::index",
+                format!("cannot index string {}", show(&base)),
+                span,
+            ),
         },
-        (_, Val::Bool(_)) | (_, Val::Null) => bottom("orche::eval::index", format!("invalid index {} (invalid type {})", show(&iv), kind_name(kind_of(&iv))), span),
+        (_, Val::Bool(_)) | (_, Val::Null) => bottom(
+            "orche::eval::index",
+            format!(
+                "invalid index {} (invalid type {})",
+                show(&iv),
+                kind_name(kind_of(&iv))
+            ),
+            span,
+        ),
         _ if !is_concrete(&iv) => incomplete(format!("index {} is not concrete", show(&iv)), span),
-        _ if matches!(base, Val::Vertex(_)) => bottom("orche::eval::index", format!("invalid index {}", show(&iv)), span),
-        _ if is_concrete(&base) => bottom("orche::eval::index", format!("invalid operand {} (found {}, want list or struct)", show(&base), kind_name(kind_of(&base))), span),
-        _ => incomplete(format!("cannot index non-concrete value {}", show(&base)), span),
+        _ if matches!(base, Val::Vertex(_)) => bottom(
+            "orche::eval::index",
+            format!("invalid index {}", show(&iv)),
+            span,
+        ),
+        _ if is_concrete(&base) => bottom(
+            "orche::eval::index",
+            format!(
+                "invalid operand {} (found {}, want list or struct)",
+                show(&base),
+                kind_name(kind_of(&base))
+            ),
+            span,
+        ),
+        _ => incomplete(
+            format!("cannot index non-concrete value {}", show(&base)),
+            span,
+        ),
     }
 }
 
@@ -191,7 +268,10 @@ fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
             Some(a) => {
                 let av = ctx.v(a);
                 if !av.has_regular && !av.has_required && av.has_optional {
-                    return incomplete(format!("cannot reference optional field: {}", ctx.field_name(sym)), span);
+                    return incomplete(
+                        format!("cannot reference optional field: {}", ctx.field_name(sym)),
+                        span,
+                    );
                 }
                 value_of(ctx, a)
             }
@@ -199,7 +279,11 @@ fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
                 let name = ctx.label_name(Label::Field(sym));
                 let t = ctx.deref(t);
                 if !ctx.v(t).lists.is_empty() {
-                    return bottom("orche::eval::select", format!("invalid selector {name} for list"), span);
+                    return bottom(
+                        "orche::eval::select",
+                        format!("invalid selector {name} for list"),
+                        span,
+                    );
                 }
                 incomplete(format!("undefined field: {name}"), span)
             }
@@ -213,17 +297,40 @@ fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
                 Some(Member::Const(v)) => from_value(ctx, &v, span),
                 Some(Member::Func(b)) => {
                     if b.validator && b.params == 1 {
-                        Val::Validator(Rc::new(Validator { func: Func::Builtin(b), args: vec![], text: format!("{}.{}", short_pkg(&p), name) }))
+                        Val::Validator(Rc::new(Validator {
+                            func: Func::Builtin(b),
+                            args: vec![],
+                            text: format!("{}.{}", short_pkg(&p), name),
+                        }))
                     } else {
                         Val::Func(Func::Builtin(b))
                     }
                 }
-                None => bottom("orche::eval::select", format!("undefined field: {name} (package {p} has no member {name})"), span),
+                None => bottom(
+                    "orche::eval::select",
+                    format!("undefined field: {name} (package {p} has no member {name})"),
+                    span,
+                ),
             }
         }
         Val::Bottom(_) => base,
-        other if is_concrete(&other) => bottom("orche::eval::select", format!("invalid selector {} for value of type {}", ctx.sym_name(sym), kind_name(kind_of(&other))), span),
-        other => incomplete(format!("cannot select {} from non-concrete value {}", ctx.sym_name(sym), show(&other)), span),
+        other if is_concrete(&other) => bottom(
+            "orche::eval::select",
+            format!(
+                "invalid selector {} for value of type {}",
+                ctx.sym_name(sym),
+                kind_name(kind_of(&other))
+            ),
+            span,
+        ),
+        other => incomplete(
+            format!(
+                "cannot select {} from non-concrete value {}",
+                ctx.sym_name(sym),
+                show(&other)
+            ),
+            span,
+        ),
     }
 }
 
@@ -246,7 +353,11 @@ pub fn package_vertex(ctx: &mut Ctx, pkg: &str) -> Option<super::VId> {
     let span = ctx.prog.expr(expr).span;
     let v = ctx.new_vertex(None, Label::Index(0), span);
     ctx.vm(v).has_regular = true;
-    ctx.vm(v).conjs.push(Conj { expr: ConjExpr::Expr(expr), env: None, close: 0 });
+    ctx.vm(v).conjs.push(Conj {
+        expr: ConjExpr::Expr(expr),
+        env: None,
+        close: 0,
+    });
     ctx.packages.insert(pkg.into(), v);
     Some(v)
 }
@@ -261,9 +372,24 @@ fn unary(op: UnOp, v: Val, span: Span) -> Val {
         (UnOp::Neg, Val::Num(n)) => Val::Num(n.neg()),
         (UnOp::Plus, Val::Num(_)) => v,
         (UnOp::Not, Val::Bool(b)) => Val::Bool(!b),
-        (UnOp::Neg | UnOp::Plus, Val::Kind(k)) if k & kind::NUMBER == *k => incomplete(format!("operand {} of '-' not concrete", show(&v)), span),
+        (UnOp::Neg | UnOp::Plus, Val::Kind(k)) if k & kind::NUMBER == *k => {
+            incomplete(format!("operand {} of '-' not concrete", show(&v)), span)
+        }
         _ if !is_concrete(&v) => incomplete(format!("operand {} not concrete", show(&v)), span),
-        _ => bottom("orche::eval::operand", format!("invalid operation {}{} (operator not defined on {})", match op { UnOp::Neg => "-", UnOp::Plus => "+", UnOp::Not => "!" }, show(&v), kind_name(kind_of(&v))), span),
+        _ => bottom(
+            "orche::eval::operand",
+            format!(
+                "invalid operation {}{} (operator not defined on {})",
+                match op {
+                    UnOp::Neg => "-",
+                    UnOp::Plus => "+",
+                    UnOp::Not => "!",
+                },
+                show(&v),
+                kind_name(kind_of(&v))
+            ),
+            span,
+        ),
     }
 }
 
@@ -305,18 +431,35 @@ fn binary(ctx: &mut Ctx, op: BinOp, x: Val, y: Val, span: Span) -> Val {
     }
     if !is_concrete(&x) || !is_concrete(&y) {
         let nc = if !is_concrete(&x) { &x } else { &y };
-        return incomplete(format!("non-concrete value {} in operand to {}", show(nc), op_str(op)), span);
+        return incomplete(
+            format!(
+                "non-concrete value {} in operand to {}",
+                show(nc),
+                op_str(op)
+            ),
+            span,
+        );
     }
     let mismatch = || {
         bottom(
             "orche::eval::operand",
-            format!("invalid operation {} {} {} (mismatched types {} and {})", show(&x), op_str(op), show(&y), kind_name(kind_of(&x)), kind_name(kind_of(&y))),
+            format!(
+                "invalid operation {} {} {} (mismatched types {} and {})",
+                show(&x),
+                op_str(op),
+                show(&y),
+                kind_name(kind_of(&x)),
+                kind_name(kind_of(&y))
+            ),
             span,
         )
     };
     match op {
         BinOp::Eq | BinOp::Ne => {
-            let comparable = kind_of(&x) == kind_of(&y) || (kind_of(&x) & kind::NUMBER != 0 && kind_of(&y) & kind::NUMBER != 0) || matches!(x, Val::Null) || matches!(y, Val::Null);
+            let comparable = kind_of(&x) == kind_of(&y)
+                || (kind_of(&x) & kind::NUMBER != 0 && kind_of(&y) & kind::NUMBER != 0)
+                || matches!(x, Val::Null)
+                || matches!(y, Val::Null);
             if !comparable {
                 return mismatch();
             }
@@ -336,7 +479,11 @@ fn binary(ctx: &mut Ctx, op: BinOp, x: Val, y: Val, span: Span) -> Val {
             }
         }
         BinOp::Match | BinOp::NotMatch => {
-            let bop = if op == BinOp::Match { crate::lower::BoundOp::Match } else { crate::lower::BoundOp::NotMatch };
+            let bop = if op == BinOp::Match {
+                crate::lower::BoundOp::Match
+            } else {
+                crate::lower::BoundOp::NotMatch
+            };
             match super::unify::check_bound(bop, &y, &x) {
                 Ok(b) => Val::Bool(b),
                 Err(e) if e == "type" => mismatch(),
@@ -344,7 +491,11 @@ fn binary(ctx: &mut Ctx, op: BinOp, x: Val, y: Val, span: Span) -> Val {
             }
         }
         BinOp::LogicalAnd | BinOp::LogicalOr => match (&x, &y) {
-            (Val::Bool(a), Val::Bool(b)) => Val::Bool(if op == BinOp::LogicalAnd { *a && *b } else { *a || *b }),
+            (Val::Bool(a), Val::Bool(b)) => Val::Bool(if op == BinOp::LogicalAnd {
+                *a && *b
+            } else {
+                *a || *b
+            }),
             _ => mismatch(),
         },
         BinOp::Add => match (&x, &y) {
@@ -359,14 +510,18 @@ fn binary(ctx: &mut Ctx, op: BinOp, x: Val, y: Val, span: Span) -> Val {
         },
         BinOp::Mul => match (&x, &y) {
             (Val::Num(a), Val::Num(b)) => Val::Num(a.mul(b)),
-            (Val::Str(s), Val::Num(Num::Int(n))) | (Val::Num(Num::Int(n)), Val::Str(s)) => match repeat_count(n) {
-                Some(c) => Val::Str(s.repeat(c).into()),
-                None => bottom("orche::eval::operand", "invalid string repeat count", span),
-            },
-            (Val::Bytes(s), Val::Num(Num::Int(n))) | (Val::Num(Num::Int(n)), Val::Bytes(s)) => match repeat_count(n) {
-                Some(c) => Val::Bytes(s.repeat(c).into()),
-                None => bottom("orche::eval::operand", "invalid bytes repeat count", span),
-            },
+            (Val::Str(s), Val::Num(Num::Int(n))) | (Val::Num(Num::Int(n)), Val::Str(s)) => {
+                match repeat_count(n) {
+                    Some(c) => Val::Str(s.repeat(c).into()),
+                    None => bottom("orche::eval::operand", "invalid string repeat count", span),
+                }
+            }
+            (Val::Bytes(s), Val::Num(Num::Int(n))) | (Val::Num(Num::Int(n)), Val::Bytes(s)) => {
+                match repeat_count(n) {
+                    Some(c) => Val::Bytes(s.repeat(c).into()),
+                    None => bottom("orche::eval::operand", "invalid bytes repeat count", span),
+                }
+            }
             _ => mismatch(),
         },
         BinOp::Div => match (&x, &y) {
@@ -385,7 +540,13 @@ fn repeat_count(n: &BigInt) -> Option<usize> {
     (c <= 10_000_000).then_some(c)
 }
 
-fn interpolate(ctx: &mut Ctx, parts: &[InterpPart], bytes: bool, env: Option<&Rc<Env>>, span: Span) -> Val {
+fn interpolate(
+    ctx: &mut Ctx,
+    parts: &[InterpPart],
+    bytes: bool,
+    env: Option<&Rc<Env>>,
+    span: Span,
+) -> Val {
     let mut out: Vec<u8> = Vec::new();
     for p in parts {
         match p {
@@ -406,11 +567,30 @@ fn interpolate(ctx: &mut Ctx, parts: &[InterpPart], bytes: bool, env: Option<&Rc
                     Val::Bottom(_) => return v,
                     Val::Vertex(t) => {
                         let t = ctx.deref(*t);
-                        let what = if ctx.v(t).lists.is_empty() { "struct" } else { "list" };
-                        return bottom("orche::eval::interpolation", format!("invalid interpolation: cannot use {what} as string"), span);
+                        let what = if ctx.v(t).lists.is_empty() {
+                            "struct"
+                        } else {
+                            "list"
+                        };
+                        return bottom(
+                            "orche::eval::interpolation",
+                            format!("invalid interpolation: cannot use {what} as string"),
+                            span,
+                        );
                     }
-                    Val::Null => return bottom("orche::eval::interpolation", "invalid interpolation: cannot use null as string", span),
-                    other => return incomplete(format!("invalid interpolation: non-concrete value {}", show(other)), span),
+                    Val::Null => {
+                        return bottom(
+                            "orche::eval::interpolation",
+                            "invalid interpolation: cannot use null as string",
+                            span,
+                        )
+                    }
+                    other => {
+                        return incomplete(
+                            format!("invalid interpolation: non-concrete value {}", show(other)),
+                            span,
+                        )
+                    }
                 }
             }
         }
@@ -422,15 +602,32 @@ fn interpolate(ctx: &mut Ctx, parts: &[InterpPart], bytes: bool, env: Option<&Rc
     }
 }
 
-fn slice(ctx: &mut Ctx, x: ExprId, lo: Option<ExprId>, hi: Option<ExprId>, env: Option<&Rc<Env>>, span: Span) -> Val {
+fn slice(
+    ctx: &mut Ctx,
+    x: ExprId,
+    lo: Option<ExprId>,
+    hi: Option<ExprId>,
+    env: Option<&Rc<Env>>,
+    span: Span,
+) -> Val {
     let base = default_of(&eval(ctx, x, env));
     let bound = |ctx: &mut Ctx, e: Option<ExprId>| -> Result<Option<usize>, Val> {
         match e {
             None => Ok(None),
             Some(e) => match default_of(&eval(ctx, e, env)) {
-                Val::Num(Num::Int(i)) => usize::try_from(&i).map(Some).map_err(|_| bottom("orche::eval::index", format!("invalid slice index {i}"), span)),
+                Val::Num(Num::Int(i)) => usize::try_from(&i).map(Some).map_err(|_| {
+                    bottom(
+                        "orche::eval::index",
+                        format!("invalid slice index {i}"),
+                        span,
+                    )
+                }),
                 Val::Bottom(b) => Err(Val::Bottom(b)),
-                v => Err(bottom("orche::eval::index", format!("invalid slice index {}", show(&v)), span)),
+                v => Err(bottom(
+                    "orche::eval::index",
+                    format!("invalid slice index {}", show(&v)),
+                    span,
+                )),
             },
         }
     };
@@ -447,7 +644,14 @@ fn slice(ctx: &mut Ctx, x: ExprId, lo: Option<ExprId>, hi: Option<ExprId>, env: 
             };
             let (l, h) = (l.unwrap_or(0), h.unwrap_or(items.len()));
             if l > h || h > items.len() {
-                return bottom("orche::eval::index", format!("invalid slice index: {l} > {h} or out of range ({})", items.len()), span);
+                return bottom(
+                    "orche::eval::index",
+                    format!(
+                        "invalid slice index: {l} > {h} or out of range ({})",
+                        items.len()
+                    ),
+                    span,
+                );
             }
             from_value(ctx, &Value::List(items[l..h].to_vec()), span)
         }
@@ -459,7 +663,11 @@ fn slice(ctx: &mut Ctx, x: ExprId, lo: Option<ExprId>, hi: Option<ExprId>, env: 
             Val::Bytes(b[l..h].into())
         }
         Val::Bottom(_) => base,
-        other => bottom("orche::eval::index", format!("cannot slice {}", show(&other)), span),
+        other => bottom(
+            "orche::eval::index",
+            format!("cannot slice {}", show(&other)),
+            span,
+        ),
     }
 }
 
@@ -473,11 +681,21 @@ fn call(ctx: &mut Ctx, f: ExprId, args: &[ExprId], env: Option<&Rc<Env>>, span: 
             _ => bottom("orche::eval::call", "cannot call non-function", span),
         },
         Val::Bottom(_) => fv,
-        other => bottom("orche::eval::call", format!("cannot call non-function {}", show(&other)), span),
+        other => bottom(
+            "orche::eval::call",
+            format!("cannot call non-function {}", show(&other)),
+            span,
+        ),
     }
 }
 
-fn call_builtin(ctx: &mut Ctx, b: &'static builtins::Builtin, args: &[ExprId], env: Option<&Rc<Env>>, span: Span) -> Val {
+fn call_builtin(
+    ctx: &mut Ctx,
+    b: &'static builtins::Builtin,
+    args: &[ExprId],
+    env: Option<&Rc<Env>>,
+    span: Span,
+) -> Val {
     let name = format!("{}.{}", short_pkg(b.pkg), b.name);
     if b.validator && args.len() + 1 == b.params {
         let mut vals = Vec::new();
@@ -488,13 +706,33 @@ fn call_builtin(ctx: &mut Ctx, b: &'static builtins::Builtin, args: &[ExprId], e
                 Err(e) => return e,
             }
         }
-        let text = format!("{}({})", name, vals.iter().map(show_value).collect::<Vec<_>>().join(", "));
-        return Val::Validator(Rc::new(Validator { func: Func::Builtin(b), args: vals, text }));
+        let text = format!(
+            "{}({})",
+            name,
+            vals.iter().map(show_value).collect::<Vec<_>>().join(", ")
+        );
+        return Val::Validator(Rc::new(Validator {
+            func: Func::Builtin(b),
+            args: vals,
+            text,
+        }));
     }
     if args.len() < b.params || (!b.variadic && args.len() > b.params) {
-        return bottom("orche::eval::call", format!("{}: expected {} argument(s), found {}", name, b.params, args.len()), span);
+        return bottom(
+            "orche::eval::call",
+            format!(
+                "{}: expected {} argument(s), found {}",
+                name,
+                b.params,
+                args.len()
+            ),
+            span,
+        );
     }
-    if b.pkg == "list" && (b.name == "Sort" || b.name == "SortStable" || b.name == "IsSorted") && args.len() == 2 {
+    if b.pkg == "list"
+        && (b.name == "Sort" || b.name == "SortStable" || b.name == "IsSorted")
+        && args.len() == 2
+    {
         return super::comprehension::list_sort(ctx, b, args, env, span);
     }
     let mut vals = Vec::new();
@@ -507,7 +745,11 @@ fn call_builtin(ctx: &mut Ctx, b: &'static builtins::Builtin, args: &[ExprId], e
     }
     match (b.func)(&vals) {
         Ok(v) => from_value(ctx, &v, span),
-        Err(BuiltinError::Msg(m)) => bottom("orche::eval::builtin", builtins::call_error_message(b, &m), span),
+        Err(BuiltinError::Msg(m)) => bottom(
+            "orche::eval::builtin",
+            builtins::call_error_message(b, &m),
+            span,
+        ),
         Err(BuiltinError::Incomplete(m)) => incomplete(format!("{name}: {m}"), span),
     }
 }
@@ -519,18 +761,37 @@ pub fn show_value(v: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Null => "null".into(),
         Value::Bytes(b) => super::unify::quote_bytes(b),
-        Value::List(items) => format!("[{}]", items.iter().map(show_value).collect::<Vec<_>>().join(", ")),
-        Value::Struct(m) => format!("{{{}}}", m.iter().map(|(k, v)| format!("{k}: {}", show_value(v))).collect::<Vec<_>>().join(", ")),
+        Value::List(items) => format!(
+            "[{}]",
+            items.iter().map(show_value).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Struct(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{k}: {}", show_value(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
-fn predeclared(ctx: &mut Ctx, p: Predeclared, args: &[ExprId], env: Option<&Rc<Env>>, span: Span) -> Val {
+fn predeclared(
+    ctx: &mut Ctx,
+    p: Predeclared,
+    args: &[ExprId],
+    env: Option<&Rc<Env>>,
+    span: Span,
+) -> Val {
     let want = match p {
         Predeclared::Len | Predeclared::Close | Predeclared::And | Predeclared::Or => 1,
         _ => 2,
     };
     if args.len() != want {
-        return bottom("orche::eval::call", format!("expected {want} argument(s) in call, found {}", args.len()), span);
+        return bottom(
+            "orche::eval::call",
+            format!("expected {want} argument(s) in call, found {}", args.len()),
+            span,
+        );
     }
     match p {
         Predeclared::Len => {
@@ -543,12 +804,20 @@ fn predeclared(ctx: &mut Ctx, p: Predeclared, args: &[ExprId], env: Option<&Rc<E
                     let t = ctx.deref(t);
                     let vx = ctx.v(t);
                     let n = if !vx.lists.is_empty() {
-                        vx.arcs.keys().filter(|l| matches!(l, Label::Index(_))).count()
+                        vx.arcs
+                            .keys()
+                            .filter(|l| matches!(l, Label::Index(_)))
+                            .count()
                     } else {
-                        let arcs: Vec<(Label, super::VId)> = vx.arcs.iter().map(|(l, a)| (*l, *a)).collect();
+                        let arcs: Vec<(Label, super::VId)> =
+                            vx.arcs.iter().map(|(l, a)| (*l, *a)).collect();
                         arcs.iter()
                             .filter(|(l, a)| match l {
-                                Label::Field(s) => crate::lower::field_class(ctx.sym_name(*s)) == crate::lower::FieldClass::Regular && ctx.v(*a).has_regular,
+                                Label::Field(s) => {
+                                    crate::lower::field_class(ctx.sym_name(*s))
+                                        == crate::lower::FieldClass::Regular
+                                        && ctx.v(*a).has_regular
+                                }
                                 _ => false,
                             })
                             .count()
@@ -556,7 +825,15 @@ fn predeclared(ctx: &mut Ctx, p: Predeclared, args: &[ExprId], env: Option<&Rc<E
                     Val::Num(Num::from_i64(n as i64))
                 }
                 Val::Bottom(_) => v,
-                v if is_concrete(&v) => bottom("orche::eval::call", format!("invalid argument {} (type {}) to len", show(&v), kind_name(kind_of(&v))), span),
+                v if is_concrete(&v) => bottom(
+                    "orche::eval::call",
+                    format!(
+                        "invalid argument {} (type {}) to len",
+                        show(&v),
+                        kind_name(kind_of(&v))
+                    ),
+                    span,
+                ),
                 v => incomplete(format!("len of non-concrete value {}", show(&v)), span),
             }
         }
@@ -576,7 +853,12 @@ fn predeclared(ctx: &mut Ctx, p: Predeclared, args: &[ExprId], env: Option<&Rc<E
                         Some(i) => {
                             ctx.vm(c).groups[i].labels.extend(labels);
                         }
-                        None => ctx.vm(c).groups.push(super::Group { id: g, labels, patterns: vec![], open: false }),
+                        None => ctx.vm(c).groups.push(super::Group {
+                            id: g,
+                            labels,
+                            patterns: vec![],
+                            open: false,
+                        }),
                     }
                     ctx.vm(c).status = super::Status::Expanded;
                     ctx.vm(c).closed_all = true;
@@ -590,9 +872,25 @@ fn predeclared(ctx: &mut Ctx, p: Predeclared, args: &[ExprId], env: Option<&Rc<E
             let t = match v {
                 Val::Vertex(t) => ctx.deref(t),
                 Val::Bottom(_) => return v,
-                other => return bottom("orche::eval::call", format!("cannot use {} as list in argument to {}", show(&other), if p == Predeclared::And { "and" } else { "or" }), span),
+                other => {
+                    return bottom(
+                        "orche::eval::call",
+                        format!(
+                            "cannot use {} as list in argument to {}",
+                            show(&other),
+                            if p == Predeclared::And { "and" } else { "or" }
+                        ),
+                        span,
+                    )
+                }
             };
-            let elems: Vec<super::VId> = ctx.v(t).arcs.iter().filter(|(l, _)| matches!(l, Label::Index(_))).map(|(_, a)| *a).collect();
+            let elems: Vec<super::VId> = ctx
+                .v(t)
+                .arcs
+                .iter()
+                .filter(|(l, _)| matches!(l, Label::Index(_)))
+                .map(|(_, a)| *a)
+                .collect();
             let c = ctx.new_vertex(ctx.v(t).parent, Label::Index(u32::MAX), span);
             ctx.vm(c).has_regular = true;
             if p == Predeclared::And {
@@ -608,7 +906,14 @@ fn predeclared(ctx: &mut Ctx, p: Predeclared, args: &[ExprId], env: Option<&Rc<E
                 let mut alts = Vec::new();
                 for e in elems {
                     let v = value_of(ctx, e);
-                    alts.push((Conj { expr: ConjExpr::Val(v), env: None, close: 0 }, false));
+                    alts.push((
+                        Conj {
+                            expr: ConjExpr::Val(v),
+                            env: None,
+                            close: 0,
+                        },
+                        false,
+                    ));
                 }
                 ctx.vm(c).status = super::Status::Expanding;
                 super::disjunct::meet_disjunction(ctx, c, alts, span);
@@ -634,7 +939,11 @@ fn predeclared(ctx: &mut Ctx, p: Predeclared, args: &[ExprId], env: Option<&Rc<E
                 (_, Val::Bottom(_)) => b,
                 (Val::Num(Num::Int(x)), Val::Num(Num::Int(y))) => {
                     if y.is_zero() {
-                        return bottom("orche::eval::division", format!("division by zero in {name}"), span);
+                        return bottom(
+                            "orche::eval::division",
+                            format!("division by zero in {name}"),
+                            span,
+                        );
                     }
                     let r = match p {
                         Predeclared::Quo => x / y,
@@ -665,8 +974,18 @@ fn predeclared(ctx: &mut Ctx, p: Predeclared, args: &[ExprId], env: Option<&Rc<E
                     };
                     Val::Num(Num::Int(r))
                 }
-                _ if !is_concrete(&a) || !is_concrete(&b) => incomplete(format!("non-concrete argument to {name}"), span),
-                _ => bottom("orche::eval::call", format!("{name}: arguments must be integers, found {} and {}", show(&a), show(&b)), span),
+                _ if !is_concrete(&a) || !is_concrete(&b) => {
+                    incomplete(format!("non-concrete argument to {name}"), span)
+                }
+                _ => bottom(
+                    "orche::eval::call",
+                    format!(
+                        "{name}: arguments must be integers, found {} and {}",
+                        show(&a),
+                        show(&b)
+                    ),
+                    span,
+                ),
             }
         }
     }
@@ -702,7 +1021,8 @@ pub fn to_value(ctx: &mut Ctx, v: &Val, span: Span) -> Result<Value, Val> {
             }
         }
         Val::Bottom(_) => Err(v.clone()),
-        other => to_value_scalar(other).ok_or_else(|| incomplete(format!("non-concrete value {}", show(other)), span)),
+        other => to_value_scalar(other)
+            .ok_or_else(|| incomplete(format!("non-concrete value {}", show(other)), span)),
     }
 }
 
@@ -712,7 +1032,11 @@ pub fn from_value(ctx: &mut Ctx, v: &Value, span: Span) -> Val {
         Value::List(_) | Value::Struct(_) => {
             let t = ctx.new_vertex(None, Label::Index(u32::MAX), span);
             ctx.vm(t).has_regular = true;
-            ctx.vm(t).conjs.push(Conj { expr: ConjExpr::Val(Val::Data(Rc::new(v.clone()))), env: None, close: 0 });
+            ctx.vm(t).conjs.push(Conj {
+                expr: ConjExpr::Val(Val::Data(Rc::new(v.clone()))),
+                env: None,
+                close: 0,
+            });
             Val::Vertex(t)
         }
         other => scalar_from_value(other),

@@ -19,7 +19,12 @@ pub enum ExportMode {
 }
 
 /// Concrete data of a finalized vertex; problems are pushed to `errs` as (path, error).
-pub fn export_vertex(ctx: &Ctx, v: VId, mode: ExportMode, errs: &mut Vec<(VId, Rc<Bot>)>) -> Option<Value> {
+pub fn export_vertex(
+    ctx: &Ctx,
+    v: VId,
+    mode: ExportMode,
+    errs: &mut Vec<(VId, Rc<Bot>)>,
+) -> Option<Value> {
     let v = ctx.deref(v);
     let vx = ctx.v(v);
     if let Some(e) = &vx.err {
@@ -34,9 +39,19 @@ pub fn export_vertex(ctx: &Ctx, v: VId, mode: ExportMode, errs: &mut Vec<(VId, R
         let mut vals = Vec::new();
         for (a, _) in alts {
             let mut e2 = Vec::new();
-            vals.push(export_vertex(ctx, *a, mode, &mut e2).map(|x| expr::show_value(&x)).unwrap_or_else(|| "{...}".into()));
+            vals.push(
+                export_vertex(ctx, *a, mode, &mut e2)
+                    .map(|x| expr::show_value(&x))
+                    .unwrap_or_else(|| "{...}".into()),
+            );
         }
-        errs.push((v, Bot::incomplete(format!("incomplete value {}", vals.join(" | ")), vec![vx.span])));
+        errs.push((
+            v,
+            Bot::incomplete(
+                format!("incomplete value {}", vals.join(" | ")),
+                vec![vx.span],
+            ),
+        ));
         return None;
     }
     if vx.is_struct {
@@ -59,7 +74,13 @@ pub fn export_vertex(ctx: &Ctx, v: VId, mode: ExportMode, errs: &mut Vec<(VId, R
             }
             if !av.has_regular {
                 if av.has_required && mode == ExportMode::Concrete {
-                    errs.push((*a, Bot::incomplete(format!("field is required but not present: {}", ctx.field_name(s)), vec![av.span])));
+                    errs.push((
+                        *a,
+                        Bot::incomplete(
+                            format!("field is required but not present: {}", ctx.field_name(s)),
+                            vec![av.span],
+                        ),
+                    ));
                     ok = false;
                 }
                 continue;
@@ -76,7 +97,17 @@ pub fn export_vertex(ctx: &Ctx, v: VId, mode: ExportMode, errs: &mut Vec<(VId, R
     if !vx.lists.is_empty() {
         let mut items = Vec::new();
         let mut ok = true;
-        let mut arcs: Vec<(u32, VId)> = vx.arcs.iter().filter_map(|(l, a)| if let Label::Index(i) = l { Some((*i, *a)) } else { None }).collect();
+        let mut arcs: Vec<(u32, VId)> = vx
+            .arcs
+            .iter()
+            .filter_map(|(l, a)| {
+                if let Label::Index(i) = l {
+                    Some((*i, *a))
+                } else {
+                    None
+                }
+            })
+            .collect();
         arcs.sort_by_key(|(i, _)| *i);
         for (_, a) in arcs {
             match export_vertex(ctx, a, mode, errs) {

@@ -4,8 +4,13 @@
 //! the vertex's pattern constraints.
 
 use super::unify::{is_concrete, kind_name, kind_of, meet, show};
-use super::{comprehension, disjunct, expr, Bot, CloseId, Conj, ConjExpr, Ctx, Env, Frame, Group, ListInfo, Pattern, Status, VId, Val, MAX_DEPTH};
-use crate::lower::{kind, Decl, ExprId, ExprKind, FieldClass, Label, ListElem, ListLit, Ref, StructLit};
+use super::{
+    comprehension, disjunct, expr, Bot, CloseId, Conj, ConjExpr, Ctx, Env, Frame, Group, ListInfo,
+    Pattern, Status, VId, Val, MAX_DEPTH,
+};
+use crate::lower::{
+    kind, Decl, ExprId, ExprKind, FieldClass, Label, ListElem, ListLit, Ref, StructLit,
+};
 use crate::source::Span;
 use crate::syntax::ast::Constraint;
 use std::rc::Rc;
@@ -18,7 +23,14 @@ pub fn expand(ctx: &mut Ctx, v: VId) {
     ctx.vm(v).status = Status::Expanding;
     if ctx.depth > MAX_DEPTH || ctx.v(v).depth > 1000 {
         let span = ctx.v(v).span;
-        ctx.set_err(v, Bot::new("orche::eval::structural_cycle", "structural cycle (or nesting too deep)", vec![span]));
+        ctx.set_err(
+            v,
+            Bot::new(
+                "orche::eval::structural_cycle",
+                "structural cycle (or nesting too deep)",
+                vec![span],
+            ),
+        );
         ctx.vm(v).status = Status::Final;
         return;
     }
@@ -53,12 +65,34 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
             match super::unify::default_of(&lv) {
                 Val::Str(s) => {
                     let sym = ctx.quoted_sym(&s);
-                    add_field(ctx, v, Label::Field(sym), optional, Conj { expr: ConjExpr::Expr(value_e), env: Some(env), close }, span);
+                    add_field(
+                        ctx,
+                        v,
+                        Label::Field(sym),
+                        optional,
+                        Conj {
+                            expr: ConjExpr::Expr(value_e),
+                            env: Some(env),
+                            close,
+                        },
+                        span,
+                    );
                 }
                 Val::Bottom(b) => ctx.set_err(v, b),
                 other => {
-                    let msg = if is_concrete(&other) { format!("invalid label type {}", kind_name(kind_of(&other))) } else { format!("label {} is not concrete", show(&other)) };
-                    ctx.set_err(v, if is_concrete(&other) { Bot::new("orche::eval::label", msg, vec![span]) } else { Bot::incomplete(msg, vec![span]) })
+                    let msg = if is_concrete(&other) {
+                        format!("invalid label type {}", kind_name(kind_of(&other)))
+                    } else {
+                        format!("label {} is not concrete", show(&other))
+                    };
+                    ctx.set_err(
+                        v,
+                        if is_concrete(&other) {
+                            Bot::new("orche::eval::label", msg, vec![span])
+                        } else {
+                            Bot::incomplete(msg, vec![span])
+                        },
+                    )
                 }
             }
         }
@@ -136,7 +170,10 @@ fn group(ctx: &mut Ctx, v: VId, id: CloseId) -> usize {
     if let Some(i) = ctx.v(v).groups.iter().position(|g| g.id == id) {
         return i;
     }
-    ctx.vm(v).groups.push(Group { id, ..Group::default() });
+    ctx.vm(v).groups.push(Group {
+        id,
+        ..Group::default()
+    });
     ctx.v(v).groups.len() - 1
 }
 
@@ -150,7 +187,14 @@ pub fn process(ctx: &mut Ctx, v: VId, c: Conj) {
     }
 }
 
-pub fn process_expr(ctx: &mut Ctx, v: VId, id: ExprId, env: Option<Rc<Env>>, close: CloseId, embed: bool) {
+pub fn process_expr(
+    ctx: &mut Ctx,
+    v: VId,
+    id: ExprId,
+    env: Option<Rc<Env>>,
+    close: CloseId,
+    embed: bool,
+) {
     let prog = ctx.prog;
     let e = prog.expr(id);
     match &e.kind {
@@ -161,16 +205,30 @@ pub fn process_expr(ctx: &mut Ctx, v: VId, id: ExprId, env: Option<Rc<Env>>, clo
             process_expr(ctx, v, *b, env, close, embed);
         }
         ExprKind::Disj(alts) => {
-            let alts: Vec<(Conj, bool)> = alts.iter().map(|(a, m)| (Conj { expr: ConjExpr::Expr(*a), env: env.clone(), close }, *m)).collect();
+            let alts: Vec<(Conj, bool)> = alts
+                .iter()
+                .map(|(a, m)| {
+                    (
+                        Conj {
+                            expr: ConjExpr::Expr(*a),
+                            env: env.clone(),
+                            close,
+                        },
+                        *m,
+                    )
+                })
+                .collect();
             disjunct::meet_disjunction(ctx, v, alts, e.span);
         }
-        ExprKind::Ref(_) | ExprKind::Select(..) | ExprKind::Index(..) => match resolve_target(ctx, id, env.as_ref()) {
-            Some(t) => inline(ctx, v, t, close, embed, e.span),
-            None => {
-                let val = expr::eval(ctx, id, env.as_ref());
-                process_val(ctx, v, val, close, e.span)
+        ExprKind::Ref(_) | ExprKind::Select(..) | ExprKind::Index(..) => {
+            match resolve_target(ctx, id, env.as_ref()) {
+                Some(t) => inline(ctx, v, t, close, embed, e.span),
+                None => {
+                    let val = expr::eval(ctx, id, env.as_ref());
+                    process_val(ctx, v, val, close, e.span)
+                }
             }
-        },
+        }
         _ => {
             let val = expr::eval(ctx, id, env.as_ref());
             process_val(ctx, v, val, close, e.span)
@@ -194,7 +252,10 @@ pub fn process_val(ctx: &mut Ctx, v: VId, val: Val, close: CloseId, span: Span) 
                 Val::Bottom(b) => {
                     let mut spans = ctx.v(v).base_spans();
                     spans.push(span);
-                    let b = Rc::new(Bot { spans, ..(*b).clone() });
+                    let b = Rc::new(Bot {
+                        spans,
+                        ..(*b).clone()
+                    });
                     ctx.set_err(v, b);
                 }
                 m => {
@@ -218,16 +279,39 @@ fn process_data(ctx: &mut Ctx, v: VId, d: &crate::value::Value, close: CloseId, 
             ctx.vm(v).is_struct = true;
             for (k, x) in m {
                 let sym = ctx.quoted_sym(k);
-                add_field(ctx, v, Label::Field(sym), Constraint::Regular, Conj { expr: ConjExpr::Val(child(x)), env: None, close }, span);
+                add_field(
+                    ctx,
+                    v,
+                    Label::Field(sym),
+                    Constraint::Regular,
+                    Conj {
+                        expr: ConjExpr::Val(child(x)),
+                        env: None,
+                        close,
+                    },
+                    span,
+                );
             }
         }
         Value::List(items) => {
             for (i, x) in items.iter().enumerate() {
                 let a = arc(ctx, v, Label::Index(i as u32), span);
                 ctx.vm(a).has_regular = true;
-                add_conj(ctx, a, Conj { expr: ConjExpr::Val(child(x)), env: None, close: 0 });
+                add_conj(
+                    ctx,
+                    a,
+                    Conj {
+                        expr: ConjExpr::Val(child(x)),
+                        env: None,
+                        close: 0,
+                    },
+                );
             }
-            ctx.vm(v).lists.push(ListInfo { len: items.len(), open: false, rest: None });
+            ctx.vm(v).lists.push(ListInfo {
+                len: items.len(),
+                open: false,
+                rest: None,
+            });
         }
         other => process_val(ctx, v, expr::scalar_from_value(other), close, span),
     }
@@ -235,7 +319,10 @@ fn process_data(ctx: &mut Ctx, v: VId, d: &crate::value::Value, close: CloseId, 
 
 pub fn with_span(b: Rc<Bot>, span: Span) -> Rc<Bot> {
     if b.spans.is_empty() && span != Span::default() {
-        Rc::new(Bot { spans: vec![span], ..(*b).clone() })
+        Rc::new(Bot {
+            spans: vec![span],
+            ..(*b).clone()
+        })
     } else {
         b
     }
@@ -252,25 +339,81 @@ impl super::Vertex {
     }
 }
 
-fn process_struct(ctx: &mut Ctx, v: VId, lit: &StructLit, env: Option<Rc<Env>>, close: CloseId, _span: Span) {
-    let env2 = Rc::new(Env { parent: env, frame: Frame::Vertex(v) });
+fn process_struct(
+    ctx: &mut Ctx,
+    v: VId,
+    lit: &StructLit,
+    env: Option<Rc<Env>>,
+    close: CloseId,
+    _span: Span,
+) {
+    let env2 = Rc::new(Env {
+        parent: env,
+        frame: Frame::Vertex(v),
+    });
     if lit.is_struct {
         ctx.vm(v).is_struct = true;
     }
-    register(ctx, v, close, if lit.has_ellipsis { Reg::Open } else { Reg::Touch });
+    register(
+        ctx,
+        v,
+        close,
+        if lit.has_ellipsis {
+            Reg::Open
+        } else {
+            Reg::Touch
+        },
+    );
     for d in &lit.decls {
         match d {
-            Decl::Field { label, class: _, optional, value, span } => {
-                add_field(ctx, v, *label, *optional, Conj { expr: ConjExpr::Expr(*value), env: Some(env2.clone()), close }, *span);
+            Decl::Field {
+                label,
+                class: _,
+                optional,
+                value,
+                span,
+            } => {
+                add_field(
+                    ctx,
+                    v,
+                    *label,
+                    *optional,
+                    Conj {
+                        expr: ConjExpr::Expr(*value),
+                        env: Some(env2.clone()),
+                        close,
+                    },
+                    *span,
+                );
             }
-            Decl::Dynamic { label, optional, value, span } => {
-                ctx.vm(v).dynamic.push((*label, *value, *optional, env2.clone(), close, *span));
+            Decl::Dynamic {
+                label,
+                optional,
+                value,
+                span,
+            } => {
+                ctx.vm(v)
+                    .dynamic
+                    .push((*label, *value, *optional, env2.clone(), close, *span));
             }
-            Decl::Pattern { pattern, value, alias, span: _ } => {
+            Decl::Pattern {
+                pattern,
+                value,
+                alias,
+                span: _,
+            } => {
                 let pv = expr::eval(ctx, *pattern, Some(&env2));
                 let pv = super::unify::default_of(&pv);
                 register(ctx, v, close, Reg::Pattern(pv.clone()));
-                let p = Pattern { pattern: pv, value: Conj { expr: ConjExpr::Expr(*value), env: Some(env2.clone()), close }, alias: *alias };
+                let p = Pattern {
+                    pattern: pv,
+                    value: Conj {
+                        expr: ConjExpr::Expr(*value),
+                        env: Some(env2.clone()),
+                        close,
+                    },
+                    alias: *alias,
+                };
                 ctx.vm(v).patterns.push(p.clone());
                 if ctx.v(v).status >= Status::Expanded {
                     let arcs: Vec<VId> = ctx.v(v).arcs.values().copied().collect();
@@ -287,7 +430,15 @@ fn process_struct(ctx: &mut Ctx, v: VId, lit: &StructLit, env: Option<Rc<Env>>, 
             }
             Decl::Let { label, value } => {
                 let a = arc(ctx, v, *label, Span::default());
-                add_conj(ctx, a, Conj { expr: ConjExpr::Expr(*value), env: Some(env2.clone()), close: 0 });
+                add_conj(
+                    ctx,
+                    a,
+                    Conj {
+                        expr: ConjExpr::Expr(*value),
+                        env: Some(env2.clone()),
+                        close: 0,
+                    },
+                );
             }
             Decl::Ellipsis(_) => register(ctx, v, close, Reg::Open),
             Decl::Comprehension(c) => {
@@ -297,7 +448,14 @@ fn process_struct(ctx: &mut Ctx, v: VId, lit: &StructLit, env: Option<Rc<Env>>, 
     }
 }
 
-fn process_list(ctx: &mut Ctx, v: VId, lit: &ListLit, env: Option<Rc<Env>>, close: CloseId, span: Span) {
+fn process_list(
+    ctx: &mut Ctx,
+    v: VId,
+    lit: &ListLit,
+    env: Option<Rc<Env>>,
+    close: CloseId,
+    span: Span,
+) {
     let mut n = 0usize;
     for el in &lit.elems {
         match el {
@@ -305,7 +463,15 @@ fn process_list(ctx: &mut Ctx, v: VId, lit: &ListLit, env: Option<Rc<Env>>, clos
                 let a = arc(ctx, v, Label::Index(n as u32), ctx.prog.expr(*e).span);
                 ctx.vm(a).has_regular = true;
                 let cc = ctx.child_group(close, Label::Index(0));
-                add_conj(ctx, a, Conj { expr: ConjExpr::Expr(*e), env: env.clone(), close: cc });
+                add_conj(
+                    ctx,
+                    a,
+                    Conj {
+                        expr: ConjExpr::Expr(*e),
+                        env: env.clone(),
+                        close: cc,
+                    },
+                );
                 n += 1;
             }
             ListElem::Comprehension(c) => {
@@ -313,8 +479,18 @@ fn process_list(ctx: &mut Ctx, v: VId, lit: &ListLit, env: Option<Rc<Env>>, clos
             }
         }
     }
-    let rest = lit.ellipsis.as_ref().map(|t| t.map(|t| Conj { expr: ConjExpr::Expr(t), env: env.clone(), close }));
-    let info = ListInfo { len: n, open: rest.is_some(), rest: rest.flatten() };
+    let rest = lit.ellipsis.as_ref().map(|t| {
+        t.map(|t| Conj {
+            expr: ConjExpr::Expr(t),
+            env: env.clone(),
+            close,
+        })
+    });
+    let info = ListInfo {
+        len: n,
+        open: rest.is_some(),
+        rest: rest.flatten(),
+    };
     let _ = span;
     ctx.vm(v).lists.push(info);
 }
@@ -328,12 +504,30 @@ fn finish_lists(ctx: &mut Ctx, v: VId) {
     let span = ctx.v(v).span;
     let len = if let Some(&first) = closed.first() {
         if let Some(&other) = closed.iter().find(|&&l| l != first) {
-            ctx.set_err(v, Bot::new("orche::eval::list_length", format!("incompatible list lengths ({} and {})", first.min(other), first.max(other)), vec![span]));
+            ctx.set_err(
+                v,
+                Bot::new(
+                    "orche::eval::list_length",
+                    format!(
+                        "incompatible list lengths ({} and {})",
+                        first.min(other),
+                        first.max(other)
+                    ),
+                    vec![span],
+                ),
+            );
             return;
         }
         for l in lists.iter().filter(|l| l.open) {
             if l.len > first {
-                ctx.set_err(v, Bot::new("orche::eval::list_length", format!("incompatible list lengths ({} and {})", first, l.len), vec![span]));
+                ctx.set_err(
+                    v,
+                    Bot::new(
+                        "orche::eval::list_length",
+                        format!("incompatible list lengths ({} and {})", first, l.len),
+                        vec![span],
+                    ),
+                );
                 return;
             }
         }
@@ -387,7 +581,10 @@ fn apply_one(ctx: &mut Ctx, a: VId, p: &Pattern) {
     let mut c = p.value.clone();
     c.close = ctx.child_group(c.close, Label::Field(sym));
     if p.alias {
-        c.env = Some(Rc::new(Env { parent: c.env.clone(), frame: Frame::Vars(Rc::from(vec![Val::Str(name)])) }));
+        c.env = Some(Rc::new(Env {
+            parent: c.env.clone(),
+            frame: Frame::Vars(Rc::from(vec![Val::Str(name)])),
+        }));
     }
     add_conj(ctx, a, c);
 }
@@ -456,8 +653,22 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     }
     let conjs = ctx.v(t).conjs.clone();
     for c in conjs {
-        let cc = if defish { g } else if c.close != 0 { c.close } else { close };
-        process(ctx, v, Conj { expr: c.expr, env: c.env, close: cc });
+        let cc = if defish {
+            g
+        } else if c.close != 0 {
+            c.close
+        } else {
+            close
+        };
+        process(
+            ctx,
+            v,
+            Conj {
+                expr: c.expr,
+                env: c.env,
+                close: cc,
+            },
+        );
     }
     if ctx.v(t).closed_all {
         ctx.vm(v).closed_all = true;
@@ -465,7 +676,14 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
 }
 
 fn structural_cycle(ctx: &mut Ctx, v: VId, span: Span) {
-    ctx.set_err(v, Bot::new("orche::eval::structural_cycle", "structural cycle", vec![span]));
+    ctx.set_err(
+        v,
+        Bot::new(
+            "orche::eval::structural_cycle",
+            "structural cycle",
+            vec![span],
+        ),
+    );
 }
 
 impl super::Vertex {
@@ -564,9 +782,15 @@ pub fn lookup(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
 /// The value of a vertex as an operand: a scalar, or the vertex itself for structs and lists.
 pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
     expand(ctx, v);
-    if ctx.v(v).status == Status::Expanding && ctx.v(v).conjs.iter().all(|_| true) && ctx.v(v).base_is_top_and_empty() {
+    if ctx.v(v).status == Status::Expanding
+        && ctx.v(v).conjs.iter().all(|_| true)
+        && ctx.v(v).base_is_top_and_empty()
+    {
         let span = ctx.v(v).span;
-        return Val::Bottom(Bot::incomplete(format!("cycle: {} refers to itself", ctx.path(v)), vec![span]));
+        return Val::Bottom(Bot::incomplete(
+            format!("cycle: {} refers to itself", ctx.path(v)),
+            vec![span],
+        ));
     }
     let v = ctx.deref(v);
     if let Some(alts) = ctx.v(v).alts.clone() {
@@ -582,7 +806,17 @@ pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
     let vx = ctx.v(v);
     if vx.is_struct || !vx.lists.is_empty() {
         if is_concrete(&vx.base) {
-            return Val::Bottom(Bot::new("orche::eval::conflict", format!("conflicting values {} and {} (mismatched types {} and {})", show(&vx.base), if vx.is_struct { "{...}" } else { "[...]" }, kind_name(kind_of(&vx.base)), if vx.is_struct { "struct" } else { "list" }), vec![vx.span]));
+            return Val::Bottom(Bot::new(
+                "orche::eval::conflict",
+                format!(
+                    "conflicting values {} and {} (mismatched types {} and {})",
+                    show(&vx.base),
+                    if vx.is_struct { "{...}" } else { "[...]" },
+                    kind_name(kind_of(&vx.base)),
+                    if vx.is_struct { "struct" } else { "list" }
+                ),
+                vec![vx.span],
+            ));
         }
         return Val::Vertex(v);
     }
@@ -591,7 +825,10 @@ pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
 
 impl super::Vertex {
     fn base_is_top_and_empty(&self) -> bool {
-        matches!(self.base, Val::Top) && self.arcs.is_empty() && !self.is_struct && self.lists.is_empty()
+        matches!(self.base, Val::Top)
+            && self.arcs.is_empty()
+            && !self.is_struct
+            && self.lists.is_empty()
     }
 }
 
@@ -610,10 +847,20 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
     let conflict = if vx.is_struct && !vx.lists.is_empty() {
         Some("conflicting values struct and list (mismatched types struct and list)".to_string())
     } else if vx.is_struct || !vx.lists.is_empty() {
-        let (name, k) = if vx.is_struct { ("{...}", kind::STRUCT) } else { ("[...]", kind::LIST) };
+        let (name, k) = if vx.is_struct {
+            ("{...}", kind::STRUCT)
+        } else {
+            ("[...]", kind::LIST)
+        };
         let bk = kind_of(&vx.base);
         if !matches!(vx.base, Val::Bottom(_)) && bk & k == 0 {
-            Some(format!("conflicting values {} and {} (mismatched types {} and {})", show(&vx.base), name, kind_name(bk), kind_name(k)))
+            Some(format!(
+                "conflicting values {} and {} (mismatched types {} and {})",
+                show(&vx.base),
+                name,
+                kind_name(bk),
+                kind_name(k)
+            ))
         } else {
             None
         }
@@ -629,7 +876,13 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
 }
 
 fn check_closed(ctx: &mut Ctx, v: VId) {
-    let groups: Vec<Group> = ctx.v(v).groups.iter().filter(|g| !g.open).cloned().collect();
+    let groups: Vec<Group> = ctx
+        .v(v)
+        .groups
+        .iter()
+        .filter(|g| !g.open)
+        .cloned()
+        .collect();
     if groups.is_empty() && !ctx.v(v).closed_all {
         return;
     }
@@ -643,10 +896,15 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
             continue;
         }
         let name = ctx.field_name(sym).to_string();
-        let ok = groups.iter().all(|g| g.labels.contains(&label) || g.patterns.iter().any(|p| label_matches(p, &name)));
+        let ok = groups.iter().all(|g| {
+            g.labels.contains(&label) || g.patterns.iter().any(|p| label_matches(p, &name))
+        });
         if !ok {
             let span = ctx.v(a).span;
-            ctx.set_err(a, Bot::new("orche::eval::closed", "field not allowed", vec![span]));
+            ctx.set_err(
+                a,
+                Bot::new("orche::eval::closed", "field not allowed", vec![span]),
+            );
         }
     }
 }
@@ -664,7 +922,9 @@ pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
     let arcs: Vec<VId> = ctx.v(t).arcs.values().copied().collect();
     for a in arcs {
         let av = ctx.v(a);
-        if matches!(av.label, Label::Let(_)) || (!av.has_regular && !av.has_required && av.has_optional) {
+        if matches!(av.label, Label::Let(_))
+            || (!av.has_regular && !av.has_required && av.has_optional)
+        {
             continue;
         }
         finalize_deep(ctx, a);
@@ -678,9 +938,21 @@ fn widen_embedded(ctx: &mut Ctx, v: VId, lit: &StructLit, close: CloseId, groups
     if groups.is_empty() {
         return;
     }
-    let own: Vec<Label> = lit.decls.iter().filter_map(|d| if let Decl::Field { label, .. } = d { Some(*label) } else { None }).collect();
+    let own: Vec<Label> = lit
+        .decls
+        .iter()
+        .filter_map(|d| {
+            if let Decl::Field { label, .. } = d {
+                Some(*label)
+            } else {
+                None
+            }
+        })
+        .collect();
     for g in groups {
-        let Some(i) = ctx.v(v).groups.iter().position(|x| x.id == g) else { continue };
+        let Some(i) = ctx.v(v).groups.iter().position(|x| x.id == g) else {
+            continue;
+        };
         if close != 0 {
             let moved = ctx.vm(v).groups.remove(i);
             let ci = group(ctx, v, close);

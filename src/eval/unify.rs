@@ -51,7 +51,17 @@ pub fn kind_name(k: u16) -> String {
         parts.push("number");
         k &= !NUMBER;
     }
-    for (bit, name) in [(NULL, "null"), (BOOL, "bool"), (INT, "int"), (FLOAT, "float"), (STRING, "string"), (BYTES, "bytes"), (LIST, "list"), (STRUCT, "struct"), (FUNC, "func")] {
+    for (bit, name) in [
+        (NULL, "null"),
+        (BOOL, "bool"),
+        (INT, "int"),
+        (FLOAT, "float"),
+        (STRING, "string"),
+        (BYTES, "bytes"),
+        (LIST, "list"),
+        (STRUCT, "struct"),
+        (FUNC, "func"),
+    ] {
         if k & bit != 0 {
             parts.push(name);
         }
@@ -63,7 +73,10 @@ pub fn kind_name(k: u16) -> String {
 }
 
 pub fn is_concrete(v: &Val) -> bool {
-    matches!(v, Val::Null | Val::Bool(_) | Val::Num(_) | Val::Str(_) | Val::Bytes(_))
+    matches!(
+        v,
+        Val::Null | Val::Bool(_) | Val::Num(_) | Val::Str(_) | Val::Bytes(_)
+    )
 }
 
 fn bound_op_str(op: BoundOp) -> &'static str {
@@ -125,7 +138,11 @@ pub fn show(v: &Val) -> String {
         Val::Bound(op, b) => format!("{}{}", bound_op_str(*op), show(b)),
         Val::Validator(v) => v.text.clone(),
         Val::Conj(cs) => cs.iter().map(show).collect::<Vec<_>>().join(" & "),
-        Val::Disj(ds) => ds.iter().map(|(d, m)| format!("{}{}", if *m { "*" } else { "" }, show(d))).collect::<Vec<_>>().join(" | "),
+        Val::Disj(ds) => ds
+            .iter()
+            .map(|(d, m)| format!("{}{}", if *m { "*" } else { "" }, show(d)))
+            .collect::<Vec<_>>()
+            .join(" | "),
         Val::Vertex(_) => "{...}".into(),
         Val::Func(_) => "func".into(),
         Val::Pkg(p) => format!("package {p}"),
@@ -136,7 +153,13 @@ pub fn show(v: &Val) -> String {
 fn conflict(a: &Val, b: &Val) -> Val {
     let (ka, kb) = (kind_of(a), kind_of(b));
     let msg = if ka & kb == 0 {
-        format!("conflicting values {} and {} (mismatched types {} and {})", show(a), show(b), kind_name(ka), kind_name(kb))
+        format!(
+            "conflicting values {} and {} (mismatched types {} and {})",
+            show(a),
+            show(b),
+            kind_name(ka),
+            kind_name(kb)
+        )
     } else {
         format!("conflicting values {} and {}", show(a), show(b))
     };
@@ -169,7 +192,8 @@ pub fn check_bound(op: BoundOp, bound: &Val, x: &Val) -> Result<bool, String> {
                 Val::Bytes(b) => String::from_utf8_lossy(b),
                 _ => return Err("type".into()),
             };
-            let r = compile_regex(&re).map_err(|e| format!("invalid regular expression {re:?}: {e}"))?;
+            let r = compile_regex(&re)
+                .map_err(|e| format!("invalid regular expression {re:?}: {e}"))?;
             let m = r.is_match(&text);
             Ok(if op == BoundOp::Match { m } else { !m })
         }
@@ -204,9 +228,22 @@ fn check_validator(v: &Validator, x: &Val) -> Option<Val> {
     };
     match res {
         Ok(crate::value::Value::Bool(true)) => None,
-        Ok(_) => Some(Val::Bottom(Bot::new("orche::eval::validator", format!("invalid value {} (does not satisfy {})", show(x), v.text), vec![]))),
+        Ok(_) => Some(Val::Bottom(Bot::new(
+            "orche::eval::validator",
+            format!("invalid value {} (does not satisfy {})", show(x), v.text),
+            vec![],
+        ))),
         Err(super::builtins::BuiltinError::Incomplete(_)) => None,
-        Err(super::builtins::BuiltinError::Msg(m)) => Some(Val::Bottom(Bot::new("orche::eval::validator", format!("invalid value {} (does not satisfy {}): {}", show(x), v.text, m), vec![]))),
+        Err(super::builtins::BuiltinError::Msg(m)) => Some(Val::Bottom(Bot::new(
+            "orche::eval::validator",
+            format!(
+                "invalid value {} (does not satisfy {}): {}",
+                show(x),
+                v.text,
+                m
+            ),
+            vec![],
+        ))),
     }
 }
 
@@ -222,7 +259,11 @@ fn check(c: &Val, x: &Val) -> Val {
         }
         Val::Bound(op, b) => match check_bound(*op, b, x) {
             Ok(true) => x.clone(),
-            Ok(false) => Val::Bottom(Bot::new("orche::eval::bound", format!("invalid value {} (out of bound {})", show(x), show(c)), vec![])),
+            Ok(false) => Val::Bottom(Bot::new(
+                "orche::eval::bound",
+                format!("invalid value {} (out of bound {})", show(x), show(c)),
+                vec![],
+            )),
             Err(e) if e == "type" => conflict(c, x),
             Err(e) => Val::Bottom(Bot::new("orche::eval::bound", e, vec![])),
         },
@@ -262,12 +303,22 @@ fn add_constraint(list: &mut Vec<Val>, c: Val) -> Option<Val> {
             for item in list.iter_mut() {
                 if let Val::Bound(op0, b0) = item {
                     if let (Val::Num(n0), Val::Num(n)) = (&**b0, &**b) {
-                        let same_dir = matches!((op0.clone(), *op), (BoundOp::Lt | BoundOp::Le, BoundOp::Lt | BoundOp::Le) | (BoundOp::Gt | BoundOp::Ge, BoundOp::Gt | BoundOp::Ge));
+                        let same_dir = matches!(
+                            (op0.clone(), *op),
+                            (BoundOp::Lt | BoundOp::Le, BoundOp::Lt | BoundOp::Le)
+                                | (BoundOp::Gt | BoundOp::Ge, BoundOp::Gt | BoundOp::Ge)
+                        );
                         if same_dir {
                             let ord = n.cmp(n0);
                             let tighter = match op {
-                                BoundOp::Lt | BoundOp::Le => ord == Ordering::Less || (ord == Ordering::Equal && *op == BoundOp::Lt),
-                                _ => ord == Ordering::Greater || (ord == Ordering::Equal && *op == BoundOp::Gt),
+                                BoundOp::Lt | BoundOp::Le => {
+                                    ord == Ordering::Less
+                                        || (ord == Ordering::Equal && *op == BoundOp::Lt)
+                                }
+                                _ => {
+                                    ord == Ordering::Greater
+                                        || (ord == Ordering::Equal && *op == BoundOp::Gt)
+                                }
                             };
                             if tighter {
                                 *item = c.clone();
@@ -301,7 +352,15 @@ fn add_constraint(list: &mut Vec<Val>, c: Val) -> Option<Val> {
                             return Some(x);
                         }
                         Ordering::Greater => {
-                            return Some(Val::Bottom(Bot::new("orche::eval::bound", format!("incompatible bounds {} and {}", show(&Val::Bound(BoundOp::Ge, lo.clone())), show(&Val::Bound(BoundOp::Le, hi.clone()))), vec![])));
+                            return Some(Val::Bottom(Bot::new(
+                                "orche::eval::bound",
+                                format!(
+                                    "incompatible bounds {} and {}",
+                                    show(&Val::Bound(BoundOp::Ge, lo.clone())),
+                                    show(&Val::Bound(BoundOp::Le, hi.clone()))
+                                ),
+                                vec![],
+                            )));
                         }
                         _ => {}
                     }
@@ -351,7 +410,9 @@ pub fn meet(a: &Val, b: &Val) -> Val {
                 Val::Kind(k)
             }
         }
-        (Val::Func(_), _) | (_, Val::Func(_)) | (Val::Pkg(_), _) | (_, Val::Pkg(_)) => conflict(a, b),
+        (Val::Func(_), _) | (_, Val::Func(_)) | (Val::Pkg(_), _) | (_, Val::Pkg(_)) => {
+            conflict(a, b)
+        }
         _ => {
             let mut list: Vec<Val> = match a {
                 Val::Conj(cs) => (**cs).clone(),
@@ -390,7 +451,10 @@ fn as_alts(v: &Val) -> Vec<(Val, bool)> {
     match v {
         Val::Disj(ds) => {
             let marks = effective_marks(ds);
-            ds.iter().zip(marks).map(|((d, _), m)| (d.clone(), m)).collect()
+            ds.iter()
+                .zip(marks)
+                .map(|((d, _), m)| (d.clone(), m))
+                .collect()
         }
         _ => vec![(v.clone(), true)],
     }
@@ -418,7 +482,15 @@ fn meet_disj(a: &Val, b: &Val) -> Val {
             _ => String::new(),
         };
         let _ = detail;
-        Val::Bottom(Bot::new("orche::eval::disjunction", format!("{} does not match any alternative of {}", show(if matches!(a, Val::Disj(_)) { b } else { a }), show(if matches!(a, Val::Disj(_)) { a } else { b })), vec![]))
+        Val::Bottom(Bot::new(
+            "orche::eval::disjunction",
+            format!(
+                "{} does not match any alternative of {}",
+                show(if matches!(a, Val::Disj(_)) { b } else { a }),
+                show(if matches!(a, Val::Disj(_)) { a } else { b })
+            ),
+            vec![],
+        ))
     })
 }
 

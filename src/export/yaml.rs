@@ -90,7 +90,10 @@ fn scalar(v: &Value) -> String {
                 dq(s)
             }
         }
-        Value::Bytes(b) => format!("!!binary {}", base64::engine::general_purpose::STANDARD.encode(b)),
+        Value::Bytes(b) => format!(
+            "!!binary {}",
+            base64::engine::general_purpose::STANDARD.encode(b)
+        ),
         Value::List(_) => "[]".into(),
         Value::Struct(_) => "{}".into(),
     }
@@ -108,15 +111,24 @@ fn plain_ok(s: &str) -> bool {
         return false;
     }
     let lower = s.to_ascii_lowercase();
-    if ["null", "~", "true", "false", "yes", "no", "on", "off", "y", "n", ".inf", "-.inf", ".nan"].contains(&lower.as_str()) {
+    if [
+        "null", "~", "true", "false", "yes", "no", "on", "off", "y", "n", ".inf", "-.inf", ".nan",
+    ]
+    .contains(&lower.as_str())
+    {
         return false;
     }
-    if s.parse::<f64>().is_ok() || s.starts_with(['0', '+', '-', '.']) && s.chars().any(|c| c.is_ascii_digit()) {
+    if s.parse::<f64>().is_ok()
+        || s.starts_with(['0', '+', '-', '.']) && s.chars().any(|c| c.is_ascii_digit())
+    {
         return false;
     }
     let first = s.chars().next().unwrap_or(' ');
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
         return false;
     }
-    !s.contains(": ") && !s.contains(" #") && !s.ends_with(':') && s.chars().all(|c| !c.is_control())
+    !s.contains(": ")
+        && !s.contains(" #")
+        && !s.ends_with(':')
+        && s.chars().all(|c| !c.is_control())
 }

@@ -53,7 +53,10 @@ impl Scopes {
 
     /// The id of the `i`-th let of the innermost struct scope.
     pub fn current_let(&self, i: usize) -> u32 {
-        self.stack.last().and_then(|s| s.lets.get(i).copied()).unwrap_or(u32::MAX)
+        self.stack
+            .last()
+            .and_then(|s| s.lets.get(i).copied())
+            .unwrap_or(u32::MAX)
     }
 
     pub fn set_imports(&mut self, imports: &[ast::Import]) {
@@ -61,7 +64,15 @@ impl Scopes {
         for imp in imports {
             let name = match &imp.alias {
                 Some(a) => a.name.clone(),
-                None => imp.path.rsplit('/').next().unwrap_or(&imp.path).split(':').next().unwrap_or("").to_string(),
+                None => imp
+                    .path
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&imp.path)
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
             };
             self.imports.insert(name, imp.path.as_str().into());
         }
@@ -74,6 +85,8 @@ impl Scopes {
             }
         }
         // Imports are visible in the file scope, below the package's fields.
-        self.imports.get(name).map(|p| (0, Binding::Import(p.clone())))
+        self.imports
+            .get(name)
+            .map(|p| (0, Binding::Import(p.clone())))
     }
 }

@@ -88,7 +88,10 @@ pub enum LabelKind {
     Paren(Box<Expr>),
     /// `[expr]` or `[X=expr]`: a pattern constraint applying to every field whose label matches.
     /// `alias` is `X`, bound to the matched label inside the value.
-    Pattern { alias: Option<Ident>, expr: Box<Expr> },
+    Pattern {
+        alias: Option<Ident>,
+        expr: Box<Expr>,
+    },
 }
 
 /// `let X = expr`
@@ -111,7 +114,12 @@ pub struct Comprehension {
 #[derive(Clone, Debug)]
 pub enum Clause {
     /// `for key, value in source` or `for value in source`.
-    For { key: Option<Ident>, value: Ident, source: Expr, span: Span },
+    For {
+        key: Option<Ident>,
+        value: Ident,
+        source: Expr,
+        span: Span,
+    },
     /// `if cond`
     If(Expr, Span),
     /// `let X = expr`

@@ -73,7 +73,10 @@ pub(crate) fn parse_file(file: FileId, text: &str) -> Result<ast::File, Vec<Diag
     on_big_stack(|| {
         let mut pairs = OrcheParser::parse(Rule::file, text)
             .map_err(|e| vec![error::from_pest(file, text, e)])?;
-        let mut ctx = Ctx { file, errors: Vec::new() };
+        let mut ctx = Ctx {
+            file,
+            errors: Vec::new(),
+        };
         let result = match pairs.next() {
             Some(pair) => self::file(&mut ctx, pair),
             None => ast::File {
@@ -96,12 +99,20 @@ pub(crate) fn parse_expr(file: FileId, text: &str) -> Result<ast::Expr, Vec<Diag
     on_big_stack(|| {
         let mut pairs = OrcheParser::parse(Rule::expr_file, text)
             .map_err(|e| vec![error::from_pest(file, text, e)])?;
-        let mut ctx = Ctx { file, errors: Vec::new() };
+        let mut ctx = Ctx {
+            file,
+            errors: Vec::new(),
+        };
         let whole = Span::new(file, 0, text.len());
-        let inner = pairs.next().and_then(|p| p.into_inner().find(|p| p.as_rule() == Rule::expr));
+        let inner = pairs
+            .next()
+            .and_then(|p| p.into_inner().find(|p| p.as_rule() == Rule::expr));
         let result = match inner {
             Some(pair) => expr(&mut ctx, pair),
-            None => ast::Expr { kind: ast::ExprKind::Bottom, span: whole },
+            None => ast::Expr {
+                kind: ast::ExprKind::Bottom,
+                span: whole,
+            },
         };
         if ctx.errors.is_empty() {
             Ok(result)
@@ -116,7 +127,12 @@ pub(crate) fn parse_expr(file: FileId, text: &str) -> Result<ast::Expr, Vec<Diag
 
 fn file(ctx: &mut Ctx, pair: Pair<'_>) -> ast::File {
     let span = ctx.span(&pair);
-    let mut out = ast::File { package: None, imports: Vec::new(), decls: Vec::new(), span };
+    let mut out = ast::File {
+        package: None,
+        imports: Vec::new(),
+        decls: Vec::new(),
+        span,
+    };
     // Attributes are dropped, so "first" means first among the remaining declarations.
     let mut seen_decl = false;
     for item in pair.into_inner() {
@@ -130,8 +146,10 @@ fn file(ctx: &mut Ctx, pair: Pair<'_>) -> ast::File {
                         "package clause after other declarations",
                     );
                 }
-                out.package =
-                    item.into_inner().find(|p| p.as_rule() == Rule::ident).map(|p| ident(ctx, p));
+                out.package = item
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::ident)
+                    .map(|p| ident(ctx, p));
             }
             Rule::import_decl => {
                 if seen_decl {
@@ -157,7 +175,10 @@ fn file(ctx: &mut Ctx, pair: Pair<'_>) -> ast::File {
 }
 
 fn import_decl(ctx: &mut Ctx, pair: Pair<'_>, out: &mut Vec<ast::Import>) {
-    for spec in pair.into_inner().filter(|p| p.as_rule() == Rule::import_spec) {
+    for spec in pair
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::import_spec)
+    {
         out.push(import_spec(ctx, spec));
     }
 }
@@ -173,9 +194,11 @@ fn import_spec(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Import {
                 let s = ctx.span(&p);
                 match strings::string_lit(ctx, p) {
                     strings::Lit::String(text) => path = text,
-                    _ => {
-                        ctx.error(s, "an import path must be a plain string", "not a plain string")
-                    }
+                    _ => ctx.error(
+                        s,
+                        "an import path must be a plain string",
+                        "not a plain string",
+                    ),
                 }
             }
             _ => {}
@@ -185,7 +208,10 @@ fn import_spec(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Import {
 }
 
 pub(super) fn ident(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Ident {
-    ast::Ident { name: pair.as_str().to_string(), span: ctx.span(&pair) }
+    ast::Ident {
+        name: pair.as_str().to_string(),
+        span: ctx.span(&pair),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,14 +255,19 @@ fn field_or_embed(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Decl {
     }
     let Some((value_pair, _)) = parts.pop() else {
         // The grammar always yields at least one expression; stay total regardless.
-        return ast::Decl::Embed(ast::Expr { kind: ast::ExprKind::Bottom, span: Span::default() });
+        return ast::Decl::Embed(ast::Expr {
+            kind: ast::ExprKind::Bottom,
+            span: Span::default(),
+        });
     };
     if parts.is_empty() {
         return ast::Decl::Embed(value_expr(ctx, value_pair));
     }
     // Converted in source order, so that errors are reported in source order.
-    let mut labels: Vec<(ast::Label, ast::Constraint)> =
-        parts.into_iter().map(|(p, constraint)| (label(ctx, p), constraint)).collect();
+    let mut labels: Vec<(ast::Label, ast::Constraint)> = parts
+        .into_iter()
+        .map(|(p, constraint)| (label(ctx, p), constraint))
+        .collect();
     let (value_alias, mut value) = aliased_expr(ctx, value_pair);
     // FIXME(value aliases): the AST has no place for a value alias (`a: X=v`), so X becomes the
     // alias of the field's label, which binds the same value but is also visible to the
@@ -253,11 +284,24 @@ fn field_or_embed(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Decl {
     let (outer, outer_constraint) = labels.remove(0);
     for (label, constraint) in labels.into_iter().rev() {
         let span = label.span.to(value.span);
-        let field = ast::Field { label, constraint, value, span };
-        value = ast::Expr { kind: ast::ExprKind::Struct(vec![ast::Decl::Field(field)]), span };
+        let field = ast::Field {
+            label,
+            constraint,
+            value,
+            span,
+        };
+        value = ast::Expr {
+            kind: ast::ExprKind::Struct(vec![ast::Decl::Field(field)]),
+            span,
+        };
     }
     let span = outer.span.to(value.span);
-    ast::Decl::Field(ast::Field { label: outer, constraint: outer_constraint, value, span })
+    ast::Decl::Field(ast::Field {
+        label: outer,
+        constraint: outer_constraint,
+        value,
+        span,
+    })
 }
 
 /// A field value or an embedding: an `aliased_expr` whose alias is reported, since value aliases
@@ -285,7 +329,13 @@ fn aliased_expr(ctx: &mut Ctx, pair: Pair<'_>) -> (Option<ast::Ident>, ast::Expr
             _ => {}
         }
     }
-    (alias, value.unwrap_or(ast::Expr { kind: ast::ExprKind::Bottom, span }))
+    (
+        alias,
+        value.unwrap_or(ast::Expr {
+            kind: ast::ExprKind::Bottom,
+            span,
+        }),
+    )
 }
 
 /// Turns the expression written before a `:` into a label, reporting forms that are not labels.
@@ -306,7 +356,10 @@ fn label(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Label {
             "expected a field label: an identifier, a string, `(expr)` or `[pattern]`",
             "not a field label",
         );
-        ast::LabelKind::Ident(ast::Ident { name: String::new(), span })
+        ast::LabelKind::Ident(ast::Ident {
+            name: String::new(),
+            span,
+        })
     };
     let kind = match primary {
         None => bad(ctx),
@@ -339,15 +392,25 @@ fn label(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Label {
 /// `[expr]` or `[X=expr]` used as a label.
 fn pattern_label(ctx: &mut Ctx, pair: Pair<'_>) -> ast::LabelKind {
     let span = ctx.span(&pair);
-    let elems: Vec<Pair<'_>> =
-        pair.into_inner().filter(|p| p.as_rule() == Rule::list_elem).collect();
-    let single = if elems.len() == 1 { elems.into_iter().next() } else { None };
-    let inner =
-        single.and_then(|e| e.into_inner().next()).filter(|p| p.as_rule() == Rule::aliased_expr);
+    let elems: Vec<Pair<'_>> = pair
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::list_elem)
+        .collect();
+    let single = if elems.len() == 1 {
+        elems.into_iter().next()
+    } else {
+        None
+    };
+    let inner = single
+        .and_then(|e| e.into_inner().next())
+        .filter(|p| p.as_rule() == Rule::aliased_expr);
     match inner {
         Some(p) => {
             let (alias, e) = aliased_expr(ctx, p);
-            ast::LabelKind::Pattern { alias, expr: Box::new(e) }
+            ast::LabelKind::Pattern {
+                alias,
+                expr: Box::new(e),
+            }
         }
         None => {
             ctx.error(
@@ -357,7 +420,10 @@ fn pattern_label(ctx: &mut Ctx, pair: Pair<'_>) -> ast::LabelKind {
             );
             ast::LabelKind::Pattern {
                 alias: None,
-                expr: Box::new(ast::Expr { kind: ast::ExprKind::Bottom, span }),
+                expr: Box::new(ast::Expr {
+                    kind: ast::ExprKind::Bottom,
+                    span,
+                }),
             }
         }
     }
@@ -380,7 +446,10 @@ fn bare_primary<'i>(expr: &Pair<'i>) -> Option<Pair<'i>> {
 
 fn ellipsis(ctx: &mut Ctx, pair: Pair<'_>) -> (Option<ast::Expr>, Span) {
     let span = ctx.span(&pair);
-    let value = pair.into_inner().find(|p| p.as_rule() == Rule::expr).map(|p| expr(ctx, p));
+    let value = pair
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::expr)
+        .map(|p| expr(ctx, p));
     (value, span)
 }
 
@@ -396,8 +465,14 @@ fn let_clause(ctx: &mut Ctx, pair: Pair<'_>) -> ast::LetClause {
         }
     }
     ast::LetClause {
-        name: name.unwrap_or(ast::Ident { name: String::new(), span }),
-        value: value.unwrap_or(ast::Expr { kind: ast::ExprKind::Bottom, span }),
+        name: name.unwrap_or(ast::Ident {
+            name: String::new(),
+            span,
+        }),
+        value: value.unwrap_or(ast::Expr {
+            kind: ast::ExprKind::Bottom,
+            span,
+        }),
         span,
     }
 }
@@ -415,8 +490,15 @@ fn comprehension(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Comprehension {
             _ => {}
         }
     }
-    let body = body.unwrap_or(ast::Expr { kind: ast::ExprKind::Struct(Vec::new()), span });
-    ast::Comprehension { clauses, body: Box::new(body), span }
+    let body = body.unwrap_or(ast::Expr {
+        kind: ast::ExprKind::Struct(Vec::new()),
+        span,
+    });
+    ast::Comprehension {
+        clauses,
+        body: Box::new(body),
+        span,
+    }
 }
 
 fn for_clause(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Clause {
@@ -430,16 +512,36 @@ fn for_clause(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Clause {
             _ => {}
         }
     }
-    let value = names.pop().unwrap_or(ast::Ident { name: String::new(), span });
+    let value = names.pop().unwrap_or(ast::Ident {
+        name: String::new(),
+        span,
+    });
     let key = names.pop();
-    let source = source.unwrap_or(ast::Expr { kind: ast::ExprKind::Bottom, span });
-    ast::Clause::For { key, value, source, span }
+    let source = source.unwrap_or(ast::Expr {
+        kind: ast::ExprKind::Bottom,
+        span,
+    });
+    ast::Clause::For {
+        key,
+        value,
+        source,
+        span,
+    }
 }
 
 fn if_clause(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Clause {
     let span = ctx.span(&pair);
-    let cond = pair.into_inner().find(|p| p.as_rule() == Rule::expr).map(|p| expr(ctx, p));
-    ast::Clause::If(cond.unwrap_or(ast::Expr { kind: ast::ExprKind::Bottom, span }), span)
+    let cond = pair
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::expr)
+        .map(|p| expr(ctx, p));
+    ast::Clause::If(
+        cond.unwrap_or(ast::Expr {
+            kind: ast::ExprKind::Bottom,
+            span,
+        }),
+        span,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -494,8 +596,14 @@ pub(super) fn expr(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Expr {
             let kind = match op {
                 Infix::Op(op) => ast::ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
                 Infix::Builtin(name) => {
-                    let name = ast::Ident { name: name.to_string(), span: op_span };
-                    let callee = ast::Expr { kind: ast::ExprKind::Ident(name), span: op_span };
+                    let name = ast::Ident {
+                        name: name.to_string(),
+                        span: op_span,
+                    };
+                    let callee = ast::Expr {
+                        kind: ast::ExprKind::Ident(name),
+                        span: op_span,
+                    };
                     ast::ExprKind::Call(Box::new(callee), vec![lhs, rhs])
                 }
             };
@@ -524,7 +632,10 @@ pub(super) fn expr(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Expr {
     while let Some((op, _, op_span)) = ops.pop() {
         reduce(&mut operands, op, op_span);
     }
-    operands.pop().unwrap_or(ast::Expr { kind: ast::ExprKind::Bottom, span })
+    operands.pop().unwrap_or(ast::Expr {
+        kind: ast::ExprKind::Bottom,
+        span,
+    })
 }
 
 fn prefix(op: &str) -> Option<ast::UnaryOp> {
@@ -566,17 +677,25 @@ fn unary(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Expr {
                 }
             },
             Rule::selector | Rule::index | Rule::call => {
-                let base =
-                    operand.take().unwrap_or(ast::Expr { kind: ast::ExprKind::Bottom, span });
+                let base = operand.take().unwrap_or(ast::Expr {
+                    kind: ast::ExprKind::Bottom,
+                    span,
+                });
                 operand = Some(postfix(ctx, p, base));
             }
             _ => operand = Some(primary(ctx, p)),
         }
     }
-    let mut e = operand.unwrap_or(ast::Expr { kind: ast::ExprKind::Bottom, span });
+    let mut e = operand.unwrap_or(ast::Expr {
+        kind: ast::ExprKind::Bottom,
+        span,
+    });
     while let Some((op, op_span)) = prefixes.pop() {
         let span = op_span.to(e.span);
-        e = ast::Expr { kind: ast::ExprKind::Unary(op, Box::new(e)), span };
+        e = ast::Expr {
+            kind: ast::ExprKind::Unary(op, Box::new(e)),
+            span,
+        };
     }
     e
 }
@@ -594,15 +713,27 @@ fn postfix(ctx: &mut Ctx, pair: Pair<'_>, base: ast::Expr) -> ast::Expr {
 /// `.name` or `."name"`.
 fn selector(ctx: &mut Ctx, pair: Pair<'_>, base: ast::Expr) -> ast::ExprKind {
     let span = ctx.span(&pair);
-    let mut name = ast::Ident { name: String::new(), span };
+    let mut name = ast::Ident {
+        name: String::new(),
+        span,
+    };
     if let Some(p) = pair.into_inner().next() {
         if p.as_rule() == Rule::ident {
             name = ident(ctx, p);
         } else {
             let s = ctx.span(&p);
             match strings::string_lit(ctx, p) {
-                strings::Lit::String(text) => name = ast::Ident { name: text, span: s },
-                _ => ctx.error(s, "a quoted selector must be a plain string", "not a plain string"),
+                strings::Lit::String(text) => {
+                    name = ast::Ident {
+                        name: text,
+                        span: s,
+                    }
+                }
+                _ => ctx.error(
+                    s,
+                    "a quoted selector must be a plain string",
+                    "not a plain string",
+                ),
             }
         }
     }
@@ -625,15 +756,25 @@ fn index(ctx: &mut Ctx, pair: Pair<'_>, base: ast::Expr) -> ast::ExprKind {
         return ast::ExprKind::Slice(Box::new(base), lo.map(Box::new), hi.map(Box::new));
     }
     let index = lo.unwrap_or_else(|| {
-        ctx.error(span, "expected an index expression between `[` and `]`", "empty index");
-        ast::Expr { kind: ast::ExprKind::Bottom, span }
+        ctx.error(
+            span,
+            "expected an index expression between `[` and `]`",
+            "empty index",
+        );
+        ast::Expr {
+            kind: ast::ExprKind::Bottom,
+            span,
+        }
     });
     ast::ExprKind::Index(Box::new(base), Box::new(index))
 }
 
 fn call(ctx: &mut Ctx, pair: Pair<'_>, base: ast::Expr) -> ast::ExprKind {
-    let args =
-        pair.into_inner().filter(|p| p.as_rule() == Rule::expr).map(|p| expr(ctx, p)).collect();
+    let args = pair
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::expr)
+        .map(|p| expr(ctx, p))
+        .collect();
     ast::ExprKind::Call(Box::new(base), args)
 }
 
@@ -645,12 +786,12 @@ fn primary(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Expr {
         Rule::bool_lit => ast::ExprKind::Bool(pair.as_str() == "true"),
         Rule::number => number(pair.as_str()),
         Rule::bad_number => {
-            let diag =
-                Diag::new(error::NUMBER, format!("`{}` is not a valid number", pair.as_str()))
-                    .with_label(span, "invalid number")
-                    .with_help(
-                        "numbers look like 42, 1_000, 0x1F, 0o17, 0b101, 1.5, .5, 1e3, 1.5e-3, 2Ki",
-                    );
+            let diag = Diag::new(
+                error::NUMBER,
+                format!("`{}` is not a valid number", pair.as_str()),
+            )
+            .with_label(span, "invalid number")
+            .with_help("numbers look like 42, 1_000, 0x1F, 0o17, 0b101, 1.5, .5, 1e3, 1.5e-3, 2Ki");
             ctx.errors.push(diag);
             ast::ExprKind::Bottom
         }
@@ -671,7 +812,10 @@ fn primary(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Expr {
 /// The expression inside `( … )`.
 fn paren_inner(ctx: &mut Ctx, pair: Pair<'_>, span: Span) -> ast::Expr {
     let inner = pair.into_inner().find(|p| p.as_rule() == Rule::expr);
-    inner.map(|p| expr(ctx, p)).unwrap_or(ast::Expr { kind: ast::ExprKind::Bottom, span })
+    inner.map(|p| expr(ctx, p)).unwrap_or(ast::Expr {
+        kind: ast::ExprKind::Bottom,
+        span,
+    })
 }
 
 /// A number keeps its text; it is an int unless it has a fraction or an exponent and no
@@ -694,7 +838,10 @@ fn struct_lit(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Expr {
         .filter(|p| p.as_rule() == Rule::decl)
         .filter_map(|p| decl(ctx, p))
         .collect();
-    ast::Expr { kind: ast::ExprKind::Struct(decls), span }
+    ast::Expr {
+        kind: ast::ExprKind::Struct(decls),
+        span,
+    }
 }
 
 fn list_lit(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Expr {
@@ -711,7 +858,10 @@ fn list_lit(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Expr {
         }
         elems.extend(elem);
     }
-    ast::Expr { kind: ast::ExprKind::List(elems), span }
+    ast::Expr {
+        kind: ast::ExprKind::List(elems),
+        span,
+    }
 }
 
 fn list_elem(ctx: &mut Ctx, pair: Pair<'_>) -> Option<ast::ListElem> {

@@ -29,9 +29,12 @@ pub(crate) fn check_depth(file: FileId, text: &str) -> Result<(), Diag> {
 }
 
 fn too_deep(file: FileId, text: &str, pos: usize) -> Diag {
-    Diag::new(TOO_DEEP, format!("brackets are nested more than {MAX_DEPTH} levels deep"))
-        .with_label(char_span(file, text, pos), "too deeply nested")
-        .with_help("split the value into named parts that refer to each other")
+    Diag::new(
+        TOO_DEEP,
+        format!("brackets are nested more than {MAX_DEPTH} levels deep"),
+    )
+    .with_label(char_span(file, text, pos), "too deeply nested")
+    .with_help("split the value into named parts that refer to each other")
 }
 
 /// Turns a pest failure into a diagnostic that says, in words, what was expected.
@@ -61,10 +64,16 @@ pub(crate) fn from_pest(file: FileId, text: &str, err: pest::error::Error<Rule>)
     };
     let mut diag = Diag::new(UNEXPECTED, message)
         .with_label(char_span(file, text, pos), format!("unexpected {found}"));
-    let wants_close = positives
-        .iter()
-        .any(|r| matches!(r, Rule::close_brace | Rule::close_bracket | Rule::close_paren));
-    if let Some(open) = scanned.unclosed.filter(|_| wants_close && pos == text.len()) {
+    let wants_close = positives.iter().any(|r| {
+        matches!(
+            r,
+            Rule::close_brace | Rule::close_bracket | Rule::close_paren
+        )
+    });
+    if let Some(open) = scanned
+        .unclosed
+        .filter(|_| wants_close && pos == text.len())
+    {
         diag = diag.with_label(char_span(file, text, open), "unclosed bracket");
     }
     if starts_line_with_operator(text, pos) {
@@ -238,10 +247,20 @@ fn scan(text: &str) -> Scan {
     let b = text.as_bytes();
     let mut stack: Vec<Frame> = Vec::new();
     let mut depth = 0usize;
-    let mut out = Scan { too_deep_at: None, unterminated: None, unclosed: None };
+    let mut out = Scan {
+        too_deep_at: None,
+        unterminated: None,
+        unclosed: None,
+    };
     let mut i = 0usize;
     while i < b.len() {
-        if let Some(&Frame::Str { hashes, quote, multi, start }) = stack.last() {
+        if let Some(&Frame::Str {
+            hashes,
+            quote,
+            multi,
+            start,
+        }) = stack.last()
+        {
             let c = b[i];
             if c == b'\\' && count(b, i + 1, b'#') >= hashes {
                 let after = i + 1 + hashes;
@@ -282,7 +301,12 @@ fn scan(text: &str) -> Scan {
                         let triple = b.get(q + 1) == Some(&quote) && b.get(q + 2) == Some(&quote);
                         let newline = matches!(b.get(q + 3), Some(b'\n') | Some(b'\r'));
                         let multi = triple && newline;
-                        stack.push(Frame::Str { hashes, quote, multi, start: i });
+                        stack.push(Frame::Str {
+                            hashes,
+                            quote,
+                            multi,
+                            start: i,
+                        });
                         i = q + if multi { 3 } else { 1 };
                     }
                     _ => i = q.max(i + 1),
@@ -327,7 +351,8 @@ fn scan(text: &str) -> Scan {
 
 /// How many `c` bytes start at `i`.
 fn count(b: &[u8], i: usize, c: u8) -> usize {
-    b.get(i..).map_or(0, |s| s.iter().take_while(|&&x| x == c).count())
+    b.get(i..)
+        .map_or(0, |s| s.iter().take_while(|&&x| x == c).count())
 }
 
 /// Whether the quote at `i` closes a string opened with `quote`, `multi` and `hashes`.

@@ -40,7 +40,10 @@ impl Builder {
     fn finish(mut self) -> Lit {
         if self.has_interp {
             self.flush();
-            return Lit::Interpolation(ast::Interpolation { parts: self.parts, bytes: self.bytes });
+            return Lit::Interpolation(ast::Interpolation {
+                parts: self.parts,
+                bytes: self.bytes,
+            });
         }
         if self.bytes {
             Lit::Bytes(self.current)
@@ -59,7 +62,12 @@ pub(super) fn string_lit(ctx: &mut Ctx, pair: Pair<'_>) -> Lit {
         return Lit::String(String::new());
     };
     let bytes = matches!(inner.as_rule(), Rule::sl_bytes | Rule::ml_bytes);
-    let mut b = Builder { bytes, current: Vec::new(), parts: Vec::new(), has_interp: false };
+    let mut b = Builder {
+        bytes,
+        current: Vec::new(),
+        parts: Vec::new(),
+        has_interp: false,
+    };
     match inner.as_rule() {
         Rule::ml_string | Rule::ml_bytes => multi_line(ctx, inner, hashes, &mut b),
         _ => {
@@ -205,7 +213,8 @@ fn escape(ctx: &mut Ctx, p: Pair<'_>, hashes: usize, b: &mut Builder) {
     };
     if let Some(ch) = simple {
         let mut buf = [0u8; 4];
-        b.current.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+        b.current
+            .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
         return;
     }
     let digits = chars.as_str();
@@ -224,12 +233,14 @@ fn escape(ctx: &mut Ctx, p: Pair<'_>, hashes: usize, b: &mut Builder) {
     match c {
         'u' | 'U' => {
             let want = if c == 'u' { 4 } else { 8 };
-            let code =
-                (digits.len() == want).then(|| u32::from_str_radix(digits, 16).ok()).flatten();
+            let code = (digits.len() == want)
+                .then(|| u32::from_str_radix(digits, 16).ok())
+                .flatten();
             match code.and_then(char::from_u32) {
                 Some(ch) => {
                     let mut buf = [0u8; 4];
-                    b.current.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    b.current
+                        .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
                 }
                 None if code.is_some() => invalid(ctx, "not a Unicode scalar value"),
                 None => invalid(ctx, &format!("expected {want} hexadecimal digits")),
@@ -237,7 +248,10 @@ fn escape(ctx: &mut Ctx, p: Pair<'_>, hashes: usize, b: &mut Builder) {
         }
         'x' if digits.len() == 2 => {
             if !b.bytes {
-                invalid(ctx, "`\\x` escapes are only allowed in bytes literals ('…')");
+                invalid(
+                    ctx,
+                    "`\\x` escapes are only allowed in bytes literals ('…')",
+                );
             } else if let Ok(v) = u8::from_str_radix(digits, 16) {
                 b.current.push(v);
             }
@@ -246,7 +260,10 @@ fn escape(ctx: &mut Ctx, p: Pair<'_>, hashes: usize, b: &mut Builder) {
         '0'..='7' if body.len() == 3 => {
             let value = u32::from_str_radix(body, 8).unwrap_or(u32::MAX);
             if !b.bytes {
-                invalid(ctx, "octal escapes are only allowed in bytes literals ('…')");
+                invalid(
+                    ctx,
+                    "octal escapes are only allowed in bytes literals ('…')",
+                );
             } else if let Ok(v) = u8::try_from(value) {
                 b.current.push(v);
             } else {

@@ -61,7 +61,10 @@ impl Dec {
     }
 
     pub fn mul(&self, o: &Dec) -> Dec {
-        Dec { coef: &self.coef * &o.coef, exp: self.exp + o.exp }
+        Dec {
+            coef: &self.coef * &o.coef,
+            exp: self.exp + o.exp,
+        }
     }
 
     /// Division as the General Decimal Arithmetic specifies: exact when the quotient has at most
@@ -72,7 +75,10 @@ impl Dec {
             return None;
         }
         if self.coef.is_zero() {
-            return Some(Dec { coef: BigInt::zero(), exp: self.exp - o.exp });
+            return Some(Dec {
+                coef: BigInt::zero(),
+                exp: self.exp - o.exp,
+            });
         }
         let ideal = self.exp - o.exp;
         // Scale the dividend so the integer quotient has PRECISION + 1 digits at least.
@@ -123,7 +129,10 @@ impl Dec {
     }
 
     pub fn neg(&self) -> Dec {
-        Dec { coef: -&self.coef, exp: self.exp }
+        Dec {
+            coef: -&self.coef,
+            exp: self.exp,
+        }
     }
 
     pub fn cmp(&self, o: &Dec) -> Ordering {
@@ -167,7 +176,10 @@ impl Dec {
     }
 
     pub fn round_to(&self, digits_after: i64) -> Dec {
-        Dec::from_big(self.to_big().with_scale_round(digits_after, bigdecimal::RoundingMode::HalfEven))
+        Dec::from_big(
+            self.to_big()
+                .with_scale_round(digits_after, bigdecimal::RoundingMode::HalfEven),
+        )
     }
 }
 
@@ -216,9 +228,19 @@ impl fmt::Display for Dec {
         } else {
             let (a, b) = ds.split_at(1);
             if b.is_empty() {
-                write!(f, "{a}E{}{}", if adjusted >= 0 { "+" } else { "" }, adjusted)
+                write!(
+                    f,
+                    "{a}E{}{}",
+                    if adjusted >= 0 { "+" } else { "" },
+                    adjusted
+                )
             } else {
-                write!(f, "{a}.{b}E{}{}", if adjusted >= 0 { "+" } else { "" }, adjusted)
+                write!(
+                    f,
+                    "{a}.{b}E{}{}",
+                    if adjusted >= 0 { "+" } else { "" },
+                    adjusted
+                )
             }
         }
     }
@@ -249,7 +271,10 @@ pub fn parse_decimal(s: &str) -> Option<Dec> {
     if neg {
         coef = -coef;
     }
-    Some(Dec { coef, exp: exp - fp.len() as i64 })
+    Some(Dec {
+        coef,
+        exp: exp - fp.len() as i64,
+    })
 }
 
 /// Parses an int or float literal as written in source (underscores, `0x`, `0o`, `0b`, and
@@ -422,7 +447,13 @@ mod tests {
 
     #[test]
     fn division_follows_gda() {
-        let d = |a: &str, b: &str| parse_literal(a).unwrap().div(&parse_literal(b).unwrap()).unwrap().to_string();
+        let d = |a: &str, b: &str| {
+            parse_literal(a)
+                .unwrap()
+                .div(&parse_literal(b).unwrap())
+                .unwrap()
+                .to_string()
+        };
         assert_eq!(d("1", "4"), "0.25");
         assert_eq!(d("4", "2"), "2");
         assert_eq!(d("1.0", "1.0"), "1");
