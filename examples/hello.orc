@@ -49,6 +49,6 @@ endpoints: [
 
 summary: {
 	for sn, s in sites {
-		(sn): "\(len(s.resources)) resources in \(s.region)"
+		(sn): {region: s.region, resources: len(s.resources)}
 	}
 }

@@ -69,12 +69,18 @@ fn conformance() {
         println!("conformance cases not found at {}; skipping", dir.display());
         return;
     }
-    let filter = std::env::var("ORCHE_CONFORMANCE_FILTER").ok().filter(|f| !f.is_empty());
+    let filter = std::env::var("ORCHE_CONFORMANCE_FILTER")
+        .ok()
+        .filter(|f| !f.is_empty());
     let update = std::env::var_os("UPDATE_CONFORMANCE").is_some_and(|v| v != "0");
 
     let all_cases = run::find_files(&dir, ".txtar");
     let cases: Vec<String> = match &filter {
-        Some(f) => all_cases.iter().filter(|c| c.contains(f.as_str())).cloned().collect(),
+        Some(f) => all_cases
+            .iter()
+            .filter(|c| c.contains(f.as_str()))
+            .cloned()
+            .collect(),
         None => all_cases.clone(),
     };
     let unsupported = read_unsupported();
@@ -83,8 +89,11 @@ fn conformance() {
     let results = run::parallel_map(&cases, |case| run_case(&dir, case));
 
     let mut problems: Vec<String> = Vec::new();
-    let passing_now: BTreeSet<String> =
-        results.iter().filter(|r| r.verdict == Verdict::Pass).map(|r| r.path.clone()).collect();
+    let passing_now: BTreeSet<String> = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Pass)
+        .map(|r| r.path.clone())
+        .collect();
     let known: BTreeSet<&String> = all_cases.iter().collect();
     for case in unsupported.keys() {
         if default_dir && !known.contains(case) {
@@ -110,7 +119,12 @@ fn conformance() {
 
     let figures = figures(&dir, &results, &unsupported);
     let mut report = figures.clone();
-    report.push_str(&details(&results, &unsupported, &regressions, &newly_passing));
+    report.push_str(&details(
+        &results,
+        &unsupported,
+        &regressions,
+        &newly_passing,
+    ));
     let report_path = target_dir().join("conformance-report.txt");
     let _ = std::fs::write(&report_path, &report);
 
@@ -133,7 +147,9 @@ fn conformance() {
     }
     if update {
         if filter.is_some() {
-            problems.push("UPDATE_CONFORMANCE ignores filtered runs; unset ORCHE_CONFORMANCE_FILTER".into());
+            problems.push(
+                "UPDATE_CONFORMANCE ignores filtered runs; unset ORCHE_CONFORMANCE_FILTER".into(),
+            );
         } else {
             let mut text = String::new();
             for case in &passing_now {
@@ -142,7 +158,10 @@ fn conformance() {
             }
             std::fs::write(manifest_path("tests/conformance/passing.txt"), text)
                 .expect("writing tests/conformance/passing.txt");
-            eprintln!("rewrote tests/conformance/passing.txt: {} cases", passing_now.len());
+            eprintln!(
+                "rewrote tests/conformance/passing.txt: {} cases",
+                passing_now.len()
+            );
         }
     } else if !regressions.is_empty() {
         problems.push(format!(
@@ -154,11 +173,17 @@ fn conformance() {
     for r in &results {
         match &r.verdict {
             Verdict::Panic(text) => problems.push(format!("PANIC {}:\n{text}", r.path)),
-            Verdict::Timeout => problems.push(format!("TIMEOUT {} (killed after {TIMEOUT:?})", r.path)),
+            Verdict::Timeout => {
+                problems.push(format!("TIMEOUT {} (killed after {TIMEOUT:?})", r.path))
+            }
             _ => {}
         }
     }
-    assert!(problems.is_empty(), "conformance failures:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "conformance failures:\n{}",
+        problems.join("\n")
+    );
 }
 
 /// Runs one case and judges it.
@@ -178,7 +203,9 @@ fn run_case(dir: &Path, case: &str) -> CaseResult {
         }
     };
     let archive = txtar::parse(&text);
-    result.expect_exit = archive.get("expect/exit").map_or(0, |s| s.trim().parse().unwrap_or(1));
+    result.expect_exit = archive
+        .get("expect/exit")
+        .map_or(0, |s| s.trim().parse().unwrap_or(1));
     let scratch = match run::scratch("conformance") {
         Ok(s) => s,
         Err(e) => {
@@ -186,14 +213,24 @@ fn run_case(dir: &Path, case: &str) -> CaseResult {
             return result;
         }
     };
-    for section in archive.sections.iter().filter(|s| !s.name.starts_with("expect/")) {
+    for section in archive
+        .sections
+        .iter()
+        .filter(|s| !s.name.starts_with("expect/"))
+    {
         if let Err(e) = run::write_file(&scratch.path, &section.name, &section.data) {
             result.verdict = Verdict::Fail(e);
             return result;
         }
     }
     let mut args: Vec<String> = vec!["export".into(), "--out".into(), "json".into()];
-    args.extend(archive.get("expect/args").unwrap_or("").split_whitespace().map(String::from));
+    args.extend(
+        archive
+            .get("expect/args")
+            .unwrap_or("")
+            .split_whitespace()
+            .map(String::from),
+    );
     let outcome = match run::run(&args, &scratch.path, TIMEOUT) {
         Ok(o) => o,
         Err(e) => {
@@ -207,7 +244,12 @@ fn run_case(dir: &Path, case: &str) -> CaseResult {
     }
     if outcome.crashed() {
         let stderr = outcome.stderr_text();
-        let head: Vec<String> = stderr.trim_start().lines().take(8).map(|l| format!("    {l}")).collect();
+        let head: Vec<String> = stderr
+            .trim_start()
+            .lines()
+            .take(8)
+            .map(|l| format!("    {l}"))
+            .collect();
         result.verdict = Verdict::Panic(head.join("\n"));
         return result;
     }
@@ -218,10 +260,14 @@ fn run_case(dir: &Path, case: &str) -> CaseResult {
     result.verdict = if result.expect_exit == 0 {
         let expected = archive.get("expect/stdout.json").unwrap_or("");
         if code != 0 {
-            Verdict::Fail(format!("exit {code}, expected 0: {}", first_line(&outcome.stderr_text())))
+            Verdict::Fail(format!(
+                "exit {code}, expected 0: {}",
+                first_line(&outcome.stderr_text())
+            ))
         } else {
             result.byte_identical = outcome.stdout == expected.as_bytes();
-            result.value_equal = result.byte_identical || json_equal(&outcome.stdout_text(), expected);
+            result.value_equal =
+                result.byte_identical || json_equal(&outcome.stdout_text(), expected);
             if result.value_equal {
                 Verdict::Pass
             } else {
@@ -231,7 +277,12 @@ fn run_case(dir: &Path, case: &str) -> CaseResult {
     } else if code == 0 {
         Verdict::Fail("exit 0, expected an error".into())
     } else {
-        let paths: Vec<&str> = archive.get("expect/error-paths").unwrap_or("").lines().filter(|p| !p.is_empty()).collect();
+        let paths: Vec<&str> = archive
+            .get("expect/error-paths")
+            .unwrap_or("")
+            .lines()
+            .filter(|p| !p.is_empty())
+            .collect();
         let stderr = strip_ansi(&outcome.stderr_text());
         if paths.is_empty() || paths.iter().any(|p| names_path(&stderr, p)) {
             Verdict::Pass
@@ -243,15 +294,22 @@ fn run_case(dir: &Path, case: &str) -> CaseResult {
 }
 
 fn first_line(text: &str) -> &str {
-    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim()
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
 }
 
 /// Whether some line of `stderr` holds `path:` with only whitespace (or nothing) before it.
 fn names_path(stderr: &str, path: &str) -> bool {
     let needle = format!("{path}:");
     stderr.lines().any(|line| {
-        line.match_indices(&needle)
-            .any(|(i, _)| line[..i].chars().next_back().is_none_or(char::is_whitespace))
+        line.match_indices(&needle).any(|(i, _)| {
+            line[..i]
+                .chars()
+                .next_back()
+                .is_none_or(char::is_whitespace)
+        })
     })
 }
 
@@ -277,7 +335,10 @@ fn strip_ansi(text: &str) -> String {
 /// JSON value equality: object key order aside, and numbers equal when their decimal values are
 /// (`1.0` equals `1`, `2.5e+3` equals `2500`). Byte identity is the stricter, separate bar.
 fn json_equal(actual: &str, expected: &str) -> bool {
-    match (serde_json::from_str::<serde_json::Value>(actual), serde_json::from_str::<serde_json::Value>(expected)) {
+    match (
+        serde_json::from_str::<serde_json::Value>(actual),
+        serde_json::from_str::<serde_json::Value>(expected),
+    ) {
         (Ok(a), Ok(b)) => value_equal(&a, &b),
         _ => false,
     }
@@ -290,9 +351,13 @@ fn value_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         (V::Bool(x), V::Bool(y)) => x == y,
         (V::String(x), V::String(y)) => x == y,
         (V::Number(x), V::Number(y)) => decimal(&x.to_string()) == decimal(&y.to_string()),
-        (V::Array(x), V::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| value_equal(p, q)),
+        (V::Array(x), V::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| value_equal(p, q))
+        }
         (V::Object(x), V::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| value_equal(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| value_equal(v, w)))
         }
         _ => false,
     }
@@ -306,7 +371,13 @@ fn decimal(text: &str) -> Result<(bool, String, i128), String> {
         None => (false, text),
     };
     let (mantissa, exp) = match rest.find(['e', 'E']) {
-        Some(i) => (&rest[..i], rest[i + 1..].trim_start_matches('+').parse::<i128>().map_err(|_| text.to_string())?),
+        Some(i) => (
+            &rest[..i],
+            rest[i + 1..]
+                .trim_start_matches('+')
+                .parse::<i128>()
+                .map_err(|_| text.to_string())?,
+        ),
         None => (rest, 0),
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -353,7 +424,10 @@ fn read_list(path: &Path) -> BTreeSet<String> {
 
 fn target_dir() -> PathBuf {
     // CARGO_TARGET_TMPDIR is `<target>/tmp`, so its parent is the target folder in use.
-    Path::new(env!("CARGO_TARGET_TMPDIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| manifest_path("target"))
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| manifest_path("target"))
 }
 
 fn rate(n: usize, of: usize) -> String {
@@ -367,24 +441,52 @@ fn rate(n: usize, of: usize) -> String {
 /// The figures table, over all cases and over the supported ones.
 fn figures(dir: &Path, results: &[CaseResult], unsupported: &BTreeMap<String, String>) -> String {
     let count = |supported_only: bool, f: &dyn Fn(&CaseResult) -> bool| {
-        results.iter().filter(|r| !(supported_only && unsupported.contains_key(&r.path))).filter(|r| f(r)).count()
+        results
+            .iter()
+            .filter(|r| !(supported_only && unsupported.contains_key(&r.path)))
+            .filter(|r| f(r))
+            .count()
     };
     let mut rows: Vec<(&str, String, String)> = Vec::new();
     for (label, pick, hit) in [
-        ("exit-0 cases, value-equal", 0, &(|r: &CaseResult| r.value_equal) as &dyn Fn(&CaseResult) -> bool),
-        ("exit-0 cases, byte-identical", 0, &|r: &CaseResult| r.byte_identical),
-        ("exit-1 cases, passing", 1, &|r: &CaseResult| r.verdict == Verdict::Pass),
+        (
+            "exit-0 cases, value-equal",
+            0,
+            &(|r: &CaseResult| r.value_equal) as &dyn Fn(&CaseResult) -> bool,
+        ),
+        ("exit-0 cases, byte-identical", 0, &|r: &CaseResult| {
+            r.byte_identical
+        }),
+        ("exit-1 cases, passing", 1, &|r: &CaseResult| {
+            r.verdict == Verdict::Pass
+        }),
     ] {
         let of = |s| count(s, &|r: &CaseResult| (r.expect_exit != 0) as i32 == pick);
-        let n = |s| count(s, &|r: &CaseResult| (r.expect_exit != 0) as i32 == pick && hit(r));
+        let n = |s| {
+            count(s, &|r: &CaseResult| {
+                (r.expect_exit != 0) as i32 == pick && hit(r)
+            })
+        };
         rows.push((label, rate(n(false), of(false)), rate(n(true), of(true))));
     }
     let pass = |s| count(s, &|r: &CaseResult| r.verdict == Verdict::Pass);
-    rows.push(("all cases, passing", rate(pass(false), count(false, &|_| true)), rate(pass(true), count(true, &|_| true))));
+    rows.push((
+        "all cases, passing",
+        rate(pass(false), count(false, &|_| true)),
+        rate(pass(true), count(true, &|_| true)),
+    ));
     let panics = |s| count(s, &|r: &CaseResult| matches!(r.verdict, Verdict::Panic(_)));
-    rows.push(("panics (or crashes)", panics(false).to_string(), panics(true).to_string()));
+    rows.push((
+        "panics (or crashes)",
+        panics(false).to_string(),
+        panics(true).to_string(),
+    ));
     let timeouts = |s| count(s, &|r: &CaseResult| r.verdict == Verdict::Timeout);
-    rows.push(("timeouts", timeouts(false).to_string(), timeouts(true).to_string()));
+    rows.push((
+        "timeouts",
+        timeouts(false).to_string(),
+        timeouts(true).to_string(),
+    ));
 
     let mut out = format!(
         "orche conformance: {} cases from {} ({} unsupported, see tests/conformance/unsupported.txt)\n",
@@ -392,7 +494,10 @@ fn figures(dir: &Path, results: &[CaseResult], unsupported: &BTreeMap<String, St
         dir.display(),
         results.iter().filter(|r| unsupported.contains_key(&r.path)).count()
     );
-    out.push_str(&format!("{:<30} {:<20} {}\n", "", "all cases", "supported cases"));
+    out.push_str(&format!(
+        "{:<30} {:<20} {}\n",
+        "", "all cases", "supported cases"
+    ));
     for (label, all, supported) in rows {
         out.push_str(&format!("{label:<30} {all:<20} {supported}\n"));
     }
@@ -422,7 +527,9 @@ fn details(
     out.push_str("\nevery case (status, expected exit, case, note):\n");
     for r in results {
         let (status, note) = match &r.verdict {
-            Verdict::Pass if r.expect_exit == 0 && !r.byte_identical => ("pass", "value-equal, bytes differ".to_string()),
+            Verdict::Pass if r.expect_exit == 0 && !r.byte_identical => {
+                ("pass", "value-equal, bytes differ".to_string())
+            }
             Verdict::Pass => ("pass", String::new()),
             Verdict::Fail(why) => ("FAIL", why.clone()),
             Verdict::Panic(_) => ("PANIC", String::new()),
@@ -430,9 +537,16 @@ fn details(
         };
         let mut note = note;
         if let Some(reason) = unsupported.get(&r.path) {
-            note = if note.is_empty() { format!("[unsupported: {reason}]") } else { format!("{note} [unsupported: {reason}]") };
+            note = if note.is_empty() {
+                format!("[unsupported: {reason}]")
+            } else {
+                format!("{note} [unsupported: {reason}]")
+            };
         }
-        out.push_str(&format!("{status:<8} {} {}  {note}\n", r.expect_exit, r.path));
+        out.push_str(&format!(
+            "{status:<8} {} {}  {note}\n",
+            r.expect_exit, r.path
+        ));
     }
     out
 }
@@ -445,7 +559,10 @@ fn decimals_compare_by_value() {
     assert_eq!(decimal("1e-2"), decimal("0.010"));
     assert_ne!(decimal("1"), decimal("-1"));
     assert_ne!(decimal("10"), decimal("1"));
-    assert!(json_equal("{\"a\": [1.0, {\"b\": 2}], \"c\": null}", "{\"c\": null, \"a\": [1, {\"b\": 2.00}]}"));
+    assert!(json_equal(
+        "{\"a\": [1.0, {\"b\": 2}], \"c\": null}",
+        "{\"c\": null, \"a\": [1, {\"b\": 2.00}]}"
+    ));
     assert!(!json_equal("{\"a\": 1}", "{\"a\": 1, \"b\": 2}"));
 }
 
@@ -456,5 +573,8 @@ fn error_paths_are_matched_at_word_starts() {
     assert!(names_path(stderr, "a.b"));
     assert!(!names_path(stderr, "x.a.b"));
     assert!(!names_path("\u{1b}[31mt0.v\u{1b}[0m: x", "t0.v"));
-    assert!(names_path(&strip_ansi("\u{1b}[31mt0.v\u{1b}[0m: x"), "t0.v"));
+    assert!(names_path(
+        &strip_ansi("\u{1b}[31mt0.v\u{1b}[0m: x"),
+        "t0.v"
+    ));
 }

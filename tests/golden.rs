@@ -35,7 +35,9 @@ fn testdata() -> PathBuf {
 #[test]
 fn golden() {
     let root = testdata();
-    let filter = std::env::var("ORCHE_GOLDEN_FILTER").ok().filter(|f| !f.is_empty());
+    let filter = std::env::var("ORCHE_GOLDEN_FILTER")
+        .ok()
+        .filter(|f| !f.is_empty());
     let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v != "0");
     let cases: Vec<String> = run::find_files(&root, ".txtar")
         .into_iter()
@@ -66,10 +68,20 @@ fn check_case(root: &Path, case: &str, update: bool) -> Checked {
     let path = root.join(case);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read: {e}"))?;
     let mut archive = txtar::parse(&text);
-    if !archive.comment.lines().any(|l| l.starts_with('#') && !l.trim_start_matches('#').trim().is_empty()) {
-        return Err("no `#` header saying what the case checks; every case describes itself".into());
+    if !archive
+        .comment
+        .lines()
+        .any(|l| l.starts_with('#') && !l.trim_start_matches('#').trim().is_empty())
+    {
+        return Err(
+            "no `#` header saying what the case checks; every case describes itself".into(),
+        );
     }
-    let inputs: Vec<&txtar::Section> = archive.sections.iter().filter(|s| is_input(&s.name)).collect();
+    let inputs: Vec<&txtar::Section> = archive
+        .sections
+        .iter()
+        .filter(|s| is_input(&s.name))
+        .collect();
     if inputs.is_empty() {
         return Err("no input sections".into());
     }
@@ -80,22 +92,34 @@ fn check_case(root: &Path, case: &str, update: bool) -> Checked {
             args.extend(
                 inputs
                     .iter()
-                    .filter(|s| (s.name.ends_with(".orc") || s.name.ends_with(".cue")) && !s.name.starts_with("cue.mod/"))
+                    .filter(|s| {
+                        (s.name.ends_with(".orc") || s.name.ends_with(".cue"))
+                            && !s.name.starts_with("cue.mod/")
+                    })
                     .map(|s| s.name.clone()),
             );
             args
         }
     };
 
-    let scratch = run::scratch("golden").map_err(|e| format!("cannot create scratch folder: {e}"))?;
+    let scratch =
+        run::scratch("golden").map_err(|e| format!("cannot create scratch folder: {e}"))?;
     for section in &inputs {
         run::write_file(&scratch.path, &section.name, &section.data)?;
     }
-    let outcome = run::run(&args, &scratch.path, TIMEOUT).map_err(|e| format!("cannot run orche: {e}"))?;
+    let outcome =
+        run::run(&args, &scratch.path, TIMEOUT).map_err(|e| format!("cannot run orche: {e}"))?;
     let exit = match outcome.status {
         run::Status::Exited(code) => code,
-        run::Status::Signalled => return Err(format!("orche was killed by a signal\n{}", outcome.stderr_text())),
-        run::Status::TimedOut => return Err(format!("orche was still running after {TIMEOUT:?}; killed")),
+        run::Status::Signalled => {
+            return Err(format!(
+                "orche was killed by a signal\n{}",
+                outcome.stderr_text()
+            ))
+        }
+        run::Status::TimedOut => {
+            return Err(format!("orche was still running after {TIMEOUT:?}; killed"))
+        }
     };
     if outcome.crashed() {
         return Err(format!("orche panicked:\n{}", outcome.stderr_text()));
@@ -131,12 +155,20 @@ fn compare(archive: &txtar::Archive, args: &[String], actual: &Actual) -> Checke
     let mut problems = Vec::new();
     let expected_exit: i32 = match archive.get("out/exit").map(str::trim) {
         None => 0,
-        Some(text) => text.parse().map_err(|_| format!("out/exit is not a number: {text:?}"))?,
+        Some(text) => text
+            .parse()
+            .map_err(|_| format!("out/exit is not a number: {text:?}"))?,
     };
     if expected_exit != actual.exit {
-        problems.push(format!("exit code: expected {expected_exit}, got {}", actual.exit));
+        problems.push(format!(
+            "exit code: expected {expected_exit}, got {}",
+            actual.exit
+        ));
     }
-    for (name, got) in [("out/stdout", &actual.stdout), ("out/stderr", &actual.stderr)] {
+    for (name, got) in [
+        ("out/stdout", &actual.stdout),
+        ("out/stderr", &actual.stderr),
+    ] {
         let want = archive.get(name).unwrap_or("");
         if want != got.as_str() {
             let diff = similar::TextDiff::from_lines(want, got.as_str())
@@ -155,7 +187,11 @@ fn compare(archive: &txtar::Archive, args: &[String], actual: &Actual) -> Checke
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("$ orche {}\n{}", args.join(" "), problems.join("\n")))
+        Err(format!(
+            "$ orche {}\n{}",
+            args.join(" "),
+            problems.join("\n")
+        ))
     }
 }
 
@@ -163,7 +199,12 @@ fn compare(archive: &txtar::Archive, args: &[String], actual: &Actual) -> Checke
 /// exit, after every other section. Empty streams and exit 0 are left out.
 fn rewrite_outputs(archive: &mut txtar::Archive, actual: &Actual) {
     archive.sections.retain(|s| !s.name.starts_with("out/"));
-    let mut push = |name: &str, data: String| archive.sections.push(txtar::Section { name: name.into(), data });
+    let mut push = |name: &str, data: String| {
+        archive.sections.push(txtar::Section {
+            name: name.into(),
+            data,
+        })
+    };
     if !actual.stdout.is_empty() {
         push("out/stdout", actual.stdout.clone());
     }

@@ -31,7 +31,10 @@ fn sources() -> Vec<(String, String)> {
 /// The lines of `text` that are code, numbered from 1: comment lines are left out, so that docs
 /// may mention what code must not do.
 fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim_start().starts_with("//"))
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim_start().starts_with("//"))
 }
 
 fn check(rule: &str, offences: Vec<String>) {
@@ -43,14 +46,19 @@ fn every_source_file_opens_with_a_module_doc() {
     let offences = sources()
         .into_iter()
         .filter(|(_, text)| !text.starts_with("//!"))
-        .map(|(path, _)| format!("{path}: the first line must be a `//!` doc saying what the module does"))
+        .map(|(path, _)| {
+            format!("{path}: the first line must be a `//!` doc saying what the module does")
+        })
         .collect();
     check("files without a leading `//!` module doc", offences);
 }
 
 #[test]
 fn syntax_imports_no_later_phase() {
-    let later = regex::Regex::new(r"crate::(lower|eval|value|export)\b|crate::\{[^}]*\b(lower|eval|value|export)\b").unwrap();
+    let later = regex::Regex::new(
+        r"crate::(lower|eval|value|export)\b|crate::\{[^}]*\b(lower|eval|value|export)\b",
+    )
+    .unwrap();
     let mut offences = Vec::new();
     for (path, text) in sources() {
         if !(path.starts_with("src/syntax.rs") || path.starts_with("src/syntax/")) {
@@ -58,7 +66,10 @@ fn syntax_imports_no_later_phase() {
         }
         for (n, line) in code_lines(&text) {
             if let Some(m) = later.find(line) {
-                offences.push(format!("{path}:{n}: `{}`: the syntax phase may not depend on later phases", m.as_str()));
+                offences.push(format!(
+                    "{path}:{n}: `{}`: the syntax phase may not depend on later phases",
+                    m.as_str()
+                ));
             }
         }
     }
@@ -69,7 +80,9 @@ fn syntax_imports_no_later_phase() {
 fn every_diagnostic_code_is_documented() {
     // Codes appear as string literals (`code: "orche::eval::conflict"`) or in miette's
     // `#[diagnostic(code(orche::eval::conflict))]` form.
-    let code = regex::Regex::new(r#""(orche::[a-z_]+::[a-z_]+)"|code\(\s*(orche::[a-z_]+::[a-z_]+)\s*\)"#).unwrap();
+    let code =
+        regex::Regex::new(r#""(orche::[a-z_]+::[a-z_]+)"|code\(\s*(orche::[a-z_]+::[a-z_]+)\s*\)"#)
+            .unwrap();
     let docs_path = root().join("docs/diagnostics.md");
     let docs = std::fs::read_to_string(&docs_path).unwrap_or_default();
     // Each undocumented code once, with every place that uses it.
@@ -77,18 +90,32 @@ fn every_diagnostic_code_is_documented() {
     for (path, text) in sources() {
         for (n, line) in code_lines(&text) {
             for caps in code.captures_iter(line) {
-                let found = caps.get(1).or_else(|| caps.get(2)).map_or("", |m| m.as_str());
+                let found = caps
+                    .get(1)
+                    .or_else(|| caps.get(2))
+                    .map_or("", |m| m.as_str());
                 if !docs.contains(&format!("`{found}`")) {
-                    missing.entry(found.to_string()).or_default().push(format!("{path}:{n}"));
+                    missing
+                        .entry(found.to_string())
+                        .or_default()
+                        .push(format!("{path}:{n}"));
                 }
             }
         }
     }
     let offences = missing
         .into_iter()
-        .map(|(code, places)| format!("`{code}` has no entry in docs/diagnostics.md (used at {})", places.join(", ")))
+        .map(|(code, places)| {
+            format!(
+                "`{code}` has no entry in docs/diagnostics.md (used at {})",
+                places.join(", ")
+            )
+        })
         .collect();
-    check("undocumented diagnostic codes (add a `## `code`` section to docs/diagnostics.md)", offences);
+    check(
+        "undocumented diagnostic codes (add a `## `code`` section to docs/diagnostics.md)",
+        offences,
+    );
 }
 
 #[test]
@@ -101,7 +128,10 @@ fn only_main_prints() {
         }
         for (n, line) in code_lines(&text) {
             if let Some(m) = printing.find(line) {
-                offences.push(format!("{path}:{n}: `{}`: only src/main.rs prints; return data instead", m.as_str()));
+                offences.push(format!(
+                    "{path}:{n}: `{}`: only src/main.rs prints; return data instead",
+                    m.as_str()
+                ));
             }
         }
     }
@@ -118,7 +148,10 @@ fn no_std_hash_collections() {
     for (path, text) in sources() {
         for (n, line) in code_lines(&text) {
             if let Some(m) = std_hash.find(line) {
-                offences.push(format!("{path}:{n}: `{}`: use indexmap::IndexMap/IndexSet (deterministic order)", m.as_str()));
+                offences.push(format!(
+                    "{path}:{n}: `{}`: use indexmap::IndexMap/IndexSet (deterministic order)",
+                    m.as_str()
+                ));
             }
         }
     }
@@ -139,7 +172,10 @@ fn stdlib_vets_clean() {
     for rel in files {
         let path = stdlib.join(&rel);
         let folder = path.parent().unwrap_or(&stdlib).to_path_buf();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match folders.iter_mut().find(|(f, _)| *f == folder) {
             Some((_, names)) => names.push(name),
             None => folders.push((folder, vec![name])),
@@ -149,7 +185,11 @@ fn stdlib_vets_clean() {
     for (folder, names) in folders {
         let mut args = vec!["vet".to_string()];
         args.extend(names.iter().cloned());
-        let shown = folder.strip_prefix(root()).unwrap_or(&folder).display().to_string();
+        let shown = folder
+            .strip_prefix(root())
+            .unwrap_or(&folder)
+            .display()
+            .to_string();
         match run::run(&args, &folder, Duration::from_secs(30)) {
             Ok(o) if o.status == run::Status::Exited(0) && !o.crashed() => {}
             Ok(o) => offences.push(format!(

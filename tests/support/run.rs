@@ -77,11 +77,14 @@ pub fn scratch(runner: &str) -> std::io::Result<Scratch> {
 pub fn write_file(dir: &Path, name: &str, data: &str) -> Result<(), String> {
     let rel = Path::new(name);
     if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
-        return Err(format!("section name {name:?} is not a plain relative path"));
+        return Err(format!(
+            "section name {name:?} is not a plain relative path"
+        ));
     }
     let path = dir.join(rel);
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("creating {}: {e}", parent.display()))?;
     }
     std::fs::write(&path, data).map_err(|e| format!("writing {}: {e}", path.display()))
 }
@@ -130,7 +133,11 @@ pub fn run(args: &[String], dir: &Path, timeout: Duration) -> std::io::Result<Ou
     };
     let stdout = out_reader.join().unwrap_or_default();
     let stderr = err_reader.join().unwrap_or_default();
-    Ok(Outcome { status, stdout, stderr })
+    Ok(Outcome {
+        status,
+        stdout,
+        stderr,
+    })
 }
 
 /// Maps `f` over `items` on a few threads (`ORCHE_TEST_THREADS`, default: the number of cores),
@@ -156,22 +163,29 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
             });
         }
     });
-    results.into_iter().map(|r| r.expect("every item was mapped")).collect()
+    results
+        .into_iter()
+        .map(|r| r.expect("every item was mapped"))
+        .collect()
 }
 
 /// Every file under `root` whose name ends with `suffix`, sorted, as paths relative to `root`
 /// with `/` separators.
 pub fn find_files(root: &Path, suffix: &str) -> Vec<String> {
     fn walk(root: &Path, dir: &Path, suffix: &str, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
                 walk(root, &path, suffix, out);
             } else if path.to_string_lossy().ends_with(suffix) {
                 let rel = path.strip_prefix(root).unwrap_or(&path);
-                let parts: Vec<String> =
-                    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                let parts: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
                 out.push(parts.join("/"));
             }
         }

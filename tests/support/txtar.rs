@@ -20,7 +20,10 @@ pub struct Archive {
 impl Archive {
     /// The data of the first section called `name`, if any.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.sections.iter().find(|s| s.name == name).map(|s| s.data.as_str())
+        self.sections
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.data.as_str())
     }
 }
 
@@ -45,7 +48,10 @@ pub fn parse(text: &str) -> Archive {
             if let Some(done) = current.take() {
                 archive.sections.push(done);
             }
-            current = Some(Section { name: name.to_string(), data: String::new() });
+            current = Some(Section {
+                name: name.to_string(),
+                data: String::new(),
+            });
             continue;
         }
         match current.as_mut() {
