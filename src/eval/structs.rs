@@ -929,6 +929,56 @@ pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
         }
         finalize_deep(ctx, a);
     }
+    check_container_validators(ctx, t);
+}
+
+/// Validators such as `list.UniqueItems` or `struct.MinFields(1)` constrain a whole list or
+/// struct: they run once its elements are final.
+fn check_container_validators(ctx: &mut Ctx, t: VId) {
+    let vx = ctx.v(t);
+    if !(vx.is_struct || !vx.lists.is_empty()) || vx.err.is_some() {
+        return;
+    }
+    let validators: Vec<Val> = match &vx.base {
+        Val::Validator(_) => vec![vx.base.clone()],
+        Val::Conj(cs) => cs
+            .iter()
+            .filter(|c| matches!(c, Val::Validator(_)))
+            .cloned()
+            .collect(),
+        _ => return,
+    };
+    if validators.is_empty() {
+        return;
+    }
+    let mut errs = Vec::new();
+    let Some(data) = super::report::export_vertex(ctx, t, super::ExportMode::Concrete, &mut errs)
+    else {
+        return;
+    };
+    if !errs.is_empty() {
+        return;
+    }
+    for v in validators {
+        let Val::Validator(val) = v else { continue };
+        let super::Func::Builtin(b) = &val.func else {
+            continue;
+        };
+        let mut args = vec![data.clone()];
+        args.extend(val.args.iter().cloned());
+        let shown = expr::show_value(&data);
+        let msg = match (b.func)(&args) {
+            Ok(crate::value::Value::Bool(true)) => continue,
+            Ok(_) => format!("invalid value {shown} (does not satisfy {})", val.text),
+            Err(super::builtins::BuiltinError::Incomplete(_)) => continue,
+            Err(super::builtins::BuiltinError::Msg(m)) => {
+                format!("invalid value {shown} (does not satisfy {}): {m}", val.text)
+            }
+        };
+        let span = ctx.v(t).span;
+        ctx.set_err(t, Bot::new("orche::eval::validator", msg, vec![span]));
+        return;
+    }
 }
 
 /// Closedness that an embedded definition brings does not exclude the embedding struct's own
