@@ -840,29 +840,23 @@ fn predeclared(
         Predeclared::Close => {
             let v = eval(ctx, args[0], env);
             match v {
-                Val::Vertex(t) => {
+                Val::Vertex(t) if !ctx.v(t).conjs.is_empty() => {
+                    // The closed struct allows exactly the fields its conjuncts declare: they
+                    // all join one fresh closedness group.
+                    let g = ctx.fresh_group();
+                    let conjs: Vec<Conj> = ctx
+                        .v(t)
+                        .conjs
+                        .iter()
+                        .map(|c| Conj {
+                            close: g,
+                            ..c.clone()
+                        })
+                        .collect();
                     let c = ctx.new_vertex(ctx.v(t).parent, ctx.v(t).label, span);
                     ctx.vm(c).has_regular = true;
-                    let g = ctx.fresh_group();
-                    ctx.vm(c).status = super::Status::Expanding;
-                    structs::inline(ctx, c, t, g, false, span);
-                    // Closing applies to the struct as it is.
-                    let labels: Vec<Label> = ctx.v(c).arcs.keys().copied().collect();
-                    let gi = ctx.v(c).groups.iter().position(|x| x.id == g);
-                    match gi {
-                        Some(i) => {
-                            ctx.vm(c).groups[i].labels.extend(labels);
-                        }
-                        None => ctx.vm(c).groups.push(super::Group {
-                            id: g,
-                            labels,
-                            patterns: vec![],
-                            open: false,
-                        }),
-                    }
-                    ctx.vm(c).status = super::Status::Expanded;
-                    ctx.vm(c).closed_all = true;
-                    Val::Vertex(c)
+                    ctx.vm(c).conjs = conjs;
+                    value_of(ctx, c)
                 }
                 other => other,
             }
