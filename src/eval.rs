@@ -191,6 +191,25 @@ pub struct Vertex {
     pub base_span: Vec<Span>,
 }
 
+impl Vertex {
+    /// The list elements of this vertex in index order.
+    pub fn list_elems(&self) -> Vec<(u32, VId)> {
+        let mut items: Vec<(u32, VId)> = self
+            .arcs
+            .iter()
+            .filter_map(|(l, a)| {
+                if let Label::Index(i) = l {
+                    Some((*i, *a))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        items.sort_by_key(|(i, _)| *i);
+        items
+    }
+}
+
 /// The evaluator: owns the vertex arena for one evaluation.
 pub struct Ctx<'p> {
     pub prog: &'p Program,

@@ -97,18 +97,7 @@ pub fn export_vertex(
     if !vx.lists.is_empty() {
         let mut items = Vec::new();
         let mut ok = true;
-        let mut arcs: Vec<(u32, VId)> = vx
-            .arcs
-            .iter()
-            .filter_map(|(l, a)| {
-                if let Label::Index(i) = l {
-                    Some((*i, *a))
-                } else {
-                    None
-                }
-            })
-            .collect();
-        arcs.sort_by_key(|(i, _)| *i);
+        let arcs = vx.list_elems();
         for (_, a) in arcs {
             match export_vertex(ctx, a, mode, errs) {
                 Some(x) => items.push(x),

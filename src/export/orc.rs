@@ -81,18 +81,7 @@ fn value(ctx: &Ctx, v: VId, depth: usize, out: &mut String) {
         return;
     }
     if !vx.lists.is_empty() {
-        let mut items: Vec<(u32, VId)> = vx
-            .arcs
-            .iter()
-            .filter_map(|(l, a)| {
-                if let Label::Index(i) = l {
-                    Some((*i, *a))
-                } else {
-                    None
-                }
-            })
-            .collect();
-        items.sort_by_key(|(i, _)| *i);
+        let items = vx.list_elems();
         let open = vx.lists.iter().all(|l| l.open);
         if items.is_empty() {
             out.push_str(if open { "[...]" } else { "[]" });
