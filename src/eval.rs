@@ -69,6 +69,9 @@ pub struct Bot {
     pub msg: String,
     pub spans: Vec<Span>,
     pub incomplete: bool,
+    /// The vertex the error was first set on: where it is reported when it reaches several
+    /// fields through references.
+    pub origin: std::cell::Cell<Option<VId>>,
 }
 
 /// Bound operators on values.
@@ -382,6 +385,29 @@ impl<'p> Ctx<'p> {
         labels.join(".")
     }
 
+    /// Whether every label from the root to the vertex is a regular field or an index (the
+    /// value would appear in the output).
+    pub fn is_regular_path(&self, id: VId) -> bool {
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            let v = &self.vs[c as usize];
+            match v.label {
+                Label::Field(s) => {
+                    if v.parent.is_some()
+                        && crate::lower::field_class(self.sym_name(s))
+                            != crate::lower::FieldClass::Regular
+                    {
+                        return false;
+                    }
+                }
+                Label::Let(_) => return false,
+                Label::Index(_) => {}
+            }
+            cur = v.parent;
+        }
+        true
+    }
+
     /// Whether the vertex is, or lies under, a definition.
     pub fn in_definition(&self, id: VId) -> bool {
         let mut cur = Some(id);
@@ -414,6 +440,9 @@ impl<'p> Ctx<'p> {
     pub fn set_err(&mut self, id: VId, b: Rc<Bot>) {
         let v = self.vm(id);
         if v.err.is_none() || (v.err.as_ref().is_some_and(|e| e.incomplete) && !b.incomplete) {
+            if b.origin.get().is_none() {
+                b.origin.set(Some(id));
+            }
             v.err = Some(b);
         }
     }
@@ -426,6 +455,7 @@ impl Bot {
             msg: msg.into(),
             spans,
             incomplete: false,
+            origin: Default::default(),
         })
     }
 
@@ -435,6 +465,7 @@ impl Bot {
             msg: msg.into(),
             spans,
             incomplete: true,
+            origin: Default::default(),
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod compile;
 pub mod diag;
 pub mod eval;
 pub mod export;
+pub mod graph;
 pub mod load;
 pub mod lower;
 pub mod source;

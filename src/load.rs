@@ -9,13 +9,22 @@ use crate::syntax::{self, ast};
 use std::path::{Path, PathBuf};
 
 /// The embedded standard library: import path → files (name, text).
-pub static STDLIB: &[(&str, &[(&str, &str)])] = &[(
-    "orche/units",
-    &[(
-        "stdlib/orche/units/units.orc",
-        include_str!("../stdlib/orche/units/units.orc"),
-    )],
-)];
+pub static STDLIB: &[(&str, &[(&str, &str)])] = &[
+    (
+        "orche/federation",
+        &[(
+            "stdlib/orche/federation/federation.orc",
+            include_str!("../stdlib/orche/federation/federation.orc"),
+        )],
+    ),
+    (
+        "orche/units",
+        &[(
+            "stdlib/orche/units/units.orc",
+            include_str!("../stdlib/orche/units/units.orc"),
+        )],
+    ),
+];
 
 /// Whether an import path names a known package (builtin or embedded stdlib).
 pub fn package_known(path: &str) -> bool {

@@ -18,6 +18,7 @@
 
 mod base64;
 mod bits;
+pub mod graph;
 mod hex;
 mod host;
 mod json;
@@ -128,6 +129,11 @@ static PACKAGES: &[Package] = &[
         path: "net",
         funcs: &[net::FUNCS, host::FUNCS],
         consts: net::consts,
+    },
+    Package {
+        path: "orche/graph",
+        funcs: &[graph::FUNCS],
+        consts: no_consts,
     },
     Package {
         path: "regexp",

@@ -185,6 +185,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
                     msg: detail,
                     spans,
                     incomplete,
+                    origin: Default::default(),
                 }),
             );
         }

@@ -7,7 +7,7 @@ use super::structs::{self, frame_var, frame_vertex, lookup, value_of};
 use super::unify::{
     default_of, is_concrete, kind_name, kind_of, meet, normalize_disj, push_alt, scalar_eq, show,
 };
-use super::{bottom, incomplete, Conj, ConjExpr, Ctx, Env, Func, Val, Validator};
+use super::{bottom, incomplete, Bot, Conj, ConjExpr, Ctx, Env, Func, Val, Validator};
 use crate::lower::{kind, BinOp, ExprId, ExprKind, InterpPart, Label, Predeclared, Ref, UnOp};
 use crate::source::Span;
 use crate::value::{Num, Value};
@@ -736,12 +736,35 @@ fn call_builtin(
         return super::comprehension::list_sort(ctx, b, args, env, span);
     }
     let mut vals = Vec::new();
+    let mut first = None;
     for a in args {
         let v = default_of(&eval(ctx, *a, env));
         match to_value(ctx, &v, span) {
             Ok(x) => vals.push(x),
             Err(e) => return e,
         }
+        first.get_or_insert(v);
+    }
+    if b.pkg == "orche/graph" {
+        return match builtins::graph::call(b.name, &vals) {
+            Ok(v) => from_value(ctx, &v, span),
+            Err(e) => {
+                let mut spans = Vec::new();
+                if let Some(Val::Vertex(g)) = first {
+                    for (node, dep) in &e.at {
+                        spans.extend(entry_span(ctx, g, node, dep));
+                    }
+                }
+                spans.push(span);
+                Val::Bottom(Rc::new(Bot {
+                    code: "orche::graph::invalid",
+                    msg: e.msg,
+                    spans,
+                    incomplete: false,
+                    origin: Default::default(),
+                }))
+            }
+        };
     }
     match (b.func)(&vals) {
         Ok(v) => from_value(ctx, &v, span),
@@ -751,6 +774,33 @@ fn call_builtin(
             span,
         ),
         Err(BuiltinError::Incomplete(m)) => incomplete(format!("{name}: {m}"), span),
+    }
+}
+
+/// Where the entry `g[node][dep]` of a dependency map was written: the spans of its value.
+fn entry_span(ctx: &mut Ctx, g: super::VId, node: &str, dep: &str) -> Vec<Span> {
+    let mut at = g;
+    for key in [node, dep] {
+        let label = Label::Field(ctx.quoted_sym(key));
+        match lookup(ctx, at, label) {
+            Some(a) => at = ctx.deref(a),
+            None => return Vec::new(),
+        }
+    }
+    // A value copied from a reference (`(k): v` in a comprehension) was written where the
+    // referenced vertex was.
+    let mut n = 0;
+    while let Some(&t) = ctx.v(at).inlined.first() {
+        at = ctx.deref(t);
+        n += 1;
+        if n > 64 {
+            break;
+        }
+    }
+    let v = ctx.v(at);
+    match v.base_spans().first() {
+        Some(s) => vec![*s],
+        None => vec![v.span],
     }
 }
 

@@ -25,10 +25,12 @@ pub fn export_vertex(
     mode: ExportMode,
     errs: &mut Vec<(VId, Rc<Bot>)>,
 ) -> Option<Value> {
+    // Errors are reported at the field asked for, not at the vertex it forwards to.
+    let at = v;
     let v = ctx.deref(v);
     let vx = ctx.v(v);
     if let Some(e) = &vx.err {
-        errs.push((v, e.clone()));
+        errs.push((at, e.clone()));
         return None;
     }
     if let Some(alts) = &vx.alts {
@@ -169,9 +171,33 @@ fn collect_hard_all(ctx: &Ctx, v: VId, errs: &mut Vec<(VId, Rc<Bot>)>) {
 }
 
 pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
+    // One error that reached several fields through references is reported once: where it
+    // arose if that field is among them, else at its first path.
+    let mut chosen: IndexMap<*const Bot, VId> = IndexMap::new();
+    for (v, b) in &errs {
+        let p = Rc::as_ptr(b);
+        let better = match chosen.get(&p) {
+            None => true,
+            Some(&c) => {
+                // Graph errors arise in a hidden helper field of the stdlib; users look for them
+                // at the computed fields (`levels`, `order`).
+                if b.code.starts_with("orche::graph::") {
+                    ctx.is_regular_path(*v) && !ctx.is_regular_path(c)
+                } else {
+                    b.origin.get() == Some(*v)
+                }
+            }
+        };
+        if better {
+            chosen.insert(p, *v);
+        }
+    }
     let mut out: Vec<Diag> = Vec::new();
-    for (v, b) in errs {
-        let mut d = Diag::new(b.code, b.msg.clone()).with_path(ctx.path(v));
+    for (v, b) in &errs {
+        if chosen.get(&Rc::as_ptr(b)) != Some(v) {
+            continue;
+        }
+        let mut d = Diag::new(b.code, b.msg.clone()).with_path(ctx.path(*v));
         for s in &b.spans {
             if *s != crate::source::Span::default() {
                 d = d.with_label(*s, "");

@@ -653,12 +653,14 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     }
     let conjs = ctx.v(t).conjs.clone();
     for c in conjs {
+        // Inside a closed context, the referenced value's fields are declared by that
+        // context's group; outside one, the value keeps its own closedness.
         let cc = if defish {
             g
-        } else if c.close != 0 {
-            c.close
-        } else {
+        } else if close != 0 {
             close
+        } else {
+            c.close
         };
         process(
             ctx,

@@ -1,0 +1,139 @@
+//! The `orche/graph` package: native functions over a dependency map
+//! `{[node]: {[dependency]: true}}`, built on [`crate::graph::Graph`]. Invariant: every result
+//! lists nodes in an order derived from the map's declaration order, so output is stable.
+//!
+//! [`call`] returns a [`GraphError`] that names the `(node, dependency)` entries an error is
+//! about; the evaluator turns them into source spans. The table's `func`s flatten that into a
+//! [`BuiltinError`] for callers without spans (validators).
+
+use super::{builtin, Args, Builtin, BuiltinError};
+use crate::graph::{Graph, GraphError};
+use crate::value::Value;
+use indexmap::IndexMap;
+
+const P: &str = "orche/graph";
+
+pub(super) static FUNCS: &[Builtin] = &[
+    builtin!(P, "Acyclic", 1, |a| flat("Acyclic", a), validator),
+    builtin!(P, "Analyze", 1, |a| flat("Analyze", a)),
+    builtin!(P, "Ancestors", 2, |a| flat("Ancestors", a)),
+    builtin!(P, "Cycles", 1, |a| flat("Cycles", a)),
+    builtin!(P, "Dependents", 2, |a| flat("Dependents", a)),
+    builtin!(P, "Leaves", 1, |a| flat("Leaves", a)),
+    builtin!(P, "Levels", 1, |a| flat("Levels", a)),
+    builtin!(P, "Roots", 1, |a| flat("Roots", a)),
+    builtin!(P, "TopoOrder", 1, |a| flat("TopoOrder", a)),
+    builtin!(P, "Waves", 1, |a| flat("Waves", a)),
+];
+
+fn flat(name: &str, args: &[Value]) -> Result<Value, BuiltinError> {
+    call(name, args).map_err(|e| BuiltinError::Msg(e.msg))
+}
+
+/// Calls the `orche/graph` function `name` (arity already checked).
+pub fn call(name: &str, args: &[Value]) -> Result<Value, GraphError> {
+    let g = Graph::from_value(&args[0])?;
+    let node = |i: usize| -> Result<usize, GraphError> {
+        let a = Args::new(args, "graph");
+        let s = a.str(i).map_err(|e| GraphError {
+            msg: match e {
+                BuiltinError::Msg(m) | BuiltinError::Incomplete(m) => m,
+            },
+            at: Vec::new(),
+        })?;
+        g.node(s)
+    };
+    Ok(match name {
+        "Acyclic" => Value::Bool(g.check_acyclic().is_ok()),
+        "Analyze" => {
+            let mut m = IndexMap::new();
+            m.insert("order".to_string(), g.names_value(&g.order()?));
+            m.insert("levels".to_string(), levels(&g)?);
+            m.insert("waves".to_string(), waves(&g)?);
+            Value::Struct(m)
+        }
+        "Ancestors" => g.names_value(&g.ancestors(node(1)?)),
+        "Cycles" => Value::List(g.cycles().iter().map(|c| g.names_value(c)).collect()),
+        "Dependents" => g.names_value(&g.dependents(node(1)?)),
+        "Leaves" => g.names_value(&g.leaves()),
+        "Levels" => levels(&g)?,
+        "Roots" => g.names_value(&g.roots()),
+        "TopoOrder" => g.names_value(&g.order()?),
+        "Waves" => waves(&g)?,
+        other => unreachable!("orche/graph has no function {other}"),
+    })
+}
+
+fn levels(g: &Graph) -> Result<Value, GraphError> {
+    let levels = g.levels()?;
+    let mut m = IndexMap::with_capacity(g.len());
+    for (i, l) in levels.into_iter().enumerate() {
+        m.insert(g.name(i).to_string(), Value::int(l as i64));
+    }
+    Ok(Value::Struct(m))
+}
+
+fn waves(g: &Graph) -> Result<Value, GraphError> {
+    Ok(Value::List(
+        g.waves()?.iter().map(|w| g.names_value(w)).collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deps(spec: &[(&str, &[&str])]) -> Value {
+        Value::Struct(
+            spec.iter()
+                .map(|(n, ds)| {
+                    let m = ds
+                        .iter()
+                        .map(|d| (d.to_string(), Value::Bool(true)))
+                        .collect();
+                    (n.to_string(), Value::Struct(m))
+                })
+                .collect(),
+        )
+    }
+
+    fn text(v: &Value) -> String {
+        crate::eval::expr::show_value(v)
+    }
+
+    #[test]
+    fn functions() {
+        let g = deps(&[("db", &[]), ("app", &["db"]), ("web", &["app"])]);
+        let s = |v| Value::Str(String::from(v));
+        let cases: Vec<(&str, Vec<Value>, &str)> = vec![
+            ("TopoOrder", vec![g.clone()], r#"["db", "app", "web"]"#),
+            ("Levels", vec![g.clone()], "{db: 0, app: 1, web: 2}"),
+            ("Waves", vec![g.clone()], r#"[["db"], ["app"], ["web"]]"#),
+            ("Roots", vec![g.clone()], r#"["db"]"#),
+            ("Leaves", vec![g.clone()], r#"["web"]"#),
+            ("Dependents", vec![g.clone(), s("db")], r#"["app", "web"]"#),
+            ("Ancestors", vec![g.clone(), s("web")], r#"["db", "app"]"#),
+            ("Cycles", vec![g.clone()], "[]"),
+            (
+                "Analyze",
+                vec![g.clone()],
+                r#"{order: ["db", "app", "web"], levels: {db: 0, app: 1, web: 2}, waves: [["db"], ["app"], ["web"]]}"#,
+            ),
+            ("Acyclic", vec![g.clone()], "true"),
+        ];
+        for (name, args, want) in cases {
+            assert_eq!(text(&call(name, &args).unwrap()), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn errors() {
+        let cyc = deps(&[("a", &["b"]), ("b", &["a"])]);
+        let e = call("Levels", &[cyc.clone()]).unwrap_err();
+        assert_eq!(e.msg, "dependency cycle: a -> b -> a");
+        assert_eq!(text(&call("Acyclic", &[cyc]).unwrap()), "false");
+        let e = call("Dependents", &[deps(&[("a", &[])]), Value::Str("z".into())]).unwrap_err();
+        assert_eq!(e.msg, "z is not a node of the graph");
+        assert!(call("Roots", &[Value::int(1)]).is_err());
+    }
+}

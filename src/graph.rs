@@ -1,0 +1,425 @@
+//! Dependency graphs: the algorithms behind the `orche/graph` natives and the `orche graph`
+//! command. A graph is a dependency map `{[node]: {[dep]: true}}` read from a [`Value`]; nodes
+//! keep the order they were declared in, and every result lists nodes in a stable order
+//! derived from it. Invariants: every function is O(nodes + edges) apart from the
+//! O(n log n) priority queue of [`Graph::order`]; nothing recurses on the graph's depth.
+//!
+//! Errors are [`GraphError`]s: a message and the `(node, dep)` entries of the map it is about,
+//! so that the evaluator can point at the `depends_on` entries in the source.
+
+use crate::value::Value;
+use indexmap::{IndexMap, IndexSet};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+/// A failure, with the dependency entries `(node, dep)` it concerns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphError {
+    pub msg: String,
+    pub at: Vec<(String, String)>,
+}
+
+impl GraphError {
+    fn new(msg: impl Into<String>) -> GraphError {
+        GraphError {
+            msg: msg.into(),
+            at: Vec::new(),
+        }
+    }
+}
+
+/// A dependency graph over named nodes, in declaration order.
+#[derive(Clone, Debug)]
+pub struct Graph {
+    names: IndexSet<String>,
+    /// The dependencies of each node, by index, in the order the map lists them.
+    deps: Vec<Vec<usize>>,
+}
+
+impl Graph {
+    /// Reads a dependency map. A dependency must be a node of the map (else an error naming
+    /// both); `false` entries are not edges.
+    pub fn from_value(v: &Value) -> Result<Graph, GraphError> {
+        let Value::Struct(map) = v else {
+            return Err(GraphError::new(format!(
+                "a dependency graph must be a struct {{[node]: {{[dependency]: true}}}}, found {}",
+                v.kind_name()
+            )));
+        };
+        let mut edges: IndexMap<&str, Vec<&str>> = IndexMap::with_capacity(map.len());
+        for (node, deps) in map {
+            let Value::Struct(ds) = deps else {
+                return Err(GraphError::new(format!(
+                    "the dependencies of {node} must be a struct {{[dependency]: true}}, found {}",
+                    deps.kind_name()
+                )));
+            };
+            let mut list = Vec::with_capacity(ds.len());
+            for (dep, mark) in ds {
+                match mark {
+                    Value::Bool(true) => list.push(dep.as_str()),
+                    Value::Bool(false) => {}
+                    other => {
+                        return Err(GraphError {
+                            msg: format!(
+                                "dependency {dep} of {node} must be true or false, found {}",
+                                other.kind_name()
+                            ),
+                            at: vec![(node.clone(), dep.clone())],
+                        })
+                    }
+                }
+            }
+            edges.insert(node.as_str(), list);
+        }
+        Graph::from_edges(edges.iter().map(|(n, ds)| (*n, ds.iter().copied())))
+    }
+
+    /// Builds a graph from `(node, deps)` pairs in declaration order.
+    pub fn from_edges<'a, D>(
+        nodes: impl Iterator<Item = (&'a str, D)> + Clone,
+    ) -> Result<Graph, GraphError>
+    where
+        D: Iterator<Item = &'a str>,
+    {
+        let names: IndexSet<String> = nodes.clone().map(|(n, _)| n.to_string()).collect();
+        let mut deps = Vec::with_capacity(names.len());
+        let mut missing = Vec::new();
+        for (node, ds) in nodes {
+            let mut list = Vec::new();
+            for d in ds {
+                match names.get_index_of(d) {
+                    Some(i) => list.push(i),
+                    None => missing.push((node.to_string(), d.to_string())),
+                }
+            }
+            deps.push(list);
+        }
+        if !missing.is_empty() {
+            let msg = missing
+                .iter()
+                .map(|(n, d)| format!("{n} depends on missing {d}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(GraphError { msg, at: missing });
+        }
+        Ok(Graph { names, deps })
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn name(&self, i: usize) -> &str {
+        &self.names[i]
+    }
+
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.names.get_index_of(name)
+    }
+
+    /// The direct dependencies of node `i`.
+    pub fn deps(&self, i: usize) -> &[usize] {
+        &self.deps[i]
+    }
+
+    /// The direct dependents of every node (reverse edges), in declaration order.
+    fn dependents_lists(&self) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.len()];
+        for (n, ds) in self.deps.iter().enumerate() {
+            for &d in ds {
+                out[d].push(n);
+            }
+        }
+        out
+    }
+
+    /// Every cycle, one per strongly connected component that has one, as a path that starts
+    /// and ends at the component's first-declared node and follows dependencies (the shortest
+    /// such path). Ordered by that first node.
+    pub fn cycles(&self) -> Vec<Vec<usize>> {
+        let mut pg: DiGraph<(), ()> = DiGraph::with_capacity(self.len(), 0);
+        for _ in 0..self.len() {
+            pg.add_node(());
+        }
+        for (n, ds) in self.deps.iter().enumerate() {
+            for &d in ds {
+                pg.add_edge(NodeIndex::new(n), NodeIndex::new(d), ());
+            }
+        }
+        let mut comp = vec![usize::MAX; self.len()];
+        let mut starts = Vec::new();
+        for (c, scc) in petgraph::algo::kosaraju_scc(&pg).iter().enumerate() {
+            let start = scc.iter().map(|x| x.index()).min().unwrap_or(0);
+            let looped = scc.len() > 1 || self.deps[start].contains(&start);
+            for x in scc {
+                comp[x.index()] = c;
+            }
+            if looped {
+                starts.push((start, c));
+            }
+        }
+        starts.sort_unstable();
+        starts
+            .into_iter()
+            .map(|(start, c)| self.shortest_cycle(start, |x| comp[x] == c))
+            .collect()
+    }
+
+    /// The shortest path from `start` back to itself along dependencies within `inside`.
+    fn shortest_cycle(&self, start: usize, inside: impl Fn(usize) -> bool) -> Vec<usize> {
+        let mut prev: IndexMap<usize, usize> = IndexMap::new();
+        let mut queue = VecDeque::from([start]);
+        while let Some(x) = queue.pop_front() {
+            for &d in &self.deps[x] {
+                if d == start {
+                    let mut path = vec![x];
+                    let mut at = x;
+                    while at != start {
+                        at = prev[&at];
+                        path.push(at);
+                    }
+                    path.reverse();
+                    path.push(start);
+                    return path;
+                }
+                if inside(d) && !prev.contains_key(&d) {
+                    prev.insert(d, x);
+                    queue.push_back(d);
+                }
+            }
+        }
+        vec![start, start]
+    }
+
+    /// The error for a graph with cycles, or `Ok` when it has none.
+    pub fn check_acyclic(&self) -> Result<(), GraphError> {
+        let cycles = self.cycles();
+        if cycles.is_empty() {
+            return Ok(());
+        }
+        let paths: Vec<String> = cycles.iter().map(|c| self.path_text(c)).collect();
+        let msg = if paths.len() == 1 {
+            format!("dependency cycle: {}", paths[0])
+        } else {
+            format!("dependency cycles: {}", paths.join("; "))
+        };
+        let at = cycles
+            .iter()
+            .flat_map(|c| {
+                c.windows(2)
+                    .map(|w| (self.name(w[0]).to_string(), self.name(w[1]).to_string()))
+            })
+            .collect();
+        Err(GraphError { msg, at })
+    }
+
+    /// A path written `a -> b -> a`.
+    pub fn path_text(&self, path: &[usize]) -> String {
+        path.iter()
+            .map(|&i| self.name(i))
+            .collect::<Vec<_>>()
+            .join(" -> ")
+    }
+
+    /// A topological order (dependencies first). Among the nodes that are ready, the first
+    /// declared comes first, so an acyclic graph declared in dependency order keeps its order.
+    pub fn order(&self) -> Result<Vec<usize>, GraphError> {
+        self.check_acyclic()?;
+        let dependents = self.dependents_lists();
+        let mut waiting: Vec<usize> = self.deps.iter().map(|d| d.len()).collect();
+        let mut ready: BinaryHeap<Reverse<usize>> = waiting
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w == 0)
+            .map(|(i, _)| Reverse(i))
+            .collect();
+        let mut out = Vec::with_capacity(self.len());
+        while let Some(Reverse(n)) = ready.pop() {
+            out.push(n);
+            for &m in &dependents[n] {
+                waiting[m] -= 1;
+                if waiting[m] == 0 {
+                    ready.push(Reverse(m));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The level of every node: 0 without dependencies, else one more than the largest level
+    /// among its dependencies.
+    pub fn levels(&self) -> Result<Vec<usize>, GraphError> {
+        let order = self.order()?;
+        let mut level = vec![0usize; self.len()];
+        for n in order {
+            level[n] = self.deps[n]
+                .iter()
+                .map(|&d| level[d] + 1)
+                .max()
+                .unwrap_or(0);
+        }
+        Ok(level)
+    }
+
+    /// The nodes grouped by level (the groups that can start in parallel), each group in
+    /// declaration order.
+    pub fn waves(&self) -> Result<Vec<Vec<usize>>, GraphError> {
+        let level = self.levels()?;
+        let depth = level.iter().max().map_or(0, |m| m + 1);
+        let mut waves = vec![Vec::new(); depth];
+        for (n, l) in level.iter().enumerate() {
+            waves[*l].push(n);
+        }
+        Ok(waves)
+    }
+
+    /// Nodes without dependencies.
+    pub fn roots(&self) -> Vec<usize> {
+        (0..self.len())
+            .filter(|&n| self.deps[n].is_empty())
+            .collect()
+    }
+
+    /// Nodes that nothing depends on.
+    pub fn leaves(&self) -> Vec<usize> {
+        let mut used = vec![false; self.len()];
+        for ds in &self.deps {
+            for &d in ds {
+                used[d] = true;
+            }
+        }
+        (0..self.len()).filter(|&n| !used[n]).collect()
+    }
+
+    /// Every node that depends on `node`, directly or not (its blast radius), in declaration
+    /// order, without `node` itself.
+    pub fn dependents(&self, node: usize) -> Vec<usize> {
+        self.reach(node, &self.dependents_lists())
+    }
+
+    /// Every node that `node` depends on, directly or not, in declaration order.
+    pub fn ancestors(&self, node: usize) -> Vec<usize> {
+        self.reach(node, &self.deps)
+    }
+
+    fn reach(&self, node: usize, next: &[Vec<usize>]) -> Vec<usize> {
+        let mut seen = vec![false; self.len()];
+        let mut stack = vec![node];
+        while let Some(x) = stack.pop() {
+            for &y in &next[x] {
+                if !seen[y] {
+                    seen[y] = true;
+                    stack.push(y);
+                }
+            }
+        }
+        seen[node] = false;
+        (0..self.len()).filter(|&n| seen[n]).collect()
+    }
+
+    /// Names of `nodes`, as a list value.
+    pub fn names_value(&self, nodes: &[usize]) -> Value {
+        Value::List(
+            nodes
+                .iter()
+                .map(|&i| Value::Str(self.name(i).to_string()))
+                .collect(),
+        )
+    }
+
+    /// The node named `name`, or an error saying it is not in the graph.
+    pub fn node(&self, name: &str) -> Result<usize, GraphError> {
+        self.index(name)
+            .ok_or_else(|| GraphError::new(format!("{name} is not a node of the graph")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(spec: &[(&str, &[&str])]) -> Result<Graph, GraphError> {
+        Graph::from_edges(spec.iter().map(|(n, ds)| (*n, ds.iter().copied())))
+    }
+
+    fn names(g: &Graph, v: &[usize]) -> Vec<String> {
+        v.iter().map(|&i| g.name(i).to_string()).collect()
+    }
+
+    #[test]
+    fn order_keeps_declaration_order_among_ready_nodes() {
+        let g = graph(&[("b", &["a"]), ("c", &[]), ("a", &[])]).unwrap();
+        assert_eq!(names(&g, &g.order().unwrap()), ["c", "a", "b"]);
+    }
+
+    #[test]
+    fn levels_are_longest_paths() {
+        let g = graph(&[("a", &[]), ("b", &["a"]), ("c", &["a", "b"]), ("d", &[])]).unwrap();
+        assert_eq!(g.levels().unwrap(), [0, 1, 2, 0]);
+        let w: Vec<Vec<String>> = g.waves().unwrap().iter().map(|w| names(&g, w)).collect();
+        assert_eq!(w, [vec!["a", "d"], vec!["b"], vec!["c"]]);
+    }
+
+    #[test]
+    fn cycles_are_paths_in_dependency_order() {
+        let g = graph(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"]), ("d", &["d"])]).unwrap();
+        let c: Vec<String> = g.cycles().iter().map(|c| g.path_text(c)).collect();
+        assert_eq!(c, ["a -> b -> c -> a", "d -> d"]);
+        let e = g.order().unwrap_err();
+        assert_eq!(e.msg, "dependency cycles: a -> b -> c -> a; d -> d");
+        assert_eq!(e.at.len(), 4);
+        assert_eq!(e.at[0], ("a".to_string(), "b".to_string()));
+    }
+
+    #[test]
+    fn shortest_cycle_is_chosen() {
+        let g = graph(&[("a", &["b", "c"]), ("b", &["c"]), ("c", &["a"])]).unwrap();
+        let c: Vec<String> = g.cycles().iter().map(|c| g.path_text(c)).collect();
+        assert_eq!(c, ["a -> c -> a"]);
+    }
+
+    #[test]
+    fn missing_dependencies_name_both_ends() {
+        let e = graph(&[("a", &["x"])]).unwrap_err();
+        assert_eq!(e.msg, "a depends on missing x");
+        assert_eq!(e.at, [("a".to_string(), "x".to_string())]);
+    }
+
+    #[test]
+    fn reachability() {
+        let g = graph(&[("a", &[]), ("b", &["a"]), ("c", &["b"]), ("d", &[])]).unwrap();
+        assert_eq!(names(&g, &g.dependents(0)), ["b", "c"]);
+        assert_eq!(names(&g, &g.ancestors(2)), ["a", "b"]);
+        assert_eq!(names(&g, &g.roots()), ["a", "d"]);
+        assert_eq!(names(&g, &g.leaves()), ["c", "d"]);
+    }
+
+    #[test]
+    fn deep_chains_do_not_recurse() {
+        let n = 200_000;
+        let names: Vec<String> = (0..n).map(|i| format!("n{i}")).collect();
+        let deps: Vec<Vec<&str>> = (0..n)
+            .map(|i| {
+                if i == 0 {
+                    vec![]
+                } else {
+                    vec![names[i - 1].as_str()]
+                }
+            })
+            .collect();
+        let g = Graph::from_edges(
+            names
+                .iter()
+                .zip(&deps)
+                .map(|(n, d)| (n.as_str(), d.iter().copied())),
+        )
+        .unwrap();
+        assert_eq!(g.levels().unwrap()[n - 1], n - 1);
+    }
+}

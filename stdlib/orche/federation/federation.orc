@@ -1,0 +1,215 @@
+// Package federation: multi-site infrastructure as data. A federation is a set of sites; a
+// site is a set of resources with dependencies and health checks. Everything derived from
+// them (graph, levels, waves, startup estimate, deployment order) is computed here, never
+// typed in by hand. Graph algorithms are the natives of orche/graph.
+//
+// Fixes over the CUE module this replaces: names default to their keys; graph dependencies
+// are site-prefixed like the nodes; a dependency on a missing resource is an error; the
+// deployment order follows cross-site dependencies.
+package federation
+
+import (
+	"list"
+	"net"
+	"strings"
+	dag "orche/graph"
+)
+
+// The kinds of resource orche can describe, probe and act on.
+#Kind: "docker" | "systemd" | "http" | "tcp" | "file" | "process" | "command"
+
+// The engines that may deploy a resource.
+#Engine: "docker" | "helm" | "terraform" | "pulumi" | "crossplane"
+
+// The retry policies of the shell framework orche grew from.
+#Backoff: "exponential" | "progressive" | "fixed_jitter"
+
+// A health check: how long to wait for a resource, and how to retry.
+#Health: {
+	// Seconds to wait for the resource to become healthy.
+	timeout: int & >0 | *60
+	// Seconds between checks.
+	interval: int & >0 | *5
+	retries: int & >=0 & <=16 | *3
+	backoff: *"exponential" | "progressive" | "fixed_jitter"
+	// Seconds; the unit of every retry delay.
+	base_delay: int & >=0 | *2
+	// The delay before retry n (1-based), in seconds:
+	// exponential base*2^(n-1), progressive base*n + n*n*2, fixed_jitter base + random(0..5)
+	// (listed as its upper bound, base + 5).
+	retry_delays: [for n in list.Range(1, retries+1, 1) {
+		{
+			exponential:  base_delay * _pow2[n-1]
+			progressive:  base_delay*n + n*n*2
+			fixed_jitter: base_delay + 5
+		}[backoff]
+	}]
+}
+
+_pow2: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768]
+
+// A resource of a site. Open: kinds and engines add their own fields.
+#Resource: {
+	name: string
+	kind: #Kind
+	// A set: "x" is a resource of the same site, "site/x" a resource of another site.
+	depends_on: {[string]: true}
+	health:       #Health
+	engine?:      #Engine
+	tags?:        [...string]
+	description?: string
+
+	if kind == "docker" {image!: string}
+	if kind == "systemd" {unit!: string}
+	if kind == "http" {url!: string}
+	if kind == "tcp" {
+		host:  *"localhost" | string
+		port!: int & >0 & <65536
+	}
+	if kind == "file" {path!: string}
+	if kind == "process" {process!: string}
+	if kind == "command" {command!: string}
+	...
+}
+
+// A site: one datacenter, region or edge location.
+#Site: {
+	name:     string
+	tier:     "core" | "edge"
+	location: *"" | string
+	network: {
+		prefix: net.IPCIDR
+		dns: [...net.IP]
+		gateway?: net.IP & net.InCIDR(prefix)
+	}
+	resources: [Name=string]: #Resource & {name: *Name | string}
+	metadata?: [string]: string
+}
+
+// A resource replicated across sites.
+#CrossSiteResource: {
+	name:         string
+	primary_site: string
+	replica_sites: {[string]: true}
+	replication: {
+		mode:       *"async" | "sync"
+		lag_budget: *"5m" | string
+	}
+	failover: {
+		automatic: *false | bool
+		// Sites in the order they take over; only the primary and replicas.
+		priority: [...string]
+	}
+}
+
+// A node of a dependency graph.
+#GraphNode: {
+	site?:    string
+	resource: string
+	kind:     #Kind
+	// The health timeout, for the startup estimate.
+	timeout: int
+	// Keys of other nodes of the same graph.
+	depends_on: {[string]: true}
+}
+
+// A dependency graph with its order, levels (0 for no dependencies, else one more than the
+// largest level among its dependencies), waves (the nodes of each level, which can start in
+// parallel) and startup estimate. A cycle is an error that lists it.
+#Graph: {
+	nodes: [string]: #GraphNode
+	_deps: {for k, n in nodes {(k): n.depends_on}}
+	_analysis: dag.Analyze(_deps)
+	order:  _analysis.order
+	levels: _analysis.levels
+	waves:  _analysis.waves
+	startup: {
+		// Seconds if every resource starts after the previous one is healthy.
+		sequential: list.Sum([for _, n in nodes {n.timeout}])
+		// Seconds if each wave starts at once and waits for its slowest resource.
+		parallel: list.Sum([for w in waves {list.Max([for k in w {nodes[k].timeout}])}])
+	}
+}
+
+// The graph of one site: nodes keyed by resource name; dependencies on other sites are kept
+// in `external` and are not edges.
+#SiteGraph: #Graph & {
+	#site: #Site
+	nodes: {
+		for r, res in #site.resources {
+			(r): {
+				resource: r
+				kind:     res.kind
+				timeout:  res.health.timeout
+				depends_on: {for d, _ in res.depends_on if !strings.Contains(d, "/") {(d): res.depends_on[d]}}
+				external: {for d, _ in res.depends_on if strings.Contains(d, "/") {(d): res.depends_on[d]}}
+			}
+		}
+	}
+}
+
+// The graph of a whole federation: nodes keyed "site/resource", dependencies prefixed the
+// same way, cross-site edges included.
+#FederationGraph: #Graph & {
+	nodes: [string]: site: string
+}
+
+// A federation of sites.
+#Federation: {
+	name: string
+	sites: [K=string]: #Site & {name: *K | string}
+	sync?: {
+		mode:     *"push" | "pull" | "bidirectional"
+		interval: *"5m" | string
+	}
+	cross_site?: [N=string]: #CrossSiteResource & {
+		name: *N | string
+		primary_site: or(_site_names)
+		replica_sites: {[or(_site_names) & !=primary_site]: true}
+		failover: priority: [...or([primary_site, for s, _ in replica_sites {s}])]
+	}
+
+	_site_names: [for s, _ in sites {s}]
+
+	// Every resource, keyed "site/resource".
+	total_resources: {
+		for s, site in sites for r, res in site.resources {"\(s)/\(r)": res}
+	}
+
+	graph: #FederationGraph & {
+		nodes: {
+			for s, site in sites for r, res in site.resources {
+				"\(s)/\(r)": {
+					"site":   s
+					resource: r
+					kind:     res.kind
+					timeout:  res.health.timeout
+					// Values are the resource's own entries, so errors point at them.
+					depends_on: {
+						for d, _ in res.depends_on if strings.Contains(d, "/") {(d): res.depends_on[d]}
+						for d, _ in res.depends_on if !strings.Contains(d, "/") {"\(s)/\(d)": res.depends_on[d]}
+					}
+				}
+			}
+		}
+	}
+	levels:  graph.levels
+	waves:   graph.waves
+	startup: graph.startup
+
+	// Sites in the order to deploy them: core sites, then edge sites, in declaration order,
+	// except that a site comes after every site its resources depend on.
+	deployment_order: dag.TopoOrder({
+		for s, site in sites if site.tier == "core" {(s): _site_deps[s]}
+		for s, site in sites if site.tier == "edge" {(s): _site_deps[s]}
+	})
+	_site_deps: {
+		for s, site in sites {
+			(s): {
+				for _, res in site.resources for d, v in res.depends_on
+				let p = strings.SplitN(d, "/", 2)
+				if len(p) == 2 if p[0] != s if sites[p[0]] != _|_ {(p[0]): v}
+			}
+		}
+	}
+}
