@@ -79,8 +79,47 @@ fn lower_stdlib(
 }
 
 pub fn run(req: &Request) -> Outcome {
+    with_evaluation(&req.paths, req.expr.as_deref(), |ev, at, has_expr| {
+        let mut diags = eval::diagnostics(ev, req.mode, at);
+        if req.mode == ExportMode::Eval && !has_expr {
+            // Errors anywhere in the package count, not only below the selected value.
+            diags = eval::diagnostics(ev, ExportMode::Eval, ev.root);
+        }
+        if !diags.is_empty() {
+            return (None, diags);
+        }
+        let output = match (req.mode, req.format) {
+            (ExportMode::Eval, Format::Orc) => export::orc::print(&ev.ctx, at),
+            _ => {
+                let mut errs = Vec::new();
+                let mode = if req.format == Format::Orc {
+                    ExportMode::Eval
+                } else {
+                    ExportMode::Concrete
+                };
+                match eval::export_value(&ev.ctx, at, mode, &mut errs) {
+                    Some(v) if errs.is_empty() => match req.format {
+                        Format::Yaml => export::yaml::to_string(&v),
+                        _ => export::json::to_string(&v),
+                    },
+                    _ => return (None, eval::report_to_diags(&ev.ctx, errs)),
+                }
+            }
+        };
+        (Some(output), Vec::new())
+    })
+}
+
+/// Loads, lowers and evaluates `paths` (and `expr` in the package's scope), then hands the
+/// evaluation and the selected vertex to `f`. Load, syntax and lowering problems end the
+/// request before `f` runs.
+fn with_evaluation(
+    paths: &[PathBuf],
+    expr: Option<&str>,
+    f: impl FnOnce(&mut eval::Evaluated, eval::VId, bool) -> (Option<String>, Vec<Diag>),
+) -> Outcome {
     let mut sources = SourceMap::new();
-    let (files, mut diags) = crate::load::load(&req.paths, &mut sources);
+    let (files, mut diags) = crate::load::load(paths, &mut sources);
     if !diags.is_empty() {
         return Outcome {
             sources,
@@ -94,9 +133,9 @@ pub fn run(req: &Request) -> Outcome {
     let root_span = files.first().map(|f| f.span).unwrap_or_default();
     let (root, ds) = lower::lower_package(&mut prog, &refs, root_span);
     diags.extend(ds);
-    let expr = match &req.expr {
+    let expr = match expr {
         Some(text) => {
-            let id = sources.add("<expression>", text.as_str());
+            let id = sources.add("<expression>", text);
             match syntax::parse_expr(id, text) {
                 Ok(e) => {
                     let (x, ds) = lower::lower_expr_in_root(&mut prog, &e, &refs);
@@ -123,46 +162,130 @@ pub fn run(req: &Request) -> Outcome {
         Some(x) => eval::evaluate_in_root(&mut ev, x),
         None => ev.root,
     };
-    let mut diags = eval::diagnostics(&ev, req.mode, at);
-    if req.mode == ExportMode::Eval && req.expr.is_none() {
-        // Errors anywhere in the package count, not only below the selected value.
-        diags = eval::diagnostics(&ev, ExportMode::Eval, ev.root);
-    }
-    if !diags.is_empty() {
-        return Outcome {
-            sources,
-            output: None,
-            diags,
-        };
-    }
-    let output = match (req.mode, req.format) {
-        (ExportMode::Eval, Format::Orc) => export::orc::print(&ev.ctx, at),
-        _ => {
-            let mut errs = Vec::new();
-            let mode = if req.format == Format::Orc {
-                ExportMode::Eval
-            } else {
-                ExportMode::Concrete
-            };
-            match eval::export_value(&ev.ctx, at, mode, &mut errs) {
-                Some(v) if errs.is_empty() => match req.format {
-                    Format::Yaml => export::yaml::to_string(&v),
-                    _ => export::json::to_string(&v),
-                },
-                _ => {
-                    let diags = eval::report_to_diags(&ev.ctx, errs);
-                    return Outcome {
-                        sources,
-                        output: None,
-                        diags,
-                    };
-                }
-            }
-        }
-    };
+    let (output, diags) = f(&mut ev, at, expr.is_some());
     Outcome {
         sources,
-        output: Some(output),
-        diags: Vec::new(),
+        output,
+        diags,
+    }
+}
+
+/// What `orche graph` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    Json,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Clone, Debug)]
+pub struct GraphRequest {
+    pub paths: Vec<PathBuf>,
+    pub expr: Option<String>,
+    pub format: GraphFormat,
+}
+
+/// `orche graph`: finds the federation (or graph) at the selected value and renders its
+/// dependency graph. The output is produced whenever the nodes are concrete and every
+/// dependency names a node, so that a cycle can be seen; the diagnostics of the federation
+/// (a cycle among them) come with it.
+pub fn graph(req: &GraphRequest) -> Outcome {
+    with_evaluation(&req.paths, req.expr.as_deref(), |ev, at, _| {
+        let (graph_at, name) = match find_graph(ev, at) {
+            Ok(x) => x,
+            Err(msg) => return (None, vec![Diag::new("orche::graph::not_found", msg)]),
+        };
+        let diags = eval::diagnostics(ev, ExportMode::Concrete, graph_at.owner);
+        let Some(nodes_at) = ev.field(graph_at.graph, "nodes") else {
+            return (None, diags);
+        };
+        let mut errs = Vec::new();
+        let nodes = match eval::export_value(&ev.ctx, nodes_at, ExportMode::Concrete, &mut errs) {
+            Some(v) if errs.is_empty() => v,
+            _ => {
+                let mut all = diags;
+                for d in eval::report_to_diags(&ev.ctx, errs) {
+                    if !all.contains(&d) {
+                        all.push(d);
+                    }
+                }
+                return (None, all);
+            }
+        };
+        match export::graph::render(&nodes, name.as_deref(), req.format) {
+            Ok(text) => (Some(text), diags),
+            Err(msg) => {
+                let mut all = diags;
+                if all.is_empty() {
+                    let span = ev.ctx.v(nodes_at).span;
+                    all.push(
+                        Diag::new("orche::graph::invalid", msg)
+                            .with_path(ev.ctx.path(nodes_at))
+                            .with_label(span, ""),
+                    );
+                }
+                (None, all)
+            }
+        }
+    })
+}
+
+/// Where a graph was found: the vertex with `nodes`, and the value it belongs to (whose
+/// errors are reported).
+struct GraphAt {
+    graph: eval::VId,
+    owner: eval::VId,
+}
+
+/// The graph at `at`: `at` itself when it has `nodes` (a `#FederationGraph` or `#SiteGraph`),
+/// its `graph` field when that has them (a `#Federation`), else the one field of `at` that is
+/// such a value. Returns the federation's `name` when there is one.
+fn find_graph(
+    ev: &mut eval::Evaluated,
+    at: eval::VId,
+) -> Result<(GraphAt, Option<String>), String> {
+    fn direct(ev: &mut eval::Evaluated, v: eval::VId) -> Option<(GraphAt, Option<String>)> {
+        if let Some(g) = ev.field(v, "graph") {
+            if ev.field(g, "nodes").is_some() {
+                let name = ev.field(v, "name").and_then(|n| {
+                    let mut errs = Vec::new();
+                    match eval::export_value(&ev.ctx, n, ExportMode::Concrete, &mut errs) {
+                        Some(crate::value::Value::Str(s)) => Some(s),
+                        _ => None,
+                    }
+                });
+                return Some((GraphAt { graph: g, owner: v }, name));
+            }
+        }
+        if ev.field(v, "nodes").is_some() {
+            return Some((GraphAt { graph: v, owner: v }, None));
+        }
+        None
+    }
+    if let Some(found) = direct(ev, at) {
+        return Ok(found);
+    }
+    let mut found = Vec::new();
+    for (name, v) in ev.regular_fields(at) {
+        if let Some(g) = direct(ev, v) {
+            found.push((name, g));
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0).1),
+        0 => Err(
+            "no federation or dependency graph found: expected a value with `graph.nodes` \
+                  (a federation.#Federation) or `nodes` (a graph), or one field holding one; \
+                  choose one with -e"
+                .into(),
+        ),
+        _ => Err(format!(
+            "several federations or graphs found ({}): choose one with -e",
+            found
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }

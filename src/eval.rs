@@ -522,6 +522,35 @@ pub fn evaluate_in_root(ev: &mut Evaluated, expr: ExprId) -> VId {
     v
 }
 
+impl Evaluated<'_> {
+    /// The regular field `name` of the struct at `v`, if it has one.
+    pub fn field(&mut self, v: VId, name: &str) -> Option<VId> {
+        let sym = self.ctx.quoted_sym(name);
+        let a = structs::lookup(&mut self.ctx, v, Label::Field(sym))?;
+        let av = self.ctx.v(a);
+        (av.has_regular || av.has_required).then(|| self.ctx.deref(a))
+    }
+
+    /// The names and vertices of the regular fields of the struct at `v`, in order.
+    pub fn regular_fields(&mut self, v: VId) -> Vec<(String, VId)> {
+        structs::expand(&mut self.ctx, v);
+        let t = self.ctx.deref(v);
+        let arcs: Vec<(Label, VId)> = self.ctx.v(t).arcs.iter().map(|(l, a)| (*l, *a)).collect();
+        arcs.into_iter()
+            .filter_map(|(l, a)| match l {
+                Label::Field(s)
+                    if crate::lower::field_class(self.ctx.sym_name(s))
+                        == crate::lower::FieldClass::Regular
+                        && self.ctx.v(a).has_regular =>
+                {
+                    Some((self.ctx.field_name(s).to_string(), self.ctx.deref(a)))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// Collected problems of an evaluation, as diagnostics.
 pub fn diagnostics(ev: &Evaluated, mode: ExportMode, at: VId) -> Vec<Diag> {
     report::collect(&ev.ctx, at, mode)

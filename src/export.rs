@@ -1,7 +1,9 @@
 //! Emitters: evaluated values → text. JSON and YAML print concrete data; `orc` prints an
-//! evaluated value in orche syntax, incomplete parts included. Invariant: output depends only on
-//! the value, never on hashing or timing.
+//! evaluated value in orche syntax, incomplete parts included; `graph` prints a dependency
+//! graph as JSON, Graphviz DOT or Mermaid. Invariant: output depends only on the value, never
+//! on hashing or timing.
 
+pub mod graph;
 pub mod json;
 pub mod orc;
 pub mod yaml;

@@ -332,6 +332,7 @@ pub fn lower_package(
         diags: Vec::new(),
         scopes: Scopes::default(),
         let_counter: 0,
+        root_fallback: false,
     };
     // Names declared at the top of any file are visible in all files of the package.
     let mut top = cx.scopes.new_struct_scope();
@@ -383,6 +384,7 @@ pub fn lower_expr_in_root(
         diags: Vec::new(),
         scopes: Scopes::default(),
         let_counter: 1 << 30,
+        root_fallback: true,
     };
     let mut top = cx.scopes.new_struct_scope();
     for f in files {
@@ -401,6 +403,9 @@ struct Lower<'p> {
     diags: Vec<Diag>,
     scopes: Scopes,
     let_counter: u32,
+    /// For `-e`: a name not declared in the files refers to a field of the evaluated root
+    /// (one that an embedding, such as `federation.#Federation & {…}`, brings).
+    root_fallback: bool,
 }
 
 impl Lower<'_> {
@@ -791,6 +796,11 @@ impl Lower<'_> {
         }
         if let Some(kind) = predeclared(&i.name, self) {
             return self.add(kind, span);
+        }
+        if self.root_fallback && self.scopes.depth() > 0 {
+            let label = Label::Field(self.prog.sym(&i.name));
+            let up = (self.scopes.depth() - 1) as u32;
+            return self.add(ExprKind::Ref(Ref::Field { up, label }), span);
         }
         self.diags.push(
             Diag::new(

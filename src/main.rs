@@ -48,6 +48,18 @@ enum Cmd {
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
     },
+    /// Print the dependency graph of a federation: nodes, levels, order, waves and cycles.
+    Graph {
+        /// Files (.orc or .cue) or directories (their package); default: the current directory.
+        files: Vec<PathBuf>,
+        /// The federation or graph to print (default: the root, or its one federation).
+        #[arg(short = 'e', long = "expression")]
+        expr: Option<String>,
+        #[arg(long = "out", value_enum, default_value = "json")]
+        out: GraphOut,
+        #[arg(short = 'o', long = "outfile")]
+        outfile: Option<PathBuf>,
+    },
     /// Check that everything unifies and is concrete; print every error.
     Vet {
         /// Files (.orc or .cue) or directories (their package); default: the current directory.
@@ -68,6 +80,13 @@ enum EvalOut {
     Orc,
     Json,
     Yaml,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphOut {
+    Json,
+    Dot,
+    Mermaid,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -143,6 +162,35 @@ fn run(cli: Cli) -> ExitCode {
                 outfile.as_deref(),
             )
         }
+        Cmd::Graph {
+            files,
+            expr,
+            out,
+            outfile,
+        } => {
+            let format = match out {
+                GraphOut::Json => compile::GraphFormat::Json,
+                GraphOut::Dot => compile::GraphFormat::Dot,
+                GraphOut::Mermaid => compile::GraphFormat::Mermaid,
+            };
+            let outcome = compile::graph(&compile::GraphRequest {
+                paths: or_cwd(files),
+                expr,
+                format,
+            });
+            // The graph is printed even with errors (a cycle is easiest to see drawn); the
+            // exit status still says there were errors.
+            render(&outcome.sources, &outcome.diags);
+            let written = match outcome.output {
+                Some(text) => write_output(outfile.as_deref(), &text),
+                None => ExitCode::FAILURE,
+            };
+            if outcome.diags.is_empty() {
+                written
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         Cmd::Vet { files, format } => {
             let outcome = compile::run(&Request {
                 paths: or_cwd(files),
@@ -172,8 +220,13 @@ fn emit(req: Request, outfile: Option<&Path>) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let text = outcome.output.unwrap_or_default();
+    write_output(outfile, &text)
+}
+
+/// Writes `text` to `outfile` (whole or not at all) or to standard output.
+fn write_output(outfile: Option<&Path>, text: &str) -> ExitCode {
     match outfile {
-        Some(path) => match write_atomic(path, &text) {
+        Some(path) => match write_atomic(path, text) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("orche: cannot write {}: {e}", path.display());

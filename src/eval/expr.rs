@@ -755,7 +755,9 @@ fn call_builtin(
                         spans.extend(entry_span(ctx, g, node, dep));
                     }
                 }
-                spans.push(span);
+                if spans.is_empty() {
+                    spans.push(span);
+                }
                 Val::Bottom(Rc::new(Bot {
                     code: "orche::graph::invalid",
                     msg: e.msg,
@@ -928,6 +930,8 @@ fn predeclared(
                     )
                 }
             };
+            structs::expand(ctx, t);
+            let t = ctx.deref(t);
             let elems: Vec<super::VId> = ctx
                 .v(t)
                 .arcs
@@ -946,6 +950,27 @@ fn predeclared(
             } else {
                 if elems.is_empty() {
                     return bottom("orche::eval::disjunction", "empty list in call to or", span);
+                }
+                // Scalars, types and bounds make a plain disjunction value.
+                let vals: Vec<Val> = elems.iter().map(|e| value_of(ctx, *e)).collect();
+                if vals
+                    .iter()
+                    .all(|v| !matches!(v, Val::Vertex(_) | Val::Bottom(_)))
+                {
+                    let mut out = Vec::new();
+                    for v in vals {
+                        match v {
+                            Val::Disj(ds) => {
+                                for (d, dm) in ds.iter() {
+                                    push_alt(&mut out, d.clone(), *dm);
+                                }
+                            }
+                            v => push_alt(&mut out, v, false),
+                        }
+                    }
+                    return normalize_disj(out).unwrap_or_else(|| {
+                        bottom("orche::eval::disjunction", "empty disjunction", span)
+                    });
                 }
                 let mut alts = Vec::new();
                 for e in elems {

@@ -47,6 +47,11 @@ impl Scopes {
         self.stack.push(s);
     }
 
+    /// The number of frames on the stack.
+    pub fn depth(&self) -> usize {
+        self.stack.len()
+    }
+
     pub fn pop(&mut self) {
         self.stack.pop();
     }
