@@ -164,9 +164,12 @@ _pow2: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32
 	}
 	cross_site?: [N=string]: #CrossSiteResource & {
 		name: *N | string
+		// Every site named must exist; the primary is not a replica; the failover priority
+		// names only the primary and the replicas.
 		primary_site: or(_site_names)
-		replica_sites: {[or(_site_names) & !=primary_site]: true}
-		failover: priority: [...or([primary_site, for s, _ in replica_sites {s}])]
+		replica_sites: _
+		_replicas: [for r, _ in replica_sites {r & or(_site_names) & !=primary_site}]
+		failover: priority: [...or([primary_site, for r, _ in replica_sites {r}])]
 	}
 
 	_site_names: [for s, _ in sites {s}]
@@ -206,9 +209,9 @@ _pow2: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32
 	_site_deps: {
 		for s, site in sites {
 			(s): {
-				for _, res in site.resources for d, v in res.depends_on
+				for _, res in site.resources for d, _ in res.depends_on
 				let p = strings.SplitN(d, "/", 2)
-				if len(p) == 2 if p[0] != s if sites[p[0]] != _|_ {(p[0]): v}
+				if len(p) == 2 if p[0] != s if sites[p[0]] != _|_ {(p[0]): res.depends_on[d]}
 			}
 		}
 	}
