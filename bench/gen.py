@@ -2,12 +2,17 @@
 """Generate a federation-shaped configuration in plain CUE, for benchmarks.
 
 Usage: gen.py SITES RESOURCES [SEED] > federation.cue
+       gen.py --stdlib SITES RESOURCES [SEED] > federation.orc
 
 Every site has RESOURCES resources; each resource depends on 0-3 resources declared before it
 in the same site, so the graph has no cycles. The output depends only on the arguments: the
 pseudo-random choices come from a fixed xorshift generator, not from Python's `random`, whose
 algorithms may change between versions. The file uses only the CUE core language, so
 `cue export` and `orche export` can both evaluate it.
+
+With --stdlib the same shape goes through orche's standard library instead:
+`federation.#Federation & {...}`, sites with tiers and networks, and one resource in eight
+also depending on a resource of an earlier site (so sites stay acyclic). Only orche reads it.
 """
 
 import sys
@@ -84,7 +89,61 @@ def site(rng, s, resources):
     return "".join(out)
 
 
+STDLIB_HEAD = """\
+package bench
+
+import "orche/federation"
+
+federation.#Federation & {
+\tname: "bench"
+\tsites: {
+"""
+
+
+def stdlib_site(rng, s, resources):
+    out = []
+    name = f"site-{s:04d}"
+    tier = "edge" if rng.below(3) == 0 else "core"
+    out.append(f'\t\t"{name}": {{\n')
+    out.append(f'\t\t\ttier: "{tier}"\n')
+    out.append(f'\t\t\tnetwork: {{prefix: "10.{s // 256}.{s % 256}.0/24", dns: ["10.{s // 256}.{s % 256}.2"]}}\n')
+    out.append("\t\t\tresources: {\n")
+    for r in range(resources):
+        kind = KINDS[rng.below(len(KINDS))]
+        fields = [f'kind: "{kind}"']
+        if kind == "docker":
+            fields.append(f'image: "registry.example.org/{name}/svc-{r:03d}:1.{rng.below(20)}"')
+        elif kind == "systemd":
+            fields.append(f'unit: "svc-{r:03d}.service"')
+        else:
+            fields.append(f'url: "http://svc-{r:03d}.{name}.example.org:{8000 + r}/health"')
+        if rng.below(4) == 0:
+            fields.append(f"health: timeout: {10 * (1 + rng.below(12))}")
+        deps = sorted({rng.below(r) for _ in range(rng.below(4))}) if r > 0 else []
+        entries = [f'"svc-{d:03d}": true' for d in deps]
+        if s > 0 and rng.below(8) == 0:
+            other = rng.below(s)
+            entries.append(f'"site-{other:04d}/svc-{rng.below(resources):03d}": true')
+        if entries:
+            fields.append(f"depends_on: {{{', '.join(entries)}}}")
+        out.append(f'\t\t\t\t"svc-{r:03d}": {{{", ".join(fields)}}}\n')
+    out.append("\t\t\t}\n\t\t}\n")
+    return "".join(out)
+
+
 def main(argv):
+    if len(argv) > 1 and argv[1] == "--stdlib":
+        argv = argv[1:]
+        if len(argv) not in (3, 4):
+            sys.exit(__doc__)
+        sites, resources = int(argv[1]), int(argv[2])
+        rng = XorShift(int(argv[3]) if len(argv) == 4 else 1)
+        out = sys.stdout
+        out.write(STDLIB_HEAD)
+        for s in range(sites):
+            out.write(stdlib_site(rng, s, resources))
+        out.write("\t}\n}\n")
+        return
     if len(argv) not in (3, 4):
         sys.exit(__doc__)
     sites, resources = int(argv[1]), int(argv[2])

@@ -4,6 +4,8 @@
 #
 # Usage: bench/run.sh                 sizes 10x10 100x50 1000x50 (sites x resources per site)
 #        BENCH_SIZES="10x10 200x50" bench/run.sh
+#        BENCH_STDLIB_SIZES="10x10 100x50" bench/run.sh   sizes of the stdlib table
+#        BENCH_STDLIB=0 bench/run.sh        skip the stdlib table
 #        ORCHE=path/to/orche bench/run.sh   (skip the build, time this binary)
 #
 # Times are the median wall-clock seconds of 5 runs (3 for sites >= 1000); peak RSS is the
@@ -28,15 +30,16 @@ CUE=$(command -v cue || true)
 work=$(mktemp -d "${TMPDIR:-/tmp}/orche-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# measure RUNS FILE TOOL… : prints "median_seconds peak_rss_mib", or "error error".
+# measure RUNS COMMAND… : runs COMMAND RUNS times; prints "median_seconds peak_rss_mib", or
+# "error error".
 measure() {
-    local runs=$1 file=$2
-    shift 2
+    local runs=$1
+    shift
     local times=() peak=0 i start end rss
     for ((i = 0; i < runs; i++)); do
         start=$(date +%s%N)
-        if ! /usr/bin/time -v -o "$work/time.txt" "$@" export "$file" --out json >"$work/out.json" 2>"$work/err.txt"; then
-            echo "bench: $* export $file failed:" >&2
+        if ! /usr/bin/time -v -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt"; then
+            echo "bench: $* failed:" >&2
             head -5 "$work/err.txt" >&2 || true
             echo "error error"
             return
@@ -64,14 +67,37 @@ for size in $sizes; do
     runs=5
     ((sites >= 1000)) && runs=3
     echo "bench: $size ($runs runs)…" >&2
-    read -r o_s o_mib < <(measure "$runs" "$file" "$ORCHE")
+    read -r o_s o_mib < <(measure "$runs" "$ORCHE" export "$file" --out json)
     row="$size $((sites * per)) $bytes $o_s $o_mib"
     if [[ -n "$CUE" ]]; then
-        read -r c_s c_mib < <(measure "$runs" "$file" "$CUE")
+        read -r c_s c_mib < <(measure "$runs" "$CUE" export "$file" --out json)
         ratio=$(awk -v c="$c_s" -v o="$o_s" 'BEGIN {if (o + 0 > 0 && c != "error") printf "%.1fx", c / o; else print "-"}')
         row="$row $c_s $c_mib $ratio"
     fi
     rows+=("$row")
 done
 
+echo "plain CUE schema (bench/gen.py):"
+printf '%s\n' "${rows[@]}" | column -t
+
+# The same shape through orche's standard library (federation.#Federation: graph, levels,
+# waves, startup, deployment order), with `orche export` and `orche graph`. Only orche can
+# read it, so there is no cue column.
+[[ "${BENCH_STDLIB:-1}" == 0 ]] && exit 0
+rows=("size resources input_bytes export_s export_MiB graph_s graph_MiB")
+for size in ${BENCH_STDLIB_SIZES:-$sizes}; do
+    sites=${size%x*}
+    per=${size#*x}
+    file="$work/stdlib-$size.orc"
+    python3 bench/gen.py --stdlib "$sites" "$per" >"$file"
+    bytes=$(wc -c <"$file")
+    runs=5
+    ((sites >= 1000)) && runs=1
+    echo "bench: stdlib $size ($runs runs)…" >&2
+    read -r e_s e_mib < <(measure "$runs" "$ORCHE" export "$file" --out json)
+    read -r g_s g_mib < <(measure "$runs" "$ORCHE" graph "$file" --out json)
+    rows+=("$size $((sites * per)) $bytes $e_s $e_mib $g_s $g_mib")
+done
+echo
+echo "through the stdlib (bench/gen.py --stdlib):"
 printf '%s\n' "${rows[@]}" | column -t

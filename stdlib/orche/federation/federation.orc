@@ -34,15 +34,20 @@ import (
 	backoff: *"exponential" | "progressive" | "fixed_jitter"
 	// Seconds; the unit of every retry delay.
 	base_delay: int & >=0 | *2
-	// The delay before retry n (1-based), in seconds:
-	// exponential base*2^(n-1), progressive base*n + n*n*2, fixed_jitter base + random(0..5)
-	// (listed as its upper bound, base + 5).
-	retry_delays: [for n in list.Range(1, retries+1, 1) {
+}
+
+// The delays before the retries of a health check, in seconds, by the seed's formulas for
+// retry n (1-based): exponential base*2^(n-1), progressive base*n + n*n*2, fixed_jitter
+// base + random(0..5), listed as its upper bound base + 5. Computed on demand
+// (`federation.#RetryDelays & {health: r.health}`), not for every resource.
+#RetryDelays: {
+	health: #Health
+	delays: [for n in list.Range(1, health.retries+1, 1) {
 		{
-			exponential:  base_delay * _pow2[n-1]
-			progressive:  base_delay*n + n*n*2
-			fixed_jitter: base_delay + 5
-		}[backoff]
+			exponential:  health.base_delay * _pow2[n-1]
+			progressive:  health.base_delay*n + n*n*2
+			fixed_jitter: health.base_delay + 5
+		}[health.backoff]
 	}]
 }
 
