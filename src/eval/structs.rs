@@ -889,6 +889,12 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
         return;
     }
     let arcs: Vec<(Label, VId)> = ctx.v(v).arcs.iter().map(|(l, a)| (*l, *a)).collect();
+    // Large groups (a struct with thousands of declared fields) are searched through a set,
+    // so that checking every arc stays linear.
+    let sets: Vec<Option<indexmap::IndexSet<Label>>> = groups
+        .iter()
+        .map(|g| (g.labels.len() > 16).then(|| g.labels.iter().copied().collect()))
+        .collect();
     for (label, a) in arcs {
         let sym = match label {
             Label::Field(s) => s,
@@ -898,8 +904,12 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
             continue;
         }
         let name = ctx.field_name(sym).to_string();
-        let ok = groups.iter().all(|g| {
-            g.labels.contains(&label) || g.patterns.iter().any(|p| label_matches(p, &name))
+        let ok = groups.iter().zip(&sets).all(|(g, set)| {
+            let declared = match set {
+                Some(set) => set.contains(&label),
+                None => g.labels.contains(&label),
+            };
+            declared || g.patterns.iter().any(|p| label_matches(p, &name))
         });
         if !ok {
             let span = ctx.v(a).span;
