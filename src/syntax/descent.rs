@@ -16,6 +16,7 @@
 
 use super::ast;
 use super::convert::{infix, number, prefix, reduce, Infix};
+use super::error::MAX_DEPTH;
 use crate::source::{FileId, Span};
 
 /// The input is not something this parser handles; pest must parse it.
@@ -30,6 +31,8 @@ pub(super) fn parse_file(file: FileId, text: &str) -> Option<ast::File> {
         b: text.as_bytes(),
         pos: 0,
         file,
+        depth: 0,
+        decls: Vec::new(),
     };
     p.file().ok()
 }
@@ -39,6 +42,13 @@ struct Parser<'t> {
     b: &'t [u8],
     pos: usize,
     file: FileId,
+    /// Brackets and interpolations open around the position. The caller's depth check bounds it
+    /// already, but it counts a little differently (a comment ends at `\n` only), and this
+    /// parser recurses per level, so it keeps its own bound.
+    depth: usize,
+    /// The declarations of the struct literals being parsed, innermost last: each literal
+    /// moves its own out when it ends, into a vector of exactly the right size.
+    decls: Vec<ast::Decl>,
 }
 
 /// A primary that may still become a label: a list literal keeps its elements' aliases, which
@@ -195,6 +205,17 @@ impl<'t> Parser<'t> {
         }
     }
 
+    /// Runs `f` one nesting level deeper.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(GiveUp);
+        }
+        let result = f(self);
+        self.depth -= 1;
+        result
+    }
+
     fn expect(&mut self, c: u8) -> R<()> {
         if self.peek() == c {
             self.pos += 1;
@@ -252,6 +273,8 @@ impl<'t> Parser<'t> {
             b: self.b,
             pos: i,
             file: self.file,
+            depth: self.depth,
+            decls: Vec::new(),
         };
         p.skip_ws();
         if matches!(p.peek(), b'?' | b'!') {
@@ -471,7 +494,7 @@ impl<'t> Parser<'t> {
         if self.peek() != b'{' {
             return Err(GiveUp);
         }
-        let body = self.struct_lit()?;
+        let body = self.nested(Self::struct_lit)?;
         Ok(ast::Comprehension {
             clauses,
             body: Box::new(body),
@@ -523,62 +546,38 @@ impl<'t> Parser<'t> {
 
     /// `label: label: value` (desugared into nested one-field structs) or an embedded expression.
     fn field_or_embed(&mut self) -> R<ast::Decl> {
-        let mut parts: Vec<(Aliased, ast::Constraint)> = Vec::new();
-        loop {
-            parts.push((self.aliased_expr()?, ast::Constraint::Regular));
-            let before = self.pos;
-            let constraint = match self.peek() {
-                b'?' => ast::Constraint::Optional,
-                b'!' => ast::Constraint::Required,
-                _ => ast::Constraint::Regular,
-            };
-            if constraint != ast::Constraint::Regular {
-                self.pos += 1;
-                self.skip_ws();
-            }
-            if self.peek() != b':' {
-                self.pos = before;
-                break;
-            }
-            self.pos += 1;
-            if let Some(last) = parts.last_mut() {
-                last.1 = constraint;
-            }
-            self.skip_nl();
-        }
-        while self.peek() == b'@' {
-            self.attribute()?;
-            let before = self.pos;
-            self.skip_ws();
-            if self.peek() != b'@' {
-                self.pos = before;
-            }
-        }
-        let Some((value, _)) = parts.pop() else {
-            return Err(GiveUp);
-        };
-        if parts.is_empty() {
-            if value.alias.is_some() {
+        let first = self.aliased_expr()?;
+        let Some(first_constraint) = self.label_colon() else {
+            self.attributes()?;
+            if first.alias.is_some() {
                 return Err(GiveUp);
             }
-            return Ok(ast::Decl::Embed(value.operand.into_expr()?));
-        }
-        let mut labels = Vec::with_capacity(parts.len());
-        for (part, constraint) in parts {
-            labels.push((self.label(part)?, constraint));
-        }
+            return Ok(ast::Decl::Embed(first.operand.into_expr()?));
+        };
+        // Labels are converted as they come: any problem gives up, so the order in which pest
+        // would report them does not matter. `inner` stays empty (unallocated) for `a: v`.
+        let mut outer = self.label(first)?;
+        let mut inner: Vec<(ast::Label, ast::Constraint)> = Vec::new();
+        let value = loop {
+            let part = self.aliased_expr()?;
+            match self.label_colon() {
+                Some(constraint) => inner.push((self.label(part)?, constraint)),
+                None => break part,
+            }
+        };
+        self.attributes()?;
         let mut value_expr = value.operand.into_expr()?;
-        if let (Some(alias), Some((innermost, _))) = (value.alias, labels.last_mut()) {
+        if let Some(alias) = value.alias {
+            let innermost = match inner.last_mut() {
+                Some((label, _)) => label,
+                None => &mut outer,
+            };
             if innermost.alias.is_some() {
                 return Err(GiveUp);
             }
             innermost.alias = Some(alias);
         }
-        let mut labels = labels.into_iter();
-        let Some((outer, outer_constraint)) = labels.next() else {
-            return Err(GiveUp);
-        };
-        for (label, constraint) in labels.rev() {
+        while let Some((label, constraint)) = inner.pop() {
             let span = label.span.to(value_expr.span);
             let field = ast::Field {
                 label,
@@ -594,10 +593,45 @@ impl<'t> Parser<'t> {
         let span = outer.span.to(value_expr.span);
         Ok(ast::Decl::Field(ast::Field {
             label: outer,
-            constraint: outer_constraint,
+            constraint: first_constraint,
             value: value_expr,
             span,
         }))
+    }
+
+    /// `label_marker? ~ colon ~ NEWLINE*` after a label: the label's constraint, or `None` (and
+    /// nothing consumed) when no `:` follows.
+    fn label_colon(&mut self) -> Option<ast::Constraint> {
+        let before = self.pos;
+        let constraint = match self.peek() {
+            b'?' => ast::Constraint::Optional,
+            b'!' => ast::Constraint::Required,
+            _ => ast::Constraint::Regular,
+        };
+        if constraint != ast::Constraint::Regular {
+            self.pos += 1;
+            self.skip_ws();
+        }
+        if self.peek() != b':' {
+            self.pos = before;
+            return None;
+        }
+        self.pos += 1;
+        self.skip_nl();
+        Some(constraint)
+    }
+
+    /// `attribute*` after a field or an embedding.
+    fn attributes(&mut self) -> R<()> {
+        while self.peek() == b'@' {
+            self.attribute()?;
+            let before = self.pos;
+            self.skip_ws();
+            if self.peek() != b'@' {
+                self.pos = before;
+            }
+        }
+        Ok(())
     }
 
     /// The expression written before a `:` as a label (`label` in convert.rs).
@@ -783,7 +817,7 @@ impl<'t> Parser<'t> {
         let mut end = self.pos;
         while matches!(self.peek(), b'.' | b'[' | b'(') {
             let base = operand.into_expr()?;
-            operand = Operand::Expr(self.postfix(base)?);
+            operand = Operand::Expr(self.nested(|p| p.postfix(base))?);
             end = self.pos;
             self.skip_ws();
         }
@@ -881,12 +915,12 @@ impl<'t> Parser<'t> {
         let start = self.pos;
         let c = self.peek();
         let kind = match c {
-            b'{' => return self.struct_lit().map(Operand::Expr),
-            b'[' => return self.list_lit().map(Operand::List),
+            b'{' => return self.nested(Self::struct_lit).map(Operand::Expr),
+            b'[' => return self.nested(Self::list_lit).map(Operand::List),
             b'(' => {
                 self.pos += 1;
                 self.skip_nl();
-                let inner = self.expr()?.0.into_expr()?;
+                let inner = self.nested(|p| p.expr()?.0.into_expr())?;
                 self.skip_nl();
                 self.expect(b')')?;
                 ast::ExprKind::Paren(Box::new(inner))
@@ -985,10 +1019,10 @@ impl<'t> Parser<'t> {
         let start = self.pos;
         self.expect(b'{')?;
         self.skip_nl();
-        let mut decls = Vec::new();
+        let mark = self.decls.len();
         while self.peek() != b'}' {
             if let Some(d) = self.decl()? {
-                decls.push(d);
+                self.decls.push(d);
             }
             self.skip_ws();
             if !self.sep() && self.peek() != b'}' {
@@ -996,6 +1030,7 @@ impl<'t> Parser<'t> {
             }
         }
         self.pos += 1;
+        let decls = self.decls.split_off(mark);
         Ok(ast::Expr {
             kind: ast::ExprKind::Struct(decls),
             span: self.span(start, self.pos),
@@ -1113,7 +1148,7 @@ impl<'t> Parser<'t> {
         if self.at(after) == b'(' {
             self.pos = after + 1;
             self.skip_nl();
-            let e = self.expr()?.0.into_expr()?;
+            let e = self.nested(|p| p.expr()?.0.into_expr())?;
             self.skip_nl();
             self.expect(b')')?;
             out.interp(e);
