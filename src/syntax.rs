@@ -1,9 +1,12 @@
 //! Parsing: source text → `ast::File`. pest does the recognising (grammar/orche.pest); the
-//! `convert` module turns pairs into AST nodes, one function per grammar rule. Invariant: pest's
+//! `convert` module turns pairs into AST nodes, one function per grammar rule. Well-formed input
+//! takes a fast path first: `descent`, a hand-written parser that builds the same AST and
+//! hands anything else (errors included) to pest. Invariant: pest's
 //! `Rule` never leaves this module tree, and every failure is a `Diag` with a span, never a panic.
 
 pub mod ast;
 mod convert;
+mod descent;
 mod error;
 mod strings;
 
@@ -13,6 +16,20 @@ use crate::source::FileId;
 /// Parse one file. On failure, returns the syntax errors found (pest stops at the first).
 pub fn parse_file(file: FileId, text: &str) -> Result<ast::File, Vec<Diag>> {
     convert::parse_file(file, text)
+}
+
+/// `parse_file`'s fast path alone (the hand-written parser): `None` where `parse_file` hands
+/// the text to pest. For tests that compare the two paths.
+#[doc(hidden)]
+pub fn parse_file_fast(file: FileId, text: &str) -> Option<ast::File> {
+    convert::parse_file_fast(file, text)
+}
+
+/// `parse_file` with pest alone, as it parses input the fast path gives up on. For tests that
+/// compare the two paths.
+#[doc(hidden)]
+pub fn parse_file_with_pest(file: FileId, text: &str) -> Result<ast::File, Vec<Diag>> {
+    convert::parse_file_with_pest(file, text)
 }
 
 /// Parse a standalone expression (the `-e` flag of the CLI).

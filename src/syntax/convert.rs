@@ -8,6 +8,7 @@ use pest::iterators::Pair as PestPair;
 use pest::Parser as _;
 
 use super::ast;
+use super::descent;
 use super::error;
 use super::strings;
 use crate::diag::Diag;
@@ -68,30 +69,48 @@ fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// The hand-written parser where it can (`descent`), pest where it gives up.
 pub(crate) fn parse_file(file: FileId, text: &str) -> Result<ast::File, Vec<Diag>> {
     error::check_depth(file, text).map_err(|d| vec![d])?;
-    on_big_stack(|| {
-        let mut pairs = OrcheParser::parse(Rule::file, text)
-            .map_err(|e| vec![error::from_pest(file, text, e)])?;
-        let mut ctx = Ctx {
-            file,
-            errors: Vec::new(),
-        };
-        let result = match pairs.next() {
-            Some(pair) => self::file(&mut ctx, pair),
-            None => ast::File {
-                package: None,
-                imports: Vec::new(),
-                decls: Vec::new(),
-                span: Span::new(file, 0, text.len()),
-            },
-        };
-        if ctx.errors.is_empty() {
-            Ok(result)
-        } else {
-            Err(ctx.errors)
-        }
+    on_big_stack(|| match descent::parse_file(file, text) {
+        Some(parsed) => Ok(parsed),
+        None => parse_file_pest(file, text),
     })
+}
+
+/// Only the hand-written parser: `None` where `parse_file` falls back to pest.
+pub(crate) fn parse_file_fast(file: FileId, text: &str) -> Option<ast::File> {
+    error::check_depth(file, text).ok()?;
+    on_big_stack(|| descent::parse_file(file, text))
+}
+
+/// Only pest, on a big stack.
+pub(crate) fn parse_file_with_pest(file: FileId, text: &str) -> Result<ast::File, Vec<Diag>> {
+    error::check_depth(file, text).map_err(|d| vec![d])?;
+    on_big_stack(|| parse_file_pest(file, text))
+}
+
+fn parse_file_pest(file: FileId, text: &str) -> Result<ast::File, Vec<Diag>> {
+    let mut pairs =
+        OrcheParser::parse(Rule::file, text).map_err(|e| vec![error::from_pest(file, text, e)])?;
+    let mut ctx = Ctx {
+        file,
+        errors: Vec::new(),
+    };
+    let result = match pairs.next() {
+        Some(pair) => self::file(&mut ctx, pair),
+        None => ast::File {
+            package: None,
+            imports: Vec::new(),
+            decls: Vec::new(),
+            span: Span::new(file, 0, text.len()),
+        },
+    };
+    if ctx.errors.is_empty() {
+        Ok(result)
+    } else {
+        Err(ctx.errors)
+    }
 }
 
 pub(crate) fn parse_expr(file: FileId, text: &str) -> Result<ast::Expr, Vec<Diag>> {
@@ -551,13 +570,13 @@ fn if_clause(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Clause {
 /// `rem`, which the AST has no operator for and which are desugared into calls of the
 /// predeclared functions of the same name.
 #[derive(Clone, Copy)]
-enum Infix {
+pub(super) enum Infix {
     Op(ast::BinaryOp),
     Builtin(&'static str),
 }
 
 /// Binding power of an infix operator (CUE's precedence table, higher binds tighter).
-fn infix(op: &str) -> Option<(Infix, u8)> {
+pub(super) fn infix(op: &str) -> Option<(Infix, u8)> {
     use ast::BinaryOp::*;
     let (op, prec) = match op {
         "|" => (Or, 1),
@@ -585,31 +604,33 @@ fn infix(op: &str) -> Option<(Infix, u8)> {
     Some((Infix::Op(op), prec))
 }
 
+/// Replaces the top two operands by `lhs op rhs`.
+pub(super) fn reduce(operands: &mut Vec<ast::Expr>, op: Infix, op_span: Span) {
+    if let (Some(rhs), Some(lhs)) = (operands.pop(), operands.pop()) {
+        let span = lhs.span.to(rhs.span);
+        let kind = match op {
+            Infix::Op(op) => ast::ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+            Infix::Builtin(name) => {
+                let name = ast::Ident {
+                    name: name.to_string(),
+                    span: op_span,
+                };
+                let callee = ast::Expr {
+                    kind: ast::ExprKind::Ident(name),
+                    span: op_span,
+                };
+                ast::ExprKind::Call(Box::new(callee), vec![lhs, rhs])
+            }
+        };
+        operands.push(ast::Expr { kind, span });
+    }
+}
+
 /// `unary (op unary)*`, folded by precedence climbing (all operators are left-associative).
 pub(super) fn expr(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Expr {
     let span = ctx.span(&pair);
     let mut operands: Vec<ast::Expr> = Vec::new();
     let mut ops: Vec<(Infix, u8, Span)> = Vec::new();
-    fn reduce(operands: &mut Vec<ast::Expr>, op: Infix, op_span: Span) {
-        if let (Some(rhs), Some(lhs)) = (operands.pop(), operands.pop()) {
-            let span = lhs.span.to(rhs.span);
-            let kind = match op {
-                Infix::Op(op) => ast::ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                Infix::Builtin(name) => {
-                    let name = ast::Ident {
-                        name: name.to_string(),
-                        span: op_span,
-                    };
-                    let callee = ast::Expr {
-                        kind: ast::ExprKind::Ident(name),
-                        span: op_span,
-                    };
-                    ast::ExprKind::Call(Box::new(callee), vec![lhs, rhs])
-                }
-            };
-            operands.push(ast::Expr { kind, span });
-        }
-    }
     for p in pair.into_inner() {
         match p.as_rule() {
             Rule::unary => operands.push(unary(ctx, p)),
@@ -638,7 +659,7 @@ pub(super) fn expr(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Expr {
     })
 }
 
-fn prefix(op: &str) -> Option<ast::UnaryOp> {
+pub(super) fn prefix(op: &str) -> Option<ast::UnaryOp> {
     use ast::UnaryOp::*;
     Some(match op {
         "-" => Neg,
@@ -820,7 +841,7 @@ fn paren_inner(ctx: &mut Ctx, pair: Pair<'_>, span: Span) -> ast::Expr {
 
 /// A number keeps its text; it is an int unless it has a fraction or an exponent and no
 /// multiplier (`1.5Ki` is an int, `1.5` and `1e3` are floats).
-fn number(text: &str) -> ast::ExprKind {
+pub(super) fn number(text: &str) -> ast::ExprKind {
     let lower = text.to_ascii_lowercase();
     let radix = lower.starts_with("0x") || lower.starts_with("0o") || lower.starts_with("0b");
     let multiplier = text.ends_with(['K', 'M', 'G', 'T', 'P', 'i']);

@@ -261,6 +261,13 @@ fn scan(text: &str) -> Scan {
             start,
         }) = stack.last()
         {
+            // Only a backslash, the quote or a newline can end or interrupt the contents.
+            while i < b.len() && !matches!(b[i], b'\\' | b'\n') && b[i] != quote {
+                i += 1;
+            }
+            if i >= b.len() {
+                break;
+            }
             let c = b[i];
             if c == b'\\' && count(b, i + 1, b'#') >= hashes {
                 let after = i + 1 + hashes;
@@ -286,6 +293,18 @@ fn scan(text: &str) -> Scan {
                 i += 1;
             }
             continue;
+        }
+        // Only these bytes matter outside strings; skip the others in a tight loop.
+        while i < b.len()
+            && !matches!(
+                b[i],
+                b'/' | b'#' | b'"' | b'\'' | b'(' | b'[' | b'{' | b')' | b']' | b'}'
+            )
+        {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
         }
         match b[i] {
             b'/' if b.get(i + 1) == Some(&b'/') => {
