@@ -10,6 +10,7 @@ use crate::source::{SourceMap, Span};
 use crate::syntax;
 use indexmap::IndexMap;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -32,6 +33,32 @@ pub struct Outcome {
     /// The rendered output when there were no errors.
     pub output: Option<String>,
     pub diags: Vec<Diag>,
+    /// Wall-clock time of each phase that ran, in order (`examples/phases.rs` prints them).
+    pub timings: Timings,
+}
+
+/// Phase name → elapsed time, in the order the phases ran.
+pub type Timings = Vec<(&'static str, Duration)>;
+
+/// Records the time since the previous mark under `phase`.
+struct Clock {
+    last: Instant,
+    timings: Timings,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock {
+            last: Instant::now(),
+            timings: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, phase: &'static str) {
+        let now = Instant::now();
+        self.timings.push((phase, now - self.last));
+        self.last = now;
+    }
 }
 
 struct StdLoader {
@@ -79,13 +106,16 @@ fn lower_stdlib(
 }
 
 pub fn run(req: &Request) -> Outcome {
+    let mut clock = Clock::new();
     let mut sources = SourceMap::new();
     let (files, mut diags) = crate::load::load(&req.paths, &mut sources);
+    clock.mark("parse");
     if !diags.is_empty() {
         return Outcome {
             sources,
             output: None,
             diags,
+            timings: clock.timings,
         };
     }
     let mut prog = Program::default();
@@ -111,11 +141,15 @@ pub fn run(req: &Request) -> Outcome {
         }
         None => None,
     };
+    drop(refs);
+    drop(files);
+    clock.mark("lower");
     if !diags.is_empty() {
         return Outcome {
             sources,
             output: None,
             diags,
+            timings: clock.timings,
         };
     }
     let mut ev = eval::evaluate(&prog, root, Some(&loader));
@@ -123,17 +157,54 @@ pub fn run(req: &Request) -> Outcome {
         Some(x) => eval::evaluate_in_root(&mut ev, x),
         None => ev.root,
     };
-    let mut diags = eval::diagnostics(&ev, req.mode, at);
+    clock.mark("eval");
+    let result = report_and_emit(req, &ev, at, &mut clock);
+    let (output, diags) = match result {
+        Ok(text) => (Some(text), Vec::new()),
+        Err(diags) => (None, diags),
+    };
+    Outcome {
+        sources,
+        output,
+        diags,
+        timings: clock.timings,
+    }
+}
+
+/// The errors of the evaluated value, or its rendering. Exporting concrete JSON or YAML walks
+/// the tree once: the walk that collects the errors also builds the data that is emitted.
+fn report_and_emit(
+    req: &Request,
+    ev: &eval::Evaluated,
+    at: eval::VId,
+    clock: &mut Clock,
+) -> Result<String, Vec<Diag>> {
+    if req.mode == ExportMode::Concrete && req.format != Format::Orc {
+        let mut errs = Vec::new();
+        let value = eval::export_value(&ev.ctx, at, ExportMode::Concrete, &mut errs);
+        clock.mark("export");
+        let diags = eval::report_to_diags(&ev.ctx, errs);
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let Some(v) = value else {
+            return Err(diags);
+        };
+        let text = match req.format {
+            Format::Yaml => export::yaml::to_string(&v),
+            _ => export::json::to_string(&v),
+        };
+        clock.mark("emit");
+        return Ok(text);
+    }
+    let mut diags = eval::diagnostics(ev, req.mode, at);
     if req.mode == ExportMode::Eval && req.expr.is_none() {
         // Errors anywhere in the package count, not only below the selected value.
-        diags = eval::diagnostics(&ev, ExportMode::Eval, ev.root);
+        diags = eval::diagnostics(ev, ExportMode::Eval, ev.root);
     }
+    clock.mark("report");
     if !diags.is_empty() {
-        return Outcome {
-            sources,
-            output: None,
-            diags,
-        };
+        return Err(diags);
     }
     let output = match (req.mode, req.format) {
         (ExportMode::Eval, Format::Orc) => export::orc::print(&ev.ctx, at),
@@ -149,20 +220,10 @@ pub fn run(req: &Request) -> Outcome {
                     Format::Yaml => export::yaml::to_string(&v),
                     _ => export::json::to_string(&v),
                 },
-                _ => {
-                    let diags = eval::report_to_diags(&ev.ctx, errs);
-                    return Outcome {
-                        sources,
-                        output: None,
-                        diags,
-                    };
-                }
+                _ => return Err(eval::report_to_diags(&ev.ctx, errs)),
             }
         }
     };
-    Outcome {
-        sources,
-        output: Some(output),
-        diags: Vec::new(),
-    }
+    clock.mark("emit");
+    Ok(output)
 }
