@@ -17,10 +17,8 @@ const MAX_COMBINATIONS: usize = 4096;
 pub fn meet_disjunction(ctx: &mut Ctx, v: VId, alts: Vec<(Conj, bool)>, span: Span) {
     let any_mark = alts.iter().any(|(_, m)| *m);
     // A clone takes its recorded choice.
-    let pos = ctx.v(v).choice_pos;
-    if pos < ctx.v(v).choices.len() {
-        let idx = ctx.v(v).choices[pos];
-        ctx.vm(v).choice_pos += 1;
+    if let Some(idx) = ctx.v(v).choice() {
+        ctx.vm(v).xm().choice_pos += 1;
         if let Some((c, m)) = alts.get(idx).cloned() {
             if any_mark && !m {
                 ctx.vm(v).is_default = false;
@@ -36,7 +34,7 @@ pub fn meet_disjunction(ctx: &mut Ctx, v: VId, alts: Vec<(Conj, bool)>, span: Sp
         for (c, m) in &alts {
             let val = match &c.expr {
                 ConjExpr::Expr(e) => expr::eval(ctx, *e, c.env.as_ref()),
-                ConjExpr::Val(x) => x.clone(),
+                ConjExpr::Val(x) => (**x).clone(),
             };
             match val {
                 Val::Vertex(_) | Val::Data(_) => {
@@ -74,13 +72,13 @@ pub fn meet_disjunction(ctx: &mut Ctx, v: VId, alts: Vec<(Conj, bool)>, span: Sp
             return;
         }
     }
-    ctx.vm(v).pending.push((alts, span));
+    ctx.vm(v).xm().pending.push((alts, span));
 }
 
 /// Whether an alternative can be evaluated as a plain value (no struct or list literal).
 fn is_scalar_alt(ctx: &Ctx, c: &Conj) -> bool {
     match &c.expr {
-        ConjExpr::Val(v) => !matches!(v, Val::Vertex(_) | Val::Data(_)),
+        ConjExpr::Val(v) => !matches!(**v, Val::Vertex(_) | Val::Data(_)),
         ConjExpr::Expr(e) => !matches!(
             ctx.prog.expr(*e).kind,
             ExprKind::Struct(_) | ExprKind::List(_)
@@ -90,7 +88,7 @@ fn is_scalar_alt(ctx: &Ctx, c: &Conj) -> bool {
 
 /// Resolves the pending disjunctions of `v` by evaluating clones.
 pub fn resolve(ctx: &mut Ctx, v: VId) {
-    let pending = std::mem::take(&mut ctx.vm(v).pending);
+    let pending = std::mem::take(&mut ctx.vm(v).xm().pending);
     let sizes: Vec<usize> = pending.iter().map(|(a, _)| a.len()).collect();
     let total = sizes
         .iter()
@@ -110,7 +108,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
     let mut errors: Vec<Rc<Bot>> = Vec::new();
     let mut combo = vec![0usize; sizes.len()];
     for _ in 0..total {
-        let mut choices = (*ctx.v(v).choices).clone();
+        let mut choices = ctx.v(v).choices().to_vec();
         choices.extend(combo.iter().copied());
         let (parent, label, vspan) = (ctx.v(v).parent, ctx.v(v).label, ctx.v(v).span);
         let c = ctx.new_vertex(parent, label, vspan);
@@ -123,7 +121,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
             );
             let cv = ctx.vm(c);
             cv.conjs = conjs;
-            cv.choices = Rc::new(choices);
+            cv.xm().choices = Rc::new(choices);
             cv.has_regular = hr;
             cv.has_optional = ho;
             cv.has_required = hq;
@@ -197,7 +195,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
                 .map(|(c, d, _)| (*c, *d && any_default && !all_default))
                 .collect();
             let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(c, _)| *c).collect();
-            ctx.vm(v).alts = Some(alts);
+            ctx.vm(v).xm().alts = Some(alts);
             if defaults.len() == 1 {
                 // Lookups go through the default; export does too.
                 ctx.vm(v).forward = None;
@@ -228,7 +226,7 @@ pub fn first_error(ctx: &Ctx, v: VId) -> Option<Rc<Bot>> {
             return Some(e.clone());
         }
     }
-    if let Some(alts) = &vx.alts {
+    if let Some(alts) = vx.alts() {
         return if alts.iter().all(|(a, _)| first_error(ctx, *a).is_some()) {
             first_error(ctx, alts[0].0)
         } else {

@@ -190,7 +190,7 @@ fn index_error(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> 
         (Val::Vertex(t), Val::Num(n)) if n.is_int() => {
             let t = ctx.deref(*t);
             let len = ctx.v(t).arcs.len();
-            if ctx.v(t).lists.is_empty() {
+            if ctx.v(t).lists().is_empty() {
                 return bottom(
                     "orche::eval::index",
                     format!("invalid operand (found struct, want list) for index {n}"),
@@ -278,7 +278,7 @@ fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
             None => {
                 let name = ctx.label_name(Label::Field(sym));
                 let t = ctx.deref(t);
-                if !ctx.v(t).lists.is_empty() {
+                if !ctx.v(t).lists().is_empty() {
                     return bottom(
                         "orche::eval::select",
                         format!("invalid selector {name} for list"),
@@ -567,7 +567,7 @@ fn interpolate(
                     Val::Bottom(_) => return v,
                     Val::Vertex(t) => {
                         let t = ctx.deref(*t);
-                        let what = if ctx.v(t).lists.is_empty() {
+                        let what = if ctx.v(t).lists().is_empty() {
                             "struct"
                         } else {
                             "list"
@@ -803,7 +803,7 @@ fn predeclared(
                     structs::expand(ctx, t);
                     let t = ctx.deref(t);
                     let vx = ctx.v(t);
-                    let n = if !vx.lists.is_empty() {
+                    let n = if !vx.lists().is_empty() {
                         vx.arcs
                             .keys()
                             .filter(|l| matches!(l, Label::Index(_)))
@@ -844,7 +844,7 @@ fn predeclared(
                     // The closed struct allows exactly the fields its conjuncts declare: they
                     // all join one fresh closedness group.
                     let g = ctx.fresh_group();
-                    let conjs: Vec<Conj> = ctx
+                    let conjs: super::Conjs = ctx
                         .v(t)
                         .conjs
                         .iter()
@@ -902,7 +902,7 @@ fn predeclared(
                     let v = value_of(ctx, e);
                     alts.push((
                         Conj {
-                            expr: ConjExpr::Val(v),
+                            expr: ConjExpr::Val(Rc::new(v)),
                             env: None,
                             close: 0,
                         },
@@ -912,8 +912,6 @@ fn predeclared(
                 ctx.vm(c).status = super::Status::Expanding;
                 super::disjunct::meet_disjunction(ctx, c, alts, span);
                 ctx.vm(c).status = super::Status::Fresh;
-                let pending = std::mem::take(&mut ctx.vm(c).pending);
-                ctx.vm(c).pending = pending;
                 super::disjunct::resolve(ctx, c);
                 ctx.vm(c).status = super::Status::Expanded;
                 value_of(ctx, c)
@@ -1027,7 +1025,7 @@ pub fn from_value(ctx: &mut Ctx, v: &Value, span: Span) -> Val {
             let t = ctx.new_vertex(None, Label::Index(u32::MAX), span);
             ctx.vm(t).has_regular = true;
             ctx.vm(t).conjs.push(Conj {
-                expr: ConjExpr::Val(Val::Data(Rc::new(v.clone()))),
+                expr: ConjExpr::Val(Rc::new(Val::Data(Rc::new(v.clone())))),
                 env: None,
                 close: 0,
             });

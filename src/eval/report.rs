@@ -31,7 +31,7 @@ pub fn export_vertex(
         errs.push((v, e.clone()));
         return None;
     }
-    if let Some(alts) = &vx.alts {
+    if let Some(alts) = vx.alts() {
         let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(a, _)| *a).collect();
         if defaults.len() == 1 {
             return export_vertex(ctx, defaults[0], mode, errs);
@@ -94,7 +94,7 @@ pub fn export_vertex(
         }
         return ok.then_some(Value::Struct(m));
     }
-    if !vx.lists.is_empty() {
+    if !vx.lists().is_empty() {
         let mut items = Vec::new();
         let mut ok = true;
         let arcs = vx.list_elems();
@@ -137,7 +137,7 @@ fn collect_hard(ctx: &Ctx, v: VId, errs: &mut Vec<(VId, Rc<Bot>)>) {
         }
         return;
     }
-    if vx.alts.is_some() {
+    if vx.alts().is_some() {
         return;
     }
     for (l, a) in vx.arcs.iter() {

@@ -35,13 +35,17 @@ pub fn expand(ctx: &mut Ctx, v: VId) {
         return;
     }
     ctx.depth += 1;
-    let conjs = ctx.v(v).conjs.clone();
-    for c in conjs {
+    // Conjuncts added while expanding are processed when they are added.
+    let n = ctx.v(v).conjs.len();
+    for i in 0..n {
+        let c = ctx.v(v).conjs[i].clone();
         process(ctx, v, c);
     }
-    run_deferred(ctx, v);
+    if ctx.v(v).has_deferred() {
+        run_deferred(ctx, v);
+    }
     finish_lists(ctx, v);
-    if !ctx.v(v).pending.is_empty() {
+    if ctx.v(v).has_pending() {
         disjunct::resolve(ctx, v);
     }
     apply_patterns_all(ctx, v);
@@ -55,8 +59,8 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
     let mut guard = 0;
     loop {
         guard += 1;
-        let dynamic = std::mem::take(&mut ctx.vm(v).dynamic);
-        let deferred = std::mem::take(&mut ctx.vm(v).deferred);
+        let dynamic = std::mem::take(&mut ctx.vm(v).xm().dynamic);
+        let deferred = std::mem::take(&mut ctx.vm(v).xm().deferred);
         if (dynamic.is_empty() && deferred.is_empty()) || guard > 10_000 {
             break;
         }
@@ -104,9 +108,11 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
 
 /// Adds a conjunct to a vertex; processes it at once if the vertex is already expanding.
 pub fn add_conj(ctx: &mut Ctx, a: VId, c: Conj) {
-    ctx.vm(a).conjs.push(c.clone());
     if ctx.v(a).status >= Status::Expanding {
+        ctx.vm(a).conjs.push(c.clone());
         process(ctx, a, c);
+    } else {
+        ctx.vm(a).conjs.push(c);
     }
 }
 
@@ -154,34 +160,35 @@ fn register(ctx: &mut Ctx, v: VId, close: CloseId, what: Reg) {
     let mut guard = 0;
     while g != 0 && guard < 64 {
         let i = group(ctx, v, g);
-        let grp = &mut ctx.vm(v).groups[i];
+        let grp = &mut ctx.vm(v).xm().groups[i];
         match &what {
             Reg::Label(l) => grp.labels.push(*l),
             Reg::Pattern(p) => grp.patterns.push(p.clone()),
             Reg::Open => grp.open = true,
             Reg::Touch => {}
         }
-        g = ctx.group_parent.get(&g).copied().unwrap_or(0);
+        g = ctx.group_parent_of(g);
         guard += 1;
     }
 }
 
 fn group(ctx: &mut Ctx, v: VId, id: CloseId) -> usize {
-    if let Some(i) = ctx.v(v).groups.iter().position(|g| g.id == id) {
+    if let Some(i) = ctx.v(v).groups().iter().position(|g| g.id == id) {
         return i;
     }
-    ctx.vm(v).groups.push(Group {
+    let groups = &mut ctx.vm(v).xm().groups;
+    groups.push(Group {
         id,
         ..Group::default()
     });
-    ctx.v(v).groups.len() - 1
+    groups.len() - 1
 }
 
 pub fn process(ctx: &mut Ctx, v: VId, c: Conj) {
     match c.expr {
         ConjExpr::Val(val) => {
             let span = ctx.v(v).span;
-            process_val(ctx, v, val, c.close, span)
+            process_val(ctx, v, (*val).clone(), c.close, span)
         }
         ConjExpr::Expr(id) => process_expr(ctx, v, id, c.env, c.close, false),
     }
@@ -285,7 +292,7 @@ fn process_data(ctx: &mut Ctx, v: VId, d: &crate::value::Value, close: CloseId, 
                     Label::Field(sym),
                     Constraint::Regular,
                     Conj {
-                        expr: ConjExpr::Val(child(x)),
+                        expr: ConjExpr::Val(Rc::new(child(x))),
                         env: None,
                         close,
                     },
@@ -301,13 +308,13 @@ fn process_data(ctx: &mut Ctx, v: VId, d: &crate::value::Value, close: CloseId, 
                     ctx,
                     a,
                     Conj {
-                        expr: ConjExpr::Val(child(x)),
+                        expr: ConjExpr::Val(Rc::new(child(x))),
                         env: None,
                         close: 0,
                     },
                 );
             }
-            ctx.vm(v).lists.push(ListInfo {
+            ctx.vm(v).xm().lists.push(ListInfo {
                 len: items.len(),
                 open: false,
                 rest: None,
@@ -325,17 +332,6 @@ pub fn with_span(b: Rc<Bot>, span: Span) -> Rc<Bot> {
         })
     } else {
         b
-    }
-}
-
-impl super::Vertex {
-    pub fn base_spans(&self) -> Vec<Span> {
-        self.base_span.iter().copied().collect()
-    }
-    pub fn push_base_span(&mut self, s: Span) {
-        if self.base_span.len() < 2 && !self.base_span.contains(&s) {
-            self.base_span.push(s);
-        }
     }
 }
 
@@ -392,9 +388,14 @@ fn process_struct(
                 value,
                 span,
             } => {
-                ctx.vm(v)
-                    .dynamic
-                    .push((*label, *value, *optional, env2.clone(), close, *span));
+                ctx.vm(v).xm().dynamic.push((
+                    *label,
+                    *value,
+                    *optional,
+                    env2.clone(),
+                    close,
+                    *span,
+                ));
             }
             Decl::Pattern {
                 pattern,
@@ -414,7 +415,7 @@ fn process_struct(
                     },
                     alias: *alias,
                 };
-                ctx.vm(v).patterns.push(p.clone());
+                ctx.vm(v).xm().patterns.push(p.clone());
                 if ctx.v(v).status >= Status::Expanded {
                     let arcs: Vec<VId> = ctx.v(v).arcs.values().copied().collect();
                     for a in arcs {
@@ -442,7 +443,10 @@ fn process_struct(
             }
             Decl::Ellipsis(_) => register(ctx, v, close, Reg::Open),
             Decl::Comprehension(c) => {
-                ctx.vm(v).deferred.push((c.clone(), env2.clone(), close));
+                ctx.vm(v)
+                    .xm()
+                    .deferred
+                    .push((c.clone(), env2.clone(), close));
             }
         }
     }
@@ -492,14 +496,14 @@ fn process_list(
         rest: rest.flatten(),
     };
     let _ = span;
-    ctx.vm(v).lists.push(info);
+    ctx.vm(v).xm().lists.push(info);
 }
 
 fn finish_lists(ctx: &mut Ctx, v: VId) {
-    if ctx.v(v).lists.is_empty() {
+    if ctx.v(v).lists().is_empty() {
         return;
     }
-    let lists = ctx.v(v).lists.clone();
+    let lists = ctx.v(v).lists().to_vec();
     let closed: Vec<usize> = lists.iter().filter(|l| !l.open).map(|l| l.len).collect();
     let span = ctx.v(v).span;
     let len = if let Some(&first) = closed.first() {
@@ -547,7 +551,7 @@ fn finish_lists(ctx: &mut Ctx, v: VId) {
 
 /// Pattern constraints of `v` applied to all its arcs.
 fn apply_patterns_all(ctx: &mut Ctx, v: VId) {
-    if ctx.v(v).patterns.is_empty() {
+    if ctx.v(v).patterns().is_empty() {
         return;
     }
     let arcs: Vec<VId> = ctx.v(v).arcs.values().copied().collect();
@@ -557,10 +561,10 @@ fn apply_patterns_all(ctx: &mut Ctx, v: VId) {
 }
 
 fn apply_patterns(ctx: &mut Ctx, v: VId, a: VId) {
-    if ctx.v(v).patterns.is_empty() {
+    if ctx.v(v).patterns().is_empty() {
         return;
     }
-    let pats = ctx.v(v).patterns.clone();
+    let pats = ctx.v(v).patterns().to_vec();
     for p in &pats {
         apply_one(ctx, a, p);
     }
@@ -611,7 +615,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     // contains itself.
     let mut cur = Some(v);
     while let Some(u) = cur {
-        if ctx.v(u).inlined.contains(&t) {
+        if ctx.v(u).inlined().contains(&t) {
             if u == v {
                 return;
             }
@@ -622,7 +626,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         }
         cur = ctx.v(u).parent;
     }
-    ctx.vm(v).inlined.push(t);
+    ctx.vm(v).xm().inlined.push(t);
     let defish = ctx.in_definition(t);
     let g = if defish {
         if embed && close != 0 {
@@ -630,7 +634,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         } else {
             let g = ctx.fresh_group();
             if close != 0 {
-                ctx.group_parent.insert(g, close);
+                ctx.set_group_parent(g, close);
             }
             if let Some((ev, groups)) = ctx.embed_rec.last_mut() {
                 if *ev == v {
@@ -651,8 +655,9 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         }
         return;
     }
-    let conjs = ctx.v(t).conjs.clone();
-    for c in conjs {
+    let n = ctx.v(t).conjs.len();
+    for i in 0..n {
+        let c = ctx.v(t).conjs[i].clone();
         let cc = if defish {
             g
         } else if c.close != 0 {
@@ -768,7 +773,7 @@ pub fn frame_var(env: Option<&Rc<Env>>, up: u32, slot: u32) -> Option<Val> {
 pub fn lookup(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
     expand(ctx, v);
     let mut v = ctx.deref(v);
-    if let Some(alts) = &ctx.v(v).alts {
+    if let Some(alts) = ctx.v(v).alts() {
         let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(a, _)| *a).collect();
         if defaults.len() == 1 {
             v = ctx.deref(defaults[0]);
@@ -782,10 +787,7 @@ pub fn lookup(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
 /// The value of a vertex as an operand: a scalar, or the vertex itself for structs and lists.
 pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
     expand(ctx, v);
-    if ctx.v(v).status == Status::Expanding
-        && ctx.v(v).conjs.iter().all(|_| true)
-        && ctx.v(v).base_is_top_and_empty()
-    {
+    if ctx.v(v).status == Status::Expanding && ctx.v(v).base_is_top_and_empty() {
         let span = ctx.v(v).span;
         return Val::Bottom(Bot::incomplete(
             format!("cycle: {} refers to itself", ctx.path(v)),
@@ -793,7 +795,7 @@ pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
         ));
     }
     let v = ctx.deref(v);
-    if let Some(alts) = ctx.v(v).alts.clone() {
+    if let Some(alts) = ctx.v(v).alts().cloned() {
         let mut out = Vec::new();
         for (a, d) in alts {
             out.push((value_of(ctx, a), d));
@@ -804,7 +806,7 @@ pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
         return Val::Bottom(e.clone());
     }
     let vx = ctx.v(v);
-    if vx.is_struct || !vx.lists.is_empty() {
+    if vx.is_struct || !vx.lists().is_empty() {
         if is_concrete(&vx.base) {
             return Val::Bottom(Bot::new(
                 "orche::eval::conflict",
@@ -828,7 +830,7 @@ impl super::Vertex {
         matches!(self.base, Val::Top)
             && self.arcs.is_empty()
             && !self.is_struct
-            && self.lists.is_empty()
+            && self.lists().is_empty()
     }
 }
 
@@ -844,9 +846,9 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
     check_closed(ctx, v);
     let vx = ctx.v(v);
     let span = vx.span;
-    let conflict = if vx.is_struct && !vx.lists.is_empty() {
+    let conflict = if vx.is_struct && !vx.lists().is_empty() {
         Some("conflicting values struct and list (mismatched types struct and list)".to_string())
-    } else if vx.is_struct || !vx.lists.is_empty() {
+    } else if vx.is_struct || !vx.lists().is_empty() {
         let (name, k) = if vx.is_struct {
             ("{...}", kind::STRUCT)
         } else {
@@ -878,7 +880,7 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
 fn check_closed(ctx: &mut Ctx, v: VId) {
     let groups: Vec<Group> = ctx
         .v(v)
-        .groups
+        .groups()
         .iter()
         .filter(|g| !g.open)
         .cloned()
@@ -913,7 +915,7 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
 pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
     finalize(ctx, v);
     let t = ctx.deref(v);
-    if let Some(alts) = ctx.v(t).alts.clone() {
+    if let Some(alts) = ctx.v(t).alts().cloned() {
         for (a, _) in alts {
             finalize_deep(ctx, a);
         }
@@ -936,7 +938,7 @@ pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
 /// struct: they run once its elements are final.
 fn check_container_validators(ctx: &mut Ctx, t: VId) {
     let vx = ctx.v(t);
-    if !(vx.is_struct || !vx.lists.is_empty()) || vx.err.is_some() {
+    if !(vx.is_struct || !vx.lists().is_empty()) || vx.err.is_some() {
         return;
     }
     let validators: Vec<Val> = match &vx.base {
@@ -1000,18 +1002,18 @@ fn widen_embedded(ctx: &mut Ctx, v: VId, lit: &StructLit, close: CloseId, groups
         })
         .collect();
     for g in groups {
-        let Some(i) = ctx.v(v).groups.iter().position(|x| x.id == g) else {
+        let Some(i) = ctx.v(v).groups().iter().position(|x| x.id == g) else {
             continue;
         };
         if close != 0 {
-            let moved = ctx.vm(v).groups.remove(i);
+            let moved = ctx.vm(v).xm().groups.remove(i);
             let ci = group(ctx, v, close);
-            let target = &mut ctx.vm(v).groups[ci];
+            let target = &mut ctx.vm(v).xm().groups[ci];
             target.labels.extend(moved.labels);
             target.patterns.extend(moved.patterns);
             target.open |= moved.open;
         } else {
-            let grp = &mut ctx.vm(v).groups[i];
+            let grp = &mut ctx.vm(v).xm().groups[i];
             grp.labels.extend(own.iter().copied());
             grp.open |= lit.has_ellipsis;
         }
