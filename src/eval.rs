@@ -333,6 +333,11 @@ impl Arcs {
         self.list.len()
     }
 
+    /// The `i`th arc in insertion order.
+    pub fn nth(&self, i: usize) -> VId {
+        self.list[i].1
+    }
+
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }

@@ -415,11 +415,14 @@ fn process_struct(
                     },
                     alias: *alias,
                 };
-                ctx.vm(v).xm().patterns.push(p.clone());
+                let patterns = &mut ctx.vm(v).xm().patterns;
+                patterns.push(p);
+                let i = patterns.len() - 1;
                 if ctx.v(v).status >= Status::Expanded {
-                    let arcs: Vec<VId> = ctx.v(v).arcs.values().copied().collect();
-                    for a in arcs {
-                        apply_one(ctx, a, &p);
+                    let n = ctx.v(v).arcs.len();
+                    for j in 0..n {
+                        let a = ctx.v(v).arcs.nth(j);
+                        apply_nth(ctx, v, i, a);
                     }
                 }
             }
@@ -554,23 +557,22 @@ fn apply_patterns_all(ctx: &mut Ctx, v: VId) {
     if ctx.v(v).patterns().is_empty() {
         return;
     }
-    let arcs: Vec<VId> = ctx.v(v).arcs.values().copied().collect();
-    for a in arcs {
+    let n = ctx.v(v).arcs.len();
+    for i in 0..n {
+        let a = ctx.v(v).arcs.nth(i);
         apply_patterns(ctx, v, a);
     }
 }
 
 fn apply_patterns(ctx: &mut Ctx, v: VId, a: VId) {
-    if ctx.v(v).patterns().is_empty() {
-        return;
-    }
-    let pats = ctx.v(v).patterns().to_vec();
-    for p in &pats {
-        apply_one(ctx, a, p);
+    let n = ctx.v(v).patterns().len();
+    for i in 0..n {
+        apply_nth(ctx, v, i, a);
     }
 }
 
-fn apply_one(ctx: &mut Ctx, a: VId, p: &Pattern) {
+/// Applies pattern `i` of `v` to its arc `a`.
+fn apply_nth(ctx: &mut Ctx, v: VId, i: usize, a: VId) {
     let sym = match ctx.v(a).label {
         Label::Field(s) => s,
         _ => return,
@@ -578,16 +580,18 @@ fn apply_one(ctx: &mut Ctx, a: VId, p: &Pattern) {
     if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular {
         return;
     }
-    let name: Rc<str> = ctx.field_name(sym).into();
-    if !label_matches(&p.pattern, &name) {
+    let p = &ctx.v(v).patterns()[i];
+    if !label_matches(&p.pattern, ctx.field_name(sym)) {
         return;
     }
-    let mut c = p.value.clone();
+    let (mut c, alias) = (p.value.clone(), p.alias);
     c.close = ctx.child_group(c.close, Label::Field(sym));
-    if p.alias {
+    if alias {
+        let name: Rc<str> = ctx.field_name(sym).into();
+        let vars: Rc<[Val]> = Rc::new([Val::Str(name)]);
         c.env = Some(Rc::new(Env {
             parent: c.env.clone(),
-            frame: Frame::Vars(Rc::from(vec![Val::Str(name)])),
+            frame: Frame::Vars(vars),
         }));
     }
     add_conj(ctx, a, c);
@@ -878,30 +882,30 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
 }
 
 fn check_closed(ctx: &mut Ctx, v: VId) {
-    let groups: Vec<Group> = ctx
-        .v(v)
-        .groups()
-        .iter()
-        .filter(|g| !g.open)
-        .cloned()
-        .collect();
-    if groups.is_empty() && !ctx.v(v).closed_all {
+    let vx = ctx.v(v);
+    if !vx.groups().iter().any(|g| !g.open) && !vx.closed_all {
         return;
     }
-    let arcs: Vec<(Label, VId)> = ctx.v(v).arcs.iter().map(|(l, a)| (*l, *a)).collect();
-    for (label, a) in arcs {
+    let mut rejected = Vec::new();
+    for (label, a) in vx.arcs.iter() {
         let sym = match label {
-            Label::Field(s) => s,
+            Label::Field(s) => *s,
             _ => continue,
         };
         if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular {
             continue;
         }
-        let name = ctx.field_name(sym).to_string();
-        let ok = groups.iter().all(|g| {
-            g.labels.contains(&label) || g.patterns.iter().any(|p| label_matches(p, &name))
-        });
+        let name = ctx.field_name(sym);
+        let ok =
+            vx.groups().iter().filter(|g| !g.open).all(|g| {
+                g.labels.contains(label) || g.patterns.iter().any(|p| label_matches(p, name))
+            });
         if !ok {
+            rejected.push(*a);
+        }
+    }
+    for a in rejected {
+        {
             let span = ctx.v(a).span;
             ctx.set_err(
                 a,
@@ -921,8 +925,10 @@ pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
         }
         return;
     }
-    let arcs: Vec<VId> = ctx.v(t).arcs.values().copied().collect();
-    for a in arcs {
+    // Arcs are only ever appended: the first `n` are those present now.
+    let n = ctx.v(t).arcs.len();
+    for i in 0..n {
+        let a = ctx.v(t).arcs.nth(i);
         let av = ctx.v(a);
         if matches!(av.label, Label::Let(_))
             || (!av.has_regular && !av.has_required && av.has_optional)

@@ -465,8 +465,18 @@ fn meet_disj(a: &Val, b: &Val) -> Val {
     let ys = as_alts(b);
     let mut out: Vec<(Val, bool)> = Vec::new();
     let mut first_err = None;
+    // With several pairs the errors are not reported, so two different concrete values are
+    // skipped without building the conflict message.
+    let single = xs.len() * ys.len() == 1;
     for (x, mx) in &xs {
         for (y, my) in &ys {
+            if !single
+                && is_concrete(x)
+                && is_concrete(y)
+                && !(scalar_eq(x, y) && kind_of(x) == kind_of(y))
+            {
+                continue;
+            }
             let m = meet(x, y);
             if let Val::Bottom(_) = m {
                 first_err.get_or_insert(m);
