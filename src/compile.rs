@@ -172,7 +172,8 @@ pub fn run(req: &Request) -> Outcome {
 }
 
 /// The errors of the evaluated value, or its rendering. Exporting concrete JSON or YAML walks
-/// the tree once: the walk that collects the errors also builds the data that is emitted.
+/// the tree once: the walk that collects the errors also produces the output (JSON is written
+/// straight from the vertices, without a `Value` tree).
 fn report_and_emit(
     req: &Request,
     ev: &eval::Evaluated,
@@ -181,21 +182,21 @@ fn report_and_emit(
 ) -> Result<String, Vec<Diag>> {
     if req.mode == ExportMode::Concrete && req.format != Format::Orc {
         let mut errs = Vec::new();
-        let value = eval::export_value(&ev.ctx, at, ExportMode::Concrete, &mut errs);
+        let text = if req.format == Format::Json {
+            // Straight from the vertices to text.
+            let mut w = export::json::JsonWriter::new();
+            let ok = eval::export_to(&ev.ctx, at, ExportMode::Concrete, &mut errs, &mut w);
+            ok.then(|| w.finish())
+        } else {
+            eval::export_value(&ev.ctx, at, ExportMode::Concrete, &mut errs)
+                .map(|v| export::yaml::to_string(&v))
+        };
         clock.mark("export");
         let diags = eval::report_to_diags(&ev.ctx, errs);
-        if !diags.is_empty() {
-            return Err(diags);
+        match text {
+            Some(text) if diags.is_empty() => return Ok(text),
+            _ => return Err(diags),
         }
-        let Some(v) = value else {
-            return Err(diags);
-        };
-        let text = match req.format {
-            Format::Yaml => export::yaml::to_string(&v),
-            _ => export::json::to_string(&v),
-        };
-        clock.mark("emit");
-        return Ok(text);
     }
     let mut diags = eval::diagnostics(ev, req.mode, at);
     if req.mode == ExportMode::Eval && req.expr.is_none() {

@@ -25,7 +25,9 @@ use indexmap::IndexMap;
 use smallvec::SmallVec;
 use std::rc::Rc;
 
-pub use report::{export_vertex as export_value, to_diags as report_to_diags, ExportMode};
+pub use report::{
+    export_to, export_vertex as export_value, to_diags as report_to_diags, ExportMode,
+};
 pub use unify::show as show_val;
 
 pub type VId = u32;
