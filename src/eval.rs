@@ -181,8 +181,8 @@ pub struct Extra {
     )>,
 }
 
-/// The conjuncts of a vertex: most vertices have one.
-pub type Conjs = SmallVec<[Conj; 1]>;
+/// The conjuncts of a vertex: most have one or two (a schema and data).
+pub type Conjs = SmallVec<[Conj; 2]>;
 
 #[derive(Clone, Debug)]
 pub struct Vertex {
@@ -335,6 +335,11 @@ impl Arcs {
         self.list.len()
     }
 
+    /// Room for `n` more arcs (below the size that gets an index).
+    pub fn reserve(&mut self, n: usize) {
+        self.list.reserve(n.min(Self::INDEXED));
+    }
+
     /// The `i`th arc in insertion order.
     pub fn nth(&self, i: usize) -> VId {
         self.list[i].1
@@ -377,6 +382,12 @@ pub struct Ctx<'p> {
     /// definition's group: child → parent.
     /// Indexed by group id; 0 when the group widens none.
     pub group_parent: Vec<CloseId>,
+    /// Per expression: 0 not yet known, 1 a constant scalar expression, 2 anything else.
+    consts: Vec<u8>,
+    /// Values of constant expressions (`expr::eval`) and of constant disjunctions as
+    /// conjuncts (`disjunct::const_value`), computed once.
+    pub const_vals: FastMap<ExprId, Val>,
+    pub const_disj: FastMap<ExprId, Val>,
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -399,6 +410,9 @@ impl<'p> Ctx<'p> {
             syms: prog.syms.clone(),
             embed_rec: Vec::new(),
             group_parent: Vec::new(),
+            consts: Vec::new(),
+            const_vals: FastMap::default(),
+            const_disj: FastMap::default(),
         }
     }
 
@@ -489,6 +503,37 @@ impl<'p> Ctx<'p> {
     pub fn fresh_group(&mut self) -> CloseId {
         self.next_group += 1;
         self.next_group
+    }
+
+    /// Whether `id` is a constant scalar expression: literals, kinds, bounds and operators on
+    /// them, no references, structs or lists. Its value does not depend on the environment, and
+    /// processing it never uses the conjunct's closedness group.
+    pub fn is_const(&mut self, id: ExprId) -> bool {
+        use crate::lower::{ExprKind as K, InterpPart};
+        let i = id as usize;
+        if self.consts.len() <= i {
+            self.consts.resize(self.prog.exprs.len().max(i + 1), 0);
+        }
+        match self.consts[i] {
+            1 => return true,
+            2 => return false,
+            _ => {}
+        }
+        let prog = self.prog;
+        let c = match &prog.expr(id).kind {
+            K::Top | K::Bottom | K::Null | K::Bool(_) | K::Num(_) | K::Str(_) | K::Bytes(_) => true,
+            K::Kind(_) => true,
+            K::Unary(_, x) | K::Bound(_, x) => self.is_const(*x),
+            K::Binary(_, a, b) => self.is_const(*a) && self.is_const(*b),
+            K::Disj(alts) => alts.iter().all(|(a, _)| self.is_const(*a)),
+            K::Interp { parts, .. } => parts.iter().all(|p| match p {
+                InterpPart::Lit(_) => true,
+                InterpPart::Expr(e) => self.is_const(*e),
+            }),
+            _ => false,
+        };
+        self.consts[i] = if c { 1 } else { 2 };
+        c
     }
 
     /// The group that `g` widens (0: none).

@@ -7,7 +7,7 @@
 use super::structs::{expand, finalize_deep, process, process_val};
 use super::unify::{normalize_disj, push_alt};
 use super::{expr, report, Bot, Conj, ConjExpr, Ctx, ExportMode, Status, VId, Val};
-use crate::lower::{ExprKind, Label};
+use crate::lower::{ExprId, ExprKind, Label};
 use crate::source::Span;
 use std::rc::Rc;
 
@@ -28,51 +28,77 @@ pub fn meet_disjunction(ctx: &mut Ctx, v: VId, alts: Vec<(Conj, bool)>, span: Sp
         return;
     }
     if alts.iter().all(|(c, _)| is_scalar_alt(ctx, c)) {
-        let mut out = Vec::new();
-        let mut first_err = None;
-        let mut has_vertex = false;
-        for (c, m) in &alts {
-            let val = match &c.expr {
-                ConjExpr::Expr(e) => expr::eval(ctx, *e, c.env.as_ref()),
-                ConjExpr::Val(x) => (**x).clone(),
-            };
-            match val {
-                Val::Vertex(_) | Val::Data(_) => {
-                    has_vertex = true;
-                    break;
-                }
-                Val::Bottom(_) => {
-                    first_err.get_or_insert(val);
-                }
-                Val::Disj(ds) => {
-                    let inner_any = ds.iter().any(|(_, x)| *x);
-                    for (d, im) in ds.iter() {
-                        let mark = if any_mark {
-                            *m && (!inner_any || *im)
-                        } else {
-                            *im
-                        };
-                        push_alt(&mut out, d.clone(), mark);
-                    }
-                }
-                other => push_alt(&mut out, other, *m),
-            }
-        }
-        if !has_vertex {
-            let val = normalize_disj(out).unwrap_or_else(|| {
-                first_err.unwrap_or_else(|| {
-                    Val::Bottom(Bot::new(
-                        "orche::eval::disjunction",
-                        "empty disjunction",
-                        vec![span],
-                    ))
-                })
-            });
+        if let Some(val) = scalar_value(ctx, &alts, span) {
             process_val(ctx, v, val, 0, span);
             return;
         }
     }
     ctx.vm(v).xm().pending.push((alts, span));
+}
+
+/// The value of a disjunction whose alternatives are all plain values: `None` when one of them
+/// turns out to be a struct or list.
+fn scalar_value(ctx: &mut Ctx, alts: &[(Conj, bool)], span: Span) -> Option<Val> {
+    let any_mark = alts.iter().any(|(_, m)| *m);
+    let mut out = Vec::new();
+    let mut first_err = None;
+    for (c, m) in alts {
+        let val = match &c.expr {
+            ConjExpr::Expr(e) => expr::eval(ctx, *e, c.env.as_ref()),
+            ConjExpr::Val(x) => (**x).clone(),
+        };
+        match val {
+            Val::Vertex(_) | Val::Data(_) => return None,
+            Val::Bottom(_) => {
+                first_err.get_or_insert(val);
+            }
+            Val::Disj(ds) => {
+                let inner_any = ds.iter().any(|(_, x)| *x);
+                for (d, im) in ds.iter() {
+                    let mark = if any_mark {
+                        *m && (!inner_any || *im)
+                    } else {
+                        *im
+                    };
+                    push_alt(&mut out, d.clone(), mark);
+                }
+            }
+            other => push_alt(&mut out, other, *m),
+        }
+    }
+    Some(normalize_disj(out).unwrap_or_else(|| {
+        first_err.unwrap_or_else(|| {
+            Val::Bottom(Bot::new(
+                "orche::eval::disjunction",
+                "empty disjunction",
+                vec![span],
+            ))
+        })
+    }))
+}
+
+/// What `meet_disjunction` meets for a disjunction of constant scalars (`Ctx::is_const`),
+/// computed once per expression.
+pub fn const_value(ctx: &mut Ctx, id: ExprId, alts: &[(ExprId, bool)], span: Span) -> Val {
+    if let Some(v) = ctx.const_disj.get(&id) {
+        return v.clone();
+    }
+    let conjs: Vec<(Conj, bool)> = alts
+        .iter()
+        .map(|(a, m)| {
+            (
+                Conj {
+                    expr: ConjExpr::Expr(*a),
+                    env: None,
+                    close: 0,
+                },
+                *m,
+            )
+        })
+        .collect();
+    let val = scalar_value(ctx, &conjs, span).unwrap_or(Val::Top);
+    ctx.const_disj.insert(id, val.clone());
+    val
 }
 
 /// Whether an alternative can be evaluated as a plain value (no struct or list literal).

@@ -18,6 +18,28 @@ use std::rc::Rc;
 
 pub fn eval(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
     let prog = ctx.prog;
+    // Composite constants (`int & >0`, `"a" | "b"`) are evaluated once.
+    if matches!(
+        prog.expr(id).kind,
+        ExprKind::Binary(..)
+            | ExprKind::Unary(..)
+            | ExprKind::Bound(..)
+            | ExprKind::Disj(_)
+            | ExprKind::Interp { .. }
+    ) && ctx.is_const(id)
+    {
+        if let Some(v) = ctx.const_vals.get(&id) {
+            return v.clone();
+        }
+        let v = eval_expr(ctx, id, env);
+        ctx.const_vals.insert(id, v.clone());
+        return v;
+    }
+    eval_expr(ctx, id, env)
+}
+
+fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
+    let prog = ctx.prog;
     let e = prog.expr(id);
     let span = e.span;
     match &e.kind {

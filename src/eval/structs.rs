@@ -141,7 +141,13 @@ fn add_field(ctx: &mut Ctx, v: VId, label: Label, optional: Constraint, c: Conj,
     }
     let close = c.close;
     register(ctx, v, close, Reg::Label(label));
-    let cc = ctx.child_group(close, label);
+    // A constant scalar never uses its group: no child group is made for it.
+    let scalar = matches!(c.expr, ConjExpr::Expr(e) if ctx.is_const(e));
+    let cc = if scalar {
+        0
+    } else {
+        ctx.child_group(close, label)
+    };
     add_conj(ctx, a, Conj { close: cc, ..c });
 }
 
@@ -210,6 +216,10 @@ pub fn process_expr(
         ExprKind::Binary(crate::lower::BinOp::And, a, b) => {
             process_expr(ctx, v, *a, env.clone(), close, embed);
             process_expr(ctx, v, *b, env, close, embed);
+        }
+        ExprKind::Disj(alts) if ctx.v(v).choice().is_none() && ctx.is_const(id) => {
+            let val = disjunct::const_value(ctx, id, alts, e.span);
+            process_val(ctx, v, val, 0, e.span);
         }
         ExprKind::Disj(alts) => {
             let alts: Vec<(Conj, bool)> = alts
@@ -349,6 +359,9 @@ fn process_struct(
     });
     if lit.is_struct {
         ctx.vm(v).is_struct = true;
+    }
+    if ctx.v(v).arcs.is_empty() {
+        ctx.vm(v).arcs.reserve(lit.decls.len());
     }
     register(
         ctx,
@@ -585,7 +598,10 @@ fn apply_nth(ctx: &mut Ctx, v: VId, i: usize, a: VId) {
         return;
     }
     let (mut c, alias) = (p.value.clone(), p.alias);
-    c.close = ctx.child_group(c.close, Label::Field(sym));
+    c.close = match c.expr {
+        ConjExpr::Expr(e) if ctx.is_const(e) => 0,
+        _ => ctx.child_group(c.close, Label::Field(sym)),
+    };
     if alias {
         let name: Rc<str> = ctx.field_name(sym).into();
         let vars: Rc<[Val]> = Rc::new([Val::Str(name)]);
