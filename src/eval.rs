@@ -129,12 +129,36 @@ pub enum Status {
     Final,
 }
 
+/// A closedness group of a vertex: what the closed literals of one definition use allow there.
 #[derive(Clone, Debug, Default)]
 pub struct Group {
     pub id: CloseId,
+    pub open: bool,
+    /// Struct literals processed in this group: they allow their field labels and, unless
+    /// marked "labels only" (`true`), their constant patterns (`Ctx::lit_info`).
+    pub lits: SmallVec<[(ExprId, bool); 2]>,
+    /// Labels and patterns allowed otherwise (computed labels, data, non-constant patterns).
+    pub more: Option<Box<GroupMore>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GroupMore {
     pub labels: Vec<Label>,
     pub patterns: Vec<Val>,
-    pub open: bool,
+}
+
+impl Group {
+    pub fn more_mut(&mut self) -> &mut GroupMore {
+        self.more.get_or_insert_with(Box::default)
+    }
+}
+
+/// What a struct literal allows in a closed group: its field labels (sorted) and the values of
+/// its constant patterns.
+#[derive(Debug, Default)]
+pub struct LitInfo {
+    pub labels: Box<[Label]>,
+    pub patterns: Box<[Val]>,
 }
 
 #[derive(Clone, Debug)]
@@ -160,7 +184,6 @@ pub struct Pattern {
 pub struct Extra {
     pub lists: Vec<ListInfo>,
     pub patterns: Vec<Pattern>,
-    pub groups: Vec<Group>,
     /// Alternatives chosen for the disjunctions met so far (clones of a disjunction only).
     pub choices: Rc<Vec<usize>>,
     pub choice_pos: usize,
@@ -191,6 +214,8 @@ pub struct Vertex {
     pub conjs: Conjs,
     pub base: Val,
     pub arcs: Arcs,
+    /// Closedness groups (most vertices under a definition have one or two).
+    pub groups: Vec<Group>,
     pub err: Option<Rc<Bot>>,
     pub forward: Option<VId>,
     pub span: Span,
@@ -240,7 +265,7 @@ impl Vertex {
     }
 
     pub fn groups(&self) -> &[Group] {
-        self.x.as_ref().map_or(&[], |x| &x.groups)
+        &self.groups
     }
 
     pub fn inlined(&self) -> &[VId] {
@@ -388,6 +413,8 @@ pub struct Ctx<'p> {
     /// conjuncts (`disjunct::const_value`), computed once.
     pub const_vals: FastMap<ExprId, Val>,
     pub const_disj: FastMap<ExprId, Val>,
+    /// Struct literals registered in closedness groups (`Group::lits`).
+    pub lit_info: FastMap<ExprId, LitInfo>,
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -413,6 +440,7 @@ impl<'p> Ctx<'p> {
             consts: Vec::new(),
             const_vals: FastMap::default(),
             const_disj: FastMap::default(),
+            lit_info: FastMap::default(),
         }
     }
 
@@ -461,6 +489,7 @@ impl<'p> Ctx<'p> {
             conjs: Conjs::new(),
             base: Val::Top,
             arcs: Arcs::default(),
+            groups: Vec::new(),
             err: None,
             forward: None,
             span,
@@ -534,6 +563,55 @@ impl<'p> Ctx<'p> {
         };
         self.consts[i] = if c { 1 } else { 2 };
         c
+    }
+
+    /// Makes sure `lit_info` describes the struct literal `id`.
+    pub fn note_lit(&mut self, id: ExprId) {
+        if self.lit_info.contains_key(&id) {
+            return;
+        }
+        let prog = self.prog;
+        let mut info = LitInfo::default();
+        if let crate::lower::ExprKind::Struct(lit) = &prog.expr(id).kind {
+            let mut labels = Vec::new();
+            let mut patterns = Vec::new();
+            for d in &lit.decls {
+                match d {
+                    crate::lower::Decl::Field { label, .. } => labels.push(*label),
+                    crate::lower::Decl::Pattern { pattern, .. } if self.is_const(*pattern) => {
+                        let pv = expr::eval(self, *pattern, None);
+                        patterns.push(unify::default_of(&pv));
+                    }
+                    _ => {}
+                }
+            }
+            labels.sort();
+            labels.dedup();
+            info.labels = labels.into();
+            info.patterns = patterns.into();
+        }
+        self.lit_info.insert(id, info);
+    }
+
+    /// Whether group `g` allows the regular field `label` (named `name`).
+    pub fn group_allows(&self, g: &Group, label: Label, name: &str) -> bool {
+        if let Some(m) = &g.more {
+            if m.labels.contains(&label)
+                || m.patterns.iter().any(|p| structs::label_matches(p, name))
+            {
+                return true;
+            }
+        }
+        g.lits.iter().any(|(id, labels_only)| {
+            self.lit_info.get(id).is_some_and(|info| {
+                info.labels.binary_search(&label).is_ok()
+                    || (!labels_only
+                        && info
+                            .patterns
+                            .iter()
+                            .any(|p| structs::label_matches(p, name)))
+            })
+        })
     }
 
     /// The group that `g` widens (0: none).

@@ -80,6 +80,7 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
                             close,
                         },
                         span,
+                        false,
                     );
                 }
                 Val::Bottom(b) => ctx.set_err(v, b),
@@ -129,7 +130,18 @@ pub fn arc(ctx: &mut Ctx, v: VId, label: Label, span: Span) -> VId {
     a
 }
 
-fn add_field(ctx: &mut Ctx, v: VId, label: Label, optional: Constraint, c: Conj, span: Span) {
+/// Adds the field `label` with conjunct `c` to `v`. `declared`: the field is declared by a
+/// struct literal that registered itself in the group (`Reg::Lit`), so the label needs no
+/// registering of its own.
+fn add_field(
+    ctx: &mut Ctx,
+    v: VId,
+    label: Label,
+    optional: Constraint,
+    c: Conj,
+    span: Span,
+    declared: bool,
+) {
     let a = arc(ctx, v, label, span);
     {
         let av = ctx.vm(a);
@@ -140,7 +152,9 @@ fn add_field(ctx: &mut Ctx, v: VId, label: Label, optional: Constraint, c: Conj,
         }
     }
     let close = c.close;
-    register(ctx, v, close, Reg::Label(label));
+    if !declared {
+        register(ctx, v, close, Reg::Label(label));
+    }
     // A constant scalar never uses its group: no child group is made for it.
     let scalar = matches!(c.expr, ConjExpr::Expr(e) if ctx.is_const(e));
     let cc = if scalar {
@@ -155,8 +169,9 @@ enum Reg {
     Label(Label),
     Pattern(Val),
     Open,
-    /// Only makes sure the group exists (a closed literal without fields allows none).
-    Touch,
+    /// A struct literal: its field labels and constant patterns (a closed literal without
+    /// fields allows none, but its group exists).
+    Lit(ExprId),
 }
 
 /// Records what a closed literal allows in group `close` of `v` and in the groups it widens
@@ -166,12 +181,12 @@ fn register(ctx: &mut Ctx, v: VId, close: CloseId, what: Reg) {
     let mut guard = 0;
     while g != 0 && guard < 64 {
         let i = group(ctx, v, g);
-        let grp = &mut ctx.vm(v).xm().groups[i];
+        let grp = &mut ctx.vm(v).groups[i];
         match &what {
-            Reg::Label(l) => grp.labels.push(*l),
-            Reg::Pattern(p) => grp.patterns.push(p.clone()),
+            Reg::Label(l) => grp.more_mut().labels.push(*l),
+            Reg::Pattern(p) => grp.more_mut().patterns.push(p.clone()),
             Reg::Open => grp.open = true,
-            Reg::Touch => {}
+            Reg::Lit(id) => grp.lits.push((*id, false)),
         }
         g = ctx.group_parent_of(g);
         guard += 1;
@@ -182,7 +197,10 @@ fn group(ctx: &mut Ctx, v: VId, id: CloseId) -> usize {
     if let Some(i) = ctx.v(v).groups().iter().position(|g| g.id == id) {
         return i;
     }
-    let groups = &mut ctx.vm(v).xm().groups;
+    let groups = &mut ctx.vm(v).groups;
+    if groups.is_empty() {
+        groups.reserve_exact(1);
+    }
     groups.push(Group {
         id,
         ..Group::default()
@@ -211,7 +229,7 @@ pub fn process_expr(
     let prog = ctx.prog;
     let e = prog.expr(id);
     match &e.kind {
-        ExprKind::Struct(lit) => process_struct(ctx, v, lit, env, close, e.span),
+        ExprKind::Struct(lit) => process_struct(ctx, v, id, lit, env, close),
         ExprKind::List(lit) => process_list(ctx, v, lit, env, close, e.span),
         ExprKind::Binary(crate::lower::BinOp::And, a, b) => {
             process_expr(ctx, v, *a, env.clone(), close, embed);
@@ -307,6 +325,7 @@ fn process_data(ctx: &mut Ctx, v: VId, d: &crate::value::Value, close: CloseId, 
                         close,
                     },
                     span,
+                    false,
                 );
             }
         }
@@ -348,10 +367,10 @@ pub fn with_span(b: Rc<Bot>, span: Span) -> Rc<Bot> {
 fn process_struct(
     ctx: &mut Ctx,
     v: VId,
+    id: ExprId,
     lit: &StructLit,
     env: Option<Rc<Env>>,
     close: CloseId,
-    _span: Span,
 ) {
     let env2 = Rc::new(Env {
         parent: env,
@@ -363,16 +382,13 @@ fn process_struct(
     if ctx.v(v).arcs.is_empty() {
         ctx.vm(v).arcs.reserve(lit.decls.len());
     }
-    register(
-        ctx,
-        v,
-        close,
+    if close != 0 {
+        ctx.note_lit(id);
+        register(ctx, v, close, Reg::Lit(id));
         if lit.has_ellipsis {
-            Reg::Open
-        } else {
-            Reg::Touch
-        },
-    );
+            register(ctx, v, close, Reg::Open);
+        }
+    }
     for d in &lit.decls {
         match d {
             Decl::Field {
@@ -393,6 +409,7 @@ fn process_struct(
                         close,
                     },
                     *span,
+                    true,
                 );
             }
             Decl::Dynamic {
@@ -418,7 +435,10 @@ fn process_struct(
             } => {
                 let pv = expr::eval(ctx, *pattern, Some(&env2));
                 let pv = super::unify::default_of(&pv);
-                register(ctx, v, close, Reg::Pattern(pv.clone()));
+                // Constant patterns are registered with the literal (`Reg::Lit`).
+                if !ctx.is_const(*pattern) {
+                    register(ctx, v, close, Reg::Pattern(pv.clone()));
+                }
                 let p = Pattern {
                     pattern: pv,
                     value: Conj {
@@ -443,7 +463,7 @@ fn process_struct(
                 ctx.embed_rec.push((v, Vec::new()));
                 process_expr(ctx, v, *e, Some(env2.clone()), close, true);
                 let (_, groups) = ctx.embed_rec.pop().unwrap_or((v, Vec::new()));
-                widen_embedded(ctx, v, lit, close, groups);
+                widen_embedded(ctx, v, id, lit, close, groups);
             }
             Decl::Let { label, value } => {
                 let a = arc(ctx, v, *label, Span::default());
@@ -912,10 +932,11 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
             continue;
         }
         let name = ctx.field_name(sym);
-        let ok =
-            vx.groups().iter().filter(|g| !g.open).all(|g| {
-                g.labels.contains(label) || g.patterns.iter().any(|p| label_matches(p, name))
-            });
+        let ok = vx
+            .groups()
+            .iter()
+            .filter(|g| !g.open)
+            .all(|g| ctx.group_allows(g, *label, name));
         if !ok {
             rejected.push(*a);
         }
@@ -1008,35 +1029,37 @@ fn check_container_validators(ctx: &mut Ctx, t: VId) {
 /// Closedness that an embedded definition brings does not exclude the embedding struct's own
 /// fields: inside a closed struct the embedded fields join its group; in an open one, the
 /// embedded group is widened by the struct's declared fields.
-fn widen_embedded(ctx: &mut Ctx, v: VId, lit: &StructLit, close: CloseId, groups: Vec<CloseId>) {
+fn widen_embedded(
+    ctx: &mut Ctx,
+    v: VId,
+    id: ExprId,
+    lit: &StructLit,
+    close: CloseId,
+    groups: Vec<CloseId>,
+) {
     if groups.is_empty() {
         return;
     }
-    let own: Vec<Label> = lit
-        .decls
-        .iter()
-        .filter_map(|d| {
-            if let Decl::Field { label, .. } = d {
-                Some(*label)
-            } else {
-                None
-            }
-        })
-        .collect();
+    ctx.note_lit(id);
     for g in groups {
         let Some(i) = ctx.v(v).groups().iter().position(|x| x.id == g) else {
             continue;
         };
         if close != 0 {
-            let moved = ctx.vm(v).xm().groups.remove(i);
+            let moved = ctx.vm(v).groups.remove(i);
             let ci = group(ctx, v, close);
-            let target = &mut ctx.vm(v).xm().groups[ci];
-            target.labels.extend(moved.labels);
-            target.patterns.extend(moved.patterns);
+            let target = &mut ctx.vm(v).groups[ci];
+            target.lits.extend(moved.lits);
+            if let Some(m) = moved.more {
+                let t = target.more_mut();
+                t.labels.extend(m.labels);
+                t.patterns.extend(m.patterns);
+            }
             target.open |= moved.open;
         } else {
-            let grp = &mut ctx.vm(v).xm().groups[i];
-            grp.labels.extend(own.iter().copied());
+            // The embedding struct's own fields (not its patterns) are allowed too.
+            let grp = &mut ctx.vm(v).groups[i];
+            grp.lits.push((id, true));
             grp.open |= lit.has_ellipsis;
         }
     }
