@@ -199,7 +199,8 @@ fn group(ctx: &mut Ctx, v: VId, id: CloseId) -> usize {
     }
     let groups = &mut ctx.vm(v).groups;
     if groups.is_empty() {
-        groups.reserve_exact(1);
+        // One group for the definition, one for the field of the struct it is used in.
+        groups.reserve_exact(2);
     }
     groups.push(Group {
         id,

@@ -78,9 +78,15 @@ impl DataSink for JsonWriter {
         match s {
             Scalar::Null => out.push_str("null"),
             Scalar::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-            Scalar::Num(n) => {
-                let _ = write!(out, "{n}");
-            }
+            // Integers that fit in 64 bits skip big-number formatting.
+            Scalar::Num(n) => match n.to_i64().filter(|_| n.is_int()) {
+                Some(i) => {
+                    let _ = write!(out, "{i}");
+                }
+                None => {
+                    let _ = write!(out, "{n}");
+                }
+            },
             Scalar::Str(s) => quote(out, s),
             Scalar::Bytes(b) => quote(out, &base64::engine::general_purpose::STANDARD.encode(b)),
         }
@@ -188,6 +194,15 @@ fn write_compact(out: &mut String, v: &Value) {
 /// A JSON string literal, escaped as Go's encoder does with HTML escaping off.
 pub fn quote(out: &mut String, s: &str) {
     out.push('"');
+    // Most strings need no escape: copy them whole. (U+2028 and U+2029 start with 0xE2.)
+    if !s
+        .bytes()
+        .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0xE2)
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut done = 0;
     for (i, c) in s.char_indices() {
         let esc = match c {
