@@ -10,6 +10,7 @@ use crate::source::{SourceMap, Span};
 use crate::syntax;
 use indexmap::IndexMap;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -32,6 +33,32 @@ pub struct Outcome {
     /// The rendered output when there were no errors.
     pub output: Option<String>,
     pub diags: Vec<Diag>,
+    /// Wall-clock time of each phase that ran, in order (`examples/phases.rs` prints them).
+    pub timings: Timings,
+}
+
+/// Phase name → elapsed time, in the order the phases ran.
+pub type Timings = Vec<(&'static str, Duration)>;
+
+/// Records the time since the previous mark under `phase`.
+struct Clock {
+    last: Instant,
+    timings: Timings,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock {
+            last: Instant::now(),
+            timings: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, phase: &'static str) {
+        let now = Instant::now();
+        self.timings.push((phase, now - self.last));
+        self.last = now;
+    }
 }
 
 struct StdLoader {
@@ -79,35 +106,14 @@ fn lower_stdlib(
 }
 
 pub fn run(req: &Request) -> Outcome {
-    with_evaluation(&req.paths, req.expr.as_deref(), |ev, at, has_expr| {
-        let mut diags = eval::diagnostics(ev, req.mode, at);
-        if req.mode == ExportMode::Eval && !has_expr {
-            // Errors anywhere in the package count, not only below the selected value.
-            diags = eval::diagnostics(ev, ExportMode::Eval, ev.root);
-        }
-        if !diags.is_empty() {
-            return (None, diags);
-        }
-        let output = match (req.mode, req.format) {
-            (ExportMode::Eval, Format::Orc) => export::orc::print(&ev.ctx, at),
-            _ => {
-                let mut errs = Vec::new();
-                let mode = if req.format == Format::Orc {
-                    ExportMode::Eval
-                } else {
-                    ExportMode::Concrete
-                };
-                match eval::export_value(&ev.ctx, at, mode, &mut errs) {
-                    Some(v) if errs.is_empty() => match req.format {
-                        Format::Yaml => export::yaml::to_string(&v),
-                        _ => export::json::to_string(&v),
-                    },
-                    _ => return (None, eval::report_to_diags(&ev.ctx, errs)),
-                }
-            }
-        };
-        (Some(output), Vec::new())
-    })
+    with_evaluation(
+        &req.paths,
+        req.expr.as_deref(),
+        |ev, at, clock| match report_and_emit(req, ev, at, clock) {
+            Ok(text) => (Some(text), Vec::new()),
+            Err(diags) => (None, diags),
+        },
+    )
 }
 
 /// Loads, lowers and evaluates `paths` (and `expr` in the package's scope), then hands the
@@ -116,15 +122,18 @@ pub fn run(req: &Request) -> Outcome {
 fn with_evaluation(
     paths: &[PathBuf],
     expr: Option<&str>,
-    f: impl FnOnce(&mut eval::Evaluated, eval::VId, bool) -> (Option<String>, Vec<Diag>),
+    f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
+    let mut clock = Clock::new();
     let mut sources = SourceMap::new();
     let (files, mut diags) = crate::load::load(paths, &mut sources);
+    clock.mark("parse");
     if !diags.is_empty() {
         return Outcome {
             sources,
             output: None,
             diags,
+            timings: clock.timings,
         };
     }
     let mut prog = Program::default();
@@ -150,11 +159,15 @@ fn with_evaluation(
         }
         None => None,
     };
+    drop(refs);
+    drop(files);
+    clock.mark("lower");
     if !diags.is_empty() {
         return Outcome {
             sources,
             output: None,
             diags,
+            timings: clock.timings,
         };
     }
     let mut ev = eval::evaluate(&prog, root, Some(&loader));
@@ -162,12 +175,72 @@ fn with_evaluation(
         Some(x) => eval::evaluate_in_root(&mut ev, x),
         None => ev.root,
     };
-    let (output, diags) = f(&mut ev, at, expr.is_some());
+    clock.mark("eval");
+    let (output, diags) = f(&mut ev, at, &mut clock);
     Outcome {
         sources,
         output,
         diags,
+        timings: clock.timings,
     }
+}
+
+/// The errors of the evaluated value, or its rendering. Exporting concrete JSON or YAML walks
+/// the tree once: the walk that collects the errors also produces the output (JSON is written
+/// straight from the vertices, without a `Value` tree).
+fn report_and_emit(
+    req: &Request,
+    ev: &eval::Evaluated,
+    at: eval::VId,
+    clock: &mut Clock,
+) -> Result<String, Vec<Diag>> {
+    if req.mode == ExportMode::Concrete && req.format != Format::Orc {
+        let mut errs = Vec::new();
+        let text = if req.format == Format::Json {
+            // Straight from the vertices to text.
+            let mut w = export::json::JsonWriter::new();
+            let ok = eval::export_to(&ev.ctx, at, ExportMode::Concrete, &mut errs, &mut w);
+            ok.then(|| w.finish())
+        } else {
+            eval::export_value(&ev.ctx, at, ExportMode::Concrete, &mut errs)
+                .map(|v| export::yaml::to_string(&v))
+        };
+        clock.mark("export");
+        let diags = eval::report_to_diags(&ev.ctx, errs);
+        match text {
+            Some(text) if diags.is_empty() => return Ok(text),
+            _ => return Err(diags),
+        }
+    }
+    let mut diags = eval::diagnostics(ev, req.mode, at);
+    if req.mode == ExportMode::Eval && req.expr.is_none() {
+        // Errors anywhere in the package count, not only below the selected value.
+        diags = eval::diagnostics(ev, ExportMode::Eval, ev.root);
+    }
+    clock.mark("report");
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let output = match (req.mode, req.format) {
+        (ExportMode::Eval, Format::Orc) => export::orc::print(&ev.ctx, at),
+        _ => {
+            let mut errs = Vec::new();
+            let mode = if req.format == Format::Orc {
+                ExportMode::Eval
+            } else {
+                ExportMode::Concrete
+            };
+            match eval::export_value(&ev.ctx, at, mode, &mut errs) {
+                Some(v) if errs.is_empty() => match req.format {
+                    Format::Yaml => export::yaml::to_string(&v),
+                    _ => export::json::to_string(&v),
+                },
+                _ => return Err(eval::report_to_diags(&ev.ctx, errs)),
+            }
+        }
+    };
+    clock.mark("emit");
+    Ok(output)
 }
 
 /// What `orche graph` prints.

@@ -22,9 +22,12 @@ use crate::lower::{ExprId, Label, Program};
 use crate::source::Span;
 use crate::value::Num;
 use indexmap::IndexMap;
+use smallvec::SmallVec;
 use std::rc::Rc;
 
-pub use report::{export_vertex as export_value, to_diags as report_to_diags, ExportMode};
+pub use report::{
+    export_to, export_vertex as export_value, to_diags as report_to_diags, ExportMode,
+};
 pub use unify::show as show_val;
 
 pub type VId = u32;
@@ -51,8 +54,9 @@ pub enum Frame {
 #[derive(Clone, Debug)]
 pub enum ConjExpr {
     Expr(ExprId),
-    /// An already evaluated value (builtin results, converted data).
-    Val(Val),
+    /// An already evaluated value (builtin results, converted data); rare, so behind an `Rc`
+    /// to keep `Conj` small.
+    Val(Rc<Val>),
 }
 
 #[derive(Clone, Debug)]
@@ -128,12 +132,36 @@ pub enum Status {
     Final,
 }
 
+/// A closedness group of a vertex: what the closed literals of one definition use allow there.
 #[derive(Clone, Debug, Default)]
 pub struct Group {
     pub id: CloseId,
+    pub open: bool,
+    /// Struct literals processed in this group: they allow their field labels and, unless
+    /// marked "labels only" (`true`), their constant patterns (`Ctx::lit_info`).
+    pub lits: SmallVec<[(ExprId, bool); 2]>,
+    /// Labels and patterns allowed otherwise (computed labels, data, non-constant patterns).
+    pub more: Option<Box<GroupMore>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GroupMore {
     pub labels: Vec<Label>,
     pub patterns: Vec<Val>,
-    pub open: bool,
+}
+
+impl Group {
+    pub fn more_mut(&mut self) -> &mut GroupMore {
+        self.more.get_or_insert_with(Box::default)
+    }
+}
+
+/// What a struct literal allows in a closed group: its field labels (sorted) and the values of
+/// its constant patterns.
+#[derive(Debug, Default)]
+pub struct LitInfo {
+    pub labels: Box<[Label]>,
+    pub patterns: Box<[Val]>,
 }
 
 #[derive(Clone, Debug)]
@@ -152,34 +180,21 @@ pub struct Pattern {
     pub alias: bool,
 }
 
-#[derive(Clone, Debug)]
-pub struct Vertex {
-    pub parent: Option<VId>,
-    pub label: Label,
-    pub conjs: Vec<Conj>,
-    pub status: Status,
-    pub base: Val,
-    pub arcs: IndexMap<Label, VId>,
-    pub is_struct: bool,
+/// What a vertex needs only in some places (lists, patterns, closedness groups, disjunctions,
+/// comprehensions): boxed, so that the common vertex (a field with a scalar or a small struct)
+/// stays small.
+#[derive(Clone, Debug, Default)]
+pub struct Extra {
     pub lists: Vec<ListInfo>,
     pub patterns: Vec<Pattern>,
-    pub groups: Vec<Group>,
     /// Alternatives chosen for the disjunctions met so far (clones of a disjunction only).
     pub choices: Rc<Vec<usize>>,
     pub choice_pos: usize,
-    pub is_default: bool,
     /// Disjunctions met while expanding that are not yet chosen: alternatives with marks.
     pub pending: Vec<(Vec<(Conj, bool)>, Span)>,
-    pub forward: Option<VId>,
     /// Several alternatives survived: the clones, with default marks.
     pub alts: Option<Vec<(VId, bool)>>,
-    pub err: Option<Rc<Bot>>,
     pub inlined: Vec<VId>,
-    pub has_regular: bool,
-    pub has_optional: bool,
-    pub has_required: bool,
-    pub closed_all: bool,
-    pub span: Span,
     /// Struct literal conjuncts whose comprehensions still have to run.
     pub deferred: Vec<(crate::lower::Comprehension, Rc<Env>, CloseId)>,
     pub dynamic: Vec<(
@@ -190,8 +205,35 @@ pub struct Vertex {
         CloseId,
         Span,
     )>,
+}
+
+/// The conjuncts of a vertex: most have one or two (a schema and data).
+pub type Conjs = SmallVec<[Conj; 2]>;
+
+#[derive(Clone, Debug)]
+pub struct Vertex {
+    pub parent: Option<VId>,
+    pub label: Label,
+    pub conjs: Conjs,
+    pub base: Val,
+    pub arcs: Arcs,
+    /// Closedness groups (most vertices under a definition have one or two).
+    pub groups: Vec<Group>,
+    pub err: Option<Rc<Bot>>,
+    pub forward: Option<VId>,
+    pub span: Span,
     pub depth: u32,
-    pub base_span: Vec<Span>,
+    /// Where the base value came from (at most two spans, for messages).
+    base_span: [Span; 2],
+    n_base_span: u8,
+    pub status: Status,
+    pub is_struct: bool,
+    pub is_default: bool,
+    pub has_regular: bool,
+    pub has_optional: bool,
+    pub has_required: bool,
+    pub closed_all: bool,
+    x: Option<Box<Extra>>,
 }
 
 impl Vertex {
@@ -211,6 +253,141 @@ impl Vertex {
         items.sort_by_key(|(i, _)| *i);
         items
     }
+
+    /// The rarely used parts, created on first use.
+    pub fn xm(&mut self) -> &mut Extra {
+        self.x.get_or_insert_with(Box::default)
+    }
+
+    pub fn lists(&self) -> &[ListInfo] {
+        self.x.as_ref().map_or(&[], |x| &x.lists)
+    }
+
+    pub fn patterns(&self) -> &[Pattern] {
+        self.x.as_ref().map_or(&[], |x| &x.patterns)
+    }
+
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    pub fn inlined(&self) -> &[VId] {
+        self.x.as_ref().map_or(&[], |x| &x.inlined)
+    }
+
+    pub fn alts(&self) -> Option<&Vec<(VId, bool)>> {
+        self.x.as_ref().and_then(|x| x.alts.as_ref())
+    }
+
+    pub fn has_pending(&self) -> bool {
+        self.x.as_ref().is_some_and(|x| !x.pending.is_empty())
+    }
+
+    pub fn has_deferred(&self) -> bool {
+        self.x
+            .as_ref()
+            .is_some_and(|x| !x.deferred.is_empty() || !x.dynamic.is_empty())
+    }
+
+    /// Takes the choices of a disjunction clone: (choices, next position).
+    pub fn choice(&self) -> Option<usize> {
+        let x = self.x.as_ref()?;
+        x.choices.get(x.choice_pos).copied()
+    }
+
+    pub fn choices(&self) -> &[usize] {
+        self.x.as_ref().map_or(&[], |x| &x.choices[..])
+    }
+
+    pub fn base_spans(&self) -> Vec<Span> {
+        self.base_span[..self.n_base_span as usize].to_vec()
+    }
+
+    pub fn push_base_span(&mut self, s: Span) {
+        let n = self.n_base_span as usize;
+        if n < 2 && !self.base_span[..n].contains(&s) {
+            self.base_span[n] = s;
+            self.n_base_span += 1;
+        }
+    }
+}
+
+/// The arcs of a vertex in insertion order. Small sets are searched linearly; from
+/// `Arcs::INDEXED` arcs on, a hash index (never iterated, so order stays deterministic) finds
+/// a label.
+#[derive(Clone, Debug, Default)]
+pub struct Arcs {
+    list: Vec<(Label, VId)>,
+    index: Option<Box<LabelIndex>>,
+}
+
+type LabelIndex = FastMap<Label, u32>;
+
+/// A hash map for lookups only: never iterated, so its order cannot reach output.
+pub type FastMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::FixedState>;
+
+impl Arcs {
+    const INDEXED: usize = 12;
+
+    pub fn get(&self, l: &Label) -> Option<&VId> {
+        match &self.index {
+            Some(ix) => ix.get(l).map(|i| &self.list[*i as usize].1),
+            None => self.list.iter().find(|(k, _)| k == l).map(|(_, a)| a),
+        }
+    }
+
+    /// Adds an arc whose label is not present yet.
+    pub fn insert(&mut self, l: Label, a: VId) {
+        debug_assert!(self.get(&l).is_none());
+        let i = self.list.len();
+        self.list.push((l, a));
+        match &mut self.index {
+            Some(ix) => {
+                ix.insert(l, i as u32);
+            }
+            None if i + 1 >= Self::INDEXED => {
+                let mut ix = LabelIndex::with_capacity_and_hasher(
+                    2 * Self::INDEXED,
+                    foldhash::fast::FixedState::default(),
+                );
+                for (j, (k, _)) in self.list.iter().enumerate() {
+                    ix.insert(*k, j as u32);
+                }
+                self.index = Some(Box::new(ix));
+            }
+            None => {}
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Room for `n` more arcs (below the size that gets an index).
+    pub fn reserve(&mut self, n: usize) {
+        self.list.reserve(n.min(Self::INDEXED));
+    }
+
+    /// The `i`th arc in insertion order.
+    pub fn nth(&self, i: usize) -> VId {
+        self.list[i].1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Label, &VId)> + '_ {
+        self.list.iter().map(|(l, a)| (l, a))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &Label> + '_ {
+        self.list.iter().map(|(l, _)| l)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &VId> + '_ {
+        self.list.iter().map(|(_, a)| a)
+    }
 }
 
 /// The evaluator: owns the vertex arena for one evaluation.
@@ -218,7 +395,7 @@ pub struct Ctx<'p> {
     pub prog: &'p Program,
     pub vs: Vec<Vertex>,
     pub next_group: CloseId,
-    pub child_groups: IndexMap<(CloseId, Label), CloseId>,
+    pub child_groups: FastMap<(CloseId, Label), CloseId>,
     /// Evaluated `orche/…` packages by import path.
     pub packages: IndexMap<Rc<str>, VId>,
     pub loader: Option<&'p dyn PackageLoader>,
@@ -231,7 +408,16 @@ pub struct Ctx<'p> {
     pub embed_rec: Vec<(VId, Vec<CloseId>)>,
     /// A definition referenced inside another definition's conjuncts also widens the outer
     /// definition's group: child → parent.
-    pub group_parent: IndexMap<CloseId, CloseId>,
+    /// Indexed by group id; 0 when the group widens none.
+    pub group_parent: Vec<CloseId>,
+    /// Per expression: 0 not yet known, 1 a constant scalar expression, 2 anything else.
+    consts: Vec<u8>,
+    /// Values of constant expressions (`expr::eval`) and of constant disjunctions as
+    /// conjuncts (`disjunct::const_value`), computed once.
+    pub const_vals: FastMap<ExprId, Val>,
+    pub const_disj: FastMap<ExprId, Val>,
+    /// Struct literals registered in closedness groups (`Group::lits`).
+    pub lit_info: FastMap<ExprId, LitInfo>,
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -247,13 +433,17 @@ impl<'p> Ctx<'p> {
             prog,
             vs: Vec::new(),
             next_group: 1,
-            child_groups: IndexMap::new(),
+            child_groups: FastMap::default(),
             packages: IndexMap::new(),
             loader: None,
             depth: 0,
             syms: prog.syms.clone(),
             embed_rec: Vec::new(),
-            group_parent: IndexMap::new(),
+            group_parent: Vec::new(),
+            consts: Vec::new(),
+            const_vals: FastMap::default(),
+            const_disj: FastMap::default(),
+            lit_info: FastMap::default(),
         }
     }
 
@@ -299,31 +489,24 @@ impl<'p> Ctx<'p> {
         self.vs.push(Vertex {
             parent,
             label,
-            conjs: Vec::new(),
-            status: Status::Fresh,
+            conjs: Conjs::new(),
             base: Val::Top,
-            arcs: IndexMap::new(),
-            is_struct: false,
-            lists: Vec::new(),
-            patterns: Vec::new(),
+            arcs: Arcs::default(),
             groups: Vec::new(),
-            choices: Rc::new(Vec::new()),
-            choice_pos: 0,
-            is_default: true,
-            pending: Vec::new(),
-            forward: None,
-            alts: None,
             err: None,
-            inlined: Vec::new(),
+            forward: None,
+            span,
+            depth,
+            base_span: [Span::default(); 2],
+            n_base_span: 0,
+            status: Status::Fresh,
+            is_struct: false,
+            is_default: true,
             has_regular: false,
             has_optional: false,
             has_required: false,
             closed_all: false,
-            span,
-            deferred: Vec::new(),
-            dynamic: Vec::new(),
-            depth,
-            base_span: Vec::new(),
+            x: None,
         });
         self.vs.len() as VId - 1
     }
@@ -354,6 +537,99 @@ impl<'p> Ctx<'p> {
         self.next_group
     }
 
+    /// Whether `id` is a constant scalar expression: literals, kinds, bounds and operators on
+    /// them, no references, structs or lists. Its value does not depend on the environment, and
+    /// processing it never uses the conjunct's closedness group.
+    pub fn is_const(&mut self, id: ExprId) -> bool {
+        use crate::lower::{ExprKind as K, InterpPart};
+        let i = id as usize;
+        if self.consts.len() <= i {
+            self.consts.resize(self.prog.exprs.len().max(i + 1), 0);
+        }
+        match self.consts[i] {
+            1 => return true,
+            2 => return false,
+            _ => {}
+        }
+        let prog = self.prog;
+        let c = match &prog.expr(id).kind {
+            K::Top | K::Bottom | K::Null | K::Bool(_) | K::Num(_) | K::Str(_) | K::Bytes(_) => true,
+            K::Kind(_) => true,
+            K::Unary(_, x) | K::Bound(_, x) => self.is_const(*x),
+            K::Binary(_, a, b) => self.is_const(*a) && self.is_const(*b),
+            K::Disj(alts) => alts.iter().all(|(a, _)| self.is_const(*a)),
+            K::Interp { parts, .. } => parts.iter().all(|p| match p {
+                InterpPart::Lit(_) => true,
+                InterpPart::Expr(e) => self.is_const(*e),
+            }),
+            _ => false,
+        };
+        self.consts[i] = if c { 1 } else { 2 };
+        c
+    }
+
+    /// Makes sure `lit_info` describes the struct literal `id`.
+    pub fn note_lit(&mut self, id: ExprId) {
+        if self.lit_info.contains_key(&id) {
+            return;
+        }
+        let prog = self.prog;
+        let mut info = LitInfo::default();
+        if let crate::lower::ExprKind::Struct(lit) = &prog.expr(id).kind {
+            let mut labels = Vec::new();
+            let mut patterns = Vec::new();
+            for d in &lit.decls {
+                match d {
+                    crate::lower::Decl::Field { label, .. } => labels.push(*label),
+                    crate::lower::Decl::Pattern { pattern, .. } if self.is_const(*pattern) => {
+                        let pv = expr::eval(self, *pattern, None);
+                        patterns.push(unify::default_of(&pv));
+                    }
+                    _ => {}
+                }
+            }
+            labels.sort();
+            labels.dedup();
+            info.labels = labels.into();
+            info.patterns = patterns.into();
+        }
+        self.lit_info.insert(id, info);
+    }
+
+    /// Whether group `g` allows the regular field `label` (named `name`).
+    pub fn group_allows(&self, g: &Group, label: Label, name: &str) -> bool {
+        if let Some(m) = &g.more {
+            if m.labels.contains(&label)
+                || m.patterns.iter().any(|p| structs::label_matches(p, name))
+            {
+                return true;
+            }
+        }
+        g.lits.iter().any(|(id, labels_only)| {
+            self.lit_info.get(id).is_some_and(|info| {
+                info.labels.binary_search(&label).is_ok()
+                    || (!labels_only
+                        && info
+                            .patterns
+                            .iter()
+                            .any(|p| structs::label_matches(p, name)))
+            })
+        })
+    }
+
+    /// The group that `g` widens (0: none).
+    pub fn group_parent_of(&self, g: CloseId) -> CloseId {
+        self.group_parent.get(g as usize).copied().unwrap_or(0)
+    }
+
+    pub fn set_group_parent(&mut self, g: CloseId, p: CloseId) {
+        let i = g as usize;
+        if self.group_parent.len() <= i {
+            self.group_parent.resize(i + 1, 0);
+        }
+        self.group_parent[i] = p;
+    }
+
     pub fn child_group(&mut self, g: CloseId, l: Label) -> CloseId {
         if g == 0 {
             return 0;
@@ -363,9 +639,10 @@ impl<'p> Ctx<'p> {
         }
         let c = self.fresh_group();
         self.child_groups.insert((g, l), c);
-        if let Some(p) = self.group_parent.get(&g).copied() {
+        let p = self.group_parent_of(g);
+        if p != 0 {
             let pc = self.child_group(p, l);
-            self.group_parent.insert(c, pc);
+            self.set_group_parent(c, pc);
         }
         c
     }

@@ -46,3 +46,101 @@ impl Value {
         }
     }
 }
+
+/// A concrete scalar, borrowed from wherever it is stored.
+#[derive(Clone, Copy, Debug)]
+pub enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Num(&'a Num),
+    Str(&'a str),
+    Bytes(&'a [u8]),
+}
+
+impl Scalar<'_> {
+    pub fn to_value(self) -> Value {
+        match self {
+            Scalar::Null => Value::Null,
+            Scalar::Bool(b) => Value::Bool(b),
+            Scalar::Num(n) => Value::Num(n.clone()),
+            Scalar::Str(s) => Value::Str(s.to_string()),
+            Scalar::Bytes(b) => Value::Bytes(b.to_vec()),
+        }
+    }
+}
+
+/// Receives concrete data as a stream of events, in output order, so that an emitter can
+/// write it without a `Value` tree being built first. A struct field is announced by `field`
+/// just before its value; a value whose export fails may be missing or partial (the exporter
+/// then reports failure and the receiver's result is discarded).
+pub trait DataSink {
+    fn scalar(&mut self, s: Scalar);
+    fn begin_struct(&mut self);
+    fn field(&mut self, name: &str);
+    fn end_struct(&mut self);
+    fn begin_list(&mut self);
+    fn end_list(&mut self);
+}
+
+/// Builds a `Value` from data events.
+#[derive(Default)]
+pub struct ValueBuilder {
+    stack: Vec<Open>,
+    root: Option<Value>,
+}
+
+enum Open {
+    Struct(IndexMap<String, Value>, Option<String>),
+    List(Vec<Value>),
+}
+
+impl ValueBuilder {
+    fn put(&mut self, v: Value) {
+        match self.stack.last_mut() {
+            Some(Open::Struct(m, key)) => {
+                if let Some(k) = key.take() {
+                    m.insert(k, v);
+                }
+            }
+            Some(Open::List(items)) => items.push(v),
+            None => self.root = Some(v),
+        }
+    }
+
+    /// The value built, once every container is closed.
+    pub fn finish(self) -> Option<Value> {
+        self.root
+    }
+}
+
+impl DataSink for ValueBuilder {
+    fn scalar(&mut self, s: Scalar) {
+        self.put(s.to_value());
+    }
+
+    fn begin_struct(&mut self) {
+        self.stack.push(Open::Struct(IndexMap::new(), None));
+    }
+
+    fn field(&mut self, name: &str) {
+        if let Some(Open::Struct(_, key)) = self.stack.last_mut() {
+            *key = Some(name.to_string());
+        }
+    }
+
+    fn end_struct(&mut self) {
+        if let Some(Open::Struct(m, _)) = self.stack.pop() {
+            self.put(Value::Struct(m));
+        }
+    }
+
+    fn begin_list(&mut self) {
+        self.stack.push(Open::List(Vec::new()));
+    }
+
+    fn end_list(&mut self) {
+        if let Some(Open::List(items)) = self.stack.pop() {
+            self.put(Value::List(items));
+        }
+    }
+}

@@ -144,7 +144,7 @@ fn iterate(ctx: &mut Ctx, src: &Val, span: Span) -> Result<Vec<(Val, Val)>, Rc<B
         Val::Vertex(t) => {
             expand(ctx, *t);
             let t = ctx.deref(*t);
-            if let Some(alts) = &ctx.v(t).alts {
+            if let Some(alts) = ctx.v(t).alts() {
                 let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(a, _)| *a).collect();
                 if defaults.len() != 1 {
                     return Err(Bot::incomplete(
@@ -158,7 +158,7 @@ fn iterate(ctx: &mut Ctx, src: &Val, span: Span) -> Result<Vec<(Val, Val)>, Rc<B
                 return Err(e.clone());
             }
             let arcs: Vec<(Label, VId)> = ctx.v(t).arcs.iter().map(|(l, a)| (*l, *a)).collect();
-            let is_list = !ctx.v(t).lists.is_empty();
+            let is_list = !ctx.v(t).lists().is_empty();
             let mut out = Vec::new();
             for (l, a) in arcs {
                 match l {
@@ -254,7 +254,7 @@ pub fn list_sort(
             close: 0,
         });
         ctx.vm(c).conjs.push(Conj {
-            expr: ConjExpr::Val(Val::Data(Rc::new(Value::Struct(m)))),
+            expr: ConjExpr::Val(Rc::new(Val::Data(Rc::new(Value::Struct(m))))),
             env: None,
             close: 0,
         });

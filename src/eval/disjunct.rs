@@ -7,7 +7,7 @@
 use super::structs::{expand, finalize_deep, process, process_val};
 use super::unify::{normalize_disj, push_alt};
 use super::{expr, report, Bot, Conj, ConjExpr, Ctx, ExportMode, Status, VId, Val};
-use crate::lower::{ExprKind, Label};
+use crate::lower::{ExprId, ExprKind, Label};
 use crate::source::Span;
 use std::rc::Rc;
 
@@ -17,10 +17,8 @@ const MAX_COMBINATIONS: usize = 4096;
 pub fn meet_disjunction(ctx: &mut Ctx, v: VId, alts: Vec<(Conj, bool)>, span: Span) {
     let any_mark = alts.iter().any(|(_, m)| *m);
     // A clone takes its recorded choice.
-    let pos = ctx.v(v).choice_pos;
-    if pos < ctx.v(v).choices.len() {
-        let idx = ctx.v(v).choices[pos];
-        ctx.vm(v).choice_pos += 1;
+    if let Some(idx) = ctx.v(v).choice() {
+        ctx.vm(v).xm().choice_pos += 1;
         if let Some((c, m)) = alts.get(idx).cloned() {
             if any_mark && !m {
                 ctx.vm(v).is_default = false;
@@ -30,57 +28,83 @@ pub fn meet_disjunction(ctx: &mut Ctx, v: VId, alts: Vec<(Conj, bool)>, span: Sp
         return;
     }
     if alts.iter().all(|(c, _)| is_scalar_alt(ctx, c)) {
-        let mut out = Vec::new();
-        let mut first_err = None;
-        let mut has_vertex = false;
-        for (c, m) in &alts {
-            let val = match &c.expr {
-                ConjExpr::Expr(e) => expr::eval(ctx, *e, c.env.as_ref()),
-                ConjExpr::Val(x) => x.clone(),
-            };
-            match val {
-                Val::Vertex(_) | Val::Data(_) => {
-                    has_vertex = true;
-                    break;
-                }
-                Val::Bottom(_) => {
-                    first_err.get_or_insert(val);
-                }
-                Val::Disj(ds) => {
-                    let inner_any = ds.iter().any(|(_, x)| *x);
-                    for (d, im) in ds.iter() {
-                        let mark = if any_mark {
-                            *m && (!inner_any || *im)
-                        } else {
-                            *im
-                        };
-                        push_alt(&mut out, d.clone(), mark);
-                    }
-                }
-                other => push_alt(&mut out, other, *m),
-            }
-        }
-        if !has_vertex {
-            let val = normalize_disj(out).unwrap_or_else(|| {
-                first_err.unwrap_or_else(|| {
-                    Val::Bottom(Bot::new(
-                        "orche::eval::disjunction",
-                        "empty disjunction",
-                        vec![span],
-                    ))
-                })
-            });
+        if let Some(val) = scalar_value(ctx, &alts, span) {
             process_val(ctx, v, val, 0, span);
             return;
         }
     }
-    ctx.vm(v).pending.push((alts, span));
+    ctx.vm(v).xm().pending.push((alts, span));
+}
+
+/// The value of a disjunction whose alternatives are all plain values: `None` when one of them
+/// turns out to be a struct or list.
+fn scalar_value(ctx: &mut Ctx, alts: &[(Conj, bool)], span: Span) -> Option<Val> {
+    let any_mark = alts.iter().any(|(_, m)| *m);
+    let mut out = Vec::new();
+    let mut first_err = None;
+    for (c, m) in alts {
+        let val = match &c.expr {
+            ConjExpr::Expr(e) => expr::eval(ctx, *e, c.env.as_ref()),
+            ConjExpr::Val(x) => (**x).clone(),
+        };
+        match val {
+            Val::Vertex(_) | Val::Data(_) => return None,
+            Val::Bottom(_) => {
+                first_err.get_or_insert(val);
+            }
+            Val::Disj(ds) => {
+                let inner_any = ds.iter().any(|(_, x)| *x);
+                for (d, im) in ds.iter() {
+                    let mark = if any_mark {
+                        *m && (!inner_any || *im)
+                    } else {
+                        *im
+                    };
+                    push_alt(&mut out, d.clone(), mark);
+                }
+            }
+            other => push_alt(&mut out, other, *m),
+        }
+    }
+    Some(normalize_disj(out).unwrap_or_else(|| {
+        first_err.unwrap_or_else(|| {
+            Val::Bottom(Bot::new(
+                "orche::eval::disjunction",
+                "empty disjunction",
+                vec![span],
+            ))
+        })
+    }))
+}
+
+/// What `meet_disjunction` meets for a disjunction of constant scalars (`Ctx::is_const`),
+/// computed once per expression.
+pub fn const_value(ctx: &mut Ctx, id: ExprId, alts: &[(ExprId, bool)], span: Span) -> Val {
+    if let Some(v) = ctx.const_disj.get(&id) {
+        return v.clone();
+    }
+    let conjs: Vec<(Conj, bool)> = alts
+        .iter()
+        .map(|(a, m)| {
+            (
+                Conj {
+                    expr: ConjExpr::Expr(*a),
+                    env: None,
+                    close: 0,
+                },
+                *m,
+            )
+        })
+        .collect();
+    let val = scalar_value(ctx, &conjs, span).unwrap_or(Val::Top);
+    ctx.const_disj.insert(id, val.clone());
+    val
 }
 
 /// Whether an alternative can be evaluated as a plain value (no struct or list literal).
 fn is_scalar_alt(ctx: &Ctx, c: &Conj) -> bool {
     match &c.expr {
-        ConjExpr::Val(v) => !matches!(v, Val::Vertex(_) | Val::Data(_)),
+        ConjExpr::Val(v) => !matches!(**v, Val::Vertex(_) | Val::Data(_)),
         ConjExpr::Expr(e) => !matches!(
             ctx.prog.expr(*e).kind,
             ExprKind::Struct(_) | ExprKind::List(_)
@@ -90,7 +114,7 @@ fn is_scalar_alt(ctx: &Ctx, c: &Conj) -> bool {
 
 /// Resolves the pending disjunctions of `v` by evaluating clones.
 pub fn resolve(ctx: &mut Ctx, v: VId) {
-    let pending = std::mem::take(&mut ctx.vm(v).pending);
+    let pending = std::mem::take(&mut ctx.vm(v).xm().pending);
     let sizes: Vec<usize> = pending.iter().map(|(a, _)| a.len()).collect();
     let total = sizes
         .iter()
@@ -110,7 +134,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
     let mut errors: Vec<Rc<Bot>> = Vec::new();
     let mut combo = vec![0usize; sizes.len()];
     for _ in 0..total {
-        let mut choices = (*ctx.v(v).choices).clone();
+        let mut choices = ctx.v(v).choices().to_vec();
         choices.extend(combo.iter().copied());
         let (parent, label, vspan) = (ctx.v(v).parent, ctx.v(v).label, ctx.v(v).span);
         let c = ctx.new_vertex(parent, label, vspan);
@@ -123,7 +147,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
             );
             let cv = ctx.vm(c);
             cv.conjs = conjs;
-            cv.choices = Rc::new(choices);
+            cv.xm().choices = Rc::new(choices);
             cv.has_regular = hr;
             cv.has_optional = ho;
             cv.has_required = hq;
@@ -198,7 +222,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
                 .map(|(c, d, _)| (*c, *d && any_default && !all_default))
                 .collect();
             let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(c, _)| *c).collect();
-            ctx.vm(v).alts = Some(alts);
+            ctx.vm(v).xm().alts = Some(alts);
             if defaults.len() == 1 {
                 // Lookups go through the default; export does too.
                 ctx.vm(v).forward = None;
@@ -229,7 +253,7 @@ pub fn first_error(ctx: &Ctx, v: VId) -> Option<Rc<Bot>> {
             return Some(e.clone());
         }
     }
-    if let Some(alts) = &vx.alts {
+    if let Some(alts) = vx.alts() {
         return if alts.iter().all(|(a, _)| first_error(ctx, *a).is_some()) {
             first_error(ctx, alts[0].0)
         } else {

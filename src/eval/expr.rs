@@ -18,6 +18,28 @@ use std::rc::Rc;
 
 pub fn eval(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
     let prog = ctx.prog;
+    // Composite constants (`int & >0`, `"a" | "b"`) are evaluated once.
+    if matches!(
+        prog.expr(id).kind,
+        ExprKind::Binary(..)
+            | ExprKind::Unary(..)
+            | ExprKind::Bound(..)
+            | ExprKind::Disj(_)
+            | ExprKind::Interp { .. }
+    ) && ctx.is_const(id)
+    {
+        if let Some(v) = ctx.const_vals.get(&id) {
+            return v.clone();
+        }
+        let v = eval_expr(ctx, id, env);
+        ctx.const_vals.insert(id, v.clone());
+        return v;
+    }
+    eval_expr(ctx, id, env)
+}
+
+fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
+    let prog = ctx.prog;
     let e = prog.expr(id);
     let span = e.span;
     match &e.kind {
@@ -190,7 +212,7 @@ fn index_error(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> 
         (Val::Vertex(t), Val::Num(n)) if n.is_int() => {
             let t = ctx.deref(*t);
             let len = ctx.v(t).arcs.len();
-            if ctx.v(t).lists.is_empty() {
+            if ctx.v(t).lists().is_empty() {
                 return bottom(
                     "orche::eval::index",
                     format!("invalid operand (found struct, want list) for index {n}"),
@@ -278,7 +300,7 @@ fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
             None => {
                 let name = ctx.label_name(Label::Field(sym));
                 let t = ctx.deref(t);
-                if !ctx.v(t).lists.is_empty() {
+                if !ctx.v(t).lists().is_empty() {
                     return bottom(
                         "orche::eval::select",
                         format!("invalid selector {name} for list"),
@@ -567,7 +589,7 @@ fn interpolate(
                     Val::Bottom(_) => return v,
                     Val::Vertex(t) => {
                         let t = ctx.deref(*t);
-                        let what = if ctx.v(t).lists.is_empty() {
+                        let what = if ctx.v(t).lists().is_empty() {
                             "struct"
                         } else {
                             "list"
@@ -792,7 +814,7 @@ fn entry_span(ctx: &mut Ctx, g: super::VId, node: &str, dep: &str) -> Vec<Span> 
     // A value copied from a reference (`(k): v` in a comprehension) was written where the
     // referenced vertex was.
     let mut n = 0;
-    while let Some(&t) = ctx.v(at).inlined.first() {
+    while let Some(&t) = ctx.v(at).inlined().first() {
         at = ctx.deref(t);
         n += 1;
         if n > 64 {
@@ -855,7 +877,7 @@ fn predeclared(
                     structs::expand(ctx, t);
                     let t = ctx.deref(t);
                     let vx = ctx.v(t);
-                    let n = if !vx.lists.is_empty() {
+                    let n = if !vx.lists().is_empty() {
                         vx.arcs
                             .keys()
                             .filter(|l| matches!(l, Label::Index(_)))
@@ -896,7 +918,7 @@ fn predeclared(
                     // The closed struct allows exactly the fields its conjuncts declare: they
                     // all join one fresh closedness group.
                     let g = ctx.fresh_group();
-                    let conjs: Vec<Conj> = ctx
+                    let conjs: super::Conjs = ctx
                         .v(t)
                         .conjs
                         .iter()
@@ -977,7 +999,7 @@ fn predeclared(
                     let v = value_of(ctx, e);
                     alts.push((
                         Conj {
-                            expr: ConjExpr::Val(v),
+                            expr: ConjExpr::Val(Rc::new(v)),
                             env: None,
                             close: 0,
                         },
@@ -987,8 +1009,6 @@ fn predeclared(
                 ctx.vm(c).status = super::Status::Expanding;
                 super::disjunct::meet_disjunction(ctx, c, alts, span);
                 ctx.vm(c).status = super::Status::Fresh;
-                let pending = std::mem::take(&mut ctx.vm(c).pending);
-                ctx.vm(c).pending = pending;
                 super::disjunct::resolve(ctx, c);
                 ctx.vm(c).status = super::Status::Expanded;
                 value_of(ctx, c)
@@ -1102,7 +1122,7 @@ pub fn from_value(ctx: &mut Ctx, v: &Value, span: Span) -> Val {
             let t = ctx.new_vertex(None, Label::Index(u32::MAX), span);
             ctx.vm(t).has_regular = true;
             ctx.vm(t).conjs.push(Conj {
-                expr: ConjExpr::Val(Val::Data(Rc::new(v.clone()))),
+                expr: ConjExpr::Val(Rc::new(Val::Data(Rc::new(v.clone())))),
                 env: None,
                 close: 0,
             });

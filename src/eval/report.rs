@@ -2,12 +2,11 @@
 //! evaluation as diagnostics (`collect`). Invariant: the walk visits arcs in their stored order,
 //! so the same input gives the same data and the same error list.
 
-use super::unify::{default_of, is_concrete, show};
+use super::unify::{is_concrete, show};
 use super::{expr, Bot, Ctx, VId, Val};
 use crate::diag::Diag;
 use crate::lower::{FieldClass, Label};
-use crate::value::Value;
-use indexmap::IndexMap;
+use crate::value::{DataSink, Scalar, Value, ValueBuilder};
 use std::rc::Rc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,18 +24,36 @@ pub fn export_vertex(
     mode: ExportMode,
     errs: &mut Vec<(VId, Rc<Bot>)>,
 ) -> Option<Value> {
+    let mut b = ValueBuilder::default();
+    if export_to(ctx, v, mode, errs, &mut b) {
+        b.finish()
+    } else {
+        None
+    }
+}
+
+/// Streams the concrete data of a finalized vertex to `out`; problems are pushed to `errs` as
+/// (path, error). Returns false when the data is incomplete or wrong: what `out` received is
+/// then partial.
+pub fn export_to<S: DataSink>(
+    ctx: &Ctx,
+    v: VId,
+    mode: ExportMode,
+    errs: &mut Vec<(VId, Rc<Bot>)>,
+    out: &mut S,
+) -> bool {
     // Errors are reported at the field asked for, not at the vertex it forwards to.
     let at = v;
     let v = ctx.deref(v);
     let vx = ctx.v(v);
     if let Some(e) = &vx.err {
         errs.push((at, e.clone()));
-        return None;
+        return false;
     }
-    if let Some(alts) = &vx.alts {
+    if let Some(alts) = vx.alts() {
         let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(a, _)| *a).collect();
         if defaults.len() == 1 {
-            return export_vertex(ctx, defaults[0], mode, errs);
+            return export_to(ctx, defaults[0], mode, errs, out);
         }
         let mut vals = Vec::new();
         for (a, _) in alts {
@@ -54,10 +71,10 @@ pub fn export_vertex(
                 vec![vx.span],
             ),
         ));
-        return None;
+        return false;
     }
     if vx.is_struct {
-        let mut m = IndexMap::new();
+        out.begin_struct();
         let mut ok = true;
         for (l, a) in vx.arcs.iter() {
             let s = match l {
@@ -87,31 +104,33 @@ pub fn export_vertex(
                 }
                 continue;
             }
-            match export_vertex(ctx, *a, mode, errs) {
-                Some(x) => {
-                    m.insert(ctx.field_name(s).to_string(), x);
-                }
-                None => ok = false,
+            out.field(ctx.field_name(s));
+            if !export_to(ctx, *a, mode, errs, out) {
+                ok = false;
             }
         }
-        return ok.then_some(Value::Struct(m));
+        out.end_struct();
+        return ok;
     }
-    if !vx.lists.is_empty() {
-        let mut items = Vec::new();
+    if !vx.lists().is_empty() {
+        out.begin_list();
         let mut ok = true;
-        let arcs = vx.list_elems();
-        for (_, a) in arcs {
-            match export_vertex(ctx, a, mode, errs) {
-                Some(x) => items.push(x),
-                None => ok = false,
+        for (_, a) in vx.list_elems() {
+            if !export_to(ctx, a, mode, errs, out) {
+                ok = false;
             }
         }
-        return ok.then_some(Value::List(items));
+        out.end_list();
+        return ok;
     }
-    let base = default_of(&vx.base);
-    match expr::to_value_scalar(&base) {
-        Some(x) => Some(x),
-        None => {
+    let base = default_ref(&vx.base);
+    let scalar = match base {
+        Val::Null => Scalar::Null,
+        Val::Bool(b) => Scalar::Bool(*b),
+        Val::Num(n) => Scalar::Num(n),
+        Val::Str(s) => Scalar::Str(s),
+        Val::Bytes(b) => Scalar::Bytes(b),
+        _ => {
             if mode == ExportMode::Concrete {
                 let msg = match &vx.base {
                     Val::Top => "incomplete value _".to_string(),
@@ -120,9 +139,22 @@ pub fn export_vertex(
                 };
                 errs.push((v, Bot::incomplete(msg, vec![vx.span])));
             }
-            None
+            return false;
+        }
+    };
+    out.scalar(scalar);
+    true
+}
+
+/// The single default of a disjunction, or the value itself (`default_of` without a copy).
+fn default_ref(v: &Val) -> &Val {
+    if let Val::Disj(ds) = v {
+        let mut defaults = ds.iter().filter(|(_, m)| *m);
+        if let (Some((d, _)), None) = (defaults.next(), defaults.next()) {
+            return d;
         }
     }
+    v
 }
 
 fn unreachable_msg() -> String {
@@ -139,7 +171,7 @@ fn collect_hard(ctx: &Ctx, v: VId, errs: &mut Vec<(VId, Rc<Bot>)>) {
         }
         return;
     }
-    if vx.alts.is_some() {
+    if vx.alts().is_some() {
         return;
     }
     for (l, a) in vx.arcs.iter() {
@@ -173,7 +205,7 @@ fn collect_hard_all(ctx: &Ctx, v: VId, errs: &mut Vec<(VId, Rc<Bot>)>) {
 pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
     // One error that reached several fields through references is reported once: where it
     // arose if that field is among them, else at its first path.
-    let mut chosen: IndexMap<*const Bot, VId> = IndexMap::new();
+    let mut chosen: indexmap::IndexMap<*const Bot, VId> = indexmap::IndexMap::new();
     for (v, b) in &errs {
         let p = Rc::as_ptr(b);
         let better = match chosen.get(&p) {

@@ -35,13 +35,17 @@ pub fn expand(ctx: &mut Ctx, v: VId) {
         return;
     }
     ctx.depth += 1;
-    let conjs = ctx.v(v).conjs.clone();
-    for c in conjs {
+    // Conjuncts added while expanding are processed when they are added.
+    let n = ctx.v(v).conjs.len();
+    for i in 0..n {
+        let c = ctx.v(v).conjs[i].clone();
         process(ctx, v, c);
     }
-    run_deferred(ctx, v);
+    if ctx.v(v).has_deferred() {
+        run_deferred(ctx, v);
+    }
     finish_lists(ctx, v);
-    if !ctx.v(v).pending.is_empty() {
+    if ctx.v(v).has_pending() {
         disjunct::resolve(ctx, v);
     }
     apply_patterns_all(ctx, v);
@@ -55,8 +59,8 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
     let mut guard = 0;
     loop {
         guard += 1;
-        let dynamic = std::mem::take(&mut ctx.vm(v).dynamic);
-        let deferred = std::mem::take(&mut ctx.vm(v).deferred);
+        let dynamic = std::mem::take(&mut ctx.vm(v).xm().dynamic);
+        let deferred = std::mem::take(&mut ctx.vm(v).xm().deferred);
         if (dynamic.is_empty() && deferred.is_empty()) || guard > 10_000 {
             break;
         }
@@ -76,6 +80,7 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
                             close,
                         },
                         span,
+                        false,
                     );
                 }
                 Val::Bottom(b) => ctx.set_err(v, b),
@@ -104,9 +109,11 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
 
 /// Adds a conjunct to a vertex; processes it at once if the vertex is already expanding.
 pub fn add_conj(ctx: &mut Ctx, a: VId, c: Conj) {
-    ctx.vm(a).conjs.push(c.clone());
     if ctx.v(a).status >= Status::Expanding {
+        ctx.vm(a).conjs.push(c.clone());
         process(ctx, a, c);
+    } else {
+        ctx.vm(a).conjs.push(c);
     }
 }
 
@@ -123,7 +130,18 @@ pub fn arc(ctx: &mut Ctx, v: VId, label: Label, span: Span) -> VId {
     a
 }
 
-fn add_field(ctx: &mut Ctx, v: VId, label: Label, optional: Constraint, c: Conj, span: Span) {
+/// Adds the field `label` with conjunct `c` to `v`. `declared`: the field is declared by a
+/// struct literal that registered itself in the group (`Reg::Lit`), so the label needs no
+/// registering of its own.
+fn add_field(
+    ctx: &mut Ctx,
+    v: VId,
+    label: Label,
+    optional: Constraint,
+    c: Conj,
+    span: Span,
+    declared: bool,
+) {
     let a = arc(ctx, v, label, span);
     {
         let av = ctx.vm(a);
@@ -134,8 +152,16 @@ fn add_field(ctx: &mut Ctx, v: VId, label: Label, optional: Constraint, c: Conj,
         }
     }
     let close = c.close;
-    register(ctx, v, close, Reg::Label(label));
-    let cc = ctx.child_group(close, label);
+    if !declared {
+        register(ctx, v, close, Reg::Label(label));
+    }
+    // A constant scalar never uses its group: no child group is made for it.
+    let scalar = matches!(c.expr, ConjExpr::Expr(e) if ctx.is_const(e));
+    let cc = if scalar {
+        0
+    } else {
+        ctx.child_group(close, label)
+    };
     add_conj(ctx, a, Conj { close: cc, ..c });
 }
 
@@ -143,8 +169,9 @@ enum Reg {
     Label(Label),
     Pattern(Val),
     Open,
-    /// Only makes sure the group exists (a closed literal without fields allows none).
-    Touch,
+    /// A struct literal: its field labels and constant patterns (a closed literal without
+    /// fields allows none, but its group exists).
+    Lit(ExprId),
 }
 
 /// Records what a closed literal allows in group `close` of `v` and in the groups it widens
@@ -156,32 +183,37 @@ fn register(ctx: &mut Ctx, v: VId, close: CloseId, what: Reg) {
         let i = group(ctx, v, g);
         let grp = &mut ctx.vm(v).groups[i];
         match &what {
-            Reg::Label(l) => grp.labels.push(*l),
-            Reg::Pattern(p) => grp.patterns.push(p.clone()),
+            Reg::Label(l) => grp.more_mut().labels.push(*l),
+            Reg::Pattern(p) => grp.more_mut().patterns.push(p.clone()),
             Reg::Open => grp.open = true,
-            Reg::Touch => {}
+            Reg::Lit(id) => grp.lits.push((*id, false)),
         }
-        g = ctx.group_parent.get(&g).copied().unwrap_or(0);
+        g = ctx.group_parent_of(g);
         guard += 1;
     }
 }
 
 fn group(ctx: &mut Ctx, v: VId, id: CloseId) -> usize {
-    if let Some(i) = ctx.v(v).groups.iter().position(|g| g.id == id) {
+    if let Some(i) = ctx.v(v).groups().iter().position(|g| g.id == id) {
         return i;
     }
-    ctx.vm(v).groups.push(Group {
+    let groups = &mut ctx.vm(v).groups;
+    if groups.is_empty() {
+        // One group for the definition, one for the field of the struct it is used in.
+        groups.reserve_exact(2);
+    }
+    groups.push(Group {
         id,
         ..Group::default()
     });
-    ctx.v(v).groups.len() - 1
+    groups.len() - 1
 }
 
 pub fn process(ctx: &mut Ctx, v: VId, c: Conj) {
     match c.expr {
         ConjExpr::Val(val) => {
             let span = ctx.v(v).span;
-            process_val(ctx, v, val, c.close, span)
+            process_val(ctx, v, (*val).clone(), c.close, span)
         }
         ConjExpr::Expr(id) => process_expr(ctx, v, id, c.env, c.close, false),
     }
@@ -198,11 +230,15 @@ pub fn process_expr(
     let prog = ctx.prog;
     let e = prog.expr(id);
     match &e.kind {
-        ExprKind::Struct(lit) => process_struct(ctx, v, lit, env, close, e.span),
+        ExprKind::Struct(lit) => process_struct(ctx, v, id, lit, env, close),
         ExprKind::List(lit) => process_list(ctx, v, lit, env, close, e.span),
         ExprKind::Binary(crate::lower::BinOp::And, a, b) => {
             process_expr(ctx, v, *a, env.clone(), close, embed);
             process_expr(ctx, v, *b, env, close, embed);
+        }
+        ExprKind::Disj(alts) if ctx.v(v).choice().is_none() && ctx.is_const(id) => {
+            let val = disjunct::const_value(ctx, id, alts, e.span);
+            process_val(ctx, v, val, 0, e.span);
         }
         ExprKind::Disj(alts) => {
             let alts: Vec<(Conj, bool)> = alts
@@ -285,11 +321,12 @@ fn process_data(ctx: &mut Ctx, v: VId, d: &crate::value::Value, close: CloseId, 
                     Label::Field(sym),
                     Constraint::Regular,
                     Conj {
-                        expr: ConjExpr::Val(child(x)),
+                        expr: ConjExpr::Val(Rc::new(child(x))),
                         env: None,
                         close,
                     },
                     span,
+                    false,
                 );
             }
         }
@@ -301,13 +338,13 @@ fn process_data(ctx: &mut Ctx, v: VId, d: &crate::value::Value, close: CloseId, 
                     ctx,
                     a,
                     Conj {
-                        expr: ConjExpr::Val(child(x)),
+                        expr: ConjExpr::Val(Rc::new(child(x))),
                         env: None,
                         close: 0,
                     },
                 );
             }
-            ctx.vm(v).lists.push(ListInfo {
+            ctx.vm(v).xm().lists.push(ListInfo {
                 len: items.len(),
                 open: false,
                 rest: None,
@@ -328,24 +365,13 @@ pub fn with_span(b: Rc<Bot>, span: Span) -> Rc<Bot> {
     }
 }
 
-impl super::Vertex {
-    pub fn base_spans(&self) -> Vec<Span> {
-        self.base_span.iter().copied().collect()
-    }
-    pub fn push_base_span(&mut self, s: Span) {
-        if self.base_span.len() < 2 && !self.base_span.contains(&s) {
-            self.base_span.push(s);
-        }
-    }
-}
-
 fn process_struct(
     ctx: &mut Ctx,
     v: VId,
+    id: ExprId,
     lit: &StructLit,
     env: Option<Rc<Env>>,
     close: CloseId,
-    _span: Span,
 ) {
     let env2 = Rc::new(Env {
         parent: env,
@@ -354,16 +380,16 @@ fn process_struct(
     if lit.is_struct {
         ctx.vm(v).is_struct = true;
     }
-    register(
-        ctx,
-        v,
-        close,
+    if ctx.v(v).arcs.is_empty() {
+        ctx.vm(v).arcs.reserve(lit.decls.len());
+    }
+    if close != 0 {
+        ctx.note_lit(id);
+        register(ctx, v, close, Reg::Lit(id));
         if lit.has_ellipsis {
-            Reg::Open
-        } else {
-            Reg::Touch
-        },
-    );
+            register(ctx, v, close, Reg::Open);
+        }
+    }
     for d in &lit.decls {
         match d {
             Decl::Field {
@@ -384,6 +410,7 @@ fn process_struct(
                         close,
                     },
                     *span,
+                    true,
                 );
             }
             Decl::Dynamic {
@@ -392,9 +419,14 @@ fn process_struct(
                 value,
                 span,
             } => {
-                ctx.vm(v)
-                    .dynamic
-                    .push((*label, *value, *optional, env2.clone(), close, *span));
+                ctx.vm(v).xm().dynamic.push((
+                    *label,
+                    *value,
+                    *optional,
+                    env2.clone(),
+                    close,
+                    *span,
+                ));
             }
             Decl::Pattern {
                 pattern,
@@ -404,7 +436,10 @@ fn process_struct(
             } => {
                 let pv = expr::eval(ctx, *pattern, Some(&env2));
                 let pv = super::unify::default_of(&pv);
-                register(ctx, v, close, Reg::Pattern(pv.clone()));
+                // Constant patterns are registered with the literal (`Reg::Lit`).
+                if !ctx.is_const(*pattern) {
+                    register(ctx, v, close, Reg::Pattern(pv.clone()));
+                }
                 let p = Pattern {
                     pattern: pv,
                     value: Conj {
@@ -414,11 +449,14 @@ fn process_struct(
                     },
                     alias: *alias,
                 };
-                ctx.vm(v).patterns.push(p.clone());
+                let patterns = &mut ctx.vm(v).xm().patterns;
+                patterns.push(p);
+                let i = patterns.len() - 1;
                 if ctx.v(v).status >= Status::Expanded {
-                    let arcs: Vec<VId> = ctx.v(v).arcs.values().copied().collect();
-                    for a in arcs {
-                        apply_one(ctx, a, &p);
+                    let n = ctx.v(v).arcs.len();
+                    for j in 0..n {
+                        let a = ctx.v(v).arcs.nth(j);
+                        apply_nth(ctx, v, i, a);
                     }
                 }
             }
@@ -426,7 +464,7 @@ fn process_struct(
                 ctx.embed_rec.push((v, Vec::new()));
                 process_expr(ctx, v, *e, Some(env2.clone()), close, true);
                 let (_, groups) = ctx.embed_rec.pop().unwrap_or((v, Vec::new()));
-                widen_embedded(ctx, v, lit, close, groups);
+                widen_embedded(ctx, v, id, lit, close, groups);
             }
             Decl::Let { label, value } => {
                 let a = arc(ctx, v, *label, Span::default());
@@ -442,7 +480,10 @@ fn process_struct(
             }
             Decl::Ellipsis(_) => register(ctx, v, close, Reg::Open),
             Decl::Comprehension(c) => {
-                ctx.vm(v).deferred.push((c.clone(), env2.clone(), close));
+                ctx.vm(v)
+                    .xm()
+                    .deferred
+                    .push((c.clone(), env2.clone(), close));
             }
         }
     }
@@ -492,14 +533,14 @@ fn process_list(
         rest: rest.flatten(),
     };
     let _ = span;
-    ctx.vm(v).lists.push(info);
+    ctx.vm(v).xm().lists.push(info);
 }
 
 fn finish_lists(ctx: &mut Ctx, v: VId) {
-    if ctx.v(v).lists.is_empty() {
+    if ctx.v(v).lists().is_empty() {
         return;
     }
-    let lists = ctx.v(v).lists.clone();
+    let lists = ctx.v(v).lists().to_vec();
     let closed: Vec<usize> = lists.iter().filter(|l| !l.open).map(|l| l.len).collect();
     let span = ctx.v(v).span;
     let len = if let Some(&first) = closed.first() {
@@ -547,26 +588,25 @@ fn finish_lists(ctx: &mut Ctx, v: VId) {
 
 /// Pattern constraints of `v` applied to all its arcs.
 fn apply_patterns_all(ctx: &mut Ctx, v: VId) {
-    if ctx.v(v).patterns.is_empty() {
+    if ctx.v(v).patterns().is_empty() {
         return;
     }
-    let arcs: Vec<VId> = ctx.v(v).arcs.values().copied().collect();
-    for a in arcs {
+    let n = ctx.v(v).arcs.len();
+    for i in 0..n {
+        let a = ctx.v(v).arcs.nth(i);
         apply_patterns(ctx, v, a);
     }
 }
 
 fn apply_patterns(ctx: &mut Ctx, v: VId, a: VId) {
-    if ctx.v(v).patterns.is_empty() {
-        return;
-    }
-    let pats = ctx.v(v).patterns.clone();
-    for p in &pats {
-        apply_one(ctx, a, p);
+    let n = ctx.v(v).patterns().len();
+    for i in 0..n {
+        apply_nth(ctx, v, i, a);
     }
 }
 
-fn apply_one(ctx: &mut Ctx, a: VId, p: &Pattern) {
+/// Applies pattern `i` of `v` to its arc `a`.
+fn apply_nth(ctx: &mut Ctx, v: VId, i: usize, a: VId) {
     let sym = match ctx.v(a).label {
         Label::Field(s) => s,
         _ => return,
@@ -574,16 +614,21 @@ fn apply_one(ctx: &mut Ctx, a: VId, p: &Pattern) {
     if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular {
         return;
     }
-    let name: Rc<str> = ctx.field_name(sym).into();
-    if !label_matches(&p.pattern, &name) {
+    let p = &ctx.v(v).patterns()[i];
+    if !label_matches(&p.pattern, ctx.field_name(sym)) {
         return;
     }
-    let mut c = p.value.clone();
-    c.close = ctx.child_group(c.close, Label::Field(sym));
-    if p.alias {
+    let (mut c, alias) = (p.value.clone(), p.alias);
+    c.close = match c.expr {
+        ConjExpr::Expr(e) if ctx.is_const(e) => 0,
+        _ => ctx.child_group(c.close, Label::Field(sym)),
+    };
+    if alias {
+        let name: Rc<str> = ctx.field_name(sym).into();
+        let vars: Rc<[Val]> = Rc::new([Val::Str(name)]);
         c.env = Some(Rc::new(Env {
             parent: c.env.clone(),
-            frame: Frame::Vars(Rc::from(vec![Val::Str(name)])),
+            frame: Frame::Vars(vars),
         }));
     }
     add_conj(ctx, a, c);
@@ -611,7 +656,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     // contains itself.
     let mut cur = Some(v);
     while let Some(u) = cur {
-        if ctx.v(u).inlined.contains(&t) {
+        if ctx.v(u).inlined().contains(&t) {
             if u == v {
                 return;
             }
@@ -622,7 +667,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         }
         cur = ctx.v(u).parent;
     }
-    ctx.vm(v).inlined.push(t);
+    ctx.vm(v).xm().inlined.push(t);
     let defish = ctx.in_definition(t);
     let g = if defish {
         if embed && close != 0 {
@@ -630,7 +675,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         } else {
             let g = ctx.fresh_group();
             if close != 0 {
-                ctx.group_parent.insert(g, close);
+                ctx.set_group_parent(g, close);
             }
             if let Some((ev, groups)) = ctx.embed_rec.last_mut() {
                 if *ev == v {
@@ -651,8 +696,9 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         }
         return;
     }
-    let conjs = ctx.v(t).conjs.clone();
-    for c in conjs {
+    let n = ctx.v(t).conjs.len();
+    for i in 0..n {
+        let c = ctx.v(t).conjs[i].clone();
         // Inside a closed context, the referenced value's fields are declared by that
         // context's group; outside one, the value keeps its own closedness.
         let cc = if defish {
@@ -770,7 +816,7 @@ pub fn frame_var(env: Option<&Rc<Env>>, up: u32, slot: u32) -> Option<Val> {
 pub fn lookup(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
     expand(ctx, v);
     let mut v = ctx.deref(v);
-    if let Some(alts) = &ctx.v(v).alts {
+    if let Some(alts) = ctx.v(v).alts() {
         let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(a, _)| *a).collect();
         if defaults.len() == 1 {
             v = ctx.deref(defaults[0]);
@@ -784,10 +830,7 @@ pub fn lookup(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
 /// The value of a vertex as an operand: a scalar, or the vertex itself for structs and lists.
 pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
     expand(ctx, v);
-    if ctx.v(v).status == Status::Expanding
-        && ctx.v(v).conjs.iter().all(|_| true)
-        && ctx.v(v).base_is_top_and_empty()
-    {
+    if ctx.v(v).status == Status::Expanding && ctx.v(v).base_is_top_and_empty() {
         let span = ctx.v(v).span;
         return Val::Bottom(Bot::incomplete(
             format!("cycle: {} refers to itself", ctx.path(v)),
@@ -795,7 +838,7 @@ pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
         ));
     }
     let v = ctx.deref(v);
-    if let Some(alts) = ctx.v(v).alts.clone() {
+    if let Some(alts) = ctx.v(v).alts().cloned() {
         let mut out = Vec::new();
         for (a, d) in alts {
             out.push((value_of(ctx, a), d));
@@ -806,7 +849,7 @@ pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
         return Val::Bottom(e.clone());
     }
     let vx = ctx.v(v);
-    if vx.is_struct || !vx.lists.is_empty() {
+    if vx.is_struct || !vx.lists().is_empty() {
         if is_concrete(&vx.base) {
             return Val::Bottom(Bot::new(
                 "orche::eval::conflict",
@@ -830,7 +873,7 @@ impl super::Vertex {
         matches!(self.base, Val::Top)
             && self.arcs.is_empty()
             && !self.is_struct
-            && self.lists.is_empty()
+            && self.lists().is_empty()
     }
 }
 
@@ -846,9 +889,9 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
     check_closed(ctx, v);
     let vx = ctx.v(v);
     let span = vx.span;
-    let conflict = if vx.is_struct && !vx.lists.is_empty() {
+    let conflict = if vx.is_struct && !vx.lists().is_empty() {
         Some("conflicting values struct and list (mismatched types struct and list)".to_string())
-    } else if vx.is_struct || !vx.lists.is_empty() {
+    } else if vx.is_struct || !vx.lists().is_empty() {
         let (name, k) = if vx.is_struct {
             ("{...}", kind::STRUCT)
         } else {
@@ -878,40 +921,31 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
 }
 
 fn check_closed(ctx: &mut Ctx, v: VId) {
-    let groups: Vec<Group> = ctx
-        .v(v)
-        .groups
-        .iter()
-        .filter(|g| !g.open)
-        .cloned()
-        .collect();
-    if groups.is_empty() && !ctx.v(v).closed_all {
+    let vx = ctx.v(v);
+    if !vx.groups().iter().any(|g| !g.open) && !vx.closed_all {
         return;
     }
-    let arcs: Vec<(Label, VId)> = ctx.v(v).arcs.iter().map(|(l, a)| (*l, *a)).collect();
-    // Large groups (a struct with thousands of declared fields) are searched through a set,
-    // so that checking every arc stays linear.
-    let sets: Vec<Option<indexmap::IndexSet<Label>>> = groups
-        .iter()
-        .map(|g| (g.labels.len() > 16).then(|| g.labels.iter().copied().collect()))
-        .collect();
-    for (label, a) in arcs {
+    let mut rejected = Vec::new();
+    for (label, a) in vx.arcs.iter() {
         let sym = match label {
-            Label::Field(s) => s,
+            Label::Field(s) => *s,
             _ => continue,
         };
         if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular {
             continue;
         }
-        let name = ctx.field_name(sym).to_string();
-        let ok = groups.iter().zip(&sets).all(|(g, set)| {
-            let declared = match set {
-                Some(set) => set.contains(&label),
-                None => g.labels.contains(&label),
-            };
-            declared || g.patterns.iter().any(|p| label_matches(p, &name))
-        });
+        let name = ctx.field_name(sym);
+        let ok = vx
+            .groups()
+            .iter()
+            .filter(|g| !g.open)
+            .all(|g| ctx.group_allows(g, *label, name));
         if !ok {
+            rejected.push(*a);
+        }
+    }
+    for a in rejected {
+        {
             let span = ctx.v(a).span;
             ctx.set_err(
                 a,
@@ -925,14 +959,16 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
 pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
     finalize(ctx, v);
     let t = ctx.deref(v);
-    if let Some(alts) = ctx.v(t).alts.clone() {
+    if let Some(alts) = ctx.v(t).alts().cloned() {
         for (a, _) in alts {
             finalize_deep(ctx, a);
         }
         return;
     }
-    let arcs: Vec<VId> = ctx.v(t).arcs.values().copied().collect();
-    for a in arcs {
+    // Arcs are only ever appended: the first `n` are those present now.
+    let n = ctx.v(t).arcs.len();
+    for i in 0..n {
+        let a = ctx.v(t).arcs.nth(i);
         let av = ctx.v(a);
         if matches!(av.label, Label::Let(_))
             || (!av.has_regular && !av.has_required && av.has_optional)
@@ -948,7 +984,7 @@ pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
 /// struct: they run once its elements are final.
 fn check_container_validators(ctx: &mut Ctx, t: VId) {
     let vx = ctx.v(t);
-    if !(vx.is_struct || !vx.lists.is_empty()) || vx.err.is_some() {
+    if !(vx.is_struct || !vx.lists().is_empty()) || vx.err.is_some() {
         return;
     }
     let validators: Vec<Val> = match &vx.base {
@@ -996,35 +1032,37 @@ fn check_container_validators(ctx: &mut Ctx, t: VId) {
 /// Closedness that an embedded definition brings does not exclude the embedding struct's own
 /// fields: inside a closed struct the embedded fields join its group; in an open one, the
 /// embedded group is widened by the struct's declared fields.
-fn widen_embedded(ctx: &mut Ctx, v: VId, lit: &StructLit, close: CloseId, groups: Vec<CloseId>) {
+fn widen_embedded(
+    ctx: &mut Ctx,
+    v: VId,
+    id: ExprId,
+    lit: &StructLit,
+    close: CloseId,
+    groups: Vec<CloseId>,
+) {
     if groups.is_empty() {
         return;
     }
-    let own: Vec<Label> = lit
-        .decls
-        .iter()
-        .filter_map(|d| {
-            if let Decl::Field { label, .. } = d {
-                Some(*label)
-            } else {
-                None
-            }
-        })
-        .collect();
+    ctx.note_lit(id);
     for g in groups {
-        let Some(i) = ctx.v(v).groups.iter().position(|x| x.id == g) else {
+        let Some(i) = ctx.v(v).groups().iter().position(|x| x.id == g) else {
             continue;
         };
         if close != 0 {
             let moved = ctx.vm(v).groups.remove(i);
             let ci = group(ctx, v, close);
             let target = &mut ctx.vm(v).groups[ci];
-            target.labels.extend(moved.labels);
-            target.patterns.extend(moved.patterns);
+            target.lits.extend(moved.lits);
+            if let Some(m) = moved.more {
+                let t = target.more_mut();
+                t.labels.extend(m.labels);
+                t.patterns.extend(m.patterns);
+            }
             target.open |= moved.open;
         } else {
+            // The embedding struct's own fields (not its patterns) are allowed too.
             let grp = &mut ctx.vm(v).groups[i];
-            grp.labels.extend(own.iter().copied());
+            grp.lits.push((id, true));
             grp.open |= lit.has_ellipsis;
         }
     }

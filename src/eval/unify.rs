@@ -5,6 +5,7 @@
 use super::{Bot, Val, Validator};
 use crate::lower::{kind, BoundOp};
 use crate::value::Num;
+use smallvec::SmallVec;
 use std::cmp::Ordering;
 use std::rc::Rc;
 
@@ -441,22 +442,15 @@ pub fn meet(a: &Val, b: &Val) -> Val {
     }
 }
 
-/// Effective default marks: when no alternative is marked, all count as defaults.
-pub fn effective_marks(ds: &[(Val, bool)]) -> Vec<bool> {
-    let any = ds.iter().any(|(_, m)| *m);
-    ds.iter().map(|(_, m)| !any || *m).collect()
-}
-
-fn as_alts(v: &Val) -> Vec<(Val, bool)> {
+/// The alternatives of a value with their effective marks (when none is marked, all count as
+/// defaults; a non-disjunction is one marked alternative), borrowed.
+fn as_alts(v: &Val) -> SmallVec<[(&Val, bool); 4]> {
     match v {
         Val::Disj(ds) => {
-            let marks = effective_marks(ds);
-            ds.iter()
-                .zip(marks)
-                .map(|((d, _), m)| (d.clone(), m))
-                .collect()
+            let any = ds.iter().any(|(_, m)| *m);
+            ds.iter().map(|(d, m)| (d, !any || *m)).collect()
         }
-        _ => vec![(v.clone(), true)],
+        _ => smallvec::smallvec![(v, true)],
     }
 }
 
@@ -465,8 +459,18 @@ fn meet_disj(a: &Val, b: &Val) -> Val {
     let ys = as_alts(b);
     let mut out: Vec<(Val, bool)> = Vec::new();
     let mut first_err = None;
+    // With several pairs the errors are not reported, so two different concrete values are
+    // skipped without building the conflict message.
+    let single = xs.len() * ys.len() == 1;
     for (x, mx) in &xs {
         for (y, my) in &ys {
+            if !single
+                && is_concrete(x)
+                && is_concrete(y)
+                && !(scalar_eq(x, y) && kind_of(x) == kind_of(y))
+            {
+                continue;
+            }
             let m = meet(x, y);
             if let Val::Bottom(_) = m {
                 first_err.get_or_insert(m);

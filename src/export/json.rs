@@ -1,8 +1,9 @@
 //! JSON as `cue export` prints it: 4-space indent, no HTML escaping, numbers as written, bytes
 //! as base64. Invariant: field order is the value's order.
 
-use crate::value::Value;
+use crate::value::{DataSink, Scalar, Value};
 use base64::Engine;
+use std::fmt::Write as _;
 
 pub fn to_string(v: &Value) -> String {
     let mut out = String::new();
@@ -16,6 +17,106 @@ pub fn to_compact(v: &Value) -> String {
     let mut out = String::new();
     write_compact(&mut out, v);
     out
+}
+
+/// Writes the same text as `to_string` from data events (`eval::export_to`), without a `Value`
+/// tree in between.
+#[derive(Default)]
+pub struct JsonWriter {
+    out: String,
+    /// Open containers: (is a list, values written so far).
+    open: Vec<(bool, usize)>,
+}
+
+impl JsonWriter {
+    pub fn new() -> JsonWriter {
+        JsonWriter::default()
+    }
+
+    /// The text, with the final newline `to_string` adds.
+    pub fn finish(mut self) -> String {
+        self.out.push('\n');
+        self.out
+    }
+
+    /// Starts the next entry of the innermost container on its own line.
+    fn next_entry(&mut self) {
+        let depth = self.open.len();
+        if let Some((_, n)) = self.open.last_mut() {
+            if *n > 0 {
+                self.out.push(',');
+            }
+            *n += 1;
+            self.out.push('\n');
+            indent(&mut self.out, depth);
+        }
+    }
+
+    /// A value is about to be written: list elements start a new entry (struct fields did in
+    /// `field`).
+    fn value(&mut self) {
+        if let Some((true, _)) = self.open.last() {
+            self.next_entry();
+        }
+    }
+
+    fn close(&mut self, bracket: char) {
+        if let Some((_, n)) = self.open.pop() {
+            if n > 0 {
+                self.out.push('\n');
+                indent(&mut self.out, self.open.len());
+            }
+        }
+        self.out.push(bracket);
+    }
+}
+
+impl DataSink for JsonWriter {
+    fn scalar(&mut self, s: Scalar) {
+        self.value();
+        let out = &mut self.out;
+        match s {
+            Scalar::Null => out.push_str("null"),
+            Scalar::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            // Integers that fit in 64 bits skip big-number formatting.
+            Scalar::Num(n) => match n.to_i64().filter(|_| n.is_int()) {
+                Some(i) => {
+                    let _ = write!(out, "{i}");
+                }
+                None => {
+                    let _ = write!(out, "{n}");
+                }
+            },
+            Scalar::Str(s) => quote(out, s),
+            Scalar::Bytes(b) => quote(out, &base64::engine::general_purpose::STANDARD.encode(b)),
+        }
+    }
+
+    fn begin_struct(&mut self) {
+        self.value();
+        self.out.push('{');
+        self.open.push((false, 0));
+    }
+
+    fn field(&mut self, name: &str) {
+        self.next_entry();
+        quote(&mut self.out, name);
+        self.out.push_str(": ");
+    }
+
+    fn end_struct(&mut self) {
+        self.close('}');
+    }
+
+    fn begin_list(&mut self) {
+        self.value();
+        self.out.push('[');
+        self.open.push((true, 0));
+    }
+
+    fn end_list(&mut self) {
+        self.close(']');
+    }
 }
 
 fn indent(out: &mut String, n: usize) {
@@ -93,18 +194,100 @@ fn write_compact(out: &mut String, v: &Value) {
 /// A JSON string literal, escaped as Go's encoder does with HTML escaping off.
 pub fn quote(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    // Most strings need no escape: copy them whole. (U+2028 and U+2029 start with 0xE2.)
+    if !s
+        .bytes()
+        .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0xE2)
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    let mut done = 0;
+    for (i, c) in s.char_indices() {
+        let esc = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            '\u{2028}' => "\\u2028",
+            '\u{2029}' => "\\u2029",
+            c if (c as u32) < 0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&s[done..i]);
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push_str(esc);
+        }
+        done = i + c.len_utf8();
+    }
+    out.push_str(&s[done..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indexmap::IndexMap;
+
+    fn feed(v: &Value, w: &mut JsonWriter) {
+        match v {
+            Value::Null => w.scalar(Scalar::Null),
+            Value::Bool(b) => w.scalar(Scalar::Bool(*b)),
+            Value::Num(n) => w.scalar(Scalar::Num(n)),
+            Value::Str(s) => w.scalar(Scalar::Str(s)),
+            Value::Bytes(b) => w.scalar(Scalar::Bytes(b)),
+            Value::List(items) => {
+                w.begin_list();
+                for x in items {
+                    feed(x, w);
+                }
+                w.end_list();
+            }
+            Value::Struct(m) => {
+                w.begin_struct();
+                for (k, x) in m {
+                    w.field(k);
+                    feed(x, w);
+                }
+                w.end_struct();
+            }
         }
     }
-    out.push('"');
+
+    #[test]
+    fn writer_matches_to_string() {
+        let mut inner = IndexMap::new();
+        inner.insert(
+            "e\"s\\c\u{1}\u{2028}é".to_string(),
+            Value::Str("x\ny\t\"".into()),
+        );
+        inner.insert("empty".to_string(), Value::Struct(IndexMap::new()));
+        inner.insert("nil".to_string(), Value::List(vec![]));
+        let mut m = IndexMap::new();
+        m.insert("a".to_string(), Value::int(1));
+        m.insert(
+            "l".to_string(),
+            Value::List(vec![
+                Value::Null,
+                Value::Bool(true),
+                Value::Struct(inner.clone()),
+                Value::List(vec![Value::Bytes(b"hi".to_vec())]),
+            ]),
+        );
+        m.insert("s".to_string(), Value::Struct(inner));
+        for v in [
+            Value::Struct(m),
+            Value::List(vec![]),
+            Value::Struct(IndexMap::new()),
+            Value::Str("plain".into()),
+        ] {
+            let mut w = JsonWriter::new();
+            feed(&v, &mut w);
+            assert_eq!(w.finish(), to_string(&v));
+        }
+    }
 }

@@ -8,7 +8,7 @@ use crate::lower::Label;
 pub fn print(ctx: &Ctx, v: VId) -> String {
     let mut out = String::new();
     let t = ctx.deref(v);
-    if ctx.v(t).is_struct && ctx.v(t).alts.is_none() && ctx.v(t).err.is_none() {
+    if ctx.v(t).is_struct && ctx.v(t).alts().is_none() && ctx.v(t).err.is_none() {
         fields(ctx, t, 0, &mut out);
     } else {
         value(ctx, v, 0, &mut out);
@@ -57,7 +57,7 @@ fn value(ctx: &Ctx, v: VId, depth: usize, out: &mut String) {
         out.push_str(&e.msg);
         return;
     }
-    if let Some(alts) = &vx.alts {
+    if let Some(alts) = vx.alts() {
         for (i, (a, d)) in alts.iter().enumerate() {
             if i > 0 {
                 out.push_str(" | ");
@@ -80,9 +80,9 @@ fn value(ctx: &Ctx, v: VId, depth: usize, out: &mut String) {
         out.push('}');
         return;
     }
-    if !vx.lists.is_empty() {
+    if !vx.lists().is_empty() {
         let items = vx.list_elems();
-        let open = vx.lists.iter().all(|l| l.open);
+        let open = vx.lists().iter().all(|l| l.open);
         if items.is_empty() {
             out.push_str(if open { "[...]" } else { "[]" });
             return;

@@ -1,0 +1,32 @@
+//! Prints how long each compile phase takes for `orche export FILE… --out json`: parse, lower,
+//! eval, export (the walk that checks for errors and builds the data), emit. Used to measure the
+//! evaluator without the parser (docs/performance.md).
+//!
+//! Usage: cargo build --release --example phases
+//!        target/release/examples/phases FILE…
+
+use orche::compile::{self, Format, Request};
+use orche::eval::ExportMode;
+use std::path::PathBuf;
+
+fn main() {
+    let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let outcome = compile::run(&Request {
+        paths,
+        expr: None,
+        mode: ExportMode::Concrete,
+        format: Format::Json,
+    });
+    let mut total = 0.0;
+    for (phase, d) in &outcome.timings {
+        let s = d.as_secs_f64();
+        total += s;
+        eprintln!("{phase:>8} {s:8.3} s");
+    }
+    eprintln!("{:>8} {total:8.3} s", "total");
+    if !outcome.diags.is_empty() {
+        eprintln!("{} diagnostics", outcome.diags.len());
+        std::process::exit(1);
+    }
+    println!("{} bytes of output", outcome.output.map_or(0, |o| o.len()));
+}
