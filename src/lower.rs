@@ -440,8 +440,25 @@ impl Lower<'_> {
                             }
                             _ => None,
                         };
-                        if let Some(l) = label {
-                            scope.names.insert(alias.name.clone(), Binding::Field(l));
+                        match label {
+                            Some(l) => {
+                                scope.names.insert(alias.name.clone(), Binding::Field(l));
+                            }
+                            None if matches!(
+                                f.label.kind,
+                                ast::LabelKind::Interpolation(_) | ast::LabelKind::Paren(_)
+                            ) =>
+                            {
+                                // A dynamic field's alias is bound like a `let` to the
+                                // field's value (lowered again in `struct_decls`).
+                                self.let_counter += 1;
+                                scope.names.insert(
+                                    alias.name.clone(),
+                                    Binding::Field(Label::Let(self.let_counter)),
+                                );
+                                scope.lets.push(self.let_counter);
+                            }
+                            None => {}
                         }
                     }
                 }
@@ -510,6 +527,15 @@ impl Lower<'_> {
                         ast::LabelKind::Interpolation(ip) => {
                             has_field = true;
                             let label = self.interpolation(ip, f.label.span);
+                            if f.label.alias.is_some() {
+                                let id = self.scopes.current_let(let_iter);
+                                let_iter += 1;
+                                let value = self.field_value(f);
+                                out.push(Decl::Let {
+                                    label: Label::Let(id),
+                                    value,
+                                });
+                            }
                             out.push(Decl::Dynamic {
                                 label,
                                 optional: f.constraint,
@@ -520,6 +546,15 @@ impl Lower<'_> {
                         ast::LabelKind::Paren(e) => {
                             has_field = true;
                             let label = self.expr(e);
+                            if f.label.alias.is_some() {
+                                let id = self.scopes.current_let(let_iter);
+                                let_iter += 1;
+                                let value = self.field_value(f);
+                                out.push(Decl::Let {
+                                    label: Label::Let(id),
+                                    value,
+                                });
+                            }
                             out.push(Decl::Dynamic {
                                 label,
                                 optional: f.constraint,

@@ -971,7 +971,7 @@ fn predeclared(
                 value_of(ctx, c)
             } else {
                 if elems.is_empty() {
-                    return bottom("orche::eval::disjunction", "empty list in call to or", span);
+                    return incomplete("empty list in call to or", span);
                 }
                 // Scalars, types and bounds make a plain disjunction value.
                 let vals: Vec<Val> = elems.iter().map(|e| value_of(ctx, *e)).collect();
