@@ -1,6 +1,9 @@
-//! YAML output for `--out yaml`: block style, keys in value order, strings quoted whenever a
-//! plain scalar could be misread (numbers, booleans, null, special characters). Invariant: the
-//! output parses back to the same data.
+//! YAML output for `--out yaml`, in the style of the yaml.v3 encoder that `cue export --out
+//! yaml` uses: block style, 2-space indentation, keys in value order, a list inside a list
+//! written `- - x`, multi-line strings as literal blocks (`|-`, `|`, `|+`), strings that would
+//! read back as another type (`"true"`, `"123"`, `"y"`) double-quoted, and strings that only
+//! break plain syntax (`'a: b'`) single-quoted. Invariant: the output parses back to the same
+//! data.
 
 use crate::value::Value;
 use base64::Engine;
@@ -47,6 +50,13 @@ fn write_list(out: &mut String, v: &Value, depth: usize) {
                 out.push(' ');
                 out.push_str(inner.trim_start());
             }
+            Value::List(l) if !l.is_empty() => {
+                // So does the first item of a nested list: `- - 1`.
+                let mut inner = String::new();
+                write_list(&mut inner, x, depth + 1);
+                out.push(' ');
+                out.push_str(inner.trim_start());
+            }
             _ => write_child(out, x, depth),
         }
     }
@@ -62,6 +72,10 @@ fn write_child(out: &mut String, x: &Value, depth: usize) {
             out.push('\n');
             write_list(out, x, depth + 1);
         }
+        Value::Str(s) if block_ok(s) => {
+            out.push(' ');
+            literal_block(out, s, depth + 1);
+        }
         other => {
             out.push(' ');
             out.push_str(&scalar(other));
@@ -70,12 +84,40 @@ fn write_child(out: &mut String, x: &Value, depth: usize) {
     }
 }
 
-fn key(k: &str) -> String {
-    if plain_ok(k) {
-        k.to_string()
-    } else {
-        dq(k)
+/// Whether a string is written as a literal block: it has a line break, and nothing a block
+/// cannot hold (control characters, a leading space, spaces before a line break).
+fn block_ok(s: &str) -> bool {
+    s.contains('\n')
+        && !s.starts_with([' ', '\t'])
+        && !s.contains(" \n")
+        && !s.contains("\t\n")
+        && s.chars().all(|c| c == '\n' || !c.is_control())
+}
+
+/// `|-` (no final line break), `|` (one) or `|+` (several), then the lines indented.
+fn literal_block(out: &mut String, s: &str, depth: usize) {
+    let body = s.trim_end_matches('\n');
+    let breaks = s.len() - body.len();
+    out.push_str(match breaks {
+        0 => "|-",
+        1 => "|",
+        _ => "|+",
+    });
+    out.push('\n');
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            pad(out, depth);
+            out.push_str(line);
+        }
+        out.push('\n');
     }
+    for _ in 1..breaks {
+        out.push('\n');
+    }
+}
+
+fn key(k: &str) -> String {
+    quoted(k)
 }
 
 fn scalar(v: &Value) -> String {
@@ -83,13 +125,7 @@ fn scalar(v: &Value) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Num(n) => n.to_string(),
-        Value::Str(s) => {
-            if plain_ok(s) {
-                s.clone()
-            } else {
-                dq(s)
-            }
-        }
+        Value::Str(s) => quoted(s),
         Value::Bytes(b) => format!(
             "!!binary {}",
             base64::engine::general_purpose::STANDARD.encode(b)
@@ -99,36 +135,72 @@ fn scalar(v: &Value) -> String {
     }
 }
 
+/// A string on one line: plain when it reads back as the same string; double-quoted when a
+/// plain scalar would read as another type or it holds characters only escapes can write;
+/// single-quoted when it only breaks plain syntax.
+fn quoted(s: &str) -> String {
+    if resolves_to_other_type(s) || s.chars().any(|c| c.is_control()) {
+        dq(s)
+    } else if plain_syntax_ok(s) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+}
+
 fn dq(s: &str) -> String {
     let mut out = String::new();
     super::json::quote(&mut out, s);
     out
 }
 
-/// Whether a string can be written as a plain YAML scalar and read back as the same string.
-fn plain_ok(s: &str) -> bool {
-    if s.is_empty() || s.trim() != s {
-        return false;
+/// Whether YAML (1.1 or 1.2) would read the plain scalar `s` as something other than a
+/// string: null, a boolean, a number.
+fn resolves_to_other_type(s: &str) -> bool {
+    if s.is_empty() {
+        return true;
     }
     let lower = s.to_ascii_lowercase();
     if [
-        "null", "~", "true", "false", "yes", "no", "on", "off", "y", "n", ".inf", "-.inf", ".nan",
+        "null", "~", "true", "false", "yes", "no", "on", "off", "y", "n", ".inf", "-.inf", "+.inf",
+        ".nan",
     ]
     .contains(&lower.as_str())
     {
-        return false;
+        return true;
     }
-    if s.parse::<f64>().is_ok()
-        || s.starts_with(['0', '+', '-', '.']) && s.chars().any(|c| c.is_ascii_digit())
-    {
+    s.parse::<f64>().is_ok()
+        || (s.starts_with(['0', '+', '-', '.']) && s.chars().any(|c| c.is_ascii_digit()))
+}
+
+/// Whether `s` can be written as a plain scalar without changing what the parser sees.
+fn plain_syntax_ok(s: &str) -> bool {
+    if s.trim() != s {
         return false;
     }
     let first = s.chars().next().unwrap_or(' ');
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
         return false;
     }
-    !s.contains(": ")
-        && !s.contains(" #")
-        && !s.ends_with(':')
-        && s.chars().all(|c| !c.is_control())
+    !s.contains(": ") && !s.contains(" #") && !s.ends_with(':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn y(v: Value) -> String {
+        to_string(&v)
+    }
+
+    #[test]
+    fn string_styles() {
+        let s = |x: &str| Value::Str(x.into());
+        assert_eq!(y(s("web")), "web\n");
+        assert_eq!(y(s("true")), "\"true\"\n");
+        assert_eq!(y(s("a: b")), "'a: b'\n");
+        assert_eq!(y(s("it's: x")), "'it''s: x'\n");
+        assert_eq!(y(s("")), "\"\"\n");
+        assert_eq!(y(s("bell\u{7}")), "\"bell\\a\"\n".replace("\\a", "\\u0007"));
+    }
 }
