@@ -524,29 +524,17 @@ impl Lower<'_> {
                                 span: f.label.span,
                             });
                         }
-                        ast::LabelKind::Interpolation(ip) => {
+                        ast::LabelKind::Interpolation(_) | ast::LabelKind::Paren(_) => {
                             has_field = true;
-                            let label = self.interpolation(ip, f.label.span);
+                            let label = match &f.label.kind {
+                                ast::LabelKind::Interpolation(ip) => {
+                                    self.interpolation(ip, f.label.span)
+                                }
+                                ast::LabelKind::Paren(e) => self.expr(e),
+                                _ => unreachable!("matched above"),
+                            };
                             if f.label.alias.is_some() {
-                                let id = self.scopes.current_let(let_iter);
-                                let_iter += 1;
-                                let value = self.field_value(f);
-                                out.push(Decl::Let {
-                                    label: Label::Let(id),
-                                    value,
-                                });
-                            }
-                            out.push(Decl::Dynamic {
-                                label,
-                                optional: f.constraint,
-                                value,
-                                span: f.label.span,
-                            });
-                        }
-                        ast::LabelKind::Paren(e) => {
-                            has_field = true;
-                            let label = self.expr(e);
-                            if f.label.alias.is_some() {
+                                // The alias's `let` (see `declare_struct_names`).
                                 let id = self.scopes.current_let(let_iter);
                                 let_iter += 1;
                                 let value = self.field_value(f);
