@@ -310,79 +310,98 @@ fn to_miette(sources: &SourceMap, d: &Diag) -> Box<dyn miette::Diagnostic + Send
         });
         return Box::new(md);
     }
-    let primary = d.labels.first().map(|l| l.span.file);
-    let mut others = Vec::new();
+    // One snippet per file: the first label's file is the report's source; labels in other
+    // files (a conflict with a schema of the standard library, say) come as related reports
+    // with their own snippets.
+    // Labels far apart in one file get separate snippets too, or the snippet would show
+    // every line between them.
+    let mut files: Vec<(orche::source::FileId, u32, Vec<miette::LabeledSpan>)> = Vec::new();
     for l in &d.labels {
-        if Some(l.span.file) == primary {
-            let text = sources.get(l.span.file).text.len();
-            let start = (l.span.start as usize).min(text);
-            let len = (l.span.end as usize).min(text).saturating_sub(start);
-            let label = if l.text.is_empty() {
-                None
-            } else {
-                Some(l.text.clone())
-            };
-            md = md.and_label(miette::LabeledSpan::new(label, start, len));
-        } else {
-            others.push(sources.position(l.span));
+        let file = sources.get(l.span.file);
+        let text = file.text.len();
+        let start = (l.span.start as usize).min(text);
+        let len = (l.span.end as usize).min(text).saturating_sub(start);
+        let line = file.line_col(l.span.start).0 as u32;
+        let label = (!l.text.is_empty()).then(|| l.text.clone());
+        let span = miette::LabeledSpan::new(label, start, len);
+        match files
+            .iter_mut()
+            .find(|(f, at, _)| *f == l.span.file && at.abs_diff(line) <= 6)
+        {
+            Some((_, _, spans)) => spans.push(span),
+            None => files.push((l.span.file, line, vec![span])),
         }
     }
-    if !others.is_empty() {
-        let h = format!("also at {}", others.join(", "));
-        md.help = Some(match md.help.take() {
-            Some(x) => format!("{x}\n{h}"),
-            None => h,
-        });
-    }
-    match primary {
-        Some(f) => {
-            let file = sources.get(f);
-            let src = miette::NamedSource::new(file.name.clone(), file.text.to_string());
-            Box::new(
-                miette::Report::new(md)
-                    .with_source_code(src)
-                    .into_boxed_diagnostic_hack(),
-            )
-        }
-        None => Box::new(md),
-    }
+    let source = |f: orche::source::FileId| {
+        let file = sources.get(f);
+        miette::NamedSource::new(file.name.clone(), file.text.to_string())
+    };
+    let mut files = files.into_iter();
+    let Some((first, _, spans)) = files.next() else {
+        return Box::new(md);
+    };
+    let related = files
+        .map(|(f, _, spans)| Snippet {
+            message: "the other value is here".into(),
+            labels: spans,
+            source: source(f),
+            related: Vec::new(),
+            md: None,
+        })
+        .collect();
+    Box::new(Snippet {
+        message: d.headline(),
+        labels: spans,
+        source: source(first),
+        related,
+        md: Some(md),
+    })
 }
 
-trait BoxHack {
-    fn into_boxed_diagnostic_hack(self) -> Wrapped;
+/// A diagnostic with its source and labels in one file, and related snippets in others.
+struct Snippet {
+    message: String,
+    labels: Vec<miette::LabeledSpan>,
+    source: miette::NamedSource<String>,
+    related: Vec<Snippet>,
+    /// Code and help of the main report.
+    md: Option<miette::MietteDiagnostic>,
 }
 
-/// A report with its source attached, as a `Diagnostic` value.
-struct Wrapped(miette::Report);
-
-impl std::fmt::Debug for Wrapped {
+impl std::fmt::Debug for Snippet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&self.0, f)
+        f.write_str(&self.message)
     }
 }
-impl std::fmt::Display for Wrapped {
+impl std::fmt::Display for Snippet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
+        f.write_str(&self.message)
     }
 }
-impl std::error::Error for Wrapped {}
-impl miette::Diagnostic for Wrapped {
+impl std::error::Error for Snippet {}
+impl miette::Diagnostic for Snippet {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.0.code()
+        self.md.as_ref().and_then(|m| m.code())
     }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.0.help()
+        self.md.as_ref().and_then(|m| m.help())
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.md.is_none().then_some(miette::Severity::Advice)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        self.0.labels()
+        Some(Box::new(self.labels.iter().cloned()))
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.0.source_code()
+        Some(&self.source)
     }
-}
-impl BoxHack for miette::Report {
-    fn into_boxed_diagnostic_hack(self) -> Wrapped {
-        Wrapped(self)
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
     }
 }
 
