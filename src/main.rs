@@ -342,7 +342,7 @@ fn to_miette(sources: &SourceMap, d: &Diag) -> Box<dyn miette::Diagnostic + Send
     };
     let related = files
         .map(|(f, _, spans)| Snippet {
-            message: "the other value is here".into(),
+            message: "see also".into(),
             labels: spans,
             source: source(f),
             related: Vec::new(),
