@@ -2,17 +2,17 @@
 //! directly from the text, without pest. It accepts only input the pest grammar
 //! (grammar/orche.pest) and the converter (`convert.rs`) accept without a diagnostic, and for
 //! such input it builds the very same AST, spans included. Anything else (a syntax error, a
-//! form the converter reports, or a rare form this parser does not handle, such as non-ASCII
-//! identifiers) makes it give up with `None`, and the caller parses the text again with pest,
-//! which produces the diagnostics. So errors read exactly as they always did, and this module
-//! never reports one.
+//! form the converter reports, or a rare form this parser does not handle, such as a keyword
+//! used as a reference) makes it give up with `None`, and the caller parses the text again
+//! with pest, which produces the diagnostics. So errors read exactly as they always did, and
+//! this module never reports one.
 //!
 //! Invariant: `parse_file(t) == Some(ast)` implies pest + convert give `Ok(ast)` for `t`
-//! (checked by `tests/syntax_parse.rs` on every test and conformance file and on mutations of
-//! them). Where the grammar backtracks, this parser either takes the alternative pest would
-//! commit to or gives up. The spans follow pest's: a rule ends after the implicit whitespace
-//! pest skipped before a trailing optional or repeated part that then matched nothing (a label
-//! written `a :` spans `a `), which is what the `end` values below track.
+//! (checked by `tests/syntax_fast_path.rs` on every test and conformance file and on
+//! mutations of them). Where the grammar backtracks, this parser either takes the alternative
+//! pest would commit to or gives up. The spans follow pest's: a rule ends after the implicit
+//! whitespace pest skipped before a trailing optional or repeated part that then matched
+//! nothing (a label written `a :` spans `a `), which is what the `end` values below track.
 
 use super::ast;
 use super::convert::{infix, number, prefix, reduce, Infix};
@@ -150,14 +150,32 @@ impl<'t> Parser<'t> {
         Span::new(self.file, start, end)
     }
 
-    /// Whether the byte at `i` continues an identifier; gives up on non-ASCII, which might be
-    /// a Unicode letter, digit or mark.
-    fn id_continue_at(&self, i: usize) -> R<bool> {
+    /// The byte length of the character at `i` if it is an `id_start` (when `start`) or an
+    /// `id_continue` of the grammar, else 0. Non-ASCII characters are classified with pest's
+    /// own Unicode tables, so that both paths agree on what a letter is.
+    fn id_char_len(&self, i: usize, start: bool) -> usize {
         let c = self.at(i);
-        if c >= 0x80 {
-            return Err(GiveUp);
+        if c < 0x80 {
+            return usize::from(if start {
+                is_id_start(c)
+            } else {
+                is_id_continue(c)
+            });
         }
-        Ok(is_id_continue(c))
+        let Some(ch) = self.text.get(i..).and_then(|s| s.chars().next()) else {
+            return 0;
+        };
+        use pest::unicode::{DECIMAL_NUMBER, LETTER, MARK};
+        if LETTER(ch) || (!start && (DECIMAL_NUMBER(ch) || MARK(ch))) {
+            ch.len_utf8()
+        } else {
+            0
+        }
+    }
+
+    /// Whether the character at `i` continues an identifier.
+    fn id_continue_at(&self, i: usize) -> bool {
+        self.id_char_len(i, false) > 0
     }
 
     /// pest's implicit `(WHITESPACE | COMMENT)*`: blanks, BOMs and `//` comments, not newlines.
@@ -226,38 +244,36 @@ impl<'t> Parser<'t> {
     }
 
     /// The end of the `ident` rule starting at `i`, if one does.
-    fn ident_end(&self, i: usize) -> R<Option<usize>> {
+    fn ident_end(&self, i: usize) -> Option<usize> {
         let mut j = i;
         match self.at(j) {
             b'#' => j += 1,
             b'_' if self.at(j + 1) == b'#' => j += 2,
             _ => {}
         }
-        let c = self.at(j);
-        if c >= 0x80 {
-            return Err(GiveUp);
-        }
-        if !is_id_start(c) {
+        let first = self.id_char_len(j, true);
+        if first == 0 {
             // `("#" | "_#")? ~ id_start …` failed; the lone `#` alternative remains.
-            return Ok((self.at(i) == b'#').then_some(i + 1));
+            return (self.at(i) == b'#').then_some(i + 1);
         }
-        j += 1;
-        while self.id_continue_at(j)? {
-            j += 1;
+        j += first;
+        loop {
+            match self.id_char_len(j, false) {
+                0 => return Some(j),
+                n => j += n,
+            }
         }
-        Ok(Some(j))
     }
 
     /// The identifier at the current position, without consuming it.
-    fn peek_ident(&self) -> R<Option<&'t str>> {
-        Ok(self
-            .ident_end(self.pos)?
-            .map(|end| &self.text[self.pos..end]))
+    fn peek_ident(&self) -> Option<&'t str> {
+        self.ident_end(self.pos)
+            .map(|end| &self.text[self.pos..end])
     }
 
     fn ident(&mut self) -> R<ast::Ident> {
         let start = self.pos;
-        let end = self.ident_end(start)?.ok_or(GiveUp)?;
+        let end = self.ident_end(start).ok_or(GiveUp)?;
         self.pos = end;
         Ok(ast::Ident {
             name: self.text[start..end].to_string(),
@@ -297,7 +313,7 @@ impl<'t> Parser<'t> {
         let mut seen_decl = false;
         self.skip_nl();
         while !self.eof() {
-            let word = self.peek_ident()?;
+            let word = self.peek_ident();
             let after = self.pos + word.map_or(0, str::len);
             match word {
                 Some("package") if !self.label_follows(after) => {
@@ -351,7 +367,7 @@ impl<'t> Parser<'t> {
 
     fn import_spec(&mut self) -> R<ast::Import> {
         let start = self.pos;
-        let alias = match self.ident_end(start)? {
+        let alias = match self.ident_end(start) {
             Some(_) => {
                 let id = self.ident()?;
                 self.skip_ws();
@@ -386,7 +402,7 @@ impl<'t> Parser<'t> {
             }
             _ => {}
         }
-        if let Some(word @ ("let" | "for" | "if")) = self.peek_ident()? {
+        if let Some(word @ ("let" | "for" | "if")) = self.peek_ident() {
             if !self.label_follows(self.pos + word.len()) {
                 return Ok(Some(if word == "let" {
                     ast::Decl::Let(self.let_clause()?)
@@ -401,7 +417,7 @@ impl<'t> Parser<'t> {
     /// `@name(…)`, skipped: attributes are not part of the AST.
     fn attribute(&mut self) -> R<()> {
         self.expect(b'@')?;
-        self.pos = self.ident_end(self.pos)?.ok_or(GiveUp)?;
+        self.pos = self.ident_end(self.pos).ok_or(GiveUp)?;
         self.expect(b'(')?;
         let mut depth = 0usize;
         loop {
@@ -483,7 +499,7 @@ impl<'t> Parser<'t> {
                 b'\n' | b'\r' => self.skip_nl(),
                 _ => {}
             }
-            if matches!(self.peek_ident()?, Some("for" | "if" | "let")) {
+            if matches!(self.peek_ident(), Some("for" | "if" | "let")) {
                 clauses.push(self.clause()?);
             } else {
                 self.pos = before_sep;
@@ -505,7 +521,7 @@ impl<'t> Parser<'t> {
     /// One clause, at a `for`, `if` or `let` keyword.
     fn clause(&mut self) -> R<ast::Clause> {
         let start = self.pos;
-        match self.peek_ident()? {
+        match self.peek_ident() {
             Some("for") => {
                 self.pos += 3;
                 self.skip_ws();
@@ -520,7 +536,7 @@ impl<'t> Parser<'t> {
                 } else {
                     (None, first)
                 };
-                if self.peek_ident()? != Some("in") {
+                if self.peek_ident() != Some("in") {
                     return Err(GiveUp);
                 }
                 self.pos += 2;
@@ -677,7 +693,7 @@ impl<'t> Parser<'t> {
     fn aliased_expr(&mut self) -> R<Aliased> {
         let start = self.pos;
         let mut alias = None;
-        if let Some(end) = self.ident_end(start)? {
+        if let Some(end) = self.ident_end(start) {
             self.pos = end;
             self.skip_ws();
             if self.peek() == b'=' {
@@ -708,7 +724,7 @@ impl<'t> Parser<'t> {
     // Expressions
 
     /// The infix operator at the current position and its length.
-    fn infix_op(&self) -> R<Option<(&'static str, usize)>> {
+    fn infix_op(&self) -> Option<(&'static str, usize)> {
         let c = self.peek();
         let n = self.at(self.pos + 1);
         let op = match (c, n) {
@@ -733,13 +749,13 @@ impl<'t> Parser<'t> {
                     .into_iter()
                     .find(|w| self.b[self.pos..].starts_with(w.as_bytes()));
                 match word {
-                    Some(w) if !self.id_continue_at(self.pos + 3)? => w,
-                    _ => return Ok(None),
+                    Some(w) if !self.id_continue_at(self.pos + 3) => w,
+                    _ => return None,
                 }
             }
-            _ => return Ok(None),
+            _ => return None,
         };
-        Ok(Some((op, op.len())))
+        Some((op, op.len()))
     }
 
     /// `unary (op unary)*`, folded by precedence climbing. Returns the operand and the end of
@@ -747,7 +763,7 @@ impl<'t> Parser<'t> {
     fn expr(&mut self) -> R<(Operand, usize)> {
         let (first, _) = self.unary()?;
         self.skip_ws();
-        let Some((mut op_text, mut op_len)) = self.infix_op()? else {
+        let Some((mut op_text, mut op_len)) = self.infix_op() else {
             return Ok((first, self.pos));
         };
         let mut operands = vec![first.into_expr()?];
@@ -768,7 +784,7 @@ impl<'t> Parser<'t> {
             let (operand, operand_end) = self.unary()?;
             operands.push(operand.into_expr()?);
             self.skip_ws();
-            match self.infix_op()? {
+            match self.infix_op() {
                 Some((t, l)) => (op_text, op_len) = (t, l),
                 None => break operand_end,
             }
@@ -843,7 +859,7 @@ impl<'t> Parser<'t> {
                 self.pos += 1;
                 self.skip_ws();
                 // `ident | string_lit`: a lone `#` is an identifier, so `.#"x"#` is `.#`.
-                let name = match self.ident_end(self.pos)? {
+                let name = match self.ident_end(self.pos) {
                     Some(_) => self.ident()?,
                     None => self.selector_string()?,
                 };
@@ -1008,7 +1024,7 @@ impl<'t> Parser<'t> {
             }
             i
         };
-        if self.id_continue_at(end)? || self.at(end) == b'#' {
+        if self.id_continue_at(end) || self.at(end) == b'#' {
             return Err(GiveUp);
         }
         self.pos = end;
@@ -1061,7 +1077,7 @@ impl<'t> Parser<'t> {
             let (value, span) = self.ellipsis()?;
             return Ok(RawElem::Ellipsis(value, span));
         }
-        if matches!(self.peek_ident()?, Some("for" | "if")) {
+        if matches!(self.peek_ident(), Some("for" | "if")) {
             return Ok(RawElem::Comprehension(self.comprehension()?));
         }
         let a = self.aliased_expr()?;
