@@ -313,3 +313,47 @@ fn tricky_forms_take_the_fast_path() {
         agree("sample", text);
     }
 }
+
+/// Literal forms the corpus has few of; valid or not, the two paths must agree.
+#[test]
+fn rare_literals_agree() {
+    let samples = [
+        "x: '''\n  a\\x41\n  '''\n",
+        "x: #\"\"\"\n  a \\#(1+2) \\(raw)\n  \"\"\"#\n",
+        "x: \"\"\"\r\n  a\r\n  \"\"\"\r\n",
+        "x: \"\"\"\n\n  a\n\t\n \n  \"\"\"\n",
+        "x: \"\"\"\n  \\(a)\n  \"\"\"\n",
+        "x: \"\"\"\n  a\\(b)c\n    d\n  \"\"\"\n",
+        "x: \"\"\"\n  a\n b\n  \"\"\"\n",
+        "x: \"\"\"\n  a\\\n  \"\"\"\n",
+        "x: \"a\\(\"b\\(c)\")d\"\n",
+        "x: '\\(a)'\n",
+        "'\\(a)': 1\n",
+        "\"\\(a)\": 1\n",
+        "x: \"\\u00e9\\U0001F600\\/\\'\"\n",
+        "x: \"\\ud800\"\n",
+        "x: '\\377\\400'\n",
+        "x: '\\xff\\(y)'\n",
+        "x: \"\\x41\"\n",
+        "x: ##\"a\"#b\"##\n",
+        "x: #\"a\\#nb\\nc\"#\n",
+        "x: \"\"\n",
+        "x: \"\"\"a\"\"\"\n",
+        "x: 0b101 + 0o17 + 0X1f + 1.5Gi + 1e+3 + 1E-3\n",
+        "x: 1.e3\ny: 0x\n",
+        "x: @a(\"(\\\")\")\n",
+        "a: 1 @x(\"a\nb\")\n",
+        "x: a.\"b\"\ny: a.#\"b\"#\n",
+        "x: a[1:\n]\n",
+    ];
+    let mut fast = 0;
+    for text in samples {
+        let outcome = agree("sample", text);
+        if outcome.fast {
+            fast += 1;
+        } else if outcome.valid {
+            eprintln!("valid, left to pest: {text:?}");
+        }
+    }
+    assert!(fast > 0);
+}
