@@ -1,8 +1,8 @@
 //! Parsing: source text → `ast::File`. pest does the recognising (grammar/orche.pest); the
-//! `convert` module turns pairs into AST nodes, one function per grammar rule. Well-formed input
-//! takes a fast path first: `descent`, a hand-written parser that builds the same AST and
-//! hands anything else (errors included) to pest. Invariant: pest's
-//! `Rule` never leaves this module tree, and every failure is a `Diag` with a span, never a panic.
+//! `convert` module turns pairs into AST nodes, one function per grammar rule. Files take a
+//! fast path first: `descent`, a hand-written parser that builds the same AST and leaves
+//! anything else (every error included) to pest. Invariant: pest's `Rule` never leaves this
+//! module tree, and every failure is a `Diag` with a span, never a panic.
 
 pub mod ast;
 mod convert;

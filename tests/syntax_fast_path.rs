@@ -177,6 +177,11 @@ const SNIPPETS: &[&str] = &[
     "2Ki",
     "é",
     "\u{FEFF}",
+    "x\u{301}",
+    "\u{663}",
+    "\u{a0}",
+    "ǅ",
+    "日本",
     "null",
     "true",
     "package ",
@@ -267,4 +272,88 @@ fn nesting_behind_a_carriage_return_is_bounded() {
     let text = format!("a: 1 //\rb: {}{}\n", "[".repeat(depth), "]".repeat(depth));
     assert!(parse_file_fast(FileId(0), &text).is_none());
     assert!(orche::syntax::parse_file(FileId(0), &text).is_err());
+}
+
+/// Forms where pest's spans or choices are easy to get wrong: each must take the fast path and
+/// agree with pest.
+#[test]
+fn tricky_forms_take_the_fast_path() {
+    let samples = [
+        "a : 1\n",
+        "a: {...  // open\n}\n",
+        "let x = 1 // c\ny: x\n",
+        "for k, v in {a: 1} {(k): v}\n",
+        "if true  {b: 1}\n",
+        "x: [for x in [1, 2] if x > 1 let y = x {y}]\n",
+        "x: a.b[1][2:][:3](4,\n5,\n)\n",
+        "x: a .b [1] (2)\n",
+        "café: 1\ny: café\n日本: \"j\"\n",
+        "#\"raw \\#(x) \\n\"#: 1\nx: 2\n",
+        "x: \"\"\"\n    a\n    \\(y)\n    \"\"\"\ny: 1\n",
+        "x: 'bytes\\x00\\101'\n",
+        "[X=string]: {name: X}\n",
+        "a?: int\nb!: string\nc ?: 1\n",
+        "x: 1 div 2 mod 3 + 4 * 5 - 6\n",
+        "x: *1 | int\ny: >=0 & <10\nz: !=\"\" & =~\"a\"\n",
+        "package foo\n\nimport (\n\t\"strings\"\n\ts \"list\"\n)\n\nx: 1\n",
+        "a: b: c: 1 @attr(x, \"y)\") @other()\n",
+        "if: 1\nfor?: 2\nlet!: 3\npackage: 4\nimport: 5\n",
+        "\u{FEFF}a: 1\r\nb: 2\r\n",
+        "a: 1, b: 2,\n",
+        "x: 1.5e3\ny: .5\nz: 0x1F\nw: 2Ki\nv: 1_000\n",
+        "x: _|_\ny: null\nz: true\n_h: 1\n#D: {a: int}\n_#hd: 2\n",
+        "x: [1, 2, ...int]\ny: [...]\n",
+        "X=a: 1\nb: X\n",
+    ];
+    for text in samples {
+        assert!(
+            parse_file_fast(FileId(0), text).is_some(),
+            "the fast path gave up on {text:?}"
+        );
+        agree("sample", text);
+    }
+}
+
+/// Literal forms the corpus has few of; valid or not, the two paths must agree.
+#[test]
+fn rare_literals_agree() {
+    let samples = [
+        "x: '''\n  a\\x41\n  '''\n",
+        "x: #\"\"\"\n  a \\#(1+2) \\(raw)\n  \"\"\"#\n",
+        "x: \"\"\"\r\n  a\r\n  \"\"\"\r\n",
+        "x: \"\"\"\n\n  a\n\t\n \n  \"\"\"\n",
+        "x: \"\"\"\n  \\(a)\n  \"\"\"\n",
+        "x: \"\"\"\n  a\\(b)c\n    d\n  \"\"\"\n",
+        "x: \"\"\"\n  a\n b\n  \"\"\"\n",
+        "x: \"\"\"\n  a\\\n  \"\"\"\n",
+        "x: \"a\\(\"b\\(c)\")d\"\n",
+        "x: '\\(a)'\n",
+        "'\\(a)': 1\n",
+        "\"\\(a)\": 1\n",
+        "x: \"\\u00e9\\U0001F600\\/\\'\"\n",
+        "x: \"\\ud800\"\n",
+        "x: '\\377\\400'\n",
+        "x: '\\xff\\(y)'\n",
+        "x: \"\\x41\"\n",
+        "x: ##\"a\"#b\"##\n",
+        "x: #\"a\\#nb\\nc\"#\n",
+        "x: \"\"\n",
+        "x: \"\"\"a\"\"\"\n",
+        "x: 0b101 + 0o17 + 0X1f + 1.5Gi + 1e+3 + 1E-3\n",
+        "x: 1.e3\ny: 0x\n",
+        "x: @a(\"(\\\")\")\n",
+        "a: 1 @x(\"a\nb\")\n",
+        "x: a.\"b\"\ny: a.#\"b\"#\n",
+        "x: a[1:\n]\n",
+    ];
+    let mut fast = 0;
+    for text in samples {
+        let outcome = agree("sample", text);
+        if outcome.fast {
+            fast += 1;
+        } else if outcome.valid {
+            eprintln!("valid, left to pest: {text:?}");
+        }
+    }
+    assert!(fast > 0);
 }
