@@ -1,0 +1,47 @@
+//! CLI transcripts with insta: the help texts (they change whenever a flag does, so a change
+//! shows up in review) and the transcript of a short session on the shipped examples. The
+//! behaviour of each command is covered by the golden cases under `testdata/`; these
+//! snapshots are the user's view of the command line as a whole.
+
+use std::process::Command;
+
+fn orche(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_orche"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run orche");
+    format!(
+        "$ orche {}\n--- exit {} ---\n{}--- stderr ---\n{}",
+        args.join(" "),
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn help() {
+    insta::assert_snapshot!("help", orche(&["--help"]));
+    insta::assert_snapshot!("graph_help", orche(&["graph", "--help"]));
+    insta::assert_snapshot!("export_help", orche(&["export", "--help"]));
+}
+
+#[test]
+fn session_on_the_examples() {
+    let mut t = String::new();
+    for args in [
+        &["export", "examples/federation.orc", "-e", "deployment_order"][..],
+        &["export", "examples/hub-spoke.orc", "-e", "startup"],
+        &["export", "examples/federation.orc", "-e", "waves", "--out", "yaml"],
+        &["graph", "examples/federation.orc", "--out", "mermaid"],
+        &["export", "examples/cycle.orc"],
+        &["export", "examples/missing.orc"],
+        &["frobnicate"],
+    ] {
+        t.push_str(&orche(args));
+        t.push('\n');
+    }
+    insta::assert_snapshot!("session", t);
+}
