@@ -191,7 +191,10 @@ pub struct Extra {
     pub pending: Vec<(Vec<(Conj, bool)>, Span)>,
     /// Several alternatives survived: the clones, with default marks.
     pub alts: Option<Vec<(VId, bool)>>,
+    /// Vertices inlined here after the first (`Vertex::inlined`).
     pub inlined: Vec<VId>,
+    /// A disjunction with one surviving alternative: the clone that holds the value.
+    pub forward: Option<VId>,
     /// Struct literal conjuncts whose comprehensions still have to run.
     pub deferred: Vec<(crate::lower::Comprehension, Rc<Env>, CloseId)>,
     pub dynamic: Vec<(
@@ -217,7 +220,8 @@ pub struct Vertex {
     /// Closedness groups (most vertices under a definition have one or two).
     pub groups: Vec<Group>,
     pub err: Option<Rc<Bot>>,
-    pub forward: Option<VId>,
+    /// The first vertex whose conjuncts were inlined here (most vertices inline at most one).
+    inlined: Option<VId>,
     pub span: Span,
     pub depth: u32,
     /// Where the base value came from (at most two spans, for messages).
@@ -268,8 +272,22 @@ impl Vertex {
         &self.groups
     }
 
-    pub fn inlined(&self) -> &[VId] {
-        self.x.as_ref().map_or(&[], |x| &x.inlined)
+    /// Whether the conjuncts of `t` were inlined here.
+    pub fn has_inlined(&self, t: VId) -> bool {
+        self.inlined == Some(t) || self.x.as_ref().is_some_and(|x| x.inlined.contains(&t))
+    }
+
+    pub fn push_inlined(&mut self, t: VId) {
+        if self.inlined.is_none() {
+            self.inlined = Some(t);
+        } else {
+            self.xm().inlined.push(t);
+        }
+    }
+
+    /// The clone holding the value of a disjunction with one surviving alternative.
+    pub fn forward(&self) -> Option<VId> {
+        self.x.as_ref().and_then(|x| x.forward)
     }
 
     pub fn alts(&self) -> Option<&Vec<(VId, bool)>> {
@@ -491,7 +509,7 @@ impl<'p> Ctx<'p> {
             arcs: Arcs::default(),
             groups: Vec::new(),
             err: None,
-            forward: None,
+            inlined: None,
             span,
             depth,
             base_span: [Span::default(); 2],
@@ -519,7 +537,7 @@ impl<'p> Ctx<'p> {
     /// Follows disjunction forwarding to the vertex that holds the value.
     pub fn deref(&self, mut id: VId) -> VId {
         let mut n = 0;
-        while let Some(f) = self.vs[id as usize].forward {
+        while let Some(f) = self.vs[id as usize].forward() {
             id = f;
             n += 1;
             if n > 10_000 {

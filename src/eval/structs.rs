@@ -656,7 +656,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     // contains itself.
     let mut cur = Some(v);
     while let Some(u) = cur {
-        if ctx.v(u).inlined().contains(&t) {
+        if ctx.v(u).has_inlined(t) {
             if u == v {
                 return;
             }
@@ -667,7 +667,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         }
         cur = ctx.v(u).parent;
     }
-    ctx.vm(v).xm().inlined.push(t);
+    ctx.vm(v).push_inlined(t);
     let defish = ctx.in_definition(t);
     let g = if defish {
         if embed && close != 0 {
