@@ -153,6 +153,28 @@ impl Group {
     }
 }
 
+/// A closedness group prepared for checking many labels.
+pub enum GroupCheck<'a> {
+    Direct(&'a Group),
+    /// Everything the group allows, gathered: sorted labels and patterns.
+    Merged {
+        labels: Vec<Label>,
+        patterns: Vec<&'a Val>,
+    },
+}
+
+impl GroupCheck<'_> {
+    pub fn allows(&self, ctx: &Ctx, label: Label, name: &str) -> bool {
+        match self {
+            GroupCheck::Direct(g) => ctx.group_allows(g, label, name),
+            GroupCheck::Merged { labels, patterns } => {
+                labels.binary_search(&label).is_ok()
+                    || patterns.iter().any(|p| structs::label_matches(p, name))
+            }
+        }
+    }
+}
+
 /// What a struct literal allows in a closed group: its field labels (sorted) and the values of
 /// its constant patterns.
 #[derive(Debug, Default)]
@@ -630,6 +652,31 @@ impl<'p> Ctx<'p> {
                             .any(|p| structs::label_matches(p, name)))
             })
         })
+    }
+
+    /// How to check labels against group `g` of a vertex with `arcs` arcs.
+    pub fn group_check<'a>(&'a self, g: &'a Group, arcs: usize) -> GroupCheck<'a> {
+        let many_labels = g.more.as_ref().is_some_and(|m| m.labels.len() > 8);
+        if (g.lits.len() <= 4 && !many_labels) || arcs <= 4 {
+            return GroupCheck::Direct(g);
+        }
+        let mut labels = Vec::new();
+        let mut patterns = Vec::new();
+        if let Some(m) = &g.more {
+            labels.extend(m.labels.iter().copied());
+            patterns.extend(m.patterns.iter());
+        }
+        for (id, labels_only) in &g.lits {
+            if let Some(info) = self.lit_info.get(id) {
+                labels.extend(info.labels.iter().copied());
+                if !labels_only {
+                    patterns.extend(info.patterns.iter());
+                }
+            }
+        }
+        labels.sort();
+        labels.dedup();
+        GroupCheck::Merged { labels, patterns }
     }
 
     /// The group that `g` widens (0: none).

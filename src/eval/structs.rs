@@ -923,6 +923,14 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
     if !vx.groups().iter().any(|g| !g.open) && !vx.closed_all {
         return;
     }
+    // A group that many literals contributed to (a struct written in many places) is merged
+    // into one sorted label list first, so that checking is not arcs x literals.
+    let checks: Vec<super::GroupCheck> = vx
+        .groups()
+        .iter()
+        .filter(|g| !g.open)
+        .map(|g| ctx.group_check(g, vx.arcs.len()))
+        .collect();
     let mut rejected = Vec::new();
     for (label, a) in vx.arcs.iter() {
         let sym = match label {
@@ -933,11 +941,7 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
             continue;
         }
         let name = ctx.field_name(sym);
-        let ok = vx
-            .groups()
-            .iter()
-            .filter(|g| !g.open)
-            .all(|g| ctx.group_allows(g, *label, name));
+        let ok = checks.iter().all(|c| c.allows(ctx, *label, name));
         if !ok {
             rejected.push(*a);
         }
