@@ -229,6 +229,9 @@ pub struct Extra {
     )>,
 }
 
+/// The closedness groups of a vertex.
+pub type Groups = SmallVec<[Group; 2]>;
+
 /// The conjuncts of a vertex: most have one or two (a schema and data).
 pub type Conjs = SmallVec<[Conj; 2]>;
 
@@ -239,8 +242,9 @@ pub struct Vertex {
     pub conjs: Conjs,
     pub base: Val,
     pub arcs: Arcs,
-    /// Closedness groups (most vertices under a definition have one or two).
-    pub groups: Vec<Group>,
+    /// Closedness groups (most vertices under a definition have one or two; most vertices
+    /// have none, hence the box).
+    groups: Option<Box<Groups>>,
     pub err: Option<Rc<Bot>>,
     /// The first vertex whose conjuncts were inlined here (most vertices inline at most one).
     inlined: Option<VId>,
@@ -291,7 +295,11 @@ impl Vertex {
     }
 
     pub fn groups(&self) -> &[Group] {
-        &self.groups
+        self.groups.as_deref().map_or(&[], |g| &g[..])
+    }
+
+    pub fn groups_mut(&mut self) -> &mut Groups {
+        self.groups.get_or_insert_with(Box::default)
     }
 
     /// Whether the conjuncts of `t` were inlined here.
@@ -529,7 +537,7 @@ impl<'p> Ctx<'p> {
             conjs: Conjs::new(),
             base: Val::Top,
             arcs: Arcs::default(),
-            groups: Vec::new(),
+            groups: None,
             err: None,
             inlined: None,
             span,

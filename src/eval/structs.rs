@@ -181,7 +181,7 @@ fn register(ctx: &mut Ctx, v: VId, close: CloseId, what: Reg) {
     let mut guard = 0;
     while g != 0 && guard < 64 {
         let i = group(ctx, v, g);
-        let grp = &mut ctx.vm(v).groups[i];
+        let grp = &mut ctx.vm(v).groups_mut()[i];
         match &what {
             Reg::Label(l) => grp.more_mut().labels.push(*l),
             Reg::Pattern(p) => grp.more_mut().patterns.push(p.clone()),
@@ -197,11 +197,7 @@ fn group(ctx: &mut Ctx, v: VId, id: CloseId) -> usize {
     if let Some(i) = ctx.v(v).groups().iter().position(|g| g.id == id) {
         return i;
     }
-    let groups = &mut ctx.vm(v).groups;
-    if groups.is_empty() {
-        // One group for the definition, one for the field of the struct it is used in.
-        groups.reserve_exact(2);
-    }
+    let groups = ctx.vm(v).groups_mut();
     groups.push(Group {
         id,
         ..Group::default()
@@ -1051,9 +1047,9 @@ fn widen_embedded(
             continue;
         };
         if close != 0 {
-            let moved = ctx.vm(v).groups.remove(i);
+            let moved = ctx.vm(v).groups_mut().remove(i);
             let ci = group(ctx, v, close);
-            let target = &mut ctx.vm(v).groups[ci];
+            let target = &mut ctx.vm(v).groups_mut()[ci];
             target.lits.extend(moved.lits);
             if let Some(m) = moved.more {
                 let t = target.more_mut();
@@ -1063,7 +1059,7 @@ fn widen_embedded(
             target.open |= moved.open;
         } else {
             // The embedding struct's own fields (not its patterns) are allowed too.
-            let grp = &mut ctx.vm(v).groups[i];
+            let grp = &mut ctx.vm(v).groups_mut()[i];
             grp.lits.push((id, true));
             grp.open |= lit.has_ellipsis;
         }
