@@ -100,7 +100,8 @@ pub enum Val {
     Bottom(Rc<Bot>),
     Null,
     Bool(bool),
-    Num(Num),
+    /// Behind an `Rc`: copying a value must not copy a big integer, and `Val` stays small.
+    Num(Rc<Num>),
     Str(Rc<str>),
     Bytes(Rc<[u8]>),
     /// A set of basic kinds (`int`, `string`, `number`, …).
@@ -766,6 +767,12 @@ impl<'p> Ctx<'p> {
         if v.err.is_none() || (v.err.as_ref().is_some_and(|e| e.incomplete) && !b.incomplete) {
             v.err = Some(b);
         }
+    }
+}
+
+impl Val {
+    pub fn num(n: Num) -> Val {
+        Val::Num(Rc::new(n))
     }
 }
 

@@ -4,7 +4,6 @@
 
 use super::{Bot, Val, Validator};
 use crate::lower::{kind, BoundOp};
-use crate::value::Num;
 use smallvec::SmallVec;
 use std::cmp::Ordering;
 use std::rc::Rc;
@@ -15,8 +14,8 @@ pub fn kind_of(v: &Val) -> u16 {
         Val::Bottom(_) => 0,
         Val::Null => kind::NULL,
         Val::Bool(_) => kind::BOOL,
-        Val::Num(Num::Int(_)) => kind::INT,
-        Val::Num(Num::Float(_)) => kind::FLOAT,
+        Val::Num(n) if n.is_int() => kind::INT,
+        Val::Num(_) => kind::FLOAT,
         Val::Str(_) => kind::STRING,
         Val::Bytes(_) => kind::BYTES,
         Val::Kind(k) => *k,
