@@ -458,6 +458,8 @@ pub struct Ctx<'p> {
     pub group_parent: Vec<CloseId>,
     /// Per expression: 0 not yet known, 1 a constant scalar expression, 2 anything else.
     consts: Vec<u8>,
+    /// Per expression: 0 not yet known, 1 reference-free (`Ctx::is_ref_free`), 2 not.
+    ref_free: Vec<u8>,
     /// Values of constant expressions (`expr::eval`) and of constant disjunctions as
     /// conjuncts (`disjunct::const_value`), computed once.
     pub const_vals: FastMap<ExprId, Val>,
@@ -487,6 +489,7 @@ impl<'p> Ctx<'p> {
             embed_rec: Vec::new(),
             group_parent: Vec::new(),
             consts: Vec::new(),
+            ref_free: Vec::new(),
             const_vals: FastMap::default(),
             const_disj: FastMap::default(),
             lit_info: FastMap::default(),
@@ -686,6 +689,48 @@ impl<'p> Ctx<'p> {
         labels.sort();
         labels.dedup();
         GroupCheck::Merged { labels, patterns }
+    }
+
+    /// Whether `id` is a struct or list literal (or a constant, or a conjunction of such) with
+    /// no reference, comprehension, `let`, computed label or call anywhere inside: evaluating it
+    /// never looks at its environment, so its frame need not be built.
+    pub fn is_ref_free(&mut self, id: ExprId) -> bool {
+        use crate::lower::{Decl, ExprKind as K, ListElem};
+        let i = id as usize;
+        if self.ref_free.len() <= i {
+            self.ref_free.resize(self.prog.exprs.len().max(i + 1), 0);
+        }
+        match self.ref_free[i] {
+            1 => return true,
+            2 => return false,
+            _ => {}
+        }
+        let prog = self.prog;
+        let free = match &prog.expr(id).kind {
+            K::Struct(lit) => lit.decls.iter().all(|d| match d {
+                Decl::Field { value, .. } => self.is_ref_free(*value),
+                Decl::Pattern { pattern, value, .. } => {
+                    self.is_const(*pattern) && self.is_ref_free(*value)
+                }
+                Decl::Embed(e) => self.is_ref_free(*e),
+                Decl::Ellipsis(t) => t.is_none_or(|t| self.is_ref_free(t)),
+                Decl::Dynamic { .. } | Decl::Let { .. } | Decl::Comprehension(_) => false,
+            }),
+            K::List(lit) => {
+                lit.elems.iter().all(|e| match e {
+                    ListElem::Expr(e) => self.is_ref_free(*e),
+                    ListElem::Comprehension(_) => false,
+                }) && lit
+                    .ellipsis
+                    .is_none_or(|t| t.is_none_or(|t| self.is_ref_free(t)))
+            }
+            K::Binary(crate::lower::BinOp::And, a, b) => {
+                self.is_ref_free(*a) && self.is_ref_free(*b)
+            }
+            _ => self.is_const(id),
+        };
+        self.ref_free[i] = if free { 1 } else { 2 };
+        free
     }
 
     /// The group that `g` widens (0: none).

@@ -369,10 +369,16 @@ fn process_struct(
     env: Option<Rc<Env>>,
     close: CloseId,
 ) {
-    let env2 = Rc::new(Env {
-        parent: env,
-        frame: Frame::Vertex(v),
-    });
+    // A literal without references anywhere inside needs no frame: its conjuncts carry no
+    // environment (most data is written this way).
+    let env2 = if ctx.is_ref_free(id) {
+        None
+    } else {
+        Some(Rc::new(Env {
+            parent: env,
+            frame: Frame::Vertex(v),
+        }))
+    };
     if lit.is_struct {
         ctx.vm(v).is_struct = true;
     }
@@ -402,7 +408,7 @@ fn process_struct(
                     *optional,
                     Conj {
                         expr: ConjExpr::Expr(*value),
-                        env: Some(env2.clone()),
+                        env: env2.clone(),
                         close,
                     },
                     *span,
@@ -419,7 +425,7 @@ fn process_struct(
                     *label,
                     *value,
                     *optional,
-                    env2.clone(),
+                    frame_env(&env2, v),
                     close,
                     *span,
                 ));
@@ -430,7 +436,7 @@ fn process_struct(
                 alias,
                 span: _,
             } => {
-                let pv = expr::eval(ctx, *pattern, Some(&env2));
+                let pv = expr::eval(ctx, *pattern, env2.as_ref());
                 let pv = super::unify::default_of(&pv);
                 // Constant patterns are registered with the literal (`Reg::Lit`).
                 if !ctx.is_const(*pattern) {
@@ -440,7 +446,7 @@ fn process_struct(
                     pattern: pv,
                     value: Conj {
                         expr: ConjExpr::Expr(*value),
-                        env: Some(env2.clone()),
+                        env: env2.clone(),
                         close,
                     },
                     alias: *alias,
@@ -458,7 +464,7 @@ fn process_struct(
             }
             Decl::Embed(e) => {
                 ctx.embed_rec.push((v, Vec::new()));
-                process_expr(ctx, v, *e, Some(env2.clone()), close, true);
+                process_expr(ctx, v, *e, env2.clone(), close, true);
                 let (_, groups) = ctx.embed_rec.pop().unwrap_or((v, Vec::new()));
                 widen_embedded(ctx, v, id, lit, close, groups);
             }
@@ -469,7 +475,7 @@ fn process_struct(
                     a,
                     Conj {
                         expr: ConjExpr::Expr(*value),
-                        env: Some(env2.clone()),
+                        env: env2.clone(),
                         close: 0,
                     },
                 );
@@ -479,10 +485,21 @@ fn process_struct(
                 ctx.vm(v)
                     .xm()
                     .deferred
-                    .push((c.clone(), env2.clone(), close));
+                    .push((c.clone(), frame_env(&env2, v), close));
             }
         }
     }
+}
+
+/// The frame of a struct literal's conjuncts (comprehensions and computed labels always get
+/// one: a literal with them is never reference-free).
+fn frame_env(env2: &Option<Rc<Env>>, v: VId) -> Rc<Env> {
+    env2.clone().unwrap_or_else(|| {
+        Rc::new(Env {
+            parent: None,
+            frame: Frame::Vertex(v),
+        })
+    })
 }
 
 fn process_list(
@@ -921,7 +938,7 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
     }
     // A group that many literals contributed to (a struct written in many places) is merged
     // into one sorted label list first, so that checking is not arcs x literals.
-    let checks: Vec<super::GroupCheck> = vx
+    let checks: smallvec::SmallVec<[super::GroupCheck; 2]> = vx
         .groups()
         .iter()
         .filter(|g| !g.open)
@@ -942,6 +959,7 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
             rejected.push(*a);
         }
     }
+    drop(checks);
     for a in rejected {
         {
             let span = ctx.v(a).span;

@@ -456,7 +456,8 @@ fn as_alts(v: &Val) -> SmallVec<[(&Val, bool); 4]> {
 fn meet_disj(a: &Val, b: &Val) -> Val {
     let xs = as_alts(a);
     let ys = as_alts(b);
-    let mut out: Vec<(Val, bool)> = Vec::new();
+    // Usually one alternative survives: no Vec for it.
+    let mut out: SmallVec<[(Val, bool); 2]> = SmallVec::new();
     let mut first_err = None;
     // With several pairs the errors are not reported, so two different concrete values are
     // skipped without building the conflict message.
@@ -475,10 +476,19 @@ fn meet_disj(a: &Val, b: &Val) -> Val {
                 first_err.get_or_insert(m);
                 continue;
             }
-            push_alt(&mut out, m, *mx && *my);
+            let mark = *mx && *my;
+            match out.iter_mut().find(|(e, _)| same(e, &m)) {
+                Some((_, em)) => *em |= mark,
+                None => out.push((m, mark)),
+            }
         }
     }
-    normalize_disj(out).unwrap_or_else(|| {
+    let res = if out.len() <= 1 {
+        out.pop().map(|(v, _)| v)
+    } else {
+        normalize_disj(out.into_vec())
+    };
+    res.unwrap_or_else(|| {
         let detail = match &first_err {
             Some(Val::Bottom(b)) if xs.len() * ys.len() == 1 => return Val::Bottom(b.clone()),
             Some(Val::Bottom(b)) => format!(": {}", b.msg),
