@@ -177,7 +177,7 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
 
 /// Evaluates an expression into a fresh vertex (struct and list operands).
 pub fn anon(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> Val {
-    let parent = env.and_then(|e| innermost_vertex(e));
+    let parent = env.and_then(innermost_vertex);
     let v = ctx.new_vertex(parent, Label::Index(u32::MAX), span);
     ctx.vm(v).has_regular = true;
     ctx.vm(v).conjs.push(Conj {

@@ -1000,7 +1000,7 @@ pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
 /// struct: they run once its elements are final.
 fn check_container_validators(ctx: &mut Ctx, t: VId) {
     let vx = ctx.v(t);
-    if !(vx.is_struct || !vx.lists().is_empty()) || vx.err.is_some() {
+    if vx.err.is_some() || (!vx.is_struct && vx.lists().is_empty()) {
         return;
     }
     let validators: Vec<Val> = match &vx.base {

@@ -216,10 +216,7 @@ pub fn check_bound(op: BoundOp, bound: &Val, x: &Val) -> Result<bool, String> {
 }
 
 fn check_validator(v: &Validator, x: &Val) -> Option<Val> {
-    let conc = match super::expr::to_value_scalar(x) {
-        Some(c) => c,
-        None => return None,
-    };
+    let conc = super::expr::to_value_scalar(x)?;
     let mut args = vec![conc];
     args.extend(v.args.iter().cloned());
     let res = match &v.func {
@@ -304,7 +301,7 @@ fn add_constraint(list: &mut Vec<Val>, c: Val) -> Option<Val> {
                 if let Val::Bound(op0, b0) = item {
                     if let (Val::Num(n0), Val::Num(n)) = (&**b0, &**b) {
                         let same_dir = matches!(
-                            (op0.clone(), *op),
+                            (*op0, *op),
                             (BoundOp::Lt | BoundOp::Le, BoundOp::Lt | BoundOp::Le)
                                 | (BoundOp::Gt | BoundOp::Ge, BoundOp::Gt | BoundOp::Ge)
                         );
