@@ -460,6 +460,8 @@ pub struct Ctx<'p> {
     consts: Vec<u8>,
     /// Per expression: 0 not yet known, 1 reference-free (`Ctx::is_ref_free`), 2 not.
     ref_free: Vec<u8>,
+    /// `field_name_rc` by symbol.
+    name_rcs: Vec<Option<Rc<str>>>,
     /// Values of constant expressions (`expr::eval`) and of constant disjunctions as
     /// conjuncts (`disjunct::const_value`), computed once.
     pub const_vals: FastMap<ExprId, Val>,
@@ -479,7 +481,8 @@ impl<'p> Ctx<'p> {
     pub fn new(prog: &'p Program) -> Ctx<'p> {
         Ctx {
             prog,
-            vs: Vec::new(),
+            // About one vertex per expression, often more: fewer moves of the arena.
+            vs: Vec::with_capacity(prog.exprs.len()),
             next_group: 1,
             child_groups: FastMap::default(),
             packages: IndexMap::new(),
@@ -490,6 +493,7 @@ impl<'p> Ctx<'p> {
             group_parent: Vec::new(),
             consts: Vec::new(),
             ref_free: Vec::new(),
+            name_rcs: Vec::new(),
             const_vals: FastMap::default(),
             const_disj: FastMap::default(),
             lit_info: FastMap::default(),
@@ -504,6 +508,20 @@ impl<'p> Ctx<'p> {
     pub fn field_name(&self, s: crate::lower::Sym) -> &str {
         let n = self.sym_name(s);
         n.strip_prefix(crate::lower::QUOTED_MARK).unwrap_or(n)
+    }
+
+    /// `field_name` as a shared string (pattern aliases, `for` keys), made once per symbol.
+    pub fn field_name_rc(&mut self, s: crate::lower::Sym) -> Rc<str> {
+        let i = s.0 as usize;
+        if self.name_rcs.len() <= i {
+            self.name_rcs.resize(i + 1, None);
+        }
+        if let Some(r) = &self.name_rcs[i] {
+            return r.clone();
+        }
+        let r: Rc<str> = self.field_name(s).into();
+        self.name_rcs[i] = Some(r.clone());
+        r
     }
 
     /// The symbol of a regular field with a computed or quoted name.

@@ -172,7 +172,7 @@ fn iterate(ctx: &mut Ctx, src: &Val, span: Span) -> Result<Vec<(Val, Val)>, Rc<B
                         {
                             continue;
                         }
-                        let name: Rc<str> = ctx.field_name(s).into();
+                        let name = ctx.field_name_rc(s);
                         out.push((Val::Str(name), value_of(ctx, a)));
                     }
                     _ => {}

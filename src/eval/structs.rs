@@ -637,7 +637,7 @@ fn apply_nth(ctx: &mut Ctx, v: VId, i: usize, a: VId) {
         _ => ctx.child_group(c.close, Label::Field(sym)),
     };
     if alias {
-        let name: Rc<str> = ctx.field_name(sym).into();
+        let name = ctx.field_name_rc(sym);
         let vars: Rc<[Val]> = Rc::new([Val::Str(name)]);
         c.env = Some(Rc::new(Env {
             parent: c.env.clone(),
