@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Generate a federation-shaped configuration in plain CUE, for benchmarks.
 
-Usage: gen.py SITES RESOURCES [SEED] > federation.cue
+Usage: gen.py [--graph] SITES RESOURCES [SEED] > federation.cue
 
 Every site has RESOURCES resources; each resource depends on 0-3 resources declared before it
 in the same site, so the graph has no cycles. The output depends only on the arguments: the
 pseudo-random choices come from a fixed xorshift generator, not from Python's `random`, whose
 algorithms may change between versions. The file uses only the CUE core language, so
 `cue export` and `orche export` can both evaluate it.
+
+--graph appends a closed `#Graph` whose comprehensions list every dependency edge and every
+node of all sites (`graph: #Graph & {in: sites}`): a stand-in for computed graph fields until
+the `#Federation` stdlib package exists.
 """
 
 import sys
@@ -34,6 +38,16 @@ package bench
 }
 
 sites: [Name=string]: #Site & {name: Name}
+"""
+
+GRAPH = """
+#Graph: {
+\tin: [string]: #Site
+\tedges: [for sn, s in in for rn, r in s.resources for d, _ in r.depends_on {from: "\\(sn)/\\(rn)", to: "\\(sn)/\\(d)"}]
+\tnodes: {for sn, s in in for rn, r in s.resources {"\\(sn)/\\(rn)": {kind: r.kind, deps: len(r.depends_on)}}}
+\tcount: len(edges)
+}
+graph: #Graph & {in: sites}
 """
 
 KINDS = ["docker", "systemd", "http"]
@@ -85,6 +99,8 @@ def site(rng, s, resources):
 
 
 def main(argv):
+    graph = "--graph" in argv[1:]
+    argv = [a for a in argv if a != "--graph"]
     if len(argv) not in (3, 4):
         sys.exit(__doc__)
     sites, resources = int(argv[1]), int(argv[2])
@@ -94,6 +110,8 @@ def main(argv):
     for s in range(sites):
         out.write("\n")
         out.write(site(rng, s, resources))
+    if graph:
+        out.write(GRAPH)
 
 
 if __name__ == "__main__":
