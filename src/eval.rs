@@ -135,9 +135,9 @@ pub enum Status {
 pub struct Group {
     pub id: CloseId,
     pub open: bool,
-    /// Struct literals processed in this group: they allow their field labels and, unless
-    /// marked "labels only" (`true`), their constant patterns (`Ctx::lit_info`).
-    pub lits: SmallVec<[(ExprId, bool); 2]>,
+    /// Struct literals processed in this group, as indexes into `Ctx::lit_info`: they allow
+    /// their field labels and, unless marked "labels only" (`true`), their constant patterns.
+    pub lits: SmallVec<[(u32, bool); 2]>,
     /// Labels and patterns allowed otherwise (computed labels, data, non-constant patterns).
     pub more: Option<Box<GroupMore>>,
 }
@@ -467,7 +467,9 @@ pub struct Ctx<'p> {
     pub const_vals: FastMap<ExprId, Val>,
     pub const_disj: FastMap<ExprId, Val>,
     /// Struct literals registered in closedness groups (`Group::lits`).
-    pub lit_info: FastMap<ExprId, LitInfo>,
+    pub lit_info: Vec<LitInfo>,
+    /// Struct literal → its index in `lit_info`.
+    lit_index: FastMap<ExprId, u32>,
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -496,7 +498,8 @@ impl<'p> Ctx<'p> {
             name_rcs: Vec::new(),
             const_vals: FastMap::default(),
             const_disj: FastMap::default(),
-            lit_info: FastMap::default(),
+            lit_info: Vec::new(),
+            lit_index: FastMap::default(),
         }
     }
 
@@ -635,10 +638,10 @@ impl<'p> Ctx<'p> {
         c
     }
 
-    /// Makes sure `lit_info` describes the struct literal `id`.
-    pub fn note_lit(&mut self, id: ExprId) {
-        if self.lit_info.contains_key(&id) {
-            return;
+    /// The index in `lit_info` of what the struct literal `id` allows.
+    pub fn note_lit(&mut self, id: ExprId) -> u32 {
+        if let Some(i) = self.lit_index.get(&id) {
+            return *i;
         }
         let prog = self.prog;
         let mut info = LitInfo::default();
@@ -660,7 +663,10 @@ impl<'p> Ctx<'p> {
             info.labels = labels.into();
             info.patterns = patterns.into();
         }
-        self.lit_info.insert(id, info);
+        let i = self.lit_info.len() as u32;
+        self.lit_info.push(info);
+        self.lit_index.insert(id, i);
+        i
     }
 
     /// Whether group `g` allows the regular field `label` (named `name`).
@@ -672,8 +678,8 @@ impl<'p> Ctx<'p> {
                 return true;
             }
         }
-        g.lits.iter().any(|(id, labels_only)| {
-            self.lit_info.get(id).is_some_and(|info| {
+        g.lits.iter().any(|(i, labels_only)| {
+            self.lit_info.get(*i as usize).is_some_and(|info| {
                 info.labels.binary_search(&label).is_ok()
                     || (!labels_only
                         && info
@@ -696,8 +702,8 @@ impl<'p> Ctx<'p> {
             labels.extend(m.labels.iter().copied());
             patterns.extend(m.patterns.iter());
         }
-        for (id, labels_only) in &g.lits {
-            if let Some(info) = self.lit_info.get(id) {
+        for (i, labels_only) in &g.lits {
+            if let Some(info) = self.lit_info.get(*i as usize) {
                 labels.extend(info.labels.iter().copied());
                 if !labels_only {
                     patterns.extend(info.patterns.iter());

@@ -169,9 +169,9 @@ enum Reg {
     Label(Label),
     Pattern(Val),
     Open,
-    /// A struct literal: its field labels and constant patterns (a closed literal without
-    /// fields allows none, but its group exists).
-    Lit(ExprId),
+    /// A struct literal (its index in `Ctx::lit_info`): its field labels and constant
+    /// patterns (a closed literal without fields allows none, but its group exists).
+    Lit(u32),
 }
 
 /// Records what a closed literal allows in group `close` of `v` and in the groups it widens
@@ -386,8 +386,8 @@ fn process_struct(
         ctx.vm(v).arcs.reserve(lit.decls.len());
     }
     if close != 0 {
-        ctx.note_lit(id);
-        register(ctx, v, close, Reg::Lit(id));
+        let lit_index = ctx.note_lit(id);
+        register(ctx, v, close, Reg::Lit(lit_index));
         if lit.has_ellipsis {
             register(ctx, v, close, Reg::Open);
         }
@@ -1059,7 +1059,7 @@ fn widen_embedded(
     if groups.is_empty() {
         return;
     }
-    ctx.note_lit(id);
+    let lit_index = ctx.note_lit(id);
     for g in groups {
         let Some(i) = ctx.v(v).groups().iter().position(|x| x.id == g) else {
             continue;
@@ -1078,7 +1078,7 @@ fn widen_embedded(
         } else {
             // The embedding struct's own fields (not its patterns) are allowed too.
             let grp = &mut ctx.vm(v).groups_mut()[i];
-            grp.lits.push((id, true));
+            grp.lits.push((lit_index, true));
             grp.open |= lit.has_ellipsis;
         }
     }
