@@ -2,6 +2,7 @@
 """Generate a federation-shaped configuration in plain CUE, for benchmarks.
 
 Usage: gen.py SITES RESOURCES [SEED] > federation.cue
+       gen.py --graph SITES RESOURCES [SEED] > federation.cue
        gen.py --stdlib SITES RESOURCES [SEED] > federation.orc
 
 Every site has RESOURCES resources; each resource depends on 0-3 resources declared before it
@@ -13,6 +14,10 @@ algorithms may change between versions. The file uses only the CUE core language
 With --stdlib the same shape goes through orche's standard library instead:
 `federation.#Federation & {...}`, sites with tiers and networks, and one resource in eight
 also depending on a resource of an earlier site (so sites stay acyclic). Only orche reads it.
+
+--graph appends a closed `#Graph` whose comprehensions list every dependency edge and every
+node of all sites (`graph: #Graph & {in: sites}`): a stand-in for computed graph fields until
+the `#Federation` stdlib package exists.
 """
 
 import sys
@@ -39,6 +44,16 @@ package bench
 }
 
 sites: [Name=string]: #Site & {name: Name}
+"""
+
+GRAPH = """
+#Graph: {
+\tin: [string]: #Site
+\tedges: [for sn, s in in for rn, r in s.resources for d, _ in r.depends_on {from: "\\(sn)/\\(rn)", to: "\\(sn)/\\(d)"}]
+\tnodes: {for sn, s in in for rn, r in s.resources {"\\(sn)/\\(rn)": {kind: r.kind, deps: len(r.depends_on)}}}
+\tcount: len(edges)
+}
+graph: #Graph & {in: sites}
 """
 
 KINDS = ["docker", "systemd", "http"]
@@ -144,6 +159,8 @@ def main(argv):
             out.write(stdlib_site(rng, s, resources))
         out.write("\t}\n}\n")
         return
+    graph = "--graph" in argv[1:]
+    argv = [a for a in argv if a != "--graph"]
     if len(argv) not in (3, 4):
         sys.exit(__doc__)
     sites, resources = int(argv[1]), int(argv[2])
@@ -153,6 +170,8 @@ def main(argv):
     for s in range(sites):
         out.write("\n")
         out.write(site(rng, s, resources))
+    if graph:
+        out.write(GRAPH)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #        BENCH_STDLIB_SIZES="10x10 100x50" bench/run.sh   sizes of the stdlib table
 #        BENCH_STDLIB=0 bench/run.sh        skip the stdlib table
 #        ORCHE=path/to/orche bench/run.sh   (skip the build, time this binary)
+#        BENCH_GRAPH=1 bench/run.sh          (add computed graph fields: gen.py --graph)
 #
 # Times are the median wall-clock seconds of 5 runs (3 for sites >= 1000); peak RSS is the
 # largest "Maximum resident set size" that GNU time (/usr/bin/time -v) reported over those runs.
@@ -62,7 +63,9 @@ for size in $sizes; do
     sites=${size%x*}
     per=${size#*x}
     file="$work/fed-$size.cue"
-    python3 bench/gen.py "$sites" "$per" >"$file"
+    gen_flags=()
+    [[ -n "${BENCH_GRAPH:-}" ]] && gen_flags=(--graph)
+    python3 bench/gen.py "${gen_flags[@]}" "$sites" "$per" >"$file"
     bytes=$(wc -c <"$file")
     runs=5
     ((sites >= 1000)) && runs=3

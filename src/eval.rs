@@ -103,7 +103,8 @@ pub enum Val {
     Bottom(Rc<Bot>),
     Null,
     Bool(bool),
-    Num(Num),
+    /// Behind an `Rc`: copying a value must not copy a big integer, and `Val` stays small.
+    Num(Rc<Num>),
     Str(Rc<str>),
     Bytes(Rc<[u8]>),
     /// A set of basic kinds (`int`, `string`, `number`, …).
@@ -137,9 +138,9 @@ pub enum Status {
 pub struct Group {
     pub id: CloseId,
     pub open: bool,
-    /// Struct literals processed in this group: they allow their field labels and, unless
-    /// marked "labels only" (`true`), their constant patterns (`Ctx::lit_info`).
-    pub lits: SmallVec<[(ExprId, bool); 2]>,
+    /// Struct literals processed in this group, as indexes into `Ctx::lit_info`: they allow
+    /// their field labels and, unless marked "labels only" (`true`), their constant patterns.
+    pub lits: SmallVec<[(u32, bool); 2]>,
     /// Labels and patterns allowed otherwise (computed labels, data, non-constant patterns).
     pub more: Option<Box<GroupMore>>,
 }
@@ -153,6 +154,28 @@ pub struct GroupMore {
 impl Group {
     pub fn more_mut(&mut self) -> &mut GroupMore {
         self.more.get_or_insert_with(Box::default)
+    }
+}
+
+/// A closedness group prepared for checking many labels.
+pub enum GroupCheck<'a> {
+    Direct(&'a Group),
+    /// Everything the group allows, gathered: sorted labels and patterns.
+    Merged {
+        labels: Vec<Label>,
+        patterns: Vec<&'a Val>,
+    },
+}
+
+impl GroupCheck<'_> {
+    pub fn allows(&self, ctx: &Ctx, label: Label, name: &str) -> bool {
+        match self {
+            GroupCheck::Direct(g) => ctx.group_allows(g, label, name),
+            GroupCheck::Merged { labels, patterns } => {
+                labels.binary_search(&label).is_ok()
+                    || patterns.iter().any(|p| structs::label_matches(p, name))
+            }
+        }
     }
 }
 
@@ -194,7 +217,10 @@ pub struct Extra {
     pub pending: Vec<(Vec<(Conj, bool)>, Span)>,
     /// Several alternatives survived: the clones, with default marks.
     pub alts: Option<Vec<(VId, bool)>>,
+    /// Vertices inlined here after the first (`Vertex::inlined`).
     pub inlined: Vec<VId>,
+    /// A disjunction with one surviving alternative: the clone that holds the value.
+    pub forward: Option<VId>,
     /// Struct literal conjuncts whose comprehensions still have to run.
     pub deferred: Vec<(crate::lower::Comprehension, Rc<Env>, CloseId)>,
     pub dynamic: Vec<(
@@ -207,6 +233,9 @@ pub struct Extra {
     )>,
 }
 
+/// The closedness groups of a vertex.
+pub type Groups = SmallVec<[Group; 2]>;
+
 /// The conjuncts of a vertex: most have one or two (a schema and data).
 pub type Conjs = SmallVec<[Conj; 2]>;
 
@@ -217,10 +246,12 @@ pub struct Vertex {
     pub conjs: Conjs,
     pub base: Val,
     pub arcs: Arcs,
-    /// Closedness groups (most vertices under a definition have one or two).
-    pub groups: Vec<Group>,
+    /// Closedness groups (most vertices under a definition have one or two; most vertices
+    /// have none, hence the box).
+    groups: Option<Box<Groups>>,
     pub err: Option<Rc<Bot>>,
-    pub forward: Option<VId>,
+    /// The first vertex whose conjuncts were inlined here (most vertices inline at most one).
+    inlined: Option<VId>,
     pub span: Span,
     pub depth: u32,
     /// Where the base value came from (at most two spans, for messages).
@@ -268,11 +299,34 @@ impl Vertex {
     }
 
     pub fn groups(&self) -> &[Group] {
-        &self.groups
+        self.groups.as_deref().map_or(&[], |g| &g[..])
     }
 
-    pub fn inlined(&self) -> &[VId] {
-        self.x.as_ref().map_or(&[], |x| &x.inlined)
+    pub fn groups_mut(&mut self) -> &mut Groups {
+        self.groups.get_or_insert_with(Box::default)
+    }
+
+    /// Whether the conjuncts of `t` were inlined here.
+    pub fn has_inlined(&self, t: VId) -> bool {
+        self.inlined == Some(t) || self.x.as_ref().is_some_and(|x| x.inlined.contains(&t))
+    }
+
+    /// The first vertex whose conjuncts were inlined here.
+    pub fn first_inlined(&self) -> Option<VId> {
+        self.inlined
+    }
+
+    pub fn push_inlined(&mut self, t: VId) {
+        if self.inlined.is_none() {
+            self.inlined = Some(t);
+        } else {
+            self.xm().inlined.push(t);
+        }
+    }
+
+    /// The clone holding the value of a disjunction with one surviving alternative.
+    pub fn forward(&self) -> Option<VId> {
+        self.x.as_ref().and_then(|x| x.forward)
     }
 
     pub fn alts(&self) -> Option<&Vec<(VId, bool)>> {
@@ -412,12 +466,18 @@ pub struct Ctx<'p> {
     pub group_parent: Vec<CloseId>,
     /// Per expression: 0 not yet known, 1 a constant scalar expression, 2 anything else.
     consts: Vec<u8>,
+    /// Per expression: 0 not yet known, 1 reference-free (`Ctx::is_ref_free`), 2 not.
+    ref_free: Vec<u8>,
+    /// `field_name_rc` by symbol.
+    name_rcs: Vec<Option<Rc<str>>>,
     /// Values of constant expressions (`expr::eval`) and of constant disjunctions as
     /// conjuncts (`disjunct::const_value`), computed once.
     pub const_vals: FastMap<ExprId, Val>,
     pub const_disj: FastMap<ExprId, Val>,
     /// Struct literals registered in closedness groups (`Group::lits`).
-    pub lit_info: FastMap<ExprId, LitInfo>,
+    pub lit_info: Vec<LitInfo>,
+    /// Struct literal → its index in `lit_info`.
+    lit_index: FastMap<ExprId, u32>,
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -431,7 +491,8 @@ impl<'p> Ctx<'p> {
     pub fn new(prog: &'p Program) -> Ctx<'p> {
         Ctx {
             prog,
-            vs: Vec::new(),
+            // About one vertex per expression, often more: fewer moves of the arena.
+            vs: Vec::with_capacity(prog.exprs.len()),
             next_group: 1,
             child_groups: FastMap::default(),
             packages: IndexMap::new(),
@@ -441,9 +502,12 @@ impl<'p> Ctx<'p> {
             embed_rec: Vec::new(),
             group_parent: Vec::new(),
             consts: Vec::new(),
+            ref_free: Vec::new(),
+            name_rcs: Vec::new(),
             const_vals: FastMap::default(),
             const_disj: FastMap::default(),
-            lit_info: FastMap::default(),
+            lit_info: Vec::new(),
+            lit_index: FastMap::default(),
         }
     }
 
@@ -455,6 +519,20 @@ impl<'p> Ctx<'p> {
     pub fn field_name(&self, s: crate::lower::Sym) -> &str {
         let n = self.sym_name(s);
         n.strip_prefix(crate::lower::QUOTED_MARK).unwrap_or(n)
+    }
+
+    /// `field_name` as a shared string (pattern aliases, `for` keys), made once per symbol.
+    pub fn field_name_rc(&mut self, s: crate::lower::Sym) -> Rc<str> {
+        let i = s.0 as usize;
+        if self.name_rcs.len() <= i {
+            self.name_rcs.resize(i + 1, None);
+        }
+        if let Some(r) = &self.name_rcs[i] {
+            return r.clone();
+        }
+        let r: Rc<str> = self.field_name(s).into();
+        self.name_rcs[i] = Some(r.clone());
+        r
     }
 
     /// The symbol of a regular field with a computed or quoted name.
@@ -492,9 +570,9 @@ impl<'p> Ctx<'p> {
             conjs: Conjs::new(),
             base: Val::Top,
             arcs: Arcs::default(),
-            groups: Vec::new(),
+            groups: None,
             err: None,
-            forward: None,
+            inlined: None,
             span,
             depth,
             base_span: [Span::default(); 2],
@@ -522,7 +600,7 @@ impl<'p> Ctx<'p> {
     /// Follows disjunction forwarding to the vertex that holds the value.
     pub fn deref(&self, mut id: VId) -> VId {
         let mut n = 0;
-        while let Some(f) = self.vs[id as usize].forward {
+        while let Some(f) = self.vs[id as usize].forward() {
             id = f;
             n += 1;
             if n > 10_000 {
@@ -568,10 +646,10 @@ impl<'p> Ctx<'p> {
         c
     }
 
-    /// Makes sure `lit_info` describes the struct literal `id`.
-    pub fn note_lit(&mut self, id: ExprId) {
-        if self.lit_info.contains_key(&id) {
-            return;
+    /// The index in `lit_info` of what the struct literal `id` allows.
+    pub fn note_lit(&mut self, id: ExprId) -> u32 {
+        if let Some(i) = self.lit_index.get(&id) {
+            return *i;
         }
         let prog = self.prog;
         let mut info = LitInfo::default();
@@ -593,7 +671,10 @@ impl<'p> Ctx<'p> {
             info.labels = labels.into();
             info.patterns = patterns.into();
         }
-        self.lit_info.insert(id, info);
+        let i = self.lit_info.len() as u32;
+        self.lit_info.push(info);
+        self.lit_index.insert(id, i);
+        i
     }
 
     /// Whether group `g` allows the regular field `label` (named `name`).
@@ -605,8 +686,8 @@ impl<'p> Ctx<'p> {
                 return true;
             }
         }
-        g.lits.iter().any(|(id, labels_only)| {
-            self.lit_info.get(id).is_some_and(|info| {
+        g.lits.iter().any(|(i, labels_only)| {
+            self.lit_info.get(*i as usize).is_some_and(|info| {
                 info.labels.binary_search(&label).is_ok()
                     || (!labels_only
                         && info
@@ -615,6 +696,73 @@ impl<'p> Ctx<'p> {
                             .any(|p| structs::label_matches(p, name)))
             })
         })
+    }
+
+    /// How to check labels against group `g` of a vertex with `arcs` arcs.
+    pub fn group_check<'a>(&'a self, g: &'a Group, arcs: usize) -> GroupCheck<'a> {
+        let many_labels = g.more.as_ref().is_some_and(|m| m.labels.len() > 8);
+        if (g.lits.len() <= 4 && !many_labels) || arcs <= 4 {
+            return GroupCheck::Direct(g);
+        }
+        let mut labels = Vec::new();
+        let mut patterns = Vec::new();
+        if let Some(m) = &g.more {
+            labels.extend(m.labels.iter().copied());
+            patterns.extend(m.patterns.iter());
+        }
+        for (i, labels_only) in &g.lits {
+            if let Some(info) = self.lit_info.get(*i as usize) {
+                labels.extend(info.labels.iter().copied());
+                if !labels_only {
+                    patterns.extend(info.patterns.iter());
+                }
+            }
+        }
+        labels.sort();
+        labels.dedup();
+        GroupCheck::Merged { labels, patterns }
+    }
+
+    /// Whether `id` is a struct or list literal (or a constant, or a conjunction of such) with
+    /// no reference, comprehension, `let`, computed label or call anywhere inside: evaluating it
+    /// never looks at its environment, so its frame need not be built.
+    pub fn is_ref_free(&mut self, id: ExprId) -> bool {
+        use crate::lower::{Decl, ExprKind as K, ListElem};
+        let i = id as usize;
+        if self.ref_free.len() <= i {
+            self.ref_free.resize(self.prog.exprs.len().max(i + 1), 0);
+        }
+        match self.ref_free[i] {
+            1 => return true,
+            2 => return false,
+            _ => {}
+        }
+        let prog = self.prog;
+        let free = match &prog.expr(id).kind {
+            K::Struct(lit) => lit.decls.iter().all(|d| match d {
+                Decl::Field { value, .. } => self.is_ref_free(*value),
+                Decl::Pattern { pattern, value, .. } => {
+                    self.is_const(*pattern) && self.is_ref_free(*value)
+                }
+                Decl::Embed(e) => self.is_ref_free(*e),
+                Decl::Ellipsis(t) => t.is_none_or(|t| self.is_ref_free(t)),
+                Decl::Dynamic { .. } | Decl::Let { .. } | Decl::Comprehension(_) => false,
+            }),
+            K::List(lit) => {
+                lit.elems.iter().all(|e| match e {
+                    ListElem::Expr(e) => self.is_ref_free(*e),
+                    ListElem::Comprehension(_) => false,
+                }) && lit
+                    .ellipsis
+                    .is_none_or(|t| t.is_none_or(|t| self.is_ref_free(t)))
+            }
+            K::Binary(crate::lower::BinOp::And, a, b) => {
+                self.is_ref_free(*a) && self.is_ref_free(*b)
+            }
+            _ => self.is_const(id),
+        };
+        self.ref_free[i] = if free { 1 } else { 2 };
+        free
     }
 
     /// The group that `g` widens (0: none).
@@ -722,6 +870,12 @@ impl<'p> Ctx<'p> {
             }
             v.err = Some(b);
         }
+    }
+}
+
+impl Val {
+    pub fn num(n: Num) -> Val {
+        Val::Num(Rc::new(n))
     }
 }
 

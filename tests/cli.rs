@@ -32,9 +32,21 @@ fn help() {
 fn session_on_the_examples() {
     let mut t = String::new();
     for args in [
-        &["export", "examples/federation.orc", "-e", "deployment_order"][..],
+        &[
+            "export",
+            "examples/federation.orc",
+            "-e",
+            "deployment_order",
+        ][..],
         &["export", "examples/hub-spoke.orc", "-e", "startup"],
-        &["export", "examples/federation.orc", "-e", "waves", "--out", "yaml"],
+        &[
+            "export",
+            "examples/federation.orc",
+            "-e",
+            "waves",
+            "--out",
+            "yaml",
+        ],
         &["graph", "examples/federation.orc", "--out", "mermaid"],
         &["export", "examples/cycle.orc"],
         &["export", "examples/missing.orc"],

@@ -163,7 +163,7 @@ fn iterate(ctx: &mut Ctx, src: &Val, span: Span) -> Result<Vec<(Val, Val)>, Rc<B
             for (l, a) in arcs {
                 match l {
                     Label::Index(i) if is_list => {
-                        out.push((Val::Num(Num::from_i64(i as i64)), value_of(ctx, a)))
+                        out.push((Val::num(Num::from_i64(i as i64)), value_of(ctx, a)))
                     }
                     Label::Field(s) if !is_list => {
                         let av = ctx.v(a);
@@ -172,7 +172,7 @@ fn iterate(ctx: &mut Ctx, src: &Val, span: Span) -> Result<Vec<(Val, Val)>, Rc<B
                         {
                             continue;
                         }
-                        let name: Rc<str> = ctx.field_name(s).into();
+                        let name = ctx.field_name_rc(s);
                         out.push((Val::Str(name), value_of(ctx, a)));
                     }
                     _ => {}

@@ -213,7 +213,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
                 }),
             );
         }
-        1 => ctx.vm(v).forward = Some(survivors[0].0),
+        1 => ctx.vm(v).xm().forward = Some(survivors[0].0),
         _ => {
             let any_default = survivors.iter().any(|(_, d, _)| *d);
             let all_default = survivors.iter().all(|(_, d, _)| *d);
@@ -225,7 +225,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
             ctx.vm(v).xm().alts = Some(alts);
             if defaults.len() == 1 {
                 // Lookups go through the default; export does too.
-                ctx.vm(v).forward = None;
+                ctx.vm(v).xm().forward = None;
             }
         }
     }

@@ -51,7 +51,7 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
         ),
         ExprKind::Null => Val::Null,
         ExprKind::Bool(b) => Val::Bool(*b),
-        ExprKind::Num(n) => Val::Num(n.clone()),
+        ExprKind::Num(n) => Val::num(n.clone()),
         ExprKind::Str(s) => Val::Str(s.clone()),
         ExprKind::Bytes(b) => Val::Bytes(b.clone()),
         ExprKind::Kind(k) => Val::Kind(*k),
@@ -177,7 +177,7 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
 
 /// Evaluates an expression into a fresh vertex (struct and list operands).
 pub fn anon(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> Val {
-    let parent = env.and_then(|e| innermost_vertex(e));
+    let parent = env.and_then(innermost_vertex);
     let v = ctx.new_vertex(parent, Label::Index(u32::MAX), span);
     ctx.vm(v).has_regular = true;
     ctx.vm(v).conjs.push(Conj {
@@ -239,7 +239,7 @@ fn index_error(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> 
                 .and_then(|i| usize::try_from(i).ok())
                 .and_then(|i| b.get(i))
             {
-                Some(c) => Val::Num(Num::from_i64(*c as i64)),
+                Some(c) => Val::num(Num::from_i64(*c as i64)),
                 None => bottom(
                     "orche::eval::index",
                     format!("index {n} out of range"),
@@ -391,7 +391,7 @@ fn short_pkg(p: &str) -> &str {
 fn unary(op: UnOp, v: Val, span: Span) -> Val {
     match (op, &v) {
         (_, Val::Bottom(_)) => v,
-        (UnOp::Neg, Val::Num(n)) => Val::Num(n.neg()),
+        (UnOp::Neg, Val::Num(n)) => Val::num(n.neg()),
         (UnOp::Plus, Val::Num(_)) => v,
         (UnOp::Not, Val::Bool(b)) => Val::Bool(!b),
         (UnOp::Neg | UnOp::Plus, Val::Kind(k)) if k & kind::NUMBER == *k => {
@@ -521,25 +521,25 @@ fn binary(ctx: &mut Ctx, op: BinOp, x: Val, y: Val, span: Span) -> Val {
             _ => mismatch(),
         },
         BinOp::Add => match (&x, &y) {
-            (Val::Num(a), Val::Num(b)) => Val::Num(a.add(b)),
+            (Val::Num(a), Val::Num(b)) => Val::num(a.add(b)),
             (Val::Str(a), Val::Str(b)) => Val::Str(format!("{a}{b}").into()),
             (Val::Bytes(a), Val::Bytes(b)) => Val::Bytes([&a[..], &b[..]].concat().into()),
             _ => mismatch(),
         },
         BinOp::Sub => match (&x, &y) {
-            (Val::Num(a), Val::Num(b)) => Val::Num(a.sub(b)),
+            (Val::Num(a), Val::Num(b)) => Val::num(a.sub(b)),
             _ => mismatch(),
         },
         BinOp::Mul => match (&x, &y) {
-            (Val::Num(a), Val::Num(b)) => Val::Num(a.mul(b)),
-            (Val::Str(s), Val::Num(Num::Int(n))) | (Val::Num(Num::Int(n)), Val::Str(s)) => {
-                match repeat_count(n) {
+            (Val::Num(a), Val::Num(b)) => Val::num(a.mul(b)),
+            (Val::Str(s), Val::Num(n)) | (Val::Num(n), Val::Str(s)) if n.is_int() => {
+                match as_int(n).and_then(repeat_count) {
                     Some(c) => Val::Str(s.repeat(c).into()),
                     None => bottom("orche::eval::operand", "invalid string repeat count", span),
                 }
             }
-            (Val::Bytes(s), Val::Num(Num::Int(n))) | (Val::Num(Num::Int(n)), Val::Bytes(s)) => {
-                match repeat_count(n) {
+            (Val::Bytes(s), Val::Num(n)) | (Val::Num(n), Val::Bytes(s)) if n.is_int() => {
+                match as_int(n).and_then(repeat_count) {
                     Some(c) => Val::Bytes(s.repeat(c).into()),
                     None => bottom("orche::eval::operand", "invalid bytes repeat count", span),
                 }
@@ -548,12 +548,20 @@ fn binary(ctx: &mut Ctx, op: BinOp, x: Val, y: Val, span: Span) -> Val {
         },
         BinOp::Div => match (&x, &y) {
             (Val::Num(a), Val::Num(b)) => match a.div(b) {
-                Some(q) => Val::Num(q),
+                Some(q) => Val::num(q),
                 None => bottom("orche::eval::division", "division by zero", span),
             },
             _ => mismatch(),
         },
         BinOp::And => meet(&x, &y),
+    }
+}
+
+/// The integer of a number that is one.
+fn as_int(n: &Num) -> Option<&BigInt> {
+    match n {
+        Num::Int(i) => Some(i),
+        Num::Float(_) => None,
     }
 }
 
@@ -637,13 +645,16 @@ fn slice(
         match e {
             None => Ok(None),
             Some(e) => match default_of(&eval(ctx, e, env)) {
-                Val::Num(Num::Int(i)) => usize::try_from(&i).map(Some).map_err(|_| {
-                    bottom(
-                        "orche::eval::index",
-                        format!("invalid slice index {i}"),
-                        span,
-                    )
-                }),
+                Val::Num(n) if n.is_int() => {
+                    let i = as_int(&n).cloned().unwrap_or_default();
+                    usize::try_from(&i).map(Some).map_err(|_| {
+                        bottom(
+                            "orche::eval::index",
+                            format!("invalid slice index {i}"),
+                            span,
+                        )
+                    })
+                }
                 Val::Bottom(b) => Err(Val::Bottom(b)),
                 v => Err(bottom(
                     "orche::eval::index",
@@ -814,7 +825,7 @@ fn entry_span(ctx: &mut Ctx, g: super::VId, node: &str, dep: &str) -> Vec<Span> 
     // A value copied from a reference (`(k): v` in a comprehension) was written where the
     // referenced vertex was.
     let mut n = 0;
-    while let Some(&t) = ctx.v(at).inlined().first() {
+    while let Some(t) = ctx.v(at).first_inlined() {
         at = ctx.deref(t);
         n += 1;
         if n > 64 {
@@ -871,8 +882,8 @@ fn predeclared(
         Predeclared::Len => {
             let v = default_of(&eval(ctx, args[0], env));
             match v {
-                Val::Str(s) => Val::Num(Num::from_i64(s.len() as i64)),
-                Val::Bytes(b) => Val::Num(Num::from_i64(b.len() as i64)),
+                Val::Str(s) => Val::num(Num::from_i64(s.len() as i64)),
+                Val::Bytes(b) => Val::num(Num::from_i64(b.len() as i64)),
                 Val::Vertex(t) => {
                     structs::expand(ctx, t);
                     let t = ctx.deref(t);
@@ -896,7 +907,7 @@ fn predeclared(
                             })
                             .count()
                     };
-                    Val::Num(Num::from_i64(n as i64))
+                    Val::num(Num::from_i64(n as i64))
                 }
                 Val::Bottom(_) => v,
                 v if is_concrete(&v) => bottom(
@@ -1026,7 +1037,9 @@ fn predeclared(
             match (&a, &b) {
                 (Val::Bottom(_), _) => a,
                 (_, Val::Bottom(_)) => b,
-                (Val::Num(Num::Int(x)), Val::Num(Num::Int(y))) => {
+                (Val::Num(x), Val::Num(y)) if x.is_int() && y.is_int() => {
+                    let zero = BigInt::zero();
+                    let (x, y) = (as_int(x).unwrap_or(&zero), as_int(y).unwrap_or(&zero));
                     if y.is_zero() {
                         return bottom(
                             "orche::eval::division",
@@ -1061,7 +1074,7 @@ fn predeclared(
                             }
                         }
                     };
-                    Val::Num(Num::Int(r))
+                    Val::num(Num::Int(r))
                 }
                 _ if !is_concrete(&a) || !is_concrete(&b) => {
                     incomplete(format!("non-concrete argument to {name}"), span)
@@ -1085,7 +1098,7 @@ pub fn to_value_scalar(v: &Val) -> Option<Value> {
     Some(match v {
         Val::Null => Value::Null,
         Val::Bool(b) => Value::Bool(*b),
-        Val::Num(n) => Value::Num(n.clone()),
+        Val::Num(n) => Value::Num((**n).clone()),
         Val::Str(s) => Value::Str(s.to_string()),
         Val::Bytes(b) => Value::Bytes(b.to_vec()),
         _ => return None,
@@ -1136,7 +1149,7 @@ pub fn scalar_from_value(v: &Value) -> Val {
     match v {
         Value::Null => Val::Null,
         Value::Bool(b) => Val::Bool(*b),
-        Value::Num(n) => Val::Num(n.clone()),
+        Value::Num(n) => Val::num(n.clone()),
         Value::Str(s) => Val::Str(s.as_str().into()),
         Value::Bytes(b) => Val::Bytes(b.as_slice().into()),
         _ => Val::Top,

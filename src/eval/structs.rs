@@ -169,9 +169,9 @@ enum Reg {
     Label(Label),
     Pattern(Val),
     Open,
-    /// A struct literal: its field labels and constant patterns (a closed literal without
-    /// fields allows none, but its group exists).
-    Lit(ExprId),
+    /// A struct literal (its index in `Ctx::lit_info`): its field labels and constant
+    /// patterns (a closed literal without fields allows none, but its group exists).
+    Lit(u32),
 }
 
 /// Records what a closed literal allows in group `close` of `v` and in the groups it widens
@@ -181,7 +181,7 @@ fn register(ctx: &mut Ctx, v: VId, close: CloseId, what: Reg) {
     let mut guard = 0;
     while g != 0 && guard < 64 {
         let i = group(ctx, v, g);
-        let grp = &mut ctx.vm(v).groups[i];
+        let grp = &mut ctx.vm(v).groups_mut()[i];
         match &what {
             Reg::Label(l) => grp.more_mut().labels.push(*l),
             Reg::Pattern(p) => grp.more_mut().patterns.push(p.clone()),
@@ -197,11 +197,7 @@ fn group(ctx: &mut Ctx, v: VId, id: CloseId) -> usize {
     if let Some(i) = ctx.v(v).groups().iter().position(|g| g.id == id) {
         return i;
     }
-    let groups = &mut ctx.vm(v).groups;
-    if groups.is_empty() {
-        // One group for the definition, one for the field of the struct it is used in.
-        groups.reserve_exact(2);
-    }
+    let groups = ctx.vm(v).groups_mut();
     groups.push(Group {
         id,
         ..Group::default()
@@ -373,10 +369,16 @@ fn process_struct(
     env: Option<Rc<Env>>,
     close: CloseId,
 ) {
-    let env2 = Rc::new(Env {
-        parent: env,
-        frame: Frame::Vertex(v),
-    });
+    // A literal without references anywhere inside needs no frame: its conjuncts carry no
+    // environment (most data is written this way).
+    let env2 = if ctx.is_ref_free(id) {
+        None
+    } else {
+        Some(Rc::new(Env {
+            parent: env,
+            frame: Frame::Vertex(v),
+        }))
+    };
     if lit.is_struct {
         ctx.vm(v).is_struct = true;
     }
@@ -384,8 +386,8 @@ fn process_struct(
         ctx.vm(v).arcs.reserve(lit.decls.len());
     }
     if close != 0 {
-        ctx.note_lit(id);
-        register(ctx, v, close, Reg::Lit(id));
+        let lit_index = ctx.note_lit(id);
+        register(ctx, v, close, Reg::Lit(lit_index));
         if lit.has_ellipsis {
             register(ctx, v, close, Reg::Open);
         }
@@ -406,7 +408,7 @@ fn process_struct(
                     *optional,
                     Conj {
                         expr: ConjExpr::Expr(*value),
-                        env: Some(env2.clone()),
+                        env: env2.clone(),
                         close,
                     },
                     *span,
@@ -423,7 +425,7 @@ fn process_struct(
                     *label,
                     *value,
                     *optional,
-                    env2.clone(),
+                    frame_env(&env2, v),
                     close,
                     *span,
                 ));
@@ -434,7 +436,7 @@ fn process_struct(
                 alias,
                 span: _,
             } => {
-                let pv = expr::eval(ctx, *pattern, Some(&env2));
+                let pv = expr::eval(ctx, *pattern, env2.as_ref());
                 let pv = super::unify::default_of(&pv);
                 // Constant patterns are registered with the literal (`Reg::Lit`).
                 if !ctx.is_const(*pattern) {
@@ -444,7 +446,7 @@ fn process_struct(
                     pattern: pv,
                     value: Conj {
                         expr: ConjExpr::Expr(*value),
-                        env: Some(env2.clone()),
+                        env: env2.clone(),
                         close,
                     },
                     alias: *alias,
@@ -462,7 +464,7 @@ fn process_struct(
             }
             Decl::Embed(e) => {
                 ctx.embed_rec.push((v, Vec::new()));
-                process_expr(ctx, v, *e, Some(env2.clone()), close, true);
+                process_expr(ctx, v, *e, env2.clone(), close, true);
                 let (_, groups) = ctx.embed_rec.pop().unwrap_or((v, Vec::new()));
                 widen_embedded(ctx, v, id, lit, close, groups);
             }
@@ -473,7 +475,7 @@ fn process_struct(
                     a,
                     Conj {
                         expr: ConjExpr::Expr(*value),
-                        env: Some(env2.clone()),
+                        env: env2.clone(),
                         close: 0,
                     },
                 );
@@ -483,10 +485,21 @@ fn process_struct(
                 ctx.vm(v)
                     .xm()
                     .deferred
-                    .push((c.clone(), env2.clone(), close));
+                    .push((c.clone(), frame_env(&env2, v), close));
             }
         }
     }
+}
+
+/// The frame of a struct literal's conjuncts (comprehensions and computed labels always get
+/// one: a literal with them is never reference-free).
+fn frame_env(env2: &Option<Rc<Env>>, v: VId) -> Rc<Env> {
+    env2.clone().unwrap_or_else(|| {
+        Rc::new(Env {
+            parent: None,
+            frame: Frame::Vertex(v),
+        })
+    })
 }
 
 fn process_list(
@@ -624,7 +637,7 @@ fn apply_nth(ctx: &mut Ctx, v: VId, i: usize, a: VId) {
         _ => ctx.child_group(c.close, Label::Field(sym)),
     };
     if alias {
-        let name: Rc<str> = ctx.field_name(sym).into();
+        let name = ctx.field_name_rc(sym);
         let vars: Rc<[Val]> = Rc::new([Val::Str(name)]);
         c.env = Some(Rc::new(Env {
             parent: c.env.clone(),
@@ -656,7 +669,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     // contains itself.
     let mut cur = Some(v);
     while let Some(u) = cur {
-        if ctx.v(u).inlined().contains(&t) {
+        if ctx.v(u).has_inlined(t) {
             if u == v {
                 return;
             }
@@ -667,7 +680,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         }
         cur = ctx.v(u).parent;
     }
-    ctx.vm(v).xm().inlined.push(t);
+    ctx.vm(v).push_inlined(t);
     let defish = ctx.in_definition(t);
     let g = if defish {
         if embed && close != 0 {
@@ -925,6 +938,14 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
     if !vx.groups().iter().any(|g| !g.open) && !vx.closed_all {
         return;
     }
+    // A group that many literals contributed to (a struct written in many places) is merged
+    // into one sorted label list first, so that checking is not arcs x literals.
+    let checks: smallvec::SmallVec<[super::GroupCheck; 2]> = vx
+        .groups()
+        .iter()
+        .filter(|g| !g.open)
+        .map(|g| ctx.group_check(g, vx.arcs.len()))
+        .collect();
     let mut rejected = Vec::new();
     for (label, a) in vx.arcs.iter() {
         let sym = match label {
@@ -935,15 +956,12 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
             continue;
         }
         let name = ctx.field_name(sym);
-        let ok = vx
-            .groups()
-            .iter()
-            .filter(|g| !g.open)
-            .all(|g| ctx.group_allows(g, *label, name));
+        let ok = checks.iter().all(|c| c.allows(ctx, *label, name));
         if !ok {
             rejected.push(*a);
         }
     }
+    drop(checks);
     for a in rejected {
         {
             let span = ctx.v(a).span;
@@ -984,7 +1002,7 @@ pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
 /// struct: they run once its elements are final.
 fn check_container_validators(ctx: &mut Ctx, t: VId) {
     let vx = ctx.v(t);
-    if !(vx.is_struct || !vx.lists().is_empty()) || vx.err.is_some() {
+    if vx.err.is_some() || (!vx.is_struct && vx.lists().is_empty()) {
         return;
     }
     let validators: Vec<Val> = match &vx.base {
@@ -1043,15 +1061,15 @@ fn widen_embedded(
     if groups.is_empty() {
         return;
     }
-    ctx.note_lit(id);
+    let lit_index = ctx.note_lit(id);
     for g in groups {
         let Some(i) = ctx.v(v).groups().iter().position(|x| x.id == g) else {
             continue;
         };
         if close != 0 {
-            let moved = ctx.vm(v).groups.remove(i);
+            let moved = ctx.vm(v).groups_mut().remove(i);
             let ci = group(ctx, v, close);
-            let target = &mut ctx.vm(v).groups[ci];
+            let target = &mut ctx.vm(v).groups_mut()[ci];
             target.lits.extend(moved.lits);
             if let Some(m) = moved.more {
                 let t = target.more_mut();
@@ -1061,8 +1079,8 @@ fn widen_embedded(
             target.open |= moved.open;
         } else {
             // The embedding struct's own fields (not its patterns) are allowed too.
-            let grp = &mut ctx.vm(v).groups[i];
-            grp.lits.push((id, true));
+            let grp = &mut ctx.vm(v).groups_mut()[i];
+            grp.lits.push((lit_index, true));
             grp.open |= lit.has_ellipsis;
         }
     }

@@ -4,7 +4,6 @@
 
 use super::{Bot, Val, Validator};
 use crate::lower::{kind, BoundOp};
-use crate::value::Num;
 use smallvec::SmallVec;
 use std::cmp::Ordering;
 use std::rc::Rc;
@@ -15,8 +14,8 @@ pub fn kind_of(v: &Val) -> u16 {
         Val::Bottom(_) => 0,
         Val::Null => kind::NULL,
         Val::Bool(_) => kind::BOOL,
-        Val::Num(Num::Int(_)) => kind::INT,
-        Val::Num(Num::Float(_)) => kind::FLOAT,
+        Val::Num(n) if n.is_int() => kind::INT,
+        Val::Num(_) => kind::FLOAT,
         Val::Str(_) => kind::STRING,
         Val::Bytes(_) => kind::BYTES,
         Val::Kind(k) => *k,
@@ -217,10 +216,7 @@ pub fn check_bound(op: BoundOp, bound: &Val, x: &Val) -> Result<bool, String> {
 }
 
 fn check_validator(v: &Validator, x: &Val) -> Option<Val> {
-    let conc = match super::expr::to_value_scalar(x) {
-        Some(c) => c,
-        None => return None,
-    };
+    let conc = super::expr::to_value_scalar(x)?;
     let mut args = vec![conc];
     args.extend(v.args.iter().cloned());
     let res = match &v.func {
@@ -305,7 +301,7 @@ fn add_constraint(list: &mut Vec<Val>, c: Val) -> Option<Val> {
                 if let Val::Bound(op0, b0) = item {
                     if let (Val::Num(n0), Val::Num(n)) = (&**b0, &**b) {
                         let same_dir = matches!(
-                            (op0.clone(), *op),
+                            (*op0, *op),
                             (BoundOp::Lt | BoundOp::Le, BoundOp::Lt | BoundOp::Le)
                                 | (BoundOp::Gt | BoundOp::Ge, BoundOp::Gt | BoundOp::Ge)
                         );
@@ -457,7 +453,8 @@ fn as_alts(v: &Val) -> SmallVec<[(&Val, bool); 4]> {
 fn meet_disj(a: &Val, b: &Val) -> Val {
     let xs = as_alts(a);
     let ys = as_alts(b);
-    let mut out: Vec<(Val, bool)> = Vec::new();
+    // Usually one alternative survives: no Vec for it.
+    let mut out: SmallVec<[(Val, bool); 2]> = SmallVec::new();
     let mut first_err = None;
     // With several pairs the errors are not reported, so two different concrete values are
     // skipped without building the conflict message.
@@ -476,10 +473,19 @@ fn meet_disj(a: &Val, b: &Val) -> Val {
                 first_err.get_or_insert(m);
                 continue;
             }
-            push_alt(&mut out, m, *mx && *my);
+            let mark = *mx && *my;
+            match out.iter_mut().find(|(e, _)| same(e, &m)) {
+                Some((_, em)) => *em |= mark,
+                None => out.push((m, mark)),
+            }
         }
     }
-    normalize_disj(out).unwrap_or_else(|| {
+    let res = if out.len() <= 1 {
+        out.pop().map(|(v, _)| v)
+    } else {
+        normalize_disj(out.into_vec())
+    };
+    res.unwrap_or_else(|| {
         let detail = match &first_err {
             Some(Val::Bottom(b)) if xs.len() * ys.len() == 1 => return Val::Bottom(b.clone()),
             Some(Val::Bottom(b)) => format!(": {}", b.msg),

@@ -135,6 +135,8 @@ impl Dec {
         }
     }
 
+    // Inherent rather than `Ord`: it compares by value across representations (1 and 1.0).
+    #[allow(clippy::should_implement_trait)]
     pub fn cmp(&self, o: &Dec) -> Ordering {
         let (a, b, _) = Dec::align(self, o);
         a.cmp(&b)
@@ -363,6 +365,8 @@ impl Num {
         }
     }
 
+    // Inherent rather than `Ord`: it compares by value across representations (1 and 1.0).
+    #[allow(clippy::should_implement_trait)]
     pub fn cmp(&self, o: &Num) -> Ordering {
         match (self, o) {
             (Num::Int(a), Num::Int(b)) => a.cmp(b),
