@@ -1,8 +1,8 @@
 //! Dependency graphs: the algorithms behind the `orche/graph` natives and the `orche graph`
 //! command. A graph is a dependency map `{[node]: {[dep]: true}}` read from a [`Value`]; nodes
 //! keep the order they were declared in, and every result lists nodes in a stable order
-//! derived from it. Invariants: every function is O(nodes + edges) apart from the
-//! O(n log n) priority queue of [`Graph::order`]; nothing recurses on the graph's depth.
+//! derived from it. Invariants: every function is O(nodes + edges), plus sorting each node's
+//! dependencies; nothing recurses on the graph's depth.
 //!
 //! Errors are [`GraphError`]s: a message and the `(node, dep)` entries of the map it is about,
 //! so that the evaluator can point at the `depends_on` entries in the source.
@@ -10,8 +10,7 @@
 use crate::value::Value;
 use indexmap::{IndexMap, IndexSet};
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// A failure, with the dependency entries `(node, dep)` it concerns.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +40,13 @@ impl Graph {
     /// Reads a dependency map. A dependency must be a node of the map (else an error naming
     /// both); `false` entries are not edges.
     pub fn from_value(v: &Value) -> Result<Graph, GraphError> {
+        Graph::from_value_weighted(v).map(|(g, _)| g)
+    }
+
+    /// Reads a dependency map whose values are either dependency sets `{[dep]: true}` or
+    /// nodes `{depends_on: {[dep]: true}, timeout?: int, …}`; the second form gives each node
+    /// its `timeout` as a weight (`None` where there is none).
+    pub fn from_value_weighted(v: &Value) -> Result<(Graph, Vec<Option<i64>>), GraphError> {
         let Value::Struct(map) = v else {
             return Err(GraphError::new(format!(
                 "a dependency graph must be a struct {{[node]: {{[dependency]: true}}}}, found {}",
@@ -48,12 +54,24 @@ impl Graph {
             )));
         };
         let mut edges: IndexMap<&str, Vec<&str>> = IndexMap::with_capacity(map.len());
-        for (node, deps) in map {
-            let Value::Struct(ds) = deps else {
+        let mut weights = Vec::with_capacity(map.len());
+        for (node, value) in map {
+            let Value::Struct(fields) = value else {
                 return Err(GraphError::new(format!(
                     "the dependencies of {node} must be a struct {{[dependency]: true}}, found {}",
-                    deps.kind_name()
+                    value.kind_name()
                 )));
+            };
+            // A node struct, or the dependency set itself.
+            let (ds, weight) = match fields.get("depends_on") {
+                Some(Value::Struct(ds)) => (
+                    ds,
+                    match fields.get("timeout") {
+                        Some(Value::Num(n)) => n.to_i64(),
+                        _ => None,
+                    },
+                ),
+                _ => (fields, None),
             };
             let mut list = Vec::with_capacity(ds.len());
             for (dep, mark) in ds {
@@ -72,8 +90,10 @@ impl Graph {
                 }
             }
             edges.insert(node.as_str(), list);
+            weights.push(weight);
         }
-        Graph::from_edges(edges.iter().map(|(n, ds)| (*n, ds.iter().copied())))
+        let g = Graph::from_edges(edges.iter().map(|(n, ds)| (*n, ds.iter().copied())))?;
+        Ok((g, weights))
     }
 
     /// Builds a graph from `(node, deps)` pairs in declaration order.
@@ -227,25 +247,40 @@ impl Graph {
             .join(" -> ")
     }
 
-    /// A topological order (dependencies first). Among the nodes that are ready, the first
-    /// declared comes first, so an acyclic graph declared in dependency order keeps its order.
+    /// A topological order (dependencies first) that keeps declaration order wherever the
+    /// dependencies allow: nodes are taken in declaration order, and each one is preceded by
+    /// those of its dependencies not yet placed (in declaration order, recursively). A node is
+    /// thus moved only to come after what it needs.
     pub fn order(&self) -> Result<Vec<usize>, GraphError> {
         self.check_acyclic()?;
-        let dependents = self.dependents_lists();
-        let mut waiting: Vec<usize> = self.deps.iter().map(|d| d.len()).collect();
-        let mut ready: BinaryHeap<Reverse<usize>> = waiting
+        let sorted: Vec<Vec<usize>> = self
+            .deps
             .iter()
-            .enumerate()
-            .filter(|(_, w)| **w == 0)
-            .map(|(i, _)| Reverse(i))
+            .map(|d| {
+                let mut d = d.clone();
+                d.sort_unstable();
+                d.dedup();
+                d
+            })
             .collect();
+        let mut placed = vec![false; self.len()];
         let mut out = Vec::with_capacity(self.len());
-        while let Some(Reverse(n)) = ready.pop() {
-            out.push(n);
-            for &m in &dependents[n] {
-                waiting[m] -= 1;
-                if waiting[m] == 0 {
-                    ready.push(Reverse(m));
+        // An explicit stack of (node, next dependency to visit): no recursion on depth.
+        let mut stack: Vec<(usize, usize)> = Vec::new();
+        for root in 0..self.len() {
+            if placed[root] {
+                continue;
+            }
+            stack.push((root, 0));
+            while let Some((n, k)) = stack.pop() {
+                if let Some(&d) = sorted[n].get(k) {
+                    stack.push((n, k + 1));
+                    if !placed[d] {
+                        stack.push((d, 0));
+                    }
+                } else if !placed[n] {
+                    placed[n] = true;
+                    out.push(n);
                 }
             }
         }
@@ -277,6 +312,24 @@ impl Graph {
             waves[*l].push(n);
         }
         Ok(waves)
+    }
+
+    /// The startup estimate for node weights (health timeouts): the sum of all weights, and
+    /// the sum over waves of the largest weight in each wave. `None` when a node has no
+    /// weight or a sum does not fit in an i64.
+    pub fn startup(&self, weights: &[Option<i64>]) -> Result<Option<(i64, i64)>, GraphError> {
+        let waves = self.waves()?;
+        let Some(w) = weights.iter().copied().collect::<Option<Vec<i64>>>() else {
+            return Ok(None);
+        };
+        let sequential: i128 = w.iter().map(|&x| x as i128).sum();
+        let parallel: i128 = waves
+            .iter()
+            .map(|wave| wave.iter().map(|&n| w[n] as i128).max().unwrap_or(0))
+            .sum();
+        Ok(i64::try_from(sequential)
+            .ok()
+            .zip(i64::try_from(parallel).ok()))
     }
 
     /// Nodes without dependencies.
@@ -355,7 +408,19 @@ mod tests {
     #[test]
     fn order_keeps_declaration_order_among_ready_nodes() {
         let g = graph(&[("b", &["a"]), ("c", &[]), ("a", &[])]).unwrap();
-        assert_eq!(names(&g, &g.order().unwrap()), ["c", "a", "b"]);
+        assert_eq!(names(&g, &g.order().unwrap()), ["a", "b", "c"]);
+        // Only what a node needs moves ahead of it.
+        let g = graph(&[
+            ("east", &["west", "edge1"]),
+            ("west", &[]),
+            ("edge2", &[]),
+            ("edge1", &[]),
+        ])
+        .unwrap();
+        assert_eq!(
+            names(&g, &g.order().unwrap()),
+            ["west", "edge1", "east", "edge2"]
+        );
     }
 
     #[test]
@@ -382,6 +447,20 @@ mod tests {
         let g = graph(&[("a", &["b", "c"]), ("b", &["c"]), ("c", &["a"])]).unwrap();
         let c: Vec<String> = g.cycles().iter().map(|c| g.path_text(c)).collect();
         assert_eq!(c, ["a -> c -> a"]);
+    }
+
+    #[test]
+    fn startup_sums_timeouts_per_wave() {
+        let g = graph(&[
+            ("pg", &[]),
+            ("mongo", &[]),
+            ("redis", &[]),
+            ("app", &["pg"]),
+        ])
+        .unwrap();
+        let w = [Some(60), Some(90), Some(30), Some(120)];
+        assert_eq!(g.startup(&w).unwrap(), Some((300, 210)));
+        assert_eq!(g.startup(&[Some(1), None, Some(1), Some(1)]).unwrap(), None);
     }
 
     #[test]

@@ -814,14 +814,22 @@ fn call_builtin(
 
 /// Where the entry `g[node][dep]` of a dependency map was written: the spans of its value.
 fn entry_span(ctx: &mut Ctx, g: super::VId, node: &str, dep: &str) -> Vec<Span> {
-    let mut at = g;
-    for key in [node, dep] {
-        let label = Label::Field(ctx.quoted_sym(key));
-        match lookup(ctx, at, label) {
-            Some(a) => at = ctx.deref(a),
-            None => return Vec::new(),
+    // The entry is `g[node][dep]` in a dependency set, `g[node].depends_on[dep]` in a node.
+    let mut found = None;
+    for path in [&[node, dep][..], &[node, "depends_on", dep]] {
+        let mut at = Some(g);
+        for key in path {
+            let label = Label::Field(ctx.quoted_sym(key));
+            at = at.and_then(|v| lookup(ctx, v, label)).map(|a| ctx.deref(a));
+        }
+        if at.is_some() {
+            found = at;
+            break;
         }
     }
+    let Some(mut at) = found else {
+        return Vec::new();
+    };
     // A value copied from a reference (`(k): v` in a comprehension) was written where the
     // referenced vertex was.
     let mut n = 0;

@@ -1,5 +1,6 @@
 //! The `orche/graph` package: native functions over a dependency map
-//! `{[node]: {[dependency]: true}}`, built on [`crate::graph::Graph`]. Invariant: every result
+//! `{[node]: {[dependency]: true}}` (or of nodes `{[node]: {depends_on: {…}, timeout?: int}}`),
+//! built on [`crate::graph::Graph`]. Invariant: every result
 //! lists nodes in an order derived from the map's declaration order, so output is stable.
 //!
 //! [`call`] returns a [`GraphError`] that names the `(node, dependency)` entries an error is
@@ -32,7 +33,7 @@ fn flat(name: &str, args: &[Value]) -> Result<Value, BuiltinError> {
 
 /// Calls the `orche/graph` function `name` (arity already checked).
 pub fn call(name: &str, args: &[Value]) -> Result<Value, GraphError> {
-    let g = Graph::from_value(&args[0])?;
+    let (g, weights) = Graph::from_value_weighted(&args[0])?;
     let node = |i: usize| -> Result<usize, GraphError> {
         let a = Args::new(args, "graph");
         let s = a.str(i).map_err(|e| GraphError {
@@ -50,6 +51,12 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, GraphError> {
             m.insert("order".to_string(), g.names_value(&g.order()?));
             m.insert("levels".to_string(), levels(&g)?);
             m.insert("waves".to_string(), waves(&g)?);
+            if let Some((sequential, parallel)) = g.startup(&weights)? {
+                let mut st = IndexMap::new();
+                st.insert("sequential".to_string(), Value::int(sequential));
+                st.insert("parallel".to_string(), Value::int(parallel));
+                m.insert("startup".to_string(), Value::Struct(st));
+            }
             Value::Struct(m)
         }
         "Ancestors" => g.names_value(&g.ancestors(node(1)?)),

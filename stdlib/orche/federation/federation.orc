@@ -116,6 +116,8 @@ _pow2: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32
 	timeout: int
 	// Keys of other nodes of the same graph.
 	depends_on: {[string]: true}
+	// In a #SiteGraph: dependencies on other sites' resources, which are not edges.
+	external?: {[string]: true}
 }
 
 // A dependency graph with its order, levels (0 for no dependencies, else one more than the
@@ -123,17 +125,14 @@ _pow2: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32
 // parallel) and startup estimate. A cycle is an error that lists it.
 #Graph: {
 	nodes: [string]: #GraphNode
-	_deps: {for k, n in nodes {(k): n.depends_on}}
-	_analysis: dag.Analyze(_deps)
+	_analysis: dag.Analyze(nodes)
 	order:  _analysis.order
 	levels: _analysis.levels
 	waves:  _analysis.waves
-	startup: {
-		// Seconds if every resource starts after the previous one is healthy.
-		sequential: list.Sum([for _, n in nodes {n.timeout}])
-		// Seconds if each wave starts at once and waits for its slowest resource.
-		parallel: list.Sum([for w in waves {list.Max([for k in w {nodes[k].timeout}])}])
-	}
+	// Seconds: `sequential` if every resource starts after the previous one is healthy, the
+	// sum of all health timeouts; `parallel` if each wave starts at once and waits for its
+	// slowest resource, the sum over waves of the largest timeout.
+	startup: _analysis.startup
 }
 
 // The graph of one site: nodes keyed by resource name; dependencies on other sites are kept
