@@ -529,6 +529,12 @@ impl<'p> Ctx<'p> {
 
     /// The symbol of a regular field with a computed or quoted name.
     pub fn quoted_sym(&mut self, name: &str) -> crate::lower::Sym {
+        // A name seen before (computed labels repeat) is found without building a key.
+        if !name.starts_with(['#', '_']) {
+            if let Some(i) = self.syms.get_index_of(name) {
+                return crate::lower::Sym(i as u32);
+            }
+        }
         let key = if name.starts_with(['#', '_']) {
             format!("{}{name}", crate::lower::QUOTED_MARK)
         } else {
