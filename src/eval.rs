@@ -537,6 +537,12 @@ impl<'p> Ctx<'p> {
 
     /// The symbol of a regular field with a computed or quoted name.
     pub fn quoted_sym(&mut self, name: &str) -> crate::lower::Sym {
+        // A name seen before (computed labels repeat) is found without building a key.
+        if !name.starts_with(['#', '_']) {
+            if let Some(i) = self.syms.get_index_of(name) {
+                return crate::lower::Sym(i as u32);
+            }
+        }
         let key = if name.starts_with(['#', '_']) {
             format!("{}{name}", crate::lower::QUOTED_MARK)
         } else {
@@ -618,7 +624,16 @@ impl<'p> Ctx<'p> {
     /// Whether `id` is a constant scalar expression: literals, kinds, bounds and operators on
     /// them, no references, structs or lists. Its value does not depend on the environment, and
     /// processing it never uses the conjunct's closedness group.
+    #[inline]
     pub fn is_const(&mut self, id: ExprId) -> bool {
+        match self.consts.get(id as usize) {
+            Some(1) => true,
+            Some(2) => false,
+            _ => self.is_const_uncached(id),
+        }
+    }
+
+    fn is_const_uncached(&mut self, id: ExprId) -> bool {
         use crate::lower::{ExprKind as K, InterpPart};
         let i = id as usize;
         if self.consts.len() <= i {
@@ -726,7 +741,16 @@ impl<'p> Ctx<'p> {
     /// Whether `id` is a struct or list literal (or a constant, or a conjunction of such) with
     /// no reference, comprehension, `let`, computed label or call anywhere inside: evaluating it
     /// never looks at its environment, so its frame need not be built.
+    #[inline]
     pub fn is_ref_free(&mut self, id: ExprId) -> bool {
+        match self.ref_free.get(id as usize) {
+            Some(1) => true,
+            Some(2) => false,
+            _ => self.is_ref_free_uncached(id),
+        }
+    }
+
+    fn is_ref_free_uncached(&mut self, id: ExprId) -> bool {
         use crate::lower::{Decl, ExprKind as K, ListElem};
         let i = id as usize;
         if self.ref_free.len() <= i {

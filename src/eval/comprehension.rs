@@ -37,10 +37,12 @@ pub fn run_list(
     }
 }
 
-fn push_vars(env: Option<Rc<Env>>, vals: Vec<Val>) -> Option<Rc<Env>> {
+fn push_vars<const N: usize>(env: Option<Rc<Env>>, vals: [Val; N]) -> Option<Rc<Env>> {
+    // From an array the slice is allocated once, at its final size.
+    let vals: Rc<[Val]> = vals.into_iter().collect();
     Some(Rc::new(Env {
         parent: env,
-        frame: Frame::Vars(Rc::from(vals)),
+        frame: Frame::Vars(vals),
     }))
 }
 
@@ -68,7 +70,7 @@ fn clauses(
                 }
             };
             for (k, val) in items {
-                let e = push_vars(env.clone(), vec![k, val]);
+                let e = push_vars(env.clone(), [k, val]);
                 clauses(ctx, v, c, i + 1, e, close, sink);
             }
         }
@@ -100,7 +102,7 @@ fn clauses(
         }
         Clause::Let(e) => {
             let val = expr::eval(ctx, *e, env.as_ref());
-            let e2 = push_vars(env, vec![val]);
+            let e2 = push_vars(env, [val]);
             clauses(ctx, v, c, i + 1, e2, close, sink);
         }
     }
