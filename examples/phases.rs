@@ -16,6 +16,7 @@ fn main() {
         expr: None,
         mode: ExportMode::Concrete,
         format: Format::Json,
+        exit_after: false,
     });
     let mut total = 0.0;
     for (phase, d) in &outcome.timings {

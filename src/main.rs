@@ -137,6 +137,7 @@ fn run(cli: Cli) -> ExitCode {
                     expr,
                     mode: ExportMode::Concrete,
                     format,
+                    exit_after: true,
                 },
                 outfile.as_deref(),
             )
@@ -158,6 +159,7 @@ fn run(cli: Cli) -> ExitCode {
                     expr,
                     mode: ExportMode::Eval,
                     format,
+                    exit_after: true,
                 },
                 outfile.as_deref(),
             )
@@ -177,6 +179,7 @@ fn run(cli: Cli) -> ExitCode {
                 paths: or_cwd(files),
                 expr,
                 format,
+                exit_after: true,
             });
             // The graph is printed even with errors (a cycle is easiest to see drawn); the
             // exit status still says there were errors.
@@ -197,6 +200,7 @@ fn run(cli: Cli) -> ExitCode {
                 expr: None,
                 mode: ExportMode::Concrete,
                 format: Format::Json,
+                exit_after: true,
             });
             if outcome.diags.is_empty() {
                 if let VetFormat::Json = format {

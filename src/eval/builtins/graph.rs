@@ -136,7 +136,7 @@ mod tests {
     #[test]
     fn errors() {
         let cyc = deps(&[("a", &["b"]), ("b", &["a"])]);
-        let e = call("Levels", &[cyc.clone()]).unwrap_err();
+        let e = call("Levels", std::slice::from_ref(&cyc)).unwrap_err();
         assert_eq!(e.msg, "dependency cycle: a -> b -> a");
         assert_eq!(text(&call("Acyclic", &[cyc]).unwrap()), "false");
         let e = call("Dependents", &[deps(&[("a", &[])]), Value::Str("z".into())]).unwrap_err();
