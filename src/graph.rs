@@ -332,6 +332,49 @@ impl Graph {
             .zip(i64::try_from(parallel).ok()))
     }
 
+    /// The order of groups of nodes (the sites of resources): group `a` depends on group `b`
+    /// when a node of `a` depends on a node of `b`. `groups` names the groups in priority
+    /// order, which [`Graph::order`] keeps wherever it can; `group_of` gives each node's group
+    /// (an index into `groups`). A cycle between groups is an error that lists it, located at
+    /// the node entries that make its edges.
+    pub fn group_order(
+        &self,
+        groups: &[String],
+        group_of: &[usize],
+    ) -> Result<Vec<usize>, GraphError> {
+        let mut edges: Vec<IndexMap<usize, (usize, usize)>> = vec![IndexMap::new(); groups.len()];
+        for (n, ds) in self.deps.iter().enumerate() {
+            for &d in ds {
+                let (a, b) = (group_of[n], group_of[d]);
+                if a != b {
+                    edges[a].entry(b).or_insert((n, d));
+                }
+            }
+        }
+        let g = Graph::from_edges(groups.iter().enumerate().map(|(i, name)| {
+            (
+                name.as_str(),
+                edges[i]
+                    .keys()
+                    .map(|&b| groups[b].as_str())
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            )
+        }))?;
+        g.order().map_err(|mut e| {
+            // Point at the dependencies of nodes that make each group edge.
+            e.at =
+                e.at.iter()
+                    .filter_map(|(a, b)| {
+                        let (a, b) = (g.index(a)?, g.index(b)?);
+                        let &(n, d) = edges[a].get(&b)?;
+                        Some((self.name(n).to_string(), self.name(d).to_string()))
+                    })
+                    .collect();
+            e
+        })
+    }
+
     /// Nodes without dependencies.
     pub fn roots(&self) -> Vec<usize> {
         (0..self.len())
@@ -461,6 +504,24 @@ mod tests {
         let w = [Some(60), Some(90), Some(30), Some(120)];
         assert_eq!(g.startup(&w).unwrap(), Some((300, 210)));
         assert_eq!(g.startup(&[Some(1), None, Some(1), Some(1)]).unwrap(), None);
+    }
+
+    #[test]
+    fn group_order_follows_dependencies_between_groups() {
+        let g = graph(&[("e/app", &["w/db"]), ("w/db", &[]), ("w/x", &["e/app"])]).unwrap();
+        let groups = ["e".to_string(), "w".to_string(), "z".to_string()];
+        let e = g.group_order(&groups, &[0, 1, 1]).unwrap_err();
+        assert_eq!(e.msg, "dependency cycle: e -> w -> e");
+        assert_eq!(
+            e.at,
+            [
+                ("e/app".to_string(), "w/db".to_string()),
+                ("w/x".to_string(), "e/app".to_string())
+            ]
+        );
+        let g = graph(&[("e/app", &["w/db"]), ("w/db", &[])]).unwrap();
+        let order = g.group_order(&groups, &[0, 1]).unwrap();
+        assert_eq!(order, [1, 0, 2]);
     }
 
     #[test]

@@ -235,7 +235,15 @@ pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
                 d = d.with_label(*s, "");
             }
         }
-        if !out.contains(&d) {
+        // Several graph functions over the same graph find the same missing node or cycle:
+        // one report, at the first field.
+        let same_graph_error = |o: &Diag| {
+            o.code.starts_with("orche::graph::")
+                && o.code == d.code
+                && o.message == d.message
+                && o.labels == d.labels
+        };
+        if !out.contains(&d) && !out.iter().any(same_graph_error) {
             out.push(d);
         }
     }

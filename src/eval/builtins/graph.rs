@@ -20,6 +20,7 @@ pub(super) static FUNCS: &[Builtin] = &[
     builtin!(P, "Ancestors", 2, |a| flat("Ancestors", a)),
     builtin!(P, "Cycles", 1, |a| flat("Cycles", a)),
     builtin!(P, "Dependents", 2, |a| flat("Dependents", a)),
+    builtin!(P, "GroupOrder", 3, |a| flat("GroupOrder", a)),
     builtin!(P, "Leaves", 1, |a| flat("Leaves", a)),
     builtin!(P, "Levels", 1, |a| flat("Levels", a)),
     builtin!(P, "Roots", 1, |a| flat("Roots", a)),
@@ -37,9 +38,7 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, GraphError> {
     let node = |i: usize| -> Result<usize, GraphError> {
         let a = Args::new(args, "graph");
         let s = a.str(i).map_err(|e| GraphError {
-            msg: match e {
-                BuiltinError::Msg(m) | BuiltinError::Incomplete(m) => m,
-            },
+            msg: message(e),
             at: Vec::new(),
         })?;
         g.node(s)
@@ -62,6 +61,7 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, GraphError> {
         "Ancestors" => g.names_value(&g.ancestors(node(1)?)),
         "Cycles" => Value::List(g.cycles().iter().map(|c| g.names_value(c)).collect()),
         "Dependents" => g.names_value(&g.dependents(node(1)?)),
+        "GroupOrder" => group_order(&g, args)?,
         "Leaves" => g.names_value(&g.leaves()),
         "Levels" => levels(&g)?,
         "Roots" => g.names_value(&g.roots()),
@@ -69,6 +69,70 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, GraphError> {
         "Waves" => waves(&g)?,
         other => unreachable!("orche/graph has no function {other}"),
     })
+}
+
+/// `GroupOrder(nodes, field, groups)`: the `groups` (a list of names, in priority order) in
+/// dependency order, each node belonging to the group named by its string field `field`.
+fn group_order(g: &Graph, args: &[Value]) -> Result<Value, GraphError> {
+    let plain = |m: String| GraphError {
+        msg: m,
+        at: Vec::new(),
+    };
+    let a = Args::new(args, "graph.GroupOrder");
+    let field = a.str(1).map_err(|e| plain(message(e)))?;
+    let Value::List(items) = &args[2] else {
+        return Err(plain(format!(
+            "the groups must be a list of names, found {}",
+            args[2].kind_name()
+        )));
+    };
+    let mut groups: IndexMap<String, ()> = IndexMap::with_capacity(items.len());
+    for it in items {
+        match it {
+            Value::Str(s) => {
+                groups.insert(s.clone(), ());
+            }
+            other => {
+                return Err(plain(format!(
+                    "a group name must be a string, found {}",
+                    other.kind_name()
+                )))
+            }
+        }
+    }
+    let Value::Struct(nodes) = &args[0] else {
+        unreachable!("Graph::from_value accepted a struct")
+    };
+    let mut group_of = Vec::with_capacity(g.len());
+    for (key, node) in nodes {
+        let name = match node {
+            Value::Struct(f) => f.get(field).and_then(Value::as_str),
+            _ => None,
+        };
+        let Some(name) = name else {
+            return Err(plain(format!("node {key} has no string field {field}")));
+        };
+        let Some(i) = groups.get_index_of(name) else {
+            return Err(plain(format!(
+                "node {key} is in group {name}, which is not in the list of groups"
+            )));
+        };
+        group_of.push(i);
+    }
+    let names: Vec<String> = groups.into_keys().collect();
+    let order = g.group_order(&names, &group_of)?;
+    Ok(Value::List(
+        order
+            .into_iter()
+            .map(|i| Value::Str(names[i].clone()))
+            .collect(),
+    ))
+}
+
+fn message(e: BuiltinError) -> String {
+    match e {
+        BuiltinError::Msg(m) | BuiltinError::Incomplete(m) => m,
+    }
 }
 
 fn levels(g: &Graph) -> Result<Value, GraphError> {

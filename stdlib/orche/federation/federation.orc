@@ -206,17 +206,8 @@ _pow2: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32
 
 	// Sites in the order to deploy them: core sites, then edge sites, in declaration order,
 	// except that a site comes after every site its resources depend on.
-	deployment_order: dag.TopoOrder({
-		for s, site in sites if site.tier == "core" {(s): _site_deps[s]}
-		for s, site in sites if site.tier == "edge" {(s): _site_deps[s]}
-	})
-	_site_deps: {
-		for s, site in sites {
-			(s): {
-				for _, res in site.resources for d, _ in res.depends_on
-				let p = strings.SplitN(d, "/", 2)
-				if len(p) == 2 if p[0] != s if sites[p[0]] != _|_ {(p[0]): res.depends_on[d]}
-			}
-		}
-	}
+	deployment_order: dag.GroupOrder(graph.nodes, "site", [
+		for s, site in sites if site.tier == "core" {s},
+		for s, site in sites if site.tier == "edge" {s},
+	])
 }
