@@ -219,8 +219,12 @@ pub struct Extra {
     pub alts: Option<Vec<(VId, bool)>>,
     /// Vertices inlined here after the first (`Vertex::inlined`).
     pub inlined: Vec<VId>,
-    /// A disjunction with one surviving alternative: the clone that holds the value.
+    /// A disjunction with one surviving alternative: the clone that holds the value; or, when
+    /// `shared`, the vertex this one's only conjunct referred to.
     pub forward: Option<VId>,
+    /// The vertex shares the value of `forward` instead of holding a copy (structure sharing;
+    /// undone by the next conjunct, see `structs::add_conj`).
+    pub shared: bool,
     /// Struct literal conjuncts whose comprehensions still have to run.
     pub deferred: Vec<(crate::lower::Comprehension, Rc<Env>, CloseId)>,
     pub dynamic: Vec<(
@@ -314,6 +318,23 @@ impl Vertex {
     /// The first vertex whose conjuncts were inlined here.
     pub fn first_inlined(&self) -> Option<VId> {
         self.inlined
+    }
+
+    /// Ends structure sharing: the vertex no longer forwards to the value it shared, and
+    /// holds its own copy once its conjuncts are processed again. Returns whether it shared.
+    pub fn unshare(&mut self) -> bool {
+        let Some(x) = self.x.as_mut() else {
+            return false;
+        };
+        if !x.shared {
+            return false;
+        }
+        x.shared = false;
+        let t = x.forward.take();
+        if self.inlined == t {
+            self.inlined = None;
+        }
+        true
     }
 
     pub fn push_inlined(&mut self, t: VId) {

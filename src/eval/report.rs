@@ -137,7 +137,7 @@ pub fn export_to<S: DataSink>(
                     b if is_concrete(b) => unreachable_msg(),
                     b => format!("incomplete value {}", show(b)),
                 };
-                errs.push((v, Bot::incomplete(msg, vec![vx.span])));
+                errs.push((at, Bot::incomplete(msg, vec![ctx.v(at).span])));
             }
             return false;
         }

@@ -109,6 +109,14 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
 
 /// Adds a conjunct to a vertex; processes it at once if the vertex is already expanding.
 pub fn add_conj(ctx: &mut Ctx, a: VId, c: Conj) {
+    if ctx.vm(a).unshare() {
+        // A second conjunct: the shared value becomes a copy that both unify into.
+        ctx.vm(a).conjs.push(c.clone());
+        let first = ctx.v(a).conjs[0].clone();
+        process(ctx, a, first);
+        process(ctx, a, c);
+        return;
+    }
     if ctx.v(a).status >= Status::Expanding {
         ctx.vm(a).conjs.push(c.clone());
         process(ctx, a, c);
@@ -682,6 +690,14 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     }
     ctx.vm(v).push_inlined(t);
     let defish = ctx.in_definition(t);
+    if !embed && !defish && can_share(ctx, v, t) {
+        // Structure sharing: a field whose only conjunct is a reference to a finished value
+        // (`"\(s)/\(r)": res`) forwards to it instead of evaluating a copy.
+        let x = ctx.vm(v).xm();
+        x.forward = Some(t);
+        x.shared = true;
+        return;
+    }
     let g = if defish {
         if embed && close != 0 {
             close
@@ -734,6 +750,31 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     if ctx.v(t).closed_all {
         ctx.vm(v).closed_all = true;
     }
+}
+
+/// Whether `v` may share the value of `t`: `v` has no other conjunct and nothing of its own
+/// yet, and `t` is final and not a disjunction with several survivors.
+fn can_share(ctx: &Ctx, v: VId, t: VId) -> bool {
+    let (vx, tx) = (ctx.v(v), ctx.v(t));
+    // The conjunct must be the reference itself, not `a & b` or a literal embedding it.
+    let plain_ref = match vx.conjs.first().map(|c| &c.expr) {
+        Some(ConjExpr::Expr(e)) => matches!(
+            ctx.prog.expr(*e).kind,
+            ExprKind::Ref(_) | ExprKind::Select(..) | ExprKind::Index(..)
+        ),
+        _ => false,
+    };
+    plain_ref
+        && vx.conjs.len() == 1
+        && vx.status == Status::Expanding
+        && vx.arcs.is_empty()
+        && vx.x.is_none()
+        && vx.groups().is_empty()
+        && matches!(vx.base, Val::Top)
+        && vx.err.is_none()
+        && tx.status == Status::Final
+        && tx.alts().is_none()
+        && tx.err.is_none()
 }
 
 fn structural_cycle(ctx: &mut Ctx, v: VId, span: Span) {
