@@ -82,6 +82,18 @@ pub trait DataSink {
     fn end_list(&mut self);
 }
 
+/// Discards data events: for walks that only collect errors.
+pub struct NullSink;
+
+impl DataSink for NullSink {
+    fn scalar(&mut self, _: Scalar) {}
+    fn begin_struct(&mut self) {}
+    fn field(&mut self, _: &str) {}
+    fn end_struct(&mut self) {}
+    fn begin_list(&mut self) {}
+    fn end_list(&mut self) {}
+}
+
 /// Builds a `Value` from data events.
 #[derive(Default)]
 pub struct ValueBuilder {

@@ -191,7 +191,8 @@ pub fn collect(ctx: &Ctx, at: VId, mode: ExportMode) -> Vec<Diag> {
     let mut errs = Vec::new();
     match mode {
         ExportMode::Concrete => {
-            export_vertex(ctx, at, mode, &mut errs);
+            // Only the errors are wanted: no data is built.
+            export_to(ctx, at, mode, &mut errs, &mut crate::value::NullSink);
         }
         ExportMode::Eval => collect_hard_all(ctx, at, &mut errs),
     }
