@@ -17,10 +17,10 @@
 mod expr;
 mod strings;
 
-use self::strings::Lit;
 use super::ast;
 use super::error::MAX_DEPTH;
 use crate::source::{FileId, Span};
+use crate::syntax::strings::Lit;
 
 /// The input is not something this parser handles; pest must parse it.
 struct GiveUp;

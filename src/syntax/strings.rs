@@ -16,16 +16,30 @@ pub(super) enum Lit {
     Interpolation(ast::Interpolation),
 }
 
-/// Accumulates literal text and interpolated expressions in source order.
-struct Builder {
-    bytes: bool,
-    current: Vec<u8>,
+/// Accumulates literal text and interpolated expressions in source order. Shared by the pest
+/// path (here) and the fast path (`descent/strings.rs`), so both decode alike.
+pub(super) struct Builder {
+    pub(super) bytes: bool,
+    pub(super) current: Vec<u8>,
     parts: Vec<ast::InterpPart>,
     has_interp: bool,
 }
 
 impl Builder {
-    fn push_str(&mut self, s: &str) {
+    pub(super) fn new(bytes: bool) -> Builder {
+        Builder {
+            bytes,
+            current: Vec::new(),
+            parts: Vec::new(),
+            has_interp: false,
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.current.is_empty() && !self.has_interp
+    }
+
+    pub(super) fn push_str(&mut self, s: &str) {
         self.current.extend_from_slice(s.as_bytes());
     }
 
@@ -37,7 +51,26 @@ impl Builder {
         }
     }
 
-    fn finish(mut self) -> Lit {
+    pub(super) fn interp(&mut self, e: ast::Expr) {
+        self.flush();
+        self.has_interp = true;
+        self.parts.push(ast::InterpPart::Expr(e));
+    }
+
+    /// Appends what another builder (one escape or interpolation) collected.
+    pub(super) fn append(&mut self, other: Builder) {
+        if other.has_interp {
+            for part in other.parts {
+                match part {
+                    ast::InterpPart::Expr(e) => self.interp(e),
+                    ast::InterpPart::Lit(s) => self.push_str(&s),
+                }
+            }
+        }
+        self.current.extend_from_slice(&other.current);
+    }
+
+    pub(super) fn finish(mut self) -> Lit {
         if self.has_interp {
             self.flush();
             return Lit::Interpolation(ast::Interpolation {
@@ -62,12 +95,7 @@ pub(super) fn string_lit(ctx: &mut Ctx, pair: Pair<'_>) -> Lit {
         return Lit::String(String::new());
     };
     let bytes = matches!(inner.as_rule(), Rule::sl_bytes | Rule::ml_bytes);
-    let mut b = Builder {
-        bytes,
-        current: Vec::new(),
-        parts: Vec::new(),
-        has_interp: false,
-    };
+    let mut b = Builder::new(bytes);
     match inner.as_rule() {
         Rule::ml_string | Rule::ml_bytes => multi_line(ctx, inner, hashes, &mut b),
         _ => {

@@ -3,11 +3,11 @@
 //! rule of the same name ends, and gives up wherever pest would fail or backtrack into another
 //! alternative.
 
-use super::strings::Lit;
 use super::{GiveUp, Operand, Parser, RawElem, RawList, R};
 use crate::source::Span;
 use crate::syntax::ast;
 use crate::syntax::convert::{infix, number, prefix, reduce, Infix};
+use crate::syntax::strings::Lit;
 
 impl<'t> Parser<'t> {
     /// The infix operator at the current position and its length.

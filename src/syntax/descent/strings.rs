@@ -6,13 +6,7 @@
 use super::{is_newline, GiveUp, Operand, Parser, R};
 use crate::source::Span;
 use crate::syntax::ast;
-
-/// A decoded string or bytes literal (`strings::Lit` of syntax/strings.rs).
-pub(super) enum Lit {
-    String(String),
-    Bytes(Vec<u8>),
-    Interpolation(ast::Interpolation),
-}
+use crate::syntax::strings::{Builder, Lit};
 
 impl<'t> Parser<'t> {
     pub(super) fn string_expr(&mut self) -> R<Operand> {
@@ -260,73 +254,4 @@ fn strip_indent<'s>(line: &'s str, prefix: &str) -> R<&'s str> {
         return Ok(&line[head.len()..]);
     }
     Err(GiveUp)
-}
-
-/// Literal text and interpolated expressions in source order (`Builder` of strings.rs).
-struct Builder {
-    bytes: bool,
-    current: Vec<u8>,
-    parts: Vec<ast::InterpPart>,
-    has_interp: bool,
-}
-
-impl Builder {
-    fn new(bytes: bool) -> Builder {
-        Builder {
-            bytes,
-            current: Vec::new(),
-            parts: Vec::new(),
-            has_interp: false,
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.current.is_empty() && !self.has_interp
-    }
-
-    fn push_str(&mut self, s: &str) {
-        self.current.extend_from_slice(s.as_bytes());
-    }
-
-    fn flush(&mut self) {
-        if !self.current.is_empty() {
-            let text = String::from_utf8_lossy(&self.current).into_owned();
-            self.parts.push(ast::InterpPart::Lit(text));
-            self.current.clear();
-        }
-    }
-
-    fn interp(&mut self, e: ast::Expr) {
-        self.flush();
-        self.has_interp = true;
-        self.parts.push(ast::InterpPart::Expr(e));
-    }
-
-    /// Appends what another builder (one escape or interpolation) collected.
-    fn append(&mut self, other: Builder) {
-        if other.has_interp {
-            for part in other.parts {
-                match part {
-                    ast::InterpPart::Expr(e) => self.interp(e),
-                    ast::InterpPart::Lit(s) => self.push_str(&s),
-                }
-            }
-        }
-        self.current.extend_from_slice(&other.current);
-    }
-
-    fn finish(mut self) -> Lit {
-        if self.has_interp {
-            self.flush();
-            return Lit::Interpolation(ast::Interpolation {
-                parts: self.parts,
-                bytes: self.bytes,
-            });
-        }
-        if self.bytes {
-            Lit::Bytes(self.current)
-        } else {
-            Lit::String(String::from_utf8_lossy(&self.current).into_owned())
-        }
-    }
 }
