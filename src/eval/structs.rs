@@ -35,11 +35,31 @@ pub fn expand(ctx: &mut Ctx, v: VId) {
         return;
     }
     ctx.depth += 1;
-    // Conjuncts added while expanding are processed when they are added.
+    // Conjuncts added while expanding are processed when they are added. Literal scalars go
+    // first, so that a reference cycle through this field (`x: y + 100, y: x - 100, x: 200`)
+    // finds its value, as CUE does.
     let n = ctx.v(v).conjs.len();
+    let literal = |ctx: &Ctx, c: &Conj| match &c.expr {
+        ConjExpr::Expr(e) => matches!(
+            ctx.prog.expr(*e).kind,
+            ExprKind::Num(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::Null
+        ),
+        _ => false,
+    };
+    let has_ref = n > 1 && (0..n).any(|i| !literal(ctx, &ctx.v(v).conjs[i]));
+    if has_ref {
+        for i in 0..n {
+            let c = ctx.v(v).conjs[i].clone();
+            if literal(ctx, &c) {
+                process(ctx, v, c);
+            }
+        }
+    }
     for i in 0..n {
         let c = ctx.v(v).conjs[i].clone();
-        process(ctx, v, c);
+        if !(has_ref && literal(ctx, &c)) {
+            process(ctx, v, c);
+        }
     }
     if ctx.v(v).has_deferred() {
         run_deferred(ctx, v);
