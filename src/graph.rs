@@ -28,6 +28,35 @@ impl GraphError {
     }
 }
 
+/// What [`Graph::analyze`] computes for an acyclic graph.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// Dependencies first (see [`Graph::order`]).
+    pub order: Vec<usize>,
+    /// Per node: 0 without dependencies, else 1 + the largest level of its dependencies.
+    pub levels: Vec<usize>,
+    /// The nodes of each level, in declaration order.
+    pub waves: Vec<Vec<usize>>,
+}
+
+impl Analysis {
+    /// The startup estimate for node weights (health timeouts): the sum of all weights, and
+    /// the sum over waves of the largest weight in each wave. `None` when a node has no
+    /// weight or a sum does not fit in an i64.
+    pub fn startup(&self, weights: &[Option<i64>]) -> Option<(i64, i64)> {
+        let w = weights.iter().copied().collect::<Option<Vec<i64>>>()?;
+        let sequential: i128 = w.iter().map(|&x| x as i128).sum();
+        let parallel: i128 = self
+            .waves
+            .iter()
+            .map(|wave| wave.iter().map(|&n| w[n] as i128).max().unwrap_or(0))
+            .sum();
+        i64::try_from(sequential)
+            .ok()
+            .zip(i64::try_from(parallel).ok())
+    }
+}
+
 /// A dependency graph over named nodes, in declaration order.
 #[derive(Clone, Debug)]
 pub struct Graph {
@@ -253,6 +282,11 @@ impl Graph {
     /// thus moved only to come after what it needs.
     pub fn order(&self) -> Result<Vec<usize>, GraphError> {
         self.check_acyclic()?;
+        Ok(self.order_acyclic())
+    }
+
+    /// [`Graph::order`] for a graph known to have no cycle.
+    fn order_acyclic(&self) -> Vec<usize> {
         let sorted: Vec<Vec<usize>> = self
             .deps
             .iter()
@@ -284,52 +318,42 @@ impl Graph {
                 }
             }
         }
-        Ok(out)
+        out
+    }
+
+    /// Order, levels and waves, from one cycle check and one ordering.
+    pub fn analyze(&self) -> Result<Analysis, GraphError> {
+        let order = self.order()?;
+        let mut levels = vec![0usize; self.len()];
+        for &n in &order {
+            levels[n] = self.deps[n]
+                .iter()
+                .map(|&d| levels[d] + 1)
+                .max()
+                .unwrap_or(0);
+        }
+        let depth = levels.iter().max().map_or(0, |m| m + 1);
+        let mut waves = vec![Vec::new(); depth];
+        for (n, l) in levels.iter().enumerate() {
+            waves[*l].push(n);
+        }
+        Ok(Analysis {
+            order,
+            levels,
+            waves,
+        })
     }
 
     /// The level of every node: 0 without dependencies, else one more than the largest level
     /// among its dependencies.
     pub fn levels(&self) -> Result<Vec<usize>, GraphError> {
-        let order = self.order()?;
-        let mut level = vec![0usize; self.len()];
-        for n in order {
-            level[n] = self.deps[n]
-                .iter()
-                .map(|&d| level[d] + 1)
-                .max()
-                .unwrap_or(0);
-        }
-        Ok(level)
+        self.analyze().map(|a| a.levels)
     }
 
     /// The nodes grouped by level (the groups that can start in parallel), each group in
     /// declaration order.
     pub fn waves(&self) -> Result<Vec<Vec<usize>>, GraphError> {
-        let level = self.levels()?;
-        let depth = level.iter().max().map_or(0, |m| m + 1);
-        let mut waves = vec![Vec::new(); depth];
-        for (n, l) in level.iter().enumerate() {
-            waves[*l].push(n);
-        }
-        Ok(waves)
-    }
-
-    /// The startup estimate for node weights (health timeouts): the sum of all weights, and
-    /// the sum over waves of the largest weight in each wave. `None` when a node has no
-    /// weight or a sum does not fit in an i64.
-    pub fn startup(&self, weights: &[Option<i64>]) -> Result<Option<(i64, i64)>, GraphError> {
-        let waves = self.waves()?;
-        let Some(w) = weights.iter().copied().collect::<Option<Vec<i64>>>() else {
-            return Ok(None);
-        };
-        let sequential: i128 = w.iter().map(|&x| x as i128).sum();
-        let parallel: i128 = waves
-            .iter()
-            .map(|wave| wave.iter().map(|&n| w[n] as i128).max().unwrap_or(0))
-            .sum();
-        Ok(i64::try_from(sequential)
-            .ok()
-            .zip(i64::try_from(parallel).ok()))
+        self.analyze().map(|a| a.waves)
     }
 
     /// The order of groups of nodes (the sites of resources): group `a` depends on group `b`
@@ -501,9 +525,10 @@ mod tests {
             ("app", &["pg"]),
         ])
         .unwrap();
+        let a = g.analyze().unwrap();
         let w = [Some(60), Some(90), Some(30), Some(120)];
-        assert_eq!(g.startup(&w).unwrap(), Some((300, 210)));
-        assert_eq!(g.startup(&[Some(1), None, Some(1), Some(1)]).unwrap(), None);
+        assert_eq!(a.startup(&w), Some((300, 210)));
+        assert_eq!(a.startup(&[Some(1), None, Some(1), Some(1)]), None);
     }
 
     #[test]

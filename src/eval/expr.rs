@@ -731,14 +731,10 @@ fn call_builtin(
 ) -> Val {
     let name = format!("{}.{}", short_pkg(b.pkg), b.name);
     if b.validator && args.len() + 1 == b.params {
-        let mut vals = Vec::new();
-        for a in args {
-            let v = default_of(&eval(ctx, *a, env));
-            match to_value(ctx, &v, span) {
-                Ok(x) => vals.push(x),
-                Err(e) => return e,
-            }
-        }
+        let vals = match arg_values(ctx, args, env, span) {
+            Ok((vals, _)) => vals,
+            Err(e) => return e,
+        };
         let text = format!(
             "{}({})",
             name,
@@ -768,16 +764,10 @@ fn call_builtin(
     {
         return super::comprehension::list_sort(ctx, b, args, env, span);
     }
-    let mut vals = Vec::new();
-    let mut first = None;
-    for a in args {
-        let v = default_of(&eval(ctx, *a, env));
-        match to_value(ctx, &v, span) {
-            Ok(x) => vals.push(x),
-            Err(e) => return e,
-        }
-        first.get_or_insert(v);
-    }
+    let (vals, first) = match arg_values(ctx, args, env, span) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
     if b.pkg == "orche/graph" {
         return match builtins::graph::call(b.name, &vals) {
             Ok(v) => from_value(ctx, &v, span),
@@ -810,6 +800,24 @@ fn call_builtin(
         ),
         Err(BuiltinError::Incomplete(m)) => incomplete(format!("{name}: {m}"), span),
     }
+}
+
+/// The arguments of a builtin call as concrete data (defaults taken), and the first one as
+/// evaluated (its fields' spans locate errors); an error value if one is not concrete.
+fn arg_values(
+    ctx: &mut Ctx,
+    args: &[ExprId],
+    env: Option<&Rc<Env>>,
+    span: Span,
+) -> Result<(Vec<Value>, Option<Val>), Val> {
+    let mut vals = Vec::with_capacity(args.len());
+    let mut first = None;
+    for a in args {
+        let v = default_of(&eval(ctx, *a, env));
+        vals.push(to_value(ctx, &v, span)?);
+        first.get_or_insert(v);
+    }
+    Ok((vals, first))
 }
 
 /// Where the entry `g[node][dep]` of a dependency map was written: the spans of its value.

@@ -4,7 +4,7 @@
 //! configuration is escaped for the target syntax, so no name can break the output.
 
 use crate::compile::GraphFormat;
-use crate::graph::Graph;
+use crate::graph::{Analysis, Graph};
 use crate::value::Value;
 use indexmap::IndexMap;
 
@@ -21,8 +21,8 @@ struct View<'a> {
     name: Option<&'a str>,
     nodes: Vec<Node<'a>>,
     graph: Graph,
-    /// `None` when the graph has cycles.
-    levels: Option<Vec<usize>>,
+    /// Order, levels and waves; `None` when the graph has cycles.
+    analysis: Option<Analysis>,
     cycles: Vec<Vec<usize>>,
 }
 
@@ -82,17 +82,15 @@ fn view<'a>(nodes: &'a Value, name: Option<&'a str>) -> Result<View<'a>, String>
             .map(|(n, d)| (n.key, d.iter().copied())),
     )
     .map_err(|e| e.msg)?;
-    let cycles = graph.cycles();
-    let levels = if cycles.is_empty() {
-        graph.levels().ok()
-    } else {
-        None
+    let (analysis, cycles) = match graph.analyze() {
+        Ok(a) => (Some(a), Vec::new()),
+        Err(_) => (None, graph.cycles()),
     };
     Ok(View {
         name,
         nodes: list,
         graph,
-        levels,
+        analysis,
         cycles,
     })
 }
@@ -124,19 +122,19 @@ fn json(v: &View) -> String {
         if let Some(k) = n.kind {
             m.insert("kind".to_string(), Value::Str(k.to_string()));
         }
-        if let Some(l) = &v.levels {
-            m.insert("level".to_string(), Value::int(l[i] as i64));
+        if let Some(a) = &v.analysis {
+            m.insert("level".to_string(), Value::int(a.levels[i] as i64));
         }
         m.insert("depends_on".to_string(), g.names_value(g.deps(i)));
         nodes.insert(n.key.to_string(), Value::Struct(m));
     }
     top.insert("nodes".to_string(), Value::Struct(nodes));
-    let (order, waves) = match (g.order(), g.waves()) {
-        (Ok(o), Ok(w)) => (
-            g.names_value(&o),
-            Value::List(w.iter().map(|w| g.names_value(w)).collect()),
+    let (order, waves) = match &v.analysis {
+        Some(a) => (
+            g.names_value(&a.order),
+            Value::List(a.waves.iter().map(|w| g.names_value(w)).collect()),
         ),
-        _ => (Value::List(Vec::new()), Value::List(Vec::new())),
+        None => (Value::List(Vec::new()), Value::List(Vec::new())),
     };
     top.insert("order".to_string(), order);
     top.insert("waves".to_string(), waves);
@@ -165,8 +163,8 @@ fn dot_str(s: &str) -> String {
 }
 
 fn node_label(v: &View, i: usize) -> String {
-    match &v.levels {
-        Some(l) => format!("{}\nlevel {}", v.nodes[i].label, l[i]),
+    match &v.analysis {
+        Some(a) => format!("{}\nlevel {}", v.nodes[i].label, a.levels[i]),
         None => v.nodes[i].label.to_string(),
     }
 }
@@ -252,8 +250,8 @@ fn mermaid_str(s: &str) -> String {
 fn mermaid(v: &View) -> String {
     let mut out = String::from("flowchart LR\n");
     let node = |i: usize| {
-        let label = match &v.levels {
-            Some(l) => format!("{} (level {})", v.nodes[i].label, l[i]),
+        let label = match &v.analysis {
+            Some(a) => format!("{} (level {})", v.nodes[i].label, a.levels[i]),
             None => v.nodes[i].label.to_string(),
         };
         format!("n{i}[{}]", mermaid_str(&label))

@@ -46,11 +46,12 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, GraphError> {
     Ok(match name {
         "Acyclic" => Value::Bool(g.check_acyclic().is_ok()),
         "Analyze" => {
+            let a = g.analyze()?;
             let mut m = IndexMap::new();
-            m.insert("order".to_string(), g.names_value(&g.order()?));
-            m.insert("levels".to_string(), levels(&g)?);
-            m.insert("waves".to_string(), waves(&g)?);
-            if let Some((sequential, parallel)) = g.startup(&weights)? {
+            m.insert("order".to_string(), g.names_value(&a.order));
+            m.insert("levels".to_string(), levels(&g, &a.levels));
+            m.insert("waves".to_string(), waves(&g, &a.waves));
+            if let Some((sequential, parallel)) = a.startup(&weights) {
                 let mut st = IndexMap::new();
                 st.insert("sequential".to_string(), Value::int(sequential));
                 st.insert("parallel".to_string(), Value::int(parallel));
@@ -63,10 +64,10 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, GraphError> {
         "Dependents" => g.names_value(&g.dependents(node(1)?)),
         "GroupOrder" => group_order(&g, args)?,
         "Leaves" => g.names_value(&g.leaves()),
-        "Levels" => levels(&g)?,
+        "Levels" => levels(&g, &g.levels()?),
         "Roots" => g.names_value(&g.roots()),
         "TopoOrder" => g.names_value(&g.order()?),
-        "Waves" => waves(&g)?,
+        "Waves" => waves(&g, &g.waves()?),
         other => unreachable!("orche/graph has no function {other}"),
     })
 }
@@ -86,11 +87,11 @@ fn group_order(g: &Graph, args: &[Value]) -> Result<Value, GraphError> {
             args[2].kind_name()
         )));
     };
-    let mut groups: IndexMap<String, ()> = IndexMap::with_capacity(items.len());
+    let mut groups: indexmap::IndexSet<String> = indexmap::IndexSet::with_capacity(items.len());
     for it in items {
         match it {
             Value::Str(s) => {
-                groups.insert(s.clone(), ());
+                groups.insert(s.clone());
             }
             other => {
                 return Err(plain(format!(
@@ -119,7 +120,7 @@ fn group_order(g: &Graph, args: &[Value]) -> Result<Value, GraphError> {
         };
         group_of.push(i);
     }
-    let names: Vec<String> = groups.into_keys().collect();
+    let names: Vec<String> = groups.into_iter().collect();
     let order = g.group_order(&names, &group_of)?;
     Ok(Value::List(
         order
@@ -135,19 +136,16 @@ fn message(e: BuiltinError) -> String {
     }
 }
 
-fn levels(g: &Graph) -> Result<Value, GraphError> {
-    let levels = g.levels()?;
+fn levels(g: &Graph, levels: &[usize]) -> Value {
     let mut m = IndexMap::with_capacity(g.len());
-    for (i, l) in levels.into_iter().enumerate() {
-        m.insert(g.name(i).to_string(), Value::int(l as i64));
+    for (i, l) in levels.iter().enumerate() {
+        m.insert(g.name(i).to_string(), Value::int(*l as i64));
     }
-    Ok(Value::Struct(m))
+    Value::Struct(m)
 }
 
-fn waves(g: &Graph) -> Result<Value, GraphError> {
-    Ok(Value::List(
-        g.waves()?.iter().map(|w| g.names_value(w)).collect(),
-    ))
+fn waves(g: &Graph, waves: &[Vec<usize>]) -> Value {
+    Value::List(waves.iter().map(|w| g.names_value(w)).collect())
 }
 
 #[cfg(test)]
