@@ -219,6 +219,9 @@ pub struct Extra {
     pub alts: Option<Vec<(VId, bool)>>,
     /// Vertices inlined here after the first (`Vertex::inlined`).
     pub inlined: Vec<VId>,
+    /// Vertices inlined again in another closed context (with its group), so that their
+    /// fields are declared there too.
+    pub reinlined: Vec<(VId, CloseId)>,
     /// A disjunction with one surviving alternative: the clone that holds the value; or, when
     /// `shared`, the vertex this one's only conjunct referred to.
     pub forward: Option<VId>,
@@ -471,6 +474,8 @@ pub struct Ctx<'p> {
     pub vs: Vec<Vertex>,
     pub next_group: CloseId,
     pub child_groups: FastMap<(CloseId, Label), CloseId>,
+    /// The group that closes a definition's value where it is declared (`#A: {…}`).
+    pub def_groups: FastMap<VId, CloseId>,
     /// Evaluated `orche/…` packages by import path.
     pub packages: IndexMap<Rc<str>, VId>,
     pub loader: Option<&'p dyn PackageLoader>,
@@ -516,6 +521,7 @@ impl<'p> Ctx<'p> {
             vs: Vec::with_capacity(prog.exprs.len()),
             next_group: 1,
             child_groups: FastMap::default(),
+            def_groups: FastMap::default(),
             packages: IndexMap::new(),
             loader: None,
             depth: 0,

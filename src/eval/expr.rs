@@ -307,6 +307,17 @@ fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
                         span,
                     );
                 }
+                // A closed struct that is complete and does not allow the field will never
+                // have it: that is an error, not an incomplete value.
+                if ctx.v(t).status >= super::Status::Expanded
+                    && structs::rejects(ctx, t, Label::Field(sym))
+                {
+                    return bottom(
+                        "orche::eval::select",
+                        format!("undefined field: {name}"),
+                        span,
+                    );
+                }
                 incomplete(format!("undefined field: {name}"), span)
             }
         },
@@ -995,7 +1006,14 @@ fn predeclared(
                     let conjs = ctx.v(e).conjs.clone();
                     ctx.vm(c).conjs.extend(conjs);
                 }
-                value_of(ctx, c)
+                let v = value_of(ctx, c);
+                // A scalar with definitions beside it (`and([{2, #x: 1}, …])`) keeps them,
+                // so that their errors are reported.
+                let cd = ctx.deref(c);
+                if !matches!(v, Val::Vertex(_) | Val::Bottom(_)) && !ctx.v(cd).arcs.is_empty() {
+                    return Val::Vertex(cd);
+                }
+                v
             } else {
                 if elems.is_empty() {
                     return incomplete("empty list in call to or", span);

@@ -112,6 +112,17 @@ pub fn export_to<S: DataSink>(
         out.end_struct();
         return ok;
     }
+    // A list or scalar with definitions or hidden fields beside it (an embedded scalar):
+    // errors there are still errors.
+    if mode == ExportMode::Concrete {
+        for (l, a) in vx.arcs.iter() {
+            if let Label::Field(s) = l {
+                if crate::lower::field_class(ctx.sym_name(*s)) != FieldClass::Regular {
+                    collect_hard(ctx, *a, errs);
+                }
+            }
+        }
+    }
     if !vx.lists().is_empty() {
         out.begin_list();
         let mut ok = true;

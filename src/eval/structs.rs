@@ -187,6 +187,16 @@ fn add_field(
     let scalar = matches!(c.expr, ConjExpr::Expr(e) if ctx.is_const(e));
     let cc = if scalar {
         0
+    } else if close == 0 && is_definition(ctx, label) {
+        // A definition is closed where it is declared too, so that its own body is checked.
+        match ctx.def_groups.get(&a) {
+            Some(g) => *g,
+            None => {
+                let g = ctx.fresh_group();
+                ctx.def_groups.insert(a, g);
+                g
+            }
+        }
     } else {
         ctx.child_group(close, label)
     };
@@ -699,7 +709,10 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     while let Some(u) = cur {
         if ctx.v(u).has_inlined(t) {
             if u == v {
-                return;
+                if !reinline(ctx, v, t, close) {
+                    return;
+                }
+                break;
             }
             if ctx.v(t).is_struct_like() {
                 structural_cycle(ctx, v, span);
@@ -708,7 +721,9 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         }
         cur = ctx.v(u).parent;
     }
-    ctx.vm(v).push_inlined(t);
+    if !ctx.v(v).has_inlined(t) {
+        ctx.vm(v).push_inlined(t);
+    }
     let defish = ctx.in_definition(t);
     if !embed && !defish && can_share(ctx, v, t) {
         // Structure sharing: a field whose only conjunct is a reference to a finished value
@@ -770,6 +785,23 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     if ctx.v(t).closed_all {
         ctx.vm(v).closed_all = true;
     }
+}
+
+/// Whether `t`, already inlined in `v`, is to be inlined again because it is now met in the
+/// closed context `close`: the fields it brings must be declared in that context too
+/// (`g: #G & {#site: s}` where `#G` already unified `#site` with the definition `s` uses).
+/// Once per context, and a few contexts at most, so that reference chains stay finite.
+fn reinline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId) -> bool {
+    const MAX: usize = 8;
+    if close == 0 {
+        return false;
+    }
+    let x = ctx.vm(v).xm();
+    if x.reinlined.len() >= MAX || x.reinlined.contains(&(t, close)) {
+        return false;
+    }
+    x.reinlined.push((t, close));
+    true
 }
 
 /// Whether `v` may share the value of `t`: `v` has no other conjunct and nothing of its own
@@ -992,6 +1024,27 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
         ctx.set_err(v, Bot::new("orche::eval::conflict", msg, spans));
     }
     ctx.vm(v).status = Status::Final;
+}
+
+fn is_definition(ctx: &Ctx, label: Label) -> bool {
+    matches!(label, Label::Field(s)
+        if crate::lower::field_class(ctx.sym_name(s)) == FieldClass::Definition)
+}
+
+/// Whether the closed groups of `v` forbid a regular field `label`.
+pub fn rejects(ctx: &Ctx, v: VId, label: Label) -> bool {
+    let Label::Field(sym) = label else {
+        return false;
+    };
+    if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular {
+        return false;
+    }
+    let vx = ctx.v(v);
+    let name = ctx.field_name(sym);
+    vx.groups()
+        .iter()
+        .filter(|g| !g.open)
+        .any(|g| !ctx.group_allows(g, label, name))
 }
 
 fn check_closed(ctx: &mut Ctx, v: VId) {
