@@ -13,6 +13,7 @@ pub mod builtins;
 mod comprehension;
 mod disjunct;
 mod expr;
+mod matchn;
 mod report;
 mod structs;
 mod unify;
@@ -86,6 +87,8 @@ pub use crate::lower::BoundOp;
 pub struct Validator {
     pub func: Func,
     pub args: Vec<crate::value::Value>,
+    /// The schemas of `matchN` (the count first) and `matchIf`; empty for builtins.
+    pub schemas: Rc<[Val]>,
     /// How it was written, for messages: `strings.MinRunes(3)`.
     pub text: String,
 }
@@ -446,6 +449,22 @@ impl Arcs {
         self.list.reserve(n.min(Self::INDEXED));
     }
 
+    /// Stable-sorts the arcs from `from` on by `keys` (one per arc from `from` on), and
+    /// rebuilds the index: declaration order when a literal's embeddings were processed after
+    /// its fields.
+    pub fn sort_tail(&mut self, from: usize, keys: &[u32]) {
+        debug_assert_eq!(self.list.len() - from, keys.len());
+        let mut tail: Vec<(u32, (Label, VId))> =
+            keys.iter().copied().zip(self.list.drain(from..)).collect();
+        tail.sort_by_key(|(k, _)| *k);
+        self.list.extend(tail.into_iter().map(|(_, x)| x));
+        if let Some(ix) = &mut self.index {
+            for (j, (k, _)) in self.list.iter().enumerate().skip(from) {
+                ix.insert(*k, j as u32);
+            }
+        }
+    }
+
     /// The `i`th arc in insertion order.
     pub fn nth(&self, i: usize) -> VId {
         self.list[i].1
@@ -476,6 +495,9 @@ pub struct Ctx<'p> {
     pub child_groups: FastMap<(CloseId, Label), CloseId>,
     /// The group that closes a definition's value where it is declared (`#A: {…}`).
     pub def_groups: FastMap<VId, CloseId>,
+    /// While a struct literal's deferred embeddings are processed: the vertex and the arcs
+    /// the embeddings met that already existed (`structs::process_struct`).
+    pub touched: Vec<(VId, Vec<VId>)>,
     /// Evaluated `orche/…` packages by import path.
     pub packages: IndexMap<Rc<str>, VId>,
     pub loader: Option<&'p dyn PackageLoader>,
@@ -522,6 +544,7 @@ impl<'p> Ctx<'p> {
             next_group: 1,
             child_groups: FastMap::default(),
             def_groups: FastMap::default(),
+            touched: Vec::new(),
             packages: IndexMap::new(),
             loader: None,
             depth: 0,

@@ -100,6 +100,8 @@ pub enum Predeclared {
     Mod,
     Quo,
     Rem,
+    MatchN,
+    MatchIf,
 }
 
 #[derive(Clone, Debug)]
@@ -856,6 +858,8 @@ fn predeclared(name: &str, cx: &mut Lower) -> Option<ExprKind> {
         "mod" => Some(ExprKind::Predeclared(Predeclared::Mod)),
         "quo" => Some(ExprKind::Predeclared(Predeclared::Quo)),
         "rem" => Some(ExprKind::Predeclared(Predeclared::Rem)),
+        "matchN" => Some(ExprKind::Predeclared(Predeclared::MatchN)),
+        "matchIf" => Some(ExprKind::Predeclared(Predeclared::MatchIf)),
         "int8" | "int16" | "int32" | "int64" | "int128" | "uint" | "uint8" | "uint16"
         | "uint32" | "uint64" | "uint128" | "rune" | "byte" | "float32" | "float64" => {
             Some(sized_type(name, cx))

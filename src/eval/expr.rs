@@ -333,6 +333,7 @@ fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
                         Val::Validator(Rc::new(Validator {
                             func: Func::Builtin(b),
                             args: vec![],
+                            schemas: Rc::new([]),
                             text: format!("{}.{}", short_pkg(&p), name),
                         }))
                     } else {
@@ -754,6 +755,7 @@ fn call_builtin(
         return Val::Validator(Rc::new(Validator {
             func: Func::Builtin(b),
             args: vals,
+            schemas: Rc::new([]),
             text,
         }));
     }
@@ -896,6 +898,7 @@ fn predeclared(
 ) -> Val {
     let want = match p {
         Predeclared::Len | Predeclared::Close | Predeclared::And | Predeclared::Or => 1,
+        Predeclared::MatchIf => 3,
         _ => 2,
     };
     if args.len() != want {
@@ -906,6 +909,7 @@ fn predeclared(
         );
     }
     match p {
+        Predeclared::MatchN | Predeclared::MatchIf => super::matchn::make(ctx, p, args, env, span),
         Predeclared::Len => {
             let v = default_of(&eval(ctx, args[0], env));
             match v {

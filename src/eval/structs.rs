@@ -148,7 +148,13 @@ pub fn add_conj(ctx: &mut Ctx, a: VId, c: Conj) {
 /// Gets or creates the arc `label` of `v`.
 pub fn arc(ctx: &mut Ctx, v: VId, label: Label, span: Span) -> VId {
     if let Some(a) = ctx.v(v).arcs.get(&label) {
-        return *a;
+        let a = *a;
+        for (tv, arcs) in ctx.touched.iter_mut() {
+            if *tv == v {
+                arcs.push(a);
+            }
+        }
+        return a;
     }
     let a = ctx.new_vertex(Some(v), label, span);
     ctx.vm(v).arcs.insert(label, a);
@@ -430,7 +436,59 @@ fn process_struct(
             register(ctx, v, close, Reg::Open);
         }
     }
-    for d in &lit.decls {
+    // Embeddings may refer to fields the literal declares after them (`_schema` then
+    // `_schema: #S`): they are processed once the literal's own fields are in, and the arcs
+    // are then put back in declaration order.
+    let defer = env2.is_some() && lit.decls.iter().any(|d| matches!(d, Decl::Embed(_)));
+    let start = ctx.v(v).arcs.len();
+    let mut keys: Vec<u32> = Vec::new();
+    for (i, d) in lit.decls.iter().enumerate() {
+        if defer {
+            if matches!(d, Decl::Embed(_)) {
+                continue;
+            }
+            process_decl(ctx, v, id, lit, d, &env2, close);
+            keys.resize(ctx.v(v).arcs.len() - start, i as u32);
+        } else {
+            process_decl(ctx, v, id, lit, d, &env2, close);
+        }
+    }
+    if !defer {
+        return;
+    }
+    for (i, d) in lit.decls.iter().enumerate() {
+        if matches!(d, Decl::Embed(_)) {
+            ctx.touched.push((v, Vec::new()));
+            process_decl(ctx, v, id, lit, d, &env2, close);
+            let touched = ctx.touched.pop().map(|(_, t)| t).unwrap_or_default();
+            // A field the embedding also declares comes where the embedding is.
+            for a in touched {
+                let vx = ctx.v(v);
+                if let Some(k) = (start..vx.arcs.len())
+                    .find(|j| vx.arcs.nth(*j) == a)
+                    .and_then(|j| keys.get_mut(j - start))
+                {
+                    *k = (*k).min(i as u32);
+                }
+            }
+            keys.resize(ctx.v(v).arcs.len() - start, i as u32);
+        }
+    }
+    if keys.windows(2).any(|w| w[0] > w[1]) {
+        ctx.vm(v).arcs.sort_tail(start, &keys);
+    }
+}
+
+fn process_decl(
+    ctx: &mut Ctx,
+    v: VId,
+    id: ExprId,
+    lit: &StructLit,
+    d: &Decl,
+    env2: &Option<Rc<Env>>,
+    close: CloseId,
+) {
+    {
         match d {
             Decl::Field {
                 label,
@@ -463,7 +521,7 @@ fn process_struct(
                     *label,
                     *value,
                     *optional,
-                    frame_env(&env2, v),
+                    frame_env(env2, v),
                     close,
                     *span,
                 ));
@@ -523,7 +581,7 @@ fn process_struct(
                 ctx.vm(v)
                     .xm()
                     .deferred
-                    .push((c.clone(), frame_env(&env2, v), close));
+                    .push((c.clone(), frame_env(env2, v), close));
             }
         }
     }
@@ -706,6 +764,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     // A vertex already inlined here adds nothing; one inlined by an ancestor means the value
     // contains itself.
     let mut cur = Some(v);
+    let mut below: smallvec::SmallVec<[VId; 8]> = smallvec::SmallVec::new();
     while let Some(u) = cur {
         if ctx.v(u).has_inlined(t) {
             if u == v {
@@ -714,11 +773,15 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
                 }
                 break;
             }
-            if ctx.v(t).is_struct_like() {
+            // An ancestor that got `t` by embedding this very field (`_s` then `_s: #S` in
+            // one struct) holds a copy of it, not a cycle.
+            let via_below = below.iter().any(|b| ctx.v(u).has_inlined(*b));
+            if ctx.v(t).is_struct_like() && !via_below {
                 structural_cycle(ctx, v, span);
                 return;
             }
         }
+        below.push(u);
         cur = ctx.v(u).parent;
     }
     if !ctx.v(v).has_inlined(t) {
@@ -1141,8 +1204,16 @@ fn check_container_validators(ctx: &mut Ctx, t: VId) {
     }
     for v in validators {
         let Val::Validator(val) = v else { continue };
-        let super::Func::Builtin(b) = &val.func else {
-            continue;
+        let b = match &val.func {
+            super::Func::Builtin(b) => b,
+            super::Func::Predeclared(_) => {
+                let span = ctx.v(t).span;
+                if let Some(e) = super::matchn::check_data(ctx, &val, &data, span) {
+                    ctx.set_err(t, e);
+                    return;
+                }
+                continue;
+            }
         };
         let mut args = vec![data.clone()];
         args.extend(val.args.iter().cloned());

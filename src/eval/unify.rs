@@ -216,6 +216,9 @@ pub fn check_bound(op: BoundOp, bound: &Val, x: &Val) -> Result<bool, String> {
 }
 
 fn check_validator(v: &Validator, x: &Val) -> Option<Val> {
+    if let super::Func::Predeclared(_) = v.func {
+        return super::matchn::check_scalar(v, x);
+    }
     let conc = super::expr::to_value_scalar(x)?;
     let mut args = vec![conc];
     args.extend(v.args.iter().cloned());
