@@ -179,6 +179,26 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
         advance(&mut combo, &sizes);
     }
     match survivors.len() {
+        0 if same_deeper_error(ctx, v, &errors) => {
+            // Every alternative failed with the same error at the same field below this one
+            // (a conflict the disjunction did not cause): that error, where it arose.
+            let mut spans: Vec<Span> = Vec::new();
+            for e in &errors {
+                for s in &e.spans {
+                    if !spans.contains(s) {
+                        spans.push(*s);
+                    }
+                }
+            }
+            let e = &errors[0];
+            ctx.set_err(
+                v,
+                Rc::new(Bot {
+                    spans,
+                    ..(**e).clone()
+                }),
+            );
+        }
         0 => {
             let detail = if errors.len() == 1 {
                 errors[0].msg.clone()
@@ -245,6 +265,25 @@ fn advance(combo: &mut [usize], sizes: &[usize]) {
 }
 
 /// The first non-incomplete error in a vertex's regular subtree.
+/// Whether `errors` (one per failed alternative of `v`) are one error: the same message,
+/// arisen at the same field below `v`.
+fn same_deeper_error(ctx: &Ctx, v: VId, errors: &[Rc<Bot>]) -> bool {
+    let Some(first) = errors.first() else {
+        return false;
+    };
+    let Some(o) = first.origin.get() else {
+        return false;
+    };
+    let at = ctx.path(o);
+    report::path_below(&ctx.path(v), &at)
+        && errors.iter().all(|e| {
+            e.msg == first.msg
+                && e.code == first.code
+                && !e.incomplete
+                && e.origin.get().is_some_and(|o| ctx.path(o) == at)
+        })
+}
+
 pub fn first_error(ctx: &Ctx, v: VId) -> Option<Rc<Bot>> {
     let v = ctx.deref(v);
     let vx = ctx.v(v);

@@ -214,6 +214,30 @@ fn collect_hard_all(ctx: &Ctx, v: VId, errs: &mut Vec<(VId, Rc<Bot>)>) {
     collect_hard(ctx, v, errs)
 }
 
+/// Whether data path `at` is strictly below `here` (`a.b.c` below `a.b`; anything below the
+/// root's empty path).
+pub fn path_below(here: &str, at: &str) -> bool {
+    if here.is_empty() {
+        return !at.is_empty();
+    }
+    at.len() > here.len() + 1 && at.starts_with(here) && at.as_bytes()[here.len()] == b'.'
+}
+
+/// The path an error is reported at: that of `v`, or of the field below `v` where it arose
+/// (an error every alternative of a disjunction met at the same deeper field).
+fn report_path(ctx: &Ctx, v: VId, b: &Bot) -> String {
+    let here = ctx.path(v);
+    if let Some(o) = b.origin.get() {
+        if o != v {
+            let at = ctx.path(o);
+            if path_below(&here, &at) {
+                return at;
+            }
+        }
+    }
+    here
+}
+
 pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
     // One error that reached several fields through references is reported once: where it
     // arose if that field is among them, else at its first path.
@@ -241,7 +265,7 @@ pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
         if chosen.get(&Rc::as_ptr(b)) != Some(v) {
             continue;
         }
-        let mut d = Diag::new(b.code, b.msg.clone()).with_path(ctx.path(*v));
+        let mut d = Diag::new(b.code, b.msg.clone()).with_path(report_path(ctx, *v, b));
         for s in &b.spans {
             if *s != crate::source::Span::default() {
                 d = d.with_label(*s, "");
