@@ -431,7 +431,13 @@ impl Lower<'_> {
                             .entry(n.clone())
                             .or_insert(Binding::Field(Label::Field(s)));
                     }
-                    if let Some(alias) = &f.label.alias {
+                    let dynamic = matches!(
+                        f.label.kind,
+                        ast::LabelKind::Interpolation(_) | ast::LabelKind::Paren(_)
+                    );
+                    // A value alias of a static label is bound around the value (`field_value`).
+                    let value_alias = f.label.value_alias.iter().filter(|_| dynamic);
+                    for alias in f.label.alias.iter().chain(value_alias) {
                         // A field alias refers to the field; for dynamic labels the label is
                         // only known at run time, so such aliases resolve to the field name
                         // when static.
@@ -535,7 +541,7 @@ impl Lower<'_> {
                                 ast::LabelKind::Paren(e) => self.expr(e),
                                 _ => unreachable!("matched above"),
                             };
-                            if f.label.alias.is_some() {
+                            for _ in f.label.alias.iter().chain(&f.label.value_alias) {
                                 // The alias's `let` (see `declare_struct_names`).
                                 let id = self.scopes.current_let(let_iter);
                                 let_iter += 1;
@@ -607,7 +613,21 @@ impl Lower<'_> {
     }
 
     fn field_value(&mut self, f: &ast::Field) -> ExprId {
-        self.expr(&f.value)
+        let label = match &f.label.kind {
+            ast::LabelKind::Ident(i) => Some(Label::Field(self.prog.sym(&i.name))),
+            ast::LabelKind::String(s) => Some(Label::Field(self.prog.quoted_sym(s))),
+            _ => None,
+        };
+        match (&f.label.value_alias, label) {
+            // A value alias on a static label: visible in the value only.
+            (Some(alias), Some(label)) => {
+                self.scopes.push_value_alias(&alias.name, label);
+                let e = self.expr(&f.value);
+                self.scopes.pop();
+                e
+            }
+            _ => self.expr(&f.value),
+        }
     }
 
     fn comprehension(&mut self, c: &ast::Comprehension) -> Comprehension {

@@ -21,16 +21,10 @@ mod txtar;
 const INVALID_SECTIONS: &[(&str, &str)] = &[];
 
 /// Valid CUE that orche does not parse yet.
-const KNOWN_FAILURES: &[(&str, &str)] = &[
-    (
-        "eval/bounds.txtar:equals.cue",
-        "FIXME(unary ==): `==x` needs an ast::UnaryOp::Eq",
-    ),
-    (
-        "references/value.txtar:in.cue",
-        "FIXME(value aliases): `X=foo: Y=v` needs a value alias in ast::Field",
-    ),
-];
+const KNOWN_FAILURES: &[(&str, &str)] = &[(
+    "eval/bounds.txtar:equals.cue",
+    "FIXME(unary ==): `==x` needs an ast::UnaryOp::Eq",
+)];
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -19,6 +19,9 @@ pub struct Scope {
     pub names: IndexMap<String, Binding>,
     /// Ids of the `let` declarations of this struct, in source order.
     pub lets: Vec<u32>,
+    /// A scope of names only, with no frame at run time: a value alias (`a: X=v`), whose
+    /// binding is a field of the struct scope below it.
+    pub frameless: bool,
 }
 
 #[derive(Default)]
@@ -47,9 +50,20 @@ impl Scopes {
         self.stack.push(s);
     }
 
+    /// A value alias: `name` refers to field `label` of the innermost struct scope, within the
+    /// field's value only. Pushes no frame.
+    pub fn push_value_alias(&mut self, name: &str, label: Label) {
+        let mut s = Scope {
+            frameless: true,
+            ..Scope::default()
+        };
+        s.names.insert(name.to_string(), Binding::Field(label));
+        self.stack.push(s);
+    }
+
     /// The number of frames on the stack.
     pub fn depth(&self) -> usize {
-        self.stack.len()
+        self.stack.iter().filter(|s| !s.frameless).count()
     }
 
     pub fn pop(&mut self) {
@@ -84,9 +98,13 @@ impl Scopes {
     }
 
     pub fn lookup(&self, name: &str) -> Option<(u32, Binding)> {
-        for (up, s) in self.stack.iter().rev().enumerate() {
+        let mut up = 0u32;
+        for s in self.stack.iter().rev() {
             if let Some(b) = s.names.get(name) {
-                return Some((up as u32, b.clone()));
+                return Some((up, b.clone()));
+            }
+            if !s.frameless {
+                up += 1;
             }
         }
         // Imports are visible in the file scope, below the package's fields.

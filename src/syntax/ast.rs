@@ -72,6 +72,9 @@ pub struct Field {
 pub struct Label {
     /// `X` in `X=name: value` (a field alias: X refers to this field's value).
     pub alias: Option<Ident>,
+    /// `Y` in `X=name: Y=value`, when the label has an alias of its own (a value alias on a
+    /// label without one is stored as `alias`: both refer to the field's value).
+    pub value_alias: Option<Ident>,
     pub kind: LabelKind,
     pub span: Span,
 }

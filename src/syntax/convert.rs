@@ -288,17 +288,10 @@ fn field_or_embed(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Decl {
         .map(|(p, constraint)| (label(ctx, p), constraint))
         .collect();
     let (value_alias, mut value) = aliased_expr(ctx, value_pair);
-    // FIXME(value aliases): the AST has no place for a value alias (`a: X=v`), so X becomes the
-    // alias of the field's label, which binds the same value but is also visible to the
-    // field's siblings. A label that already has an alias cannot take a second one.
+    // A value alias (`a: X=v`) refers to the field's value within that value (lowering binds it
+    // around the value; for a computed label, like a `let` in the struct).
     if let (Some(alias), Some((innermost, _))) = (value_alias, labels.last_mut()) {
-        if innermost.alias.is_some() {
-            let message =
-                "a value alias on a field whose label also has an alias is not supported yet";
-            ctx.error(alias.span, message, "second alias");
-        } else {
-            innermost.alias = Some(alias);
-        }
+        innermost.value_alias = Some(alias);
     }
     let (outer, outer_constraint) = labels.remove(0);
     for (label, constraint) in labels.into_iter().rev() {
@@ -405,7 +398,12 @@ fn label(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Label {
             _ => bad(ctx),
         },
     };
-    ast::Label { alias, kind, span }
+    ast::Label {
+        alias,
+        value_alias: None,
+        kind,
+        span,
+    }
 }
 
 /// `[expr]` or `[X=expr]` used as a label.

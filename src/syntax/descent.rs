@@ -584,10 +584,7 @@ impl<'t> Parser<'t> {
                 Some((label, _)) => label,
                 None => &mut outer,
             };
-            if innermost.alias.is_some() {
-                return Err(GiveUp);
-            }
-            innermost.alias = Some(alias);
+            innermost.value_alias = Some(alias);
         }
         while let Some((label, constraint)) = inner.pop() {
             let span = label.span.to(value_expr.span);
@@ -680,6 +677,7 @@ impl<'t> Parser<'t> {
         };
         Ok(ast::Label {
             alias: part.alias,
+            value_alias: None,
             kind,
             span,
         })
