@@ -734,6 +734,51 @@ fn call(ctx: &mut Ctx, f: ExprId, args: &[ExprId], env: Option<&Rc<Env>>, span: 
     }
 }
 
+/// `list.Repeat(list, n)` of a list whose elements are not all concrete (`[int]`): a list
+/// vertex whose elements carry the conjuncts of the originals. `None` when the builtin on data
+/// does the job (concrete elements) or the arguments are not a list and a count.
+fn list_repeat(ctx: &mut Ctx, args: &[ExprId], env: Option<&Rc<Env>>, span: Span) -> Option<Val> {
+    let Val::Vertex(t) = default_of(&eval(ctx, args[0], env)) else {
+        return None;
+    };
+    structs::expand(ctx, t);
+    let t = ctx.deref(t);
+    if ctx.v(t).lists().is_empty() || ctx.v(t).is_struct {
+        return None;
+    }
+    if to_value(ctx, &Val::Vertex(t), span).is_ok() {
+        return None;
+    }
+    let elems = ctx.v(t).list_elems();
+    let n = match default_of(&eval(ctx, args[1], env)) {
+        Val::Num(n) => n.to_i64().filter(|n| *n >= 0)?,
+        _ => return None,
+    };
+    let total = (n as usize).checked_mul(elems.len())?;
+    if total > 1 << 20 {
+        return None;
+    }
+    let c = ctx.new_vertex(None, Label::Index(u32::MAX), span);
+    ctx.vm(c).has_regular = true;
+    let mut k = 0u32;
+    for _ in 0..n {
+        for (_, e) in &elems {
+            let a = ctx.new_vertex(Some(c), Label::Index(k), ctx.v(*e).span);
+            ctx.vm(a).has_regular = true;
+            ctx.vm(a).conjs = ctx.v(*e).conjs.clone();
+            ctx.vm(c).arcs.insert(Label::Index(k), a);
+            k += 1;
+        }
+    }
+    ctx.vm(c).xm().lists.push(super::ListInfo {
+        len: k as usize,
+        open: false,
+        rest: None,
+    });
+    ctx.vm(c).status = super::Status::Expanded;
+    Some(Val::Vertex(c))
+}
+
 fn call_builtin(
     ctx: &mut Ctx,
     b: &'static builtins::Builtin,
@@ -770,6 +815,11 @@ fn call_builtin(
             ),
             span,
         );
+    }
+    if b.pkg == "list" && b.name == "Repeat" && args.len() == 2 {
+        if let Some(v) = list_repeat(ctx, args, env, span) {
+            return v;
+        }
     }
     if b.pkg == "list"
         && (b.name == "Sort" || b.name == "SortStable" || b.name == "IsSorted")

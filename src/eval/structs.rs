@@ -818,8 +818,12 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         // A vertex built from data (builtin results) or the root.
         expand(ctx, t);
         let val = value_of(ctx, t);
-        if !matches!(val, Val::Vertex(_)) {
-            process_val(ctx, v, val, close, span);
+        match val {
+            Val::Vertex(t2) if t2 != v && !ctx.v(t2).is_struct => {
+                inline_built_list(ctx, v, t2, close)
+            }
+            Val::Vertex(_) => {}
+            val => process_val(ctx, v, val, close, span),
         }
         return;
     }
@@ -848,6 +852,37 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     if ctx.v(t).closed_all {
         ctx.vm(v).closed_all = true;
     }
+}
+
+/// A list that a builtin built from vertices (`list.Repeat([int], 3)`): its elements become
+/// conjuncts of `v`'s elements.
+fn inline_built_list(ctx: &mut Ctx, v: VId, t: VId, close: CloseId) {
+    let lists = ctx.v(t).lists().to_vec();
+    if lists.is_empty() {
+        return;
+    }
+    let elems: Vec<(Label, VId)> = ctx
+        .v(t)
+        .list_elems()
+        .into_iter()
+        .map(|(i, a)| (Label::Index(i), a))
+        .collect();
+    for (l, a) in elems {
+        let span = ctx.v(a).span;
+        let e = arc(ctx, v, l, span);
+        ctx.vm(e).has_regular = true;
+        let cc = ctx.child_group(close, Label::Index(0));
+        add_conj(
+            ctx,
+            e,
+            Conj {
+                expr: ConjExpr::Val(Rc::new(Val::Vertex(a))),
+                env: None,
+                close: cc,
+            },
+        );
+    }
+    ctx.vm(v).xm().lists.extend(lists);
 }
 
 /// Whether `t`, already inlined in `v`, is to be inlined again because it is now met in the
