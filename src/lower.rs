@@ -108,6 +108,8 @@ pub enum Predeclared {
 pub enum Ref {
     /// A field or `let` of the struct `up` frames out.
     Field { up: u32, label: Label },
+    /// The struct of the frame `up` frames out itself: `X` in `[string]: X={…}`.
+    Frame { up: u32 },
     /// Slot `slot` of the binding frame `up` frames out (comprehension variables, `let`
     /// clauses, pattern aliases).
     Var { up: u32, slot: u32 },
@@ -488,7 +490,20 @@ impl Lower<'_> {
     }
 
     fn struct_lit(&mut self, decls: &[ast::Decl], span: Span) -> ExprId {
+        self.struct_lit_named(decls, span, &[])
+    }
+
+    /// A struct literal whose scope also binds `names` to the struct itself.
+    fn struct_lit_named(
+        &mut self,
+        decls: &[ast::Decl],
+        span: Span,
+        names: &[&ast::Ident],
+    ) -> ExprId {
         let mut scope = self.scopes.new_struct_scope();
+        for n in names {
+            scope.names.insert(n.name.clone(), Binding::Frame);
+        }
         self.declare_struct_names(&mut scope, decls);
         self.scopes.push(scope);
         let lit = self.struct_decls(decls);
@@ -568,7 +583,7 @@ impl Lower<'_> {
                                 self.scopes.pop();
                                 v
                             } else {
-                                self.field_value(f)
+                                self.pattern_value(f)
                             };
                             out.push(Decl::Pattern {
                                 pattern,
@@ -609,6 +624,19 @@ impl Lower<'_> {
             decls: out,
             is_struct: has_field || !has_embed,
             has_ellipsis,
+        }
+    }
+
+    /// The value of a pattern constraint: aliases of the label (`X=[string]: {…}`) or of the
+    /// value (`[string]: X={…}`) refer to each matching field's value, which is the struct
+    /// literal itself when the value is one.
+    fn pattern_value(&mut self, f: &ast::Field) -> ExprId {
+        let names: Vec<&ast::Ident> = f.label.alias.iter().chain(&f.label.value_alias).collect();
+        match &f.value.kind {
+            ast::ExprKind::Struct(decls) if !names.is_empty() => {
+                self.struct_lit_named(decls, f.value.span, &names)
+            }
+            _ => self.field_value(f),
         }
     }
 
@@ -834,6 +862,7 @@ impl Lower<'_> {
         if let Some((up, b)) = self.scopes.lookup(&i.name) {
             let kind = match b {
                 Binding::Field(label) => ExprKind::Ref(Ref::Field { up, label }),
+                Binding::Frame => ExprKind::Ref(Ref::Frame { up }),
                 Binding::Var(slot) => ExprKind::Ref(Ref::Var { up, slot }),
                 Binding::Import(path) => ExprKind::Import(path),
             };

@@ -71,6 +71,14 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
                 span,
             ),
         },
+        ExprKind::Ref(Ref::Frame { up }) => match frame_vertex(env, *up) {
+            Some(p) => value_of(ctx, p),
+            None => bottom(
+                "orche::eval::internal",
+                "reference to a missing scope",
+                span,
+            ),
+        },
         ExprKind::Ref(Ref::Var { up, slot }) => frame_var(env, *up, *slot).unwrap_or_else(|| {
             bottom(
                 "orche::eval::internal",
@@ -103,6 +111,22 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
             let v = default_of(&eval(ctx, *x, env));
             match v {
                 Val::Bottom(_) => v,
+                Val::Str(re)
+                    if matches!(
+                        op,
+                        crate::lower::BoundOp::Match | crate::lower::BoundOp::NotMatch
+                    ) =>
+                {
+                    // A pattern that does not compile is an error where it is written.
+                    match super::unify::compile_regex(&re) {
+                        Ok(_) => Val::Bound(*op, Rc::new(Val::Str(re))),
+                        Err(e) => bottom(
+                            "orche::eval::regexp",
+                            format!("invalid regular expression {:?}: {e}", &*re),
+                            span,
+                        ),
+                    }
+                }
                 v if is_concrete(&v) => Val::Bound(*op, Rc::new(v)),
                 v => incomplete(format!("non-concrete value {} for bound", show(&v)), span),
             }

@@ -534,6 +534,12 @@ fn process_decl(
             } => {
                 let pv = expr::eval(ctx, *pattern, env2.as_ref());
                 let pv = super::unify::default_of(&pv);
+                if let Val::Bottom(b) = &pv {
+                    // A pattern that fails (`[=~"BAD)"]: _`) makes its struct fail.
+                    if !b.incomplete {
+                        ctx.set_err(v, b.clone());
+                    }
+                }
                 // Constant patterns are registered with the literal (`Reg::Lit`).
                 if !ctx.is_const(*pattern) {
                     register(ctx, v, close, Reg::Pattern(pv.clone()));
@@ -952,6 +958,7 @@ pub fn resolve_target(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Optio
             let p = frame_vertex(env, *up)?;
             lookup(ctx, p, *label)
         }
+        ExprKind::Ref(Ref::Frame { up }) => frame_vertex(env, *up),
         ExprKind::Ref(Ref::Var { up, slot }) => match frame_var(env, *up, *slot)? {
             Val::Vertex(t) => Some(t),
             _ => None,

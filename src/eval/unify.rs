@@ -554,12 +554,23 @@ thread_local! {
     static REGEX_CACHE: std::cell::RefCell<indexmap::IndexMap<String, Rc<regex::Regex>>> = std::cell::RefCell::new(indexmap::IndexMap::new());
 }
 
+/// One line for a pattern that does not compile: the regex crate's message is a drawing of the
+/// pattern with a caret, then `error: what`.
+fn regex_error(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let what = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .unwrap_or_else(|| text.lines().next().unwrap_or("invalid pattern"));
+    what.to_string()
+}
+
 /// Compiles a regular expression (RE2 syntax), caching by pattern text.
 pub fn compile_regex(re: &str) -> Result<Rc<regex::Regex>, String> {
     if let Some(r) = REGEX_CACHE.with(|c| c.borrow().get(re).cloned()) {
         return Ok(r);
     }
-    let r = Rc::new(regex::Regex::new(re).map_err(|e| e.to_string())?);
+    let r = Rc::new(regex::Regex::new(re).map_err(|e| regex_error(&e))?);
     REGEX_CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() > 4096 {

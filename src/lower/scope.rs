@@ -10,6 +10,8 @@ use std::rc::Rc;
 #[derive(Clone, Debug)]
 pub enum Binding {
     Field(Label),
+    /// The struct of the scope itself (a value alias on a pattern's struct value).
+    Frame,
     Var(u32),
     Import(Rc<str>),
 }
