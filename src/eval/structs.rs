@@ -568,7 +568,16 @@ fn process_decl(
                 ctx.embed_rec.push((v, Vec::new()));
                 process_expr(ctx, v, *e, env2.clone(), close, true);
                 let (_, groups) = ctx.embed_rec.pop().unwrap_or((v, Vec::new()));
-                widen_embedded(ctx, v, id, lit, close, groups);
+                widen_embedded(ctx, v, id, lit, close, groups.clone());
+                // An embedding inside an embedded literal (`{{#D}, a: 1}`): the outer literal's
+                // fields widen those groups too.
+                if close == 0 {
+                    if let Some((ev, outer)) = ctx.embed_rec.last_mut() {
+                        if *ev == v {
+                            outer.extend(groups);
+                        }
+                    }
+                }
             }
             Decl::Let { label, value } => {
                 let a = arc(ctx, v, *label, Span::default());
@@ -1309,6 +1318,28 @@ fn widen_embedded(
             let grp = &mut ctx.vm(v).groups_mut()[i];
             grp.lits.push((lit_index, true));
             grp.open |= lit.has_ellipsis;
+            // And one level down, the fields its own struct values declare
+            // (`{#deps, root: input: …}` where `#deps: root: {}`).
+            for d in &lit.decls {
+                let Decl::Field { label, value, .. } = d else {
+                    continue;
+                };
+                let ExprKind::Struct(inner) = &ctx.prog.expr(*value).kind else {
+                    continue;
+                };
+                let Some(&a) = ctx.v(v).arcs.get(label) else {
+                    continue;
+                };
+                // Only where the embedded definition closes that field too.
+                let Some(&cg) = ctx.child_groups.get(&(g, *label)) else {
+                    continue;
+                };
+                let li = ctx.note_lit(*value);
+                register(ctx, a, cg, Reg::Lit(li));
+                if inner.has_ellipsis {
+                    register(ctx, a, cg, Reg::Open);
+                }
+            }
         }
     }
 }
