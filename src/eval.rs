@@ -233,6 +233,10 @@ pub struct Extra {
     pub shared: bool,
     /// Struct literal conjuncts whose comprehensions still have to run.
     pub deferred: Vec<(crate::lower::Comprehension, Rc<Env>, CloseId)>,
+    /// Embedded expressions that read this vertex's own fields (`#a` or `[#a][0]` beside
+    /// `#a: _`): evaluated once all conjuncts are in. (literal, embedded expression, env, close,
+    /// the position its fields go to)
+    pub embeds: Vec<(ExprId, ExprId, Option<Rc<Env>>, CloseId, usize)>,
     pub dynamic: Vec<(
         ExprId,
         ExprId,
@@ -365,9 +369,9 @@ impl Vertex {
     }
 
     pub fn has_deferred(&self) -> bool {
-        self.x
-            .as_ref()
-            .is_some_and(|x| !x.deferred.is_empty() || !x.dynamic.is_empty())
+        self.x.as_ref().is_some_and(|x| {
+            !x.deferred.is_empty() || !x.dynamic.is_empty() || !x.embeds.is_empty()
+        })
     }
 
     /// Takes the choices of a disjunction clone: (choices, next position).

@@ -79,10 +79,32 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
     let mut guard = 0;
     loop {
         guard += 1;
+        let embeds = std::mem::take(&mut ctx.vm(v).xm().embeds);
+        for (lit_id, e, env, close, at) in embeds {
+            let before = ctx.v(v).arcs.len();
+            ctx.touched.push((v, Vec::new()));
+            embed(ctx, v, lit_id, e, env, close);
+            let touched = ctx.touched.pop().map(|(_, t)| t).unwrap_or_default();
+            // The fields the embedding brought or also declares go where it was written.
+            let vx = ctx.v(v);
+            let len = vx.arcs.len();
+            if at < len && (len > before || !touched.is_empty()) {
+                let keys: Vec<u32> = (at..len)
+                    .map(|j| {
+                        let a = vx.arcs.nth(j);
+                        u32::from(j < before && !touched.contains(&a))
+                    })
+                    .collect();
+                ctx.vm(v).arcs.sort_tail(at, &keys);
+            }
+        }
         let dynamic = std::mem::take(&mut ctx.vm(v).xm().dynamic);
         let deferred = std::mem::take(&mut ctx.vm(v).xm().deferred);
         if (dynamic.is_empty() && deferred.is_empty()) || guard > 10_000 {
-            break;
+            if !ctx.v(v).has_deferred() || guard > 10_000 {
+                break;
+            }
+            continue;
         }
         for (label_e, value_e, optional, env, close, span) in dynamic {
             let lv = expr::eval(ctx, label_e, Some(&env));
@@ -447,10 +469,10 @@ fn process_struct(
             if matches!(d, Decl::Embed(_)) {
                 continue;
             }
-            process_decl(ctx, v, id, lit, d, &env2, close);
+            process_decl(ctx, v, id, d, &env2, close);
             keys.resize(ctx.v(v).arcs.len() - start, i as u32);
         } else {
-            process_decl(ctx, v, id, lit, d, &env2, close);
+            process_decl(ctx, v, id, d, &env2, close);
         }
     }
     if !defer {
@@ -459,8 +481,18 @@ fn process_struct(
     for (i, d) in lit.decls.iter().enumerate() {
         if matches!(d, Decl::Embed(_)) {
             ctx.touched.push((v, Vec::new()));
-            process_decl(ctx, v, id, lit, d, &env2, close);
+            let deferred = ctx.v(v).x.as_ref().map_or(0, |x| x.embeds.len());
+            process_decl(ctx, v, id, d, &env2, close);
             let touched = ctx.touched.pop().map(|(_, t)| t).unwrap_or_default();
+            // An embedding left for the end of the vertex: its fields go where it was written.
+            if let Some(x) = ctx.vm(v).x.as_mut() {
+                if x.embeds.len() > deferred {
+                    let at = start + keys.iter().filter(|k| **k < i as u32).count();
+                    if let Some(last) = x.embeds.last_mut() {
+                        last.4 = at;
+                    }
+                }
+            }
             // A field the embedding also declares comes where the embedding is.
             for a in touched {
                 let vx = ctx.v(v);
@@ -483,7 +515,6 @@ fn process_decl(
     ctx: &mut Ctx,
     v: VId,
     id: ExprId,
-    lit: &StructLit,
     d: &Decl,
     env2: &Option<Rc<Env>>,
     close: CloseId,
@@ -565,18 +596,14 @@ fn process_decl(
                 }
             }
             Decl::Embed(e) => {
-                ctx.embed_rec.push((v, Vec::new()));
-                process_expr(ctx, v, *e, env2.clone(), close, true);
-                let (_, groups) = ctx.embed_rec.pop().unwrap_or((v, Vec::new()));
-                widen_embedded(ctx, v, id, lit, close, groups.clone());
-                // An embedding inside an embedded literal (`{{#D}, a: 1}`): the outer literal's
-                // fields widen those groups too.
-                if close == 0 {
-                    if let Some((ev, outer)) = ctx.embed_rec.last_mut() {
-                        if *ev == v {
-                            outer.extend(groups);
-                        }
-                    }
+                if reads_own_fields(ctx, v, *e, env2.as_ref()) {
+                    let at = ctx.v(v).arcs.len();
+                    ctx.vm(v)
+                        .xm()
+                        .embeds
+                        .push((id, *e, env2.clone(), close, at));
+                } else {
+                    embed(ctx, v, id, *e, env2.clone(), close);
                 }
             }
             Decl::Let { label, value } => {
@@ -599,6 +626,47 @@ fn process_decl(
                     .push((c.clone(), frame_env(env2, v), close));
             }
         }
+    }
+}
+
+/// Processes the embedding `e` of literal `lit_id` into `v`.
+fn embed(ctx: &mut Ctx, v: VId, lit_id: ExprId, e: ExprId, env: Option<Rc<Env>>, close: CloseId) {
+    let prog = ctx.prog;
+    let ExprKind::Struct(lit) = &prog.expr(lit_id).kind else {
+        return;
+    };
+    ctx.embed_rec.push((v, Vec::new()));
+    process_expr(ctx, v, e, env, close, true);
+    let (_, groups) = ctx.embed_rec.pop().unwrap_or((v, Vec::new()));
+    widen_embedded(ctx, v, lit_id, lit, close, groups.clone());
+    // An embedding inside an embedded literal (`{{#D}, a: 1}`): the outer literal's fields
+    // widen those groups too.
+    if close == 0 {
+        if let Some((ev, outer)) = ctx.embed_rec.last_mut() {
+            if *ev == v {
+                outer.extend(groups);
+            }
+        }
+    }
+}
+
+/// Whether embedding `e` into `v` reads fields of `v` itself, which other conjuncts of `v` may
+/// still add to (`#a` beside `#a: _`, or an index into a list of such): it is then processed
+/// once all of `v`'s conjuncts are in.
+fn reads_own_fields(ctx: &mut Ctx, v: VId, e: ExprId, env: Option<&Rc<Env>>) -> bool {
+    let prog = ctx.prog;
+    match &prog.expr(e).kind {
+        ExprKind::Ref(Ref::Field { up: 0, .. }) => {
+            matches!(env.map(|e| &e.frame), Some(Frame::Vertex(f)) if *f == v)
+        }
+        ExprKind::Index(x, _) => match &prog.expr(*x).kind {
+            ExprKind::List(l) => l.elems.iter().any(|el| match el {
+                ListElem::Expr(x) => reads_own_fields(ctx, v, *x, env),
+                _ => false,
+            }),
+            _ => reads_own_fields(ctx, v, *x, env),
+        },
+        _ => false,
     }
 }
 
