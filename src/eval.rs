@@ -136,6 +136,10 @@ pub enum Status {
     Final,
 }
 
+/// An embedding processed once its vertex's conjuncts are in: (literal, embedded expression,
+/// env, close, the arc position its fields go to).
+pub type LateEmbed = (ExprId, ExprId, Option<Rc<Env>>, CloseId, usize);
+
 /// A closedness group of a vertex: what the closed literals of one definition use allow there.
 #[derive(Clone, Debug, Default)]
 pub struct Group {
@@ -234,9 +238,8 @@ pub struct Extra {
     /// Struct literal conjuncts whose comprehensions still have to run.
     pub deferred: Vec<(crate::lower::Comprehension, Rc<Env>, CloseId)>,
     /// Embedded expressions that read this vertex's own fields (`#a` or `[#a][0]` beside
-    /// `#a: _`): evaluated once all conjuncts are in. (literal, embedded expression, env, close,
-    /// the position its fields go to)
-    pub embeds: Vec<(ExprId, ExprId, Option<Rc<Env>>, CloseId, usize)>,
+    /// `#a: _`): evaluated once all conjuncts are in.
+    pub embeds: Vec<LateEmbed>,
     pub dynamic: Vec<(
         ExprId,
         ExprId,
