@@ -477,7 +477,7 @@ pub struct Ctx<'p> {
     /// Guards against runaway recursion in pathological inputs.
     pub depth: u32,
     /// Field names: the program's, plus those computed at run time (dynamic labels).
-    pub syms: indexmap::IndexSet<String>,
+    pub syms: crate::lower::SymTable,
     /// While an embedding is processed into a vertex: the vertex and the closedness groups the
     /// embedded definitions created there (they are widened to the embedding struct's fields).
     pub embed_rec: Vec<(VId, Vec<CloseId>)>,
