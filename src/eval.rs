@@ -13,6 +13,7 @@ pub mod builtins;
 mod comprehension;
 mod disjunct;
 mod expr;
+mod graph_call;
 mod report;
 mod structs;
 mod unify;
@@ -499,6 +500,8 @@ pub struct Ctx<'p> {
     pub lit_info: Vec<LitInfo>,
     /// Struct literal → its index in `lit_info`.
     lit_index: FastMap<ExprId, u32>,
+    /// Dependency maps read by `orche/graph` calls, by vertex (`graph_call`).
+    pub graph_reads: FastMap<VId, Rc<graph_call::GraphRead>>,
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -529,6 +532,7 @@ impl<'p> Ctx<'p> {
             const_disj: FastMap::default(),
             lit_info: Vec::new(),
             lit_index: FastMap::default(),
+            graph_reads: FastMap::default(),
         }
     }
 
@@ -570,6 +574,18 @@ impl<'p> Ctx<'p> {
             name.to_string()
         };
         crate::lower::Sym(self.syms.insert_full(key).0 as u32)
+    }
+
+    /// The symbol of the regular field `name`, if the name is known (`quoted_sym` without
+    /// adding it).
+    pub fn find_sym(&self, name: &str) -> Option<crate::lower::Sym> {
+        let i = if name.starts_with(['#', '_']) {
+            self.syms
+                .get_index_of(&format!("{}{name}", crate::lower::QUOTED_MARK) as &str)
+        } else {
+            self.syms.get_index_of(name)
+        };
+        i.map(|i| crate::lower::Sym(i as u32))
     }
 
     pub fn label_name(&self, l: Label) -> String {

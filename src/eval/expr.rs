@@ -7,7 +7,7 @@ use super::structs::{self, frame_var, frame_vertex, lookup, value_of};
 use super::unify::{
     default_of, is_concrete, kind_name, kind_of, meet, normalize_disj, push_alt, scalar_eq, show,
 };
-use super::{bottom, incomplete, Bot, Conj, ConjExpr, Ctx, Env, Func, Val, Validator};
+use super::{bottom, incomplete, Conj, ConjExpr, Ctx, Env, Func, Val, Validator};
 use crate::lower::{kind, BinOp, ExprId, ExprKind, InterpPart, Label, Predeclared, Ref, UnOp};
 use crate::source::Span;
 use crate::value::{Num, Value};
@@ -316,7 +316,7 @@ fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
                 return v;
             }
             match builtins::lookup(&p, &name) {
-                Some(Member::Const(v)) => from_value(ctx, &v, span),
+                Some(Member::Const(v)) => from_value(ctx, v, span),
                 Some(Member::Func(b)) => {
                     if b.validator && b.params == 1 {
                         Val::Validator(Rc::new(Validator {
@@ -686,7 +686,7 @@ fn slice(
                     span,
                 );
             }
-            from_value(ctx, &Value::List(items[l..h].to_vec()), span)
+            from_value(ctx, Value::List(items[l..h].to_vec()), span)
         }
         Val::Bytes(b) => {
             let (l, h) = (l.unwrap_or(0), h.unwrap_or(b.len()));
@@ -732,7 +732,7 @@ fn call_builtin(
     let name = format!("{}.{}", short_pkg(b.pkg), b.name);
     if b.validator && args.len() + 1 == b.params {
         let vals = match arg_values(ctx, args, env, span) {
-            Ok((vals, _)) => vals,
+            Ok(vals) => vals,
             Err(e) => return e,
         };
         let text = format!(
@@ -764,35 +764,15 @@ fn call_builtin(
     {
         return super::comprehension::list_sort(ctx, b, args, env, span);
     }
-    let (vals, first) = match arg_values(ctx, args, env, span) {
-        Ok(x) => x,
+    if b.pkg == "orche/graph" {
+        return super::graph_call::call(ctx, b, args, env, span);
+    }
+    let vals = match arg_values(ctx, args, env, span) {
+        Ok(vals) => vals,
         Err(e) => return e,
     };
-    if b.pkg == "orche/graph" {
-        return match builtins::graph::call(b.name, &vals) {
-            Ok(v) => from_value(ctx, &v, span),
-            Err(e) => {
-                let mut spans = Vec::new();
-                if let Some(Val::Vertex(g)) = first {
-                    for (node, dep) in &e.at {
-                        spans.extend(entry_span(ctx, g, node, dep));
-                    }
-                }
-                if spans.is_empty() {
-                    spans.push(span);
-                }
-                Val::Bottom(Rc::new(Bot {
-                    code: "orche::graph::invalid",
-                    msg: e.msg,
-                    spans,
-                    incomplete: false,
-                    origin: Default::default(),
-                }))
-            }
-        };
-    }
     match (b.func)(&vals) {
-        Ok(v) => from_value(ctx, &v, span),
+        Ok(v) => from_value(ctx, v, span),
         Err(BuiltinError::Msg(m)) => bottom(
             "orche::eval::builtin",
             builtins::call_error_message(b, &m),
@@ -802,57 +782,20 @@ fn call_builtin(
     }
 }
 
-/// The arguments of a builtin call as concrete data (defaults taken), and the first one as
-/// evaluated (its fields' spans locate errors); an error value if one is not concrete.
+/// The arguments of a builtin call as concrete data (defaults taken); an error value if one
+/// is not concrete.
 fn arg_values(
     ctx: &mut Ctx,
     args: &[ExprId],
     env: Option<&Rc<Env>>,
     span: Span,
-) -> Result<(Vec<Value>, Option<Val>), Val> {
+) -> Result<Vec<Value>, Val> {
     let mut vals = Vec::with_capacity(args.len());
-    let mut first = None;
     for a in args {
         let v = default_of(&eval(ctx, *a, env));
         vals.push(to_value(ctx, &v, span)?);
-        first.get_or_insert(v);
     }
-    Ok((vals, first))
-}
-
-/// Where the entry `g[node][dep]` of a dependency map was written: the spans of its value.
-fn entry_span(ctx: &mut Ctx, g: super::VId, node: &str, dep: &str) -> Vec<Span> {
-    // The entry is `g[node][dep]` in a dependency set, `g[node].depends_on[dep]` in a node.
-    let mut found = None;
-    for path in [&[node, dep][..], &[node, "depends_on", dep]] {
-        let mut at = Some(g);
-        for key in path {
-            let label = Label::Field(ctx.quoted_sym(key));
-            at = at.and_then(|v| lookup(ctx, v, label)).map(|a| ctx.deref(a));
-        }
-        if at.is_some() {
-            found = at;
-            break;
-        }
-    }
-    let Some(mut at) = found else {
-        return Vec::new();
-    };
-    // A value copied from a reference (`(k): v` in a comprehension) was written where the
-    // referenced vertex was.
-    let mut n = 0;
-    while let Some(t) = ctx.v(at).first_inlined() {
-        at = ctx.deref(t);
-        n += 1;
-        if n > 64 {
-            break;
-        }
-    }
-    let v = ctx.v(at);
-    match v.base_spans().first() {
-        Some(s) => vec![*s],
-        None => vec![v.span],
-    }
+    Ok(vals)
 }
 
 pub fn show_value(v: &Value) -> String {
@@ -1145,19 +1088,19 @@ pub fn to_value(ctx: &mut Ctx, v: &Val, span: Span) -> Result<Value, Val> {
 }
 
 /// Data as a value: scalars directly, lists and structs as fresh vertices.
-pub fn from_value(ctx: &mut Ctx, v: &Value, span: Span) -> Val {
+pub fn from_value(ctx: &mut Ctx, v: Value, span: Span) -> Val {
     match v {
         Value::List(_) | Value::Struct(_) => {
             let t = ctx.new_vertex(None, Label::Index(u32::MAX), span);
             ctx.vm(t).has_regular = true;
             ctx.vm(t).conjs.push(Conj {
-                expr: ConjExpr::Val(Rc::new(Val::Data(Rc::new(v.clone())))),
+                expr: ConjExpr::Val(Rc::new(Val::Data(Rc::new(v)))),
                 env: None,
                 close: 0,
             });
             Val::Vertex(t)
         }
-        other => scalar_from_value(other),
+        other => scalar_from_value(&other),
     }
 }
 
