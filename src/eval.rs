@@ -211,8 +211,9 @@ pub struct Pattern {
 pub struct Extra {
     pub lists: Vec<ListInfo>,
     pub patterns: Vec<Pattern>,
-    /// Alternatives chosen for the disjunctions met so far (clones of a disjunction only).
-    pub choices: Rc<Vec<usize>>,
+    /// Alternatives chosen for the disjunctions met so far (clones of a disjunction only;
+    /// `None` elsewhere, so that a default `Extra` allocates nothing).
+    pub choices: Option<Rc<Vec<usize>>>,
     pub choice_pos: usize,
     /// Disjunctions met while expanding that are not yet chosen: alternatives with marks.
     pub pending: Vec<(Vec<(Conj, bool)>, Span)>,
@@ -368,11 +369,14 @@ impl Vertex {
     /// Takes the choices of a disjunction clone: (choices, next position).
     pub fn choice(&self) -> Option<usize> {
         let x = self.x.as_ref()?;
-        x.choices.get(x.choice_pos).copied()
+        x.choices.as_ref()?.get(x.choice_pos).copied()
     }
 
     pub fn choices(&self) -> &[usize] {
-        self.x.as_ref().map_or(&[], |x| &x.choices[..])
+        self.x
+            .as_ref()
+            .and_then(|x| x.choices.as_deref())
+            .map_or(&[], |c| &c[..])
     }
 
     pub fn base_spans(&self) -> Vec<Span> {
