@@ -729,7 +729,8 @@ fn call_builtin(
     env: Option<&Rc<Env>>,
     span: Span,
 ) -> Val {
-    let name = format!("{}.{}", short_pkg(b.pkg), b.name);
+    // Only messages use the qualified name: built on demand, not per call.
+    let name = || b.qualified_name();
     if b.validator && args.len() + 1 == b.params {
         let vals = match arg_values(ctx, args, env, span) {
             Ok(vals) => vals,
@@ -737,7 +738,7 @@ fn call_builtin(
         };
         let text = format!(
             "{}({})",
-            name,
+            name(),
             vals.iter().map(show_value).collect::<Vec<_>>().join(", ")
         );
         return Val::Validator(Rc::new(Validator {
@@ -751,7 +752,7 @@ fn call_builtin(
             "orche::eval::call",
             format!(
                 "{}: expected {} argument(s), found {}",
-                name,
+                name(),
                 b.params,
                 args.len()
             ),
@@ -764,7 +765,7 @@ fn call_builtin(
     {
         return super::comprehension::list_sort(ctx, b, args, env, span);
     }
-    if b.pkg == "orche/graph" {
+    if b.pkg == "orche/graph" && builtins::graph::takes_graph(b.name) {
         return super::graph_call::call(ctx, b, args, env, span);
     }
     let vals = match arg_values(ctx, args, env, span) {
@@ -778,7 +779,7 @@ fn call_builtin(
             builtins::call_error_message(b, &m),
             span,
         ),
-        Err(BuiltinError::Incomplete(m)) => incomplete(format!("{name}: {m}"), span),
+        Err(BuiltinError::Incomplete(m)) => incomplete(format!("{}: {m}", name()), span),
     }
 }
 

@@ -24,10 +24,29 @@ pub(super) static FUNCS: &[Builtin] = &[
     builtin!(P, "GroupOrder", 3, |a| flat("GroupOrder", a)),
     builtin!(P, "Leaves", 1, |a| flat("Leaves", a)),
     builtin!(P, "Levels", 1, |a| flat("Levels", a)),
+    builtin!(P, "Qualify", 2, qualify),
     builtin!(P, "Roots", 1, |a| flat("Roots", a)),
     builtin!(P, "TopoOrder", 1, |a| flat("TopoOrder", a)),
     builtin!(P, "Waves", 1, |a| flat("Waves", a)),
 ];
+
+/// Whether the function `name` takes a dependency map as its first argument (all but
+/// `Qualify`): such calls go through [`call`], or [`call_on`] with the map already read.
+pub fn takes_graph(name: &str) -> bool {
+    name != "Qualify"
+}
+
+/// `Qualify(prefix, key)`: the node key `key` if it is already qualified (has a `/`), else
+/// `prefix/key`. How `#Federation` turns a resource's dependencies into node keys.
+fn qualify(args: &[Value]) -> Result<Value, BuiltinError> {
+    let a = Args::new(args, "graph.Qualify");
+    let (prefix, key) = (a.str(0)?, a.str(1)?);
+    Ok(Value::Str(if key.contains('/') {
+        key.to_string()
+    } else {
+        format!("{prefix}/{key}")
+    }))
+}
 
 fn flat(name: &str, args: &[Value]) -> Result<Value, BuiltinError> {
     call(name, args).map_err(|e| BuiltinError::Msg(e.msg))
@@ -220,6 +239,12 @@ mod tests {
             ),
             ("Acyclic", vec![g.clone()], "true"),
         ];
+        let q = |p: &str, k: &str| {
+            let v = [Value::Str(p.into()), Value::Str(k.into())];
+            text(&qualify(&v).unwrap())
+        };
+        assert_eq!(q("hub", "db"), r#""hub/db""#);
+        assert_eq!(q("hub", "edge/db"), r#""edge/db""#);
         for (name, args, want) in cases {
             assert_eq!(text(&call(name, &args).unwrap()), want, "{name}");
         }
