@@ -270,6 +270,9 @@ pub struct Vertex {
     pub has_optional: bool,
     pub has_required: bool,
     pub closed_all: bool,
+    /// `finalize_deep` has walked this vertex's arcs, and nothing was added below it since
+    /// (`structs::touched` clears it): a second walk (a shared value reached again) is skipped.
+    pub deep_final: bool,
     x: Option<Box<Extra>>,
 }
 
@@ -631,6 +634,7 @@ impl<'p> Ctx<'p> {
             has_optional: false,
             has_required: false,
             closed_all: false,
+            deep_final: false,
             x: None,
         });
         self.vs.len() as VId - 1

@@ -153,9 +153,22 @@ pub fn arc(ctx: &mut Ctx, v: VId, label: Label, span: Span) -> VId {
     let a = ctx.new_vertex(Some(v), label, span);
     ctx.vm(v).arcs.insert(label, a);
     if ctx.v(v).status >= Status::Expanded {
+        if ctx.v(v).status == Status::Final {
+            touched(ctx, v);
+        }
         apply_patterns(ctx, v, a);
     }
     a
+}
+
+/// Something was added below `v` after it was finalized: it and every vertex above it must be
+/// walked again by `finalize_deep`.
+fn touched(ctx: &mut Ctx, v: VId) {
+    let mut cur = Some(v);
+    while let Some(c) = cur {
+        ctx.vm(c).deep_final = false;
+        cur = ctx.v(c).parent;
+    }
 }
 
 /// Adds the field `label` with conjunct `c` to `v`. `declared`: the field is declared by a
@@ -173,10 +186,15 @@ fn add_field(
     let a = arc(ctx, v, label, span);
     {
         let av = ctx.vm(a);
+        let before = (av.has_regular, av.has_required);
         match optional {
             Constraint::Regular => av.has_regular = true,
             Constraint::Optional => av.has_optional = true,
             Constraint::Required => av.has_required = true,
+        }
+        // An arc that `finalize_deep` skipped (optional) may now have to be walked.
+        if before != (av.has_regular, av.has_required) && ctx.v(v).status == Status::Final {
+            touched(ctx, v);
         }
     }
     let close = c.close;
@@ -1038,6 +1056,10 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
 pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
     finalize(ctx, v);
     let t = ctx.deref(v);
+    if ctx.v(t).deep_final {
+        // Walked before: a value shared by several fields (`total_resources`, `levels`).
+        return;
+    }
     if let Some(alts) = ctx.v(t).alts().cloned() {
         for (a, _) in alts {
             finalize_deep(ctx, a);
@@ -1057,6 +1079,9 @@ pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
         finalize_deep(ctx, a);
     }
     check_container_validators(ctx, t);
+    if ctx.v(t).status == Status::Final {
+        ctx.vm(t).deep_final = true;
+    }
 }
 
 /// Validators such as `list.UniqueItems` or `struct.MinFields(1)` constrain a whole list or
