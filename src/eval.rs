@@ -517,6 +517,8 @@ pub struct Ctx<'p> {
     pub lit_info: Vec<LitInfo>,
     /// Struct literal → its index in `lit_info`.
     lit_index: FastMap<ExprId, u32>,
+    /// Builtins selected from an import (`strings.Contains`), by selector expression.
+    pub pkg_members: FastMap<ExprId, Val>,
     /// Dependency maps read by `orche/graph` calls, by vertex (`graph_call`).
     pub graph_reads: FastMap<VId, Rc<graph_call::GraphRead>>,
 }
@@ -549,6 +551,7 @@ impl<'p> Ctx<'p> {
             const_disj: FastMap::default(),
             lit_info: Vec::new(),
             lit_index: FastMap::default(),
+            pkg_members: FastMap::default(),
             graph_reads: FastMap::default(),
         }
     }

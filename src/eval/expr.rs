@@ -86,8 +86,20 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
             span,
         ),
         ExprKind::Select(x, sym) => {
+            // A builtin of an imported package (`strings.Contains`) is the same function
+            // wherever the expression is evaluated: looked up once.
+            let import = matches!(ctx.prog.expr(*x).kind, ExprKind::Import(_));
+            if import {
+                if let Some(f) = ctx.pkg_members.get(&id) {
+                    return f.clone();
+                }
+            }
             let base = eval(ctx, *x, env);
-            select(ctx, base, *sym, span)
+            let v = select(ctx, base, *sym, span);
+            if import && matches!(v, Val::Func(_) | Val::Validator(_)) {
+                ctx.pkg_members.insert(id, v.clone());
+            }
+            v
         }
         ExprKind::Index(..) => match structs::resolve_target(ctx, id, env) {
             Some(t) => value_of(ctx, t),
