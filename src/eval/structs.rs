@@ -1017,12 +1017,29 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
     if !vx.groups().iter().any(|g| !g.open) && !vx.closed_all {
         return;
     }
+    // A group that another group of this vertex widens (its parent chain reaches it) allows
+    // everything that group allows: `register` put all of it there too. Checking the
+    // narrowest groups is enough (nested definitions give chains of three or four).
+    let groups = vx.groups();
+    let mut widened: smallvec::SmallVec<[CloseId; 4]> = smallvec::SmallVec::new();
+    if groups.len() > 1 {
+        for g in groups {
+            let mut p = ctx.group_parent_of(g.id);
+            let mut guard = 0;
+            while p != 0 && guard < 64 {
+                if groups.iter().any(|x| x.id == p) && !widened.contains(&p) {
+                    widened.push(p);
+                }
+                p = ctx.group_parent_of(p);
+                guard += 1;
+            }
+        }
+    }
     // A group that many literals contributed to (a struct written in many places) is merged
     // into one sorted label list first, so that checking is not arcs x literals.
-    let checks: smallvec::SmallVec<[super::GroupCheck; 2]> = vx
-        .groups()
+    let checks: smallvec::SmallVec<[super::GroupCheck; 2]> = groups
         .iter()
-        .filter(|g| !g.open)
+        .filter(|g| !g.open && !widened.contains(&g.id))
         .map(|g| ctx.group_check(g, vx.arcs.len()))
         .collect();
     let mut rejected = Vec::new();
