@@ -220,22 +220,20 @@ enum Reg {
     Lit(u32),
 }
 
-/// Records what a closed literal allows in group `close` of `v` and in the groups it widens
-/// (the group of the definition whose conjunct referenced this one).
+/// Records what a closed literal allows in group `close` of `v`. The groups `close` widens
+/// (the group of the definition whose conjunct referenced this one) need not hear of it:
+/// `check_closed` does not check a group that another group of the same vertex widens.
 fn register(ctx: &mut Ctx, v: VId, close: CloseId, what: Reg) {
-    let mut g = close;
-    let mut guard = 0;
-    while g != 0 && guard < 64 {
-        let i = group(ctx, v, g);
-        let grp = &mut ctx.vm(v).groups_mut()[i];
-        match &what {
-            Reg::Label(l) => grp.more_mut().labels.push(*l),
-            Reg::Pattern(p) => grp.more_mut().patterns.push(p.clone()),
-            Reg::Open => grp.open = true,
-            Reg::Lit(id) => grp.lits.push((*id, false)),
-        }
-        g = ctx.group_parent_of(g);
-        guard += 1;
+    if close == 0 {
+        return;
+    }
+    let i = group(ctx, v, close);
+    let grp = &mut ctx.vm(v).groups_mut()[i];
+    match what {
+        Reg::Label(l) => grp.more_mut().labels.push(l),
+        Reg::Pattern(p) => grp.more_mut().patterns.push(p),
+        Reg::Open => grp.open = true,
+        Reg::Lit(id) => grp.lits.push((id, false)),
     }
 }
 
@@ -1017,9 +1015,11 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
     if !vx.groups().iter().any(|g| !g.open) && !vx.closed_all {
         return;
     }
-    // A group that another group of this vertex widens (its parent chain reaches it) allows
-    // everything that group allows: `register` put all of it there too. Checking the
-    // narrowest groups is enough (nested definitions give chains of three or four).
+    // A group that another group of this vertex widens (a definition referenced inside
+    // another: the inner group's parent chain reaches it) allows whatever the inner group
+    // allows, so only the narrowest groups are checked. That is also why `register` records
+    // what a literal allows only in its own group (nested definitions give chains of three or
+    // four groups, each of which used to get a copy and a check).
     let groups = vx.groups();
     let mut widened: smallvec::SmallVec<[CloseId; 4]> = smallvec::SmallVec::new();
     if groups.len() > 1 {
