@@ -13,6 +13,7 @@ pub mod builtins;
 mod comprehension;
 mod disjunct;
 mod expr;
+mod graph_call;
 mod matchn;
 mod report;
 mod structs;
@@ -32,6 +33,9 @@ pub use report::{
 pub use unify::show as show_val;
 
 pub type VId = u32;
+
+/// No vertex (an id the arena never reaches).
+pub const NO_VID: VId = VId::MAX;
 
 /// A closedness group id; 0 means "not closed".
 pub type CloseId = u32;
@@ -217,8 +221,9 @@ pub struct Pattern {
 pub struct Extra {
     pub lists: Vec<ListInfo>,
     pub patterns: Vec<Pattern>,
-    /// Alternatives chosen for the disjunctions met so far (clones of a disjunction only).
-    pub choices: Rc<Vec<usize>>,
+    /// Alternatives chosen for the disjunctions met so far (clones of a disjunction only;
+    /// `None` elsewhere, so that a default `Extra` allocates nothing).
+    pub choices: Option<Rc<Vec<usize>>>,
     pub choice_pos: usize,
     /// Disjunctions met while expanding that are not yet chosen: alternatives with marks.
     pub pending: Vec<(Vec<(Conj, bool)>, Span)>,
@@ -267,8 +272,9 @@ pub struct Vertex {
     /// have none, hence the box).
     groups: Option<Box<Groups>>,
     pub err: Option<Rc<Bot>>,
-    /// The first vertex whose conjuncts were inlined here (most vertices inline at most one).
-    inlined: Option<VId>,
+    /// The first vertex whose conjuncts were inlined here (most vertices inline at most one);
+    /// `NO_VID` for none (a plain id keeps the vertex 8 bytes smaller than an `Option`).
+    inlined: VId,
     pub span: Span,
     pub depth: u32,
     /// Where the base value came from (at most two spans, for messages).
@@ -281,8 +287,15 @@ pub struct Vertex {
     pub has_optional: bool,
     pub has_required: bool,
     pub closed_all: bool,
+    /// `finalize_deep` has walked this vertex's arcs, and nothing was added below it since
+    /// (`structs::touched` clears it): a second walk (a shared value reached again) is skipped.
+    pub deep_final: bool,
     x: Option<Box<Extra>>,
 }
+
+// The arena holds millions of vertices: keep them from growing unnoticed (x86_64 layout).
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Vertex>() <= 224);
 
 impl Vertex {
     /// The list elements of this vertex in index order.
@@ -325,12 +338,12 @@ impl Vertex {
 
     /// Whether the conjuncts of `t` were inlined here.
     pub fn has_inlined(&self, t: VId) -> bool {
-        self.inlined == Some(t) || self.x.as_ref().is_some_and(|x| x.inlined.contains(&t))
+        self.inlined == t || self.x.as_ref().is_some_and(|x| x.inlined.contains(&t))
     }
 
     /// The first vertex whose conjuncts were inlined here.
     pub fn first_inlined(&self) -> Option<VId> {
-        self.inlined
+        (self.inlined != NO_VID).then_some(self.inlined)
     }
 
     /// Ends structure sharing: the vertex no longer forwards to the value it shared, and
@@ -344,15 +357,15 @@ impl Vertex {
         }
         x.shared = false;
         let t = x.forward.take();
-        if self.inlined == t {
-            self.inlined = None;
+        if t == Some(self.inlined) {
+            self.inlined = NO_VID;
         }
         true
     }
 
     pub fn push_inlined(&mut self, t: VId) {
-        if self.inlined.is_none() {
-            self.inlined = Some(t);
+        if self.inlined == NO_VID {
+            self.inlined = t;
         } else {
             self.xm().inlined.push(t);
         }
@@ -380,11 +393,14 @@ impl Vertex {
     /// Takes the choices of a disjunction clone: (choices, next position).
     pub fn choice(&self) -> Option<usize> {
         let x = self.x.as_ref()?;
-        x.choices.get(x.choice_pos).copied()
+        x.choices.as_ref()?.get(x.choice_pos).copied()
     }
 
     pub fn choices(&self) -> &[usize] {
-        self.x.as_ref().map_or(&[], |x| &x.choices[..])
+        self.x
+            .as_ref()
+            .and_then(|x| x.choices.as_deref())
+            .map_or(&[], |c| &c[..])
     }
 
     pub fn base_spans(&self) -> Vec<Span> {
@@ -499,7 +515,9 @@ pub struct Ctx<'p> {
     pub prog: &'p Program,
     pub vs: Vec<Vertex>,
     pub next_group: CloseId,
-    pub child_groups: FastMap<(CloseId, Label), CloseId>,
+    /// The child group of a group for a label: `(group, label_key(label))`. Millions of entries
+    /// on large inputs, hence 12 bytes each rather than 16 with the `Label` enum.
+    pub child_groups: FastMap<(CloseId, u32), CloseId>,
     /// The group that closes a definition's value where it is declared (`#A: {…}`).
     pub def_groups: FastMap<VId, CloseId>,
     /// While a struct literal's deferred embeddings are processed: the vertex and the arcs
@@ -511,7 +529,7 @@ pub struct Ctx<'p> {
     /// Guards against runaway recursion in pathological inputs.
     pub depth: u32,
     /// Field names: the program's, plus those computed at run time (dynamic labels).
-    pub syms: indexmap::IndexSet<String>,
+    pub syms: crate::lower::SymTable,
     /// While an embedding is processed into a vertex: the vertex and the closedness groups the
     /// embedded definitions created there (they are widened to the embedding struct's fields).
     pub embed_rec: Vec<(VId, Vec<CloseId>)>,
@@ -533,6 +551,10 @@ pub struct Ctx<'p> {
     pub lit_info: Vec<LitInfo>,
     /// Struct literal → its index in `lit_info`.
     lit_index: FastMap<ExprId, u32>,
+    /// Builtins selected from an import (`strings.Contains`), by selector expression.
+    pub pkg_members: FastMap<ExprId, Val>,
+    /// Dependency maps read by `orche/graph` calls, by vertex (`graph_call`).
+    pub graph_reads: FastMap<VId, Rc<graph_call::GraphRead>>,
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -565,6 +587,8 @@ impl<'p> Ctx<'p> {
             const_disj: FastMap::default(),
             lit_info: Vec::new(),
             lit_index: FastMap::default(),
+            pkg_members: FastMap::default(),
+            graph_reads: FastMap::default(),
         }
     }
 
@@ -608,6 +632,18 @@ impl<'p> Ctx<'p> {
         crate::lower::Sym(self.syms.insert_full(key).0 as u32)
     }
 
+    /// The symbol of the regular field `name`, if the name is known (`quoted_sym` without
+    /// adding it).
+    pub fn find_sym(&self, name: &str) -> Option<crate::lower::Sym> {
+        let i = if name.starts_with(['#', '_']) {
+            self.syms
+                .get_index_of(&format!("{}{name}", crate::lower::QUOTED_MARK) as &str)
+        } else {
+            self.syms.get_index_of(name)
+        };
+        i.map(|i| crate::lower::Sym(i as u32))
+    }
+
     pub fn label_name(&self, l: Label) -> String {
         match l {
             Label::Field(s) => {
@@ -635,7 +671,7 @@ impl<'p> Ctx<'p> {
             arcs: Arcs::default(),
             groups: None,
             err: None,
-            inlined: None,
+            inlined: NO_VID,
             span,
             depth,
             base_span: [Span::default(); 2],
@@ -647,6 +683,7 @@ impl<'p> Ctx<'p> {
             has_optional: false,
             has_required: false,
             closed_all: false,
+            deep_final: false,
             x: None,
         });
         self.vs.len() as VId - 1
@@ -863,11 +900,12 @@ impl<'p> Ctx<'p> {
         if g == 0 {
             return 0;
         }
-        if let Some(c) = self.child_groups.get(&(g, l)) {
+        let key = (g, label_key(l));
+        if let Some(c) = self.child_groups.get(&key) {
             return *c;
         }
         let c = self.fresh_group();
-        self.child_groups.insert((g, l), c);
+        self.child_groups.insert(key, c);
         let p = self.group_parent_of(g);
         if p != 0 {
             let pc = self.child_group(p, l);
@@ -951,6 +989,17 @@ impl<'p> Ctx<'p> {
             }
             v.err = Some(b);
         }
+    }
+}
+
+/// A label as 32 bits: the kind in the top two, the symbol, index or expression id below (all
+/// stay far below 2^30: each is bounded by the input's size).
+pub fn label_key(l: Label) -> u32 {
+    const LOW: u32 = (1 << 30) - 1;
+    match l {
+        Label::Field(s) => s.0 & LOW,
+        Label::Index(i) => (1 << 30) | (i & LOW),
+        Label::Let(e) => (2 << 30) | (e & LOW),
     }
 }
 

@@ -238,8 +238,12 @@ pub enum ListElem {
 #[derive(Debug, Default)]
 pub struct Program {
     pub exprs: Vec<Expr>,
-    pub syms: IndexSet<String>,
+    pub syms: SymTable,
 }
+
+/// Field names by symbol. Hashed with foldhash (fixed seed): interning and computed labels
+/// look names up all the time, and the set is only ever iterated by index.
+pub type SymTable = IndexSet<String, foldhash::fast::FixedState>;
 
 impl Program {
     pub fn expr(&self, id: ExprId) -> &Expr {
@@ -247,6 +251,9 @@ impl Program {
     }
 
     pub fn sym(&mut self, name: &str) -> Sym {
+        if let Some(i) = self.syms.get_index_of(name) {
+            return Sym(i as u32);
+        }
         Sym(self.syms.insert_full(name.to_string()).0 as u32)
     }
 

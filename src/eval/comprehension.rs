@@ -298,7 +298,7 @@ pub fn list_sort(
         return failure.unwrap_or(Val::Bool(sorted));
     }
     match builtins::sort_values(items, &mut less, b.name == "SortStable") {
-        Ok(sorted) => expr::from_value(ctx, &Value::List(sorted), span),
+        Ok(sorted) => expr::from_value(ctx, Value::List(sorted), span),
         Err(e) => bottom(
             "orche::eval::builtin",
             format!("list.{}: {}", b.name, msg(e)),

@@ -147,7 +147,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
             );
             let cv = ctx.vm(c);
             cv.conjs = conjs;
-            cv.xm().choices = Rc::new(choices);
+            cv.xm().choices = Some(Rc::new(choices));
             cv.has_regular = hr;
             cv.has_optional = ho;
             cv.has_required = hq;

@@ -7,7 +7,7 @@ use super::structs::{self, frame_var, frame_vertex, lookup, value_of};
 use super::unify::{
     default_of, is_concrete, kind_name, kind_of, meet, normalize_disj, push_alt, scalar_eq, show,
 };
-use super::{bottom, incomplete, Bot, Conj, ConjExpr, Ctx, Env, Func, Val, Validator};
+use super::{bottom, incomplete, Conj, ConjExpr, Ctx, Env, Func, Val, Validator};
 use crate::lower::{kind, BinOp, ExprId, ExprKind, InterpPart, Label, Predeclared, Ref, UnOp};
 use crate::source::Span;
 use crate::value::{Num, Value};
@@ -94,8 +94,20 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
             span,
         ),
         ExprKind::Select(x, sym) => {
+            // A builtin of an imported package (`strings.Contains`) is the same function
+            // wherever the expression is evaluated: looked up once.
+            let import = matches!(ctx.prog.expr(*x).kind, ExprKind::Import(_));
+            if import {
+                if let Some(f) = ctx.pkg_members.get(&id) {
+                    return f.clone();
+                }
+            }
             let base = eval(ctx, *x, env);
-            select(ctx, base, *sym, span)
+            let v = select(ctx, base, *sym, span);
+            if import && matches!(v, Val::Func(_) | Val::Validator(_)) {
+                ctx.pkg_members.insert(id, v.clone());
+            }
+            v
         }
         ExprKind::Index(..) => match structs::resolve_target(ctx, id, env) {
             Some(t) => value_of(ctx, t),
@@ -351,7 +363,7 @@ fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
                 return v;
             }
             match builtins::lookup(&p, &name) {
-                Some(Member::Const(v)) => from_value(ctx, &v, span),
+                Some(Member::Const(v)) => from_value(ctx, v, span),
                 Some(Member::Func(b)) => {
                     if b.validator && b.params == 1 {
                         Val::Validator(Rc::new(Validator {
@@ -722,7 +734,7 @@ fn slice(
                     span,
                 );
             }
-            from_value(ctx, &Value::List(items[l..h].to_vec()), span)
+            from_value(ctx, Value::List(items[l..h].to_vec()), span)
         }
         Val::Bytes(b) => {
             let (l, h) = (l.unwrap_or(0), h.unwrap_or(b.len()));
@@ -810,15 +822,16 @@ fn call_builtin(
     env: Option<&Rc<Env>>,
     span: Span,
 ) -> Val {
-    let name = format!("{}.{}", short_pkg(b.pkg), b.name);
+    // Only messages use the qualified name: built on demand, not per call.
+    let name = || b.qualified_name();
     if b.validator && args.len() + 1 == b.params {
         let vals = match arg_values(ctx, args, env, span) {
-            Ok((vals, _)) => vals,
+            Ok(vals) => vals,
             Err(e) => return e,
         };
         let text = format!(
             "{}({})",
-            name,
+            name(),
             vals.iter().map(show_value).collect::<Vec<_>>().join(", ")
         );
         return Val::Validator(Rc::new(Validator {
@@ -833,7 +846,7 @@ fn call_builtin(
             "orche::eval::call",
             format!(
                 "{}: expected {} argument(s), found {}",
-                name,
+                name(),
                 b.params,
                 args.len()
             ),
@@ -851,95 +864,38 @@ fn call_builtin(
     {
         return super::comprehension::list_sort(ctx, b, args, env, span);
     }
-    let (vals, first) = match arg_values(ctx, args, env, span) {
-        Ok(x) => x,
+    if b.pkg == "orche/graph" && builtins::graph::takes_graph(b.name) {
+        return super::graph_call::call(ctx, b, args, env, span);
+    }
+    let vals = match arg_values(ctx, args, env, span) {
+        Ok(vals) => vals,
         Err(e) => return e,
     };
-    if b.pkg == "orche/graph" {
-        return match builtins::graph::call(b.name, &vals) {
-            Ok(v) => from_value(ctx, &v, span),
-            Err(e) => {
-                let mut spans = Vec::new();
-                if let Some(Val::Vertex(g)) = first {
-                    for (node, dep) in &e.at {
-                        spans.extend(entry_span(ctx, g, node, dep));
-                    }
-                }
-                if spans.is_empty() {
-                    spans.push(span);
-                }
-                Val::Bottom(Rc::new(Bot {
-                    code: "orche::graph::invalid",
-                    msg: e.msg,
-                    spans,
-                    incomplete: false,
-                    origin: Default::default(),
-                }))
-            }
-        };
-    }
     match (b.func)(&vals) {
-        Ok(v) => from_value(ctx, &v, span),
+        Ok(v) => from_value(ctx, v, span),
         Err(BuiltinError::Msg(m)) => bottom(
             "orche::eval::builtin",
             builtins::call_error_message(b, &m),
             span,
         ),
-        Err(BuiltinError::Incomplete(m)) => incomplete(format!("{name}: {m}"), span),
+        Err(BuiltinError::Incomplete(m)) => incomplete(format!("{}: {m}", name()), span),
     }
 }
 
-/// The arguments of a builtin call as concrete data (defaults taken), and the first one as
-/// evaluated (its fields' spans locate errors); an error value if one is not concrete.
+/// The arguments of a builtin call as concrete data (defaults taken); an error value if one
+/// is not concrete.
 fn arg_values(
     ctx: &mut Ctx,
     args: &[ExprId],
     env: Option<&Rc<Env>>,
     span: Span,
-) -> Result<(Vec<Value>, Option<Val>), Val> {
+) -> Result<Vec<Value>, Val> {
     let mut vals = Vec::with_capacity(args.len());
-    let mut first = None;
     for a in args {
         let v = default_of(&eval(ctx, *a, env));
         vals.push(to_value(ctx, &v, span)?);
-        first.get_or_insert(v);
     }
-    Ok((vals, first))
-}
-
-/// Where the entry `g[node][dep]` of a dependency map was written: the spans of its value.
-fn entry_span(ctx: &mut Ctx, g: super::VId, node: &str, dep: &str) -> Vec<Span> {
-    // The entry is `g[node][dep]` in a dependency set, `g[node].depends_on[dep]` in a node.
-    let mut found = None;
-    for path in [&[node, dep][..], &[node, "depends_on", dep]] {
-        let mut at = Some(g);
-        for key in path {
-            let label = Label::Field(ctx.quoted_sym(key));
-            at = at.and_then(|v| lookup(ctx, v, label)).map(|a| ctx.deref(a));
-        }
-        if at.is_some() {
-            found = at;
-            break;
-        }
-    }
-    let Some(mut at) = found else {
-        return Vec::new();
-    };
-    // A value copied from a reference (`(k): v` in a comprehension) was written where the
-    // referenced vertex was.
-    let mut n = 0;
-    while let Some(t) = ctx.v(at).first_inlined() {
-        at = ctx.deref(t);
-        n += 1;
-        if n > 64 {
-            break;
-        }
-    }
-    let v = ctx.v(at);
-    match v.base_spans().first() {
-        Some(s) => vec![*s],
-        None => vec![v.span],
-    }
+    Ok(vals)
 }
 
 pub fn show_value(v: &Value) -> String {
@@ -1241,19 +1197,19 @@ pub fn to_value(ctx: &mut Ctx, v: &Val, span: Span) -> Result<Value, Val> {
 }
 
 /// Data as a value: scalars directly, lists and structs as fresh vertices.
-pub fn from_value(ctx: &mut Ctx, v: &Value, span: Span) -> Val {
+pub fn from_value(ctx: &mut Ctx, v: Value, span: Span) -> Val {
     match v {
         Value::List(_) | Value::Struct(_) => {
             let t = ctx.new_vertex(None, Label::Index(u32::MAX), span);
             ctx.vm(t).has_regular = true;
             ctx.vm(t).conjs.push(Conj {
-                expr: ConjExpr::Val(Rc::new(Val::Data(Rc::new(v.clone())))),
+                expr: ConjExpr::Val(Rc::new(Val::Data(Rc::new(v)))),
                 env: None,
                 close: 0,
             });
             Val::Vertex(t)
         }
-        other => scalar_from_value(other),
+        other => scalar_from_value(&other),
     }
 }
 

@@ -158,7 +158,7 @@ pub fn export_to<S: DataSink>(
 }
 
 /// The single default of a disjunction, or the value itself (`default_of` without a copy).
-fn default_ref(v: &Val) -> &Val {
+pub(super) fn default_ref(v: &Val) -> &Val {
     if let Val::Disj(ds) = v {
         let mut defaults = ds.iter().filter(|(_, m)| *m);
         if let (Some((d, _)), None) = (defaults.next(), defaults.next()) {

@@ -181,9 +181,22 @@ pub fn arc(ctx: &mut Ctx, v: VId, label: Label, span: Span) -> VId {
     let a = ctx.new_vertex(Some(v), label, span);
     ctx.vm(v).arcs.insert(label, a);
     if ctx.v(v).status >= Status::Expanded {
+        if ctx.v(v).status == Status::Final {
+            touched(ctx, v);
+        }
         apply_patterns(ctx, v, a);
     }
     a
+}
+
+/// Something was added below `v` after it was finalized: it and every vertex above it must be
+/// walked again by `finalize_deep`.
+fn touched(ctx: &mut Ctx, v: VId) {
+    let mut cur = Some(v);
+    while let Some(c) = cur {
+        ctx.vm(c).deep_final = false;
+        cur = ctx.v(c).parent;
+    }
 }
 
 /// Adds the field `label` with conjunct `c` to `v`. `declared`: the field is declared by a
@@ -201,10 +214,15 @@ fn add_field(
     let a = arc(ctx, v, label, span);
     {
         let av = ctx.vm(a);
+        let before = (av.has_regular, av.has_required);
         match optional {
             Constraint::Regular => av.has_regular = true,
             Constraint::Optional => av.has_optional = true,
             Constraint::Required => av.has_required = true,
+        }
+        // An arc that `finalize_deep` skipped (optional) may now have to be walked.
+        if before != (av.has_regular, av.has_required) && ctx.v(v).status == Status::Final {
+            touched(ctx, v);
         }
     }
     let close = c.close;
@@ -240,22 +258,20 @@ enum Reg {
     Lit(u32),
 }
 
-/// Records what a closed literal allows in group `close` of `v` and in the groups it widens
-/// (the group of the definition whose conjunct referenced this one).
+/// Records what a closed literal allows in group `close` of `v`. The groups `close` widens
+/// (the group of the definition whose conjunct referenced this one) need not hear of it:
+/// `check_closed` does not check a group that another group of the same vertex widens.
 fn register(ctx: &mut Ctx, v: VId, close: CloseId, what: Reg) {
-    let mut g = close;
-    let mut guard = 0;
-    while g != 0 && guard < 64 {
-        let i = group(ctx, v, g);
-        let grp = &mut ctx.vm(v).groups_mut()[i];
-        match &what {
-            Reg::Label(l) => grp.more_mut().labels.push(*l),
-            Reg::Pattern(p) => grp.more_mut().patterns.push(p.clone()),
-            Reg::Open => grp.open = true,
-            Reg::Lit(id) => grp.lits.push((*id, false)),
-        }
-        g = ctx.group_parent_of(g);
-        guard += 1;
+    if close == 0 {
+        return;
+    }
+    let i = group(ctx, v, close);
+    let grp = &mut ctx.vm(v).groups_mut()[i];
+    match what {
+        Reg::Label(l) => grp.more_mut().labels.push(l),
+        Reg::Pattern(p) => grp.more_mut().patterns.push(p),
+        Reg::Open => grp.open = true,
+        Reg::Lit(id) => grp.lits.push((id, false)),
     }
 }
 
@@ -1234,12 +1250,31 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
     if !vx.groups().iter().any(|g| !g.open) && !vx.closed_all {
         return;
     }
+    // A group that another group of this vertex widens (a definition referenced inside
+    // another: the inner group's parent chain reaches it) allows whatever the inner group
+    // allows, so only the narrowest groups are checked. That is also why `register` records
+    // what a literal allows only in its own group (nested definitions give chains of three or
+    // four groups, each of which used to get a copy and a check).
+    let groups = vx.groups();
+    let mut widened: smallvec::SmallVec<[CloseId; 4]> = smallvec::SmallVec::new();
+    if groups.len() > 1 {
+        for g in groups {
+            let mut p = ctx.group_parent_of(g.id);
+            let mut guard = 0;
+            while p != 0 && guard < 64 {
+                if groups.iter().any(|x| x.id == p) && !widened.contains(&p) {
+                    widened.push(p);
+                }
+                p = ctx.group_parent_of(p);
+                guard += 1;
+            }
+        }
+    }
     // A group that many literals contributed to (a struct written in many places) is merged
     // into one sorted label list first, so that checking is not arcs x literals.
-    let checks: smallvec::SmallVec<[super::GroupCheck; 2]> = vx
-        .groups()
+    let checks: smallvec::SmallVec<[super::GroupCheck; 2]> = groups
         .iter()
-        .filter(|g| !g.open)
+        .filter(|g| !g.open && !widened.contains(&g.id))
         .map(|g| ctx.group_check(g, vx.arcs.len()))
         .collect();
     let mut rejected = Vec::new();
@@ -1273,6 +1308,10 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
 pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
     finalize(ctx, v);
     let t = ctx.deref(v);
+    if ctx.v(t).deep_final {
+        // Walked before: a value shared by several fields (`total_resources`, `levels`).
+        return;
+    }
     if let Some(alts) = ctx.v(t).alts().cloned() {
         for (a, _) in alts {
             finalize_deep(ctx, a);
@@ -1292,6 +1331,9 @@ pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
         finalize_deep(ctx, a);
     }
     check_container_validators(ctx, t);
+    if ctx.v(t).status == Status::Final {
+        ctx.vm(t).deep_final = true;
+    }
 }
 
 /// Validators such as `list.UniqueItems` or `struct.MinFields(1)` constrain a whole list or
@@ -1399,7 +1441,7 @@ fn widen_embedded(
                     continue;
                 };
                 // Only where the embedded definition closes that field too.
-                let Some(&cg) = ctx.child_groups.get(&(g, *label)) else {
+                let Some(&cg) = ctx.child_groups.get(&(g, super::label_key(*label))) else {
                     continue;
                 };
                 let li = ctx.note_lit(*value);

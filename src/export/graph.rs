@@ -5,7 +5,7 @@
 
 use crate::compile::GraphFormat;
 use crate::graph::{Analysis, Graph};
-use crate::value::Value;
+use crate::value::{DataSink, Num, Scalar, Value};
 use indexmap::IndexMap;
 
 /// One node as read from the evaluated `nodes` struct.
@@ -107,42 +107,66 @@ fn cycle_edges(v: &View) -> Vec<(usize, usize)> {
     out
 }
 
+/// The JSON text, streamed (no `Value` copy of the graph): the exact text
+/// `json::to_string` gives for the same structure.
 fn json(v: &View) -> String {
     let g = &v.graph;
-    let mut top = IndexMap::new();
+    let mut w = super::json::JsonWriter::new();
+    let names = |w: &mut super::json::JsonWriter, nodes: &[usize]| {
+        w.begin_list();
+        for &i in nodes {
+            w.scalar(Scalar::Str(g.name(i)));
+        }
+        w.end_list();
+    };
+    w.begin_struct();
     if let Some(n) = v.name {
-        top.insert("name".to_string(), Value::Str(n.to_string()));
+        w.field("name");
+        w.scalar(Scalar::Str(n));
     }
-    let mut nodes = IndexMap::new();
+    w.field("nodes");
+    w.begin_struct();
     for (i, n) in v.nodes.iter().enumerate() {
-        let mut m = IndexMap::new();
+        w.field(n.key);
+        w.begin_struct();
         if let Some(s) = n.site {
-            m.insert("site".to_string(), Value::Str(s.to_string()));
+            w.field("site");
+            w.scalar(Scalar::Str(s));
         }
         if let Some(k) = n.kind {
-            m.insert("kind".to_string(), Value::Str(k.to_string()));
+            w.field("kind");
+            w.scalar(Scalar::Str(k));
         }
         if let Some(a) = &v.analysis {
-            m.insert("level".to_string(), Value::int(a.levels[i] as i64));
+            w.field("level");
+            w.scalar(Scalar::Num(&Num::from_i64(a.levels[i] as i64)));
         }
-        m.insert("depends_on".to_string(), g.names_value(g.deps(i)));
-        nodes.insert(n.key.to_string(), Value::Struct(m));
+        w.field("depends_on");
+        names(&mut w, g.deps(i));
+        w.end_struct();
     }
-    top.insert("nodes".to_string(), Value::Struct(nodes));
-    let (order, waves) = match &v.analysis {
-        Some(a) => (
-            g.names_value(&a.order),
-            Value::List(a.waves.iter().map(|w| g.names_value(w)).collect()),
-        ),
-        None => (Value::List(Vec::new()), Value::List(Vec::new())),
+    w.end_struct();
+    let empty: &[Vec<usize>] = &[];
+    let (order, waves): (&[usize], &[Vec<usize>]) = match &v.analysis {
+        Some(a) => (&a.order, &a.waves),
+        None => (&[], empty),
     };
-    top.insert("order".to_string(), order);
-    top.insert("waves".to_string(), waves);
-    top.insert(
-        "cycles".to_string(),
-        Value::List(v.cycles.iter().map(|c| g.names_value(c)).collect()),
-    );
-    super::json::to_string(&Value::Struct(top))
+    w.field("order");
+    names(&mut w, order);
+    w.field("waves");
+    w.begin_list();
+    for wave in waves {
+        names(&mut w, wave);
+    }
+    w.end_list();
+    w.field("cycles");
+    w.begin_list();
+    for c in &v.cycles {
+        names(&mut w, c);
+    }
+    w.end_list();
+    w.end_struct();
+    w.finish()
 }
 
 /// A DOT double-quoted string.

@@ -80,9 +80,7 @@ impl DataSink for JsonWriter {
             Scalar::Bool(b) => out.push_str(if b { "true" } else { "false" }),
             // Integers that fit in 64 bits skip big-number formatting.
             Scalar::Num(n) => match n.to_i64().filter(|_| n.is_int()) {
-                Some(i) => {
-                    let _ = write!(out, "{i}");
-                }
+                Some(i) => push_int(out, i),
                 None => {
                     let _ = write!(out, "{n}");
                 }
@@ -120,9 +118,35 @@ impl DataSink for JsonWriter {
 }
 
 fn indent(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push_str("    ");
+    // One copy for the usual depths instead of one per level.
+    const SPACES: &str = "                                                                ";
+    let mut left = 4 * n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        left -= k;
     }
+}
+
+/// Appends the decimal text of `i` (what `write!(out, "{i}")` writes, without the formatting
+/// machinery: most numbers in configurations are small integers).
+fn push_int(out: &mut String, i: i64) {
+    let mut buf = [0u8; 20];
+    let mut pos = buf.len();
+    let mut n = i.unsigned_abs();
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    // The buffer holds ASCII digits only.
+    out.push_str(std::str::from_utf8(&buf[pos..]).unwrap_or_default());
 }
 
 fn write(out: &mut String, v: &Value, depth: usize) {
@@ -271,6 +295,9 @@ mod tests {
         inner.insert("nil".to_string(), Value::List(vec![]));
         let mut m = IndexMap::new();
         m.insert("a".to_string(), Value::int(1));
+        for (k, i) in [("z", 0), ("n", -42), ("max", i64::MAX), ("min", i64::MIN)] {
+            m.insert(k.to_string(), Value::int(i));
+        }
         m.insert(
             "l".to_string(),
             Value::List(vec![

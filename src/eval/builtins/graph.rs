@@ -11,6 +11,7 @@ use super::{builtin, Args, Builtin, BuiltinError};
 use crate::graph::{Graph, GraphError};
 use crate::value::Value;
 use indexmap::IndexMap;
+use std::rc::Rc;
 
 const P: &str = "orche/graph";
 
@@ -23,18 +24,71 @@ pub(super) static FUNCS: &[Builtin] = &[
     builtin!(P, "GroupOrder", 3, |a| flat("GroupOrder", a)),
     builtin!(P, "Leaves", 1, |a| flat("Leaves", a)),
     builtin!(P, "Levels", 1, |a| flat("Levels", a)),
+    builtin!(P, "Qualify", 2, qualify),
     builtin!(P, "Roots", 1, |a| flat("Roots", a)),
     builtin!(P, "TopoOrder", 1, |a| flat("TopoOrder", a)),
     builtin!(P, "Waves", 1, |a| flat("Waves", a)),
 ];
 
+/// Whether the function `name` takes a dependency map as its first argument (all but
+/// `Qualify`): such calls go through [`call`], or [`call_on`] with the map already read.
+pub fn takes_graph(name: &str) -> bool {
+    name != "Qualify"
+}
+
+/// `Qualify(prefix, key)`: the node key `key` if it is already qualified (has a `/`), else
+/// `prefix/key`. How `#Federation` turns a resource's dependencies into node keys.
+fn qualify(args: &[Value]) -> Result<Value, BuiltinError> {
+    let a = Args::new(args, "graph.Qualify");
+    let (prefix, key) = (a.str(0)?, a.str(1)?);
+    Ok(Value::Str(if key.contains('/') {
+        key.to_string()
+    } else {
+        format!("{prefix}/{key}")
+    }))
+}
+
 fn flat(name: &str, args: &[Value]) -> Result<Value, BuiltinError> {
     call(name, args).map_err(|e| BuiltinError::Msg(e.msg))
 }
 
-/// Calls the `orche/graph` function `name` (arity already checked).
+/// Calls the `orche/graph` function `name` (arity already checked) on concrete arguments.
 pub fn call(name: &str, args: &[Value]) -> Result<Value, GraphError> {
     let (g, weights) = Graph::from_value_weighted(&args[0])?;
+    let Value::Struct(nodes) = &args[0] else {
+        unreachable!("Graph::from_value accepted a struct")
+    };
+    let field = |i: usize, f: &str| -> Option<Rc<str>> {
+        match nodes.get_index(i)?.1 {
+            Value::Struct(fs) => fs.get(f).and_then(Value::as_str).map(Rc::from),
+            _ => None,
+        }
+    };
+    call_on(
+        name,
+        &Input {
+            graph: &g,
+            weights: &weights,
+            field: &field,
+        },
+        args,
+    )
+}
+
+/// A dependency map as the natives use it, however it was read (from a [`Value`] by [`call`],
+/// or straight from the evaluator's vertices).
+pub struct Input<'a> {
+    pub graph: &'a Graph,
+    /// Per node: its `timeout`, when it is a node struct that has one.
+    pub weights: &'a [Option<i64>],
+    /// The string field `f` of node `i` (`GroupOrder`), if it has one.
+    pub field: &'a dyn Fn(usize, &str) -> Option<Rc<str>>,
+}
+
+/// Calls the `orche/graph` function `name` on the map `input`; `args[0]` is not looked at
+/// (it is the map), the other arguments are concrete.
+pub fn call_on(name: &str, input: &Input, args: &[Value]) -> Result<Value, GraphError> {
+    let g = input.graph;
     let node = |i: usize| -> Result<usize, GraphError> {
         let a = Args::new(args, "graph");
         let s = a.str(i).map_err(|e| GraphError {
@@ -49,9 +103,9 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, GraphError> {
             let a = g.analyze()?;
             let mut m = IndexMap::new();
             m.insert("order".to_string(), g.names_value(&a.order));
-            m.insert("levels".to_string(), levels(&g, &a.levels));
-            m.insert("waves".to_string(), waves(&g, &a.waves));
-            if let Some((sequential, parallel)) = a.startup(&weights) {
+            m.insert("levels".to_string(), levels(g, &a.levels));
+            m.insert("waves".to_string(), waves(g, &a.waves));
+            if let Some((sequential, parallel)) = a.startup(input.weights) {
                 let mut st = IndexMap::new();
                 st.insert("sequential".to_string(), Value::int(sequential));
                 st.insert("parallel".to_string(), Value::int(parallel));
@@ -62,19 +116,20 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, GraphError> {
         "Ancestors" => g.names_value(&g.ancestors(node(1)?)),
         "Cycles" => Value::List(g.cycles().iter().map(|c| g.names_value(c)).collect()),
         "Dependents" => g.names_value(&g.dependents(node(1)?)),
-        "GroupOrder" => group_order(&g, args)?,
+        "GroupOrder" => group_order(input, args)?,
         "Leaves" => g.names_value(&g.leaves()),
-        "Levels" => levels(&g, &g.levels()?),
+        "Levels" => levels(g, &g.levels()?),
         "Roots" => g.names_value(&g.roots()),
         "TopoOrder" => g.names_value(&g.order()?),
-        "Waves" => waves(&g, &g.waves()?),
+        "Waves" => waves(g, &g.waves()?),
         other => unreachable!("orche/graph has no function {other}"),
     })
 }
 
 /// `GroupOrder(nodes, field, groups)`: the `groups` (a list of names, in priority order) in
 /// dependency order, each node belonging to the group named by its string field `field`.
-fn group_order(g: &Graph, args: &[Value]) -> Result<Value, GraphError> {
+fn group_order(input: &Input, args: &[Value]) -> Result<Value, GraphError> {
+    let g = input.graph;
     let plain = |m: String| GraphError {
         msg: m,
         at: Vec::new(),
@@ -101,24 +156,18 @@ fn group_order(g: &Graph, args: &[Value]) -> Result<Value, GraphError> {
             }
         }
     }
-    let Value::Struct(nodes) = &args[0] else {
-        unreachable!("Graph::from_value accepted a struct")
-    };
     let mut group_of = Vec::with_capacity(g.len());
-    for (key, node) in nodes {
-        let name = match node {
-            Value::Struct(f) => f.get(field).and_then(Value::as_str),
-            _ => None,
-        };
-        let Some(name) = name else {
+    for i in 0..g.len() {
+        let key = g.name(i);
+        let Some(name) = (input.field)(i, field) else {
             return Err(plain(format!("node {key} has no string field {field}")));
         };
-        let Some(i) = groups.get_index_of(name) else {
+        let Some(gi) = groups.get_index_of(&*name) else {
             return Err(plain(format!(
                 "node {key} is in group {name}, which is not in the list of groups"
             )));
         };
-        group_of.push(i);
+        group_of.push(gi);
     }
     let names: Vec<String> = groups.into_iter().collect();
     let order = g.group_order(&names, &group_of)?;
@@ -190,6 +239,12 @@ mod tests {
             ),
             ("Acyclic", vec![g.clone()], "true"),
         ];
+        let q = |p: &str, k: &str| {
+            let v = [Value::Str(p.into()), Value::Str(k.into())];
+            text(&qualify(&v).unwrap())
+        };
+        assert_eq!(q("hub", "db"), r#""hub/db""#);
+        assert_eq!(q("hub", "edge/db"), r#""edge/db""#);
         for (name, args, want) in cases {
             assert_eq!(text(&call(name, &args).unwrap()), want, "{name}");
         }

@@ -191,11 +191,9 @@ _pow2: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32
 					resource: r
 					kind:     res.kind
 					timeout:  res.health.timeout
-					// Values are the resource's own entries, so errors point at them.
-					depends_on: {
-						for d, _ in res.depends_on if strings.Contains(d, "/") {(d): res.depends_on[d]}
-						for d, _ in res.depends_on if !strings.Contains(d, "/") {"\(s)/\(d)": res.depends_on[d]}
-					}
+					// Keys "site/resource" ("x" is a resource of this site); values are the
+					// resource's own entries, so errors point at them.
+					depends_on: {for d, _ in res.depends_on {(dag.Qualify(s, d)): res.depends_on[d]}}
 				}
 			}
 		}
