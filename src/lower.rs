@@ -648,21 +648,19 @@ impl Lower<'_> {
     }
 
     fn field_value(&mut self, f: &ast::Field) -> ExprId {
-        let label = match &f.label.kind {
-            ast::LabelKind::Ident(i) => Some(Label::Field(self.prog.sym(&i.name))),
-            ast::LabelKind::String(s) => Some(Label::Field(self.prog.quoted_sym(s))),
-            _ => None,
+        let Some(alias) = &f.label.value_alias else {
+            return self.expr(&f.value);
         };
-        match (&f.label.value_alias, label) {
-            // A value alias on a static label: visible in the value only.
-            (Some(alias), Some(label)) => {
-                self.scopes.push_value_alias(&alias.name, label);
-                let e = self.expr(&f.value);
-                self.scopes.pop();
-                e
-            }
-            _ => self.expr(&f.value),
-        }
+        let label = match &f.label.kind {
+            ast::LabelKind::Ident(i) => Label::Field(self.prog.sym(&i.name)),
+            ast::LabelKind::String(s) => Label::Field(self.prog.quoted_sym(s)),
+            _ => return self.expr(&f.value),
+        };
+        // A value alias on a static label: visible in the value only.
+        self.scopes.push_value_alias(&alias.name, label);
+        let e = self.expr(&f.value);
+        self.scopes.pop();
+        e
     }
 
     fn comprehension(&mut self, c: &ast::Comprehension) -> Comprehension {
