@@ -1024,15 +1024,7 @@ fn predeclared(
                     )
                 }
             };
-            structs::expand(ctx, t);
-            let t = ctx.deref(t);
-            let elems: Vec<super::VId> = ctx
-                .v(t)
-                .arcs
-                .iter()
-                .filter(|(l, _)| matches!(l, Label::Index(_)))
-                .map(|(_, a)| *a)
-                .collect();
+            let (t, elems) = structs::expanded_elems(ctx, t);
             let c = ctx.new_vertex(ctx.v(t).parent, Label::Index(u32::MAX), span);
             ctx.vm(c).has_regular = true;
             if p == Predeclared::And {

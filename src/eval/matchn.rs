@@ -34,15 +34,7 @@ pub fn make(
         schemas.push(n);
         match expr::eval(ctx, args[1], env) {
             Val::Vertex(t) => {
-                structs::expand(ctx, t);
-                let t = ctx.deref(t);
-                let elems: Vec<super::VId> = ctx
-                    .v(t)
-                    .arcs
-                    .iter()
-                    .filter(|(l, _)| matches!(l, Label::Index(_)))
-                    .map(|(_, a)| *a)
-                    .collect();
+                let (t, elems) = structs::expanded_elems(ctx, t);
                 if ctx.v(t).lists().is_empty() {
                     return super::bottom(
                         "orche::eval::call",

@@ -1132,6 +1132,21 @@ pub fn lookup(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
 }
 
 /// The value of a vertex as an operand: a scalar, or the vertex itself for structs and lists.
+/// Expands `t` and returns the vertex it stands for with its list elements (index arcs, in
+/// stored order).
+pub fn expanded_elems(ctx: &mut Ctx, t: VId) -> (VId, Vec<VId>) {
+    expand(ctx, t);
+    let t = ctx.deref(t);
+    let elems = ctx
+        .v(t)
+        .arcs
+        .iter()
+        .filter(|(l, _)| matches!(l, Label::Index(_)))
+        .map(|(_, a)| *a)
+        .collect();
+    (t, elems)
+}
+
 pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
     expand(ctx, v);
     if ctx.v(v).status == Status::Expanding && ctx.v(v).base_is_top_and_empty() {
