@@ -59,6 +59,13 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
         ExprKind::Struct(_) | ExprKind::List(_) => anon(ctx, id, env, span),
         ExprKind::Ref(Ref::Field { up, label }) => match frame_vertex(env, *up) {
             Some(p) => match lookup(ctx, p, *label) {
+                Some(a) if optional_only(ctx, a) => incomplete(
+                    format!(
+                        "cannot reference optional field: {}",
+                        ctx.label_name(*label)
+                    ),
+                    span,
+                ),
                 Some(a) => value_of(ctx, a),
                 None => {
                     let name = ctx.label_name(*label);
@@ -319,13 +326,18 @@ fn index_error(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> 
     }
 }
 
+/// Whether field `a` is only optional so far (`x?: int`): referring to it is incomplete.
+fn optional_only(ctx: &Ctx, a: super::VId) -> bool {
+    let av = ctx.v(a);
+    !av.has_regular && !av.has_required && av.has_optional
+}
+
 fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
     let base = default_of(&base);
     match base {
         Val::Vertex(t) => match lookup(ctx, t, Label::Field(sym)) {
             Some(a) => {
-                let av = ctx.v(a);
-                if !av.has_regular && !av.has_required && av.has_optional {
+                if optional_only(ctx, a) {
                     return incomplete(
                         format!("cannot reference optional field: {}", ctx.field_name(sym)),
                         span,
