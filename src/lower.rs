@@ -651,6 +651,11 @@ impl Lower<'_> {
         let Some(alias) = &f.label.value_alias else {
             return self.expr(&f.value);
         };
+        // On a struct literal the alias is the struct itself: where the field is used through a
+        // reference (`#Obj: X={…}` unified into `Bar`), X is that instance.
+        if let ast::ExprKind::Struct(decls) = &f.value.kind {
+            return self.struct_lit_named(decls, f.value.span, &[alias]);
+        }
         let label = match &f.label.kind {
             ast::LabelKind::Ident(i) => Label::Field(self.prog.sym(&i.name)),
             ast::LabelKind::String(s) => Label::Field(self.prog.quoted_sym(s)),
