@@ -219,6 +219,9 @@ pub struct Pattern {
 /// stays small.
 #[derive(Clone, Debug, Default)]
 pub struct Extra {
+    /// Conjuncts that met a reference cycle while the vertex already had a concrete value
+    /// (`z3: z1 - 3` beside `z3: 8`): checked again when the vertex is finalized.
+    pub rechecks: Vec<Conj>,
     pub lists: Vec<ListInfo>,
     pub patterns: Vec<Pattern>,
     /// Alternatives chosen for the disjunctions met so far (clones of a disjunction only;

@@ -345,8 +345,43 @@ pub fn process_expr(
         }
         _ => {
             let val = expr::eval(ctx, id, env.as_ref());
+            // A reference cycle through a field that has its value already resolves as CUE
+            // does: the conjunct is checked once the cycle is done.
+            if is_cycle(&val) && is_concrete(&ctx.v(v).base) {
+                let c = Conj {
+                    expr: ConjExpr::Expr(id),
+                    env,
+                    close,
+                };
+                ctx.vm(v).xm().rechecks.push(c);
+                return;
+            }
             process_val(ctx, v, val, close, e.span)
         }
+    }
+}
+
+/// Whether `val` is the error of a reference cycle (`value_of` on a vertex being expanded).
+fn is_cycle(val: &Val) -> bool {
+    matches!(val, Val::Bottom(b) if b.incomplete && b.msg.starts_with(CYCLE))
+}
+
+const CYCLE: &str = "cycle: ";
+
+/// Checks the conjuncts left by reference cycles (`Extra::rechecks`) now that `v` is expanded.
+fn run_rechecks(ctx: &mut Ctx, v: VId) {
+    let Some(x) = ctx.vm(v).x.as_mut() else {
+        return;
+    };
+    let rechecks = std::mem::take(&mut x.rechecks);
+    for c in rechecks {
+        let ConjExpr::Expr(id) = c.expr else { continue };
+        let val = expr::eval(ctx, id, c.env.as_ref());
+        if is_cycle(&val) || matches!(&val, Val::Bottom(b) if b.incomplete) {
+            continue;
+        }
+        let span = ctx.prog.expr(id).span;
+        process_val(ctx, v, val, c.close, span);
     }
 }
 
@@ -1152,7 +1187,7 @@ pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
     if ctx.v(v).status == Status::Expanding && ctx.v(v).base_is_top_and_empty() {
         let span = ctx.v(v).span;
         return Val::Bottom(Bot::incomplete(
-            format!("cycle: {} refers to itself", ctx.path(v)),
+            format!("{CYCLE}{} refers to itself", ctx.path(v)),
             vec![span],
         ));
     }
@@ -1205,6 +1240,9 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
         return;
     }
     ctx.vm(v).status = Status::Finalizing;
+    if ctx.v(v).x.as_ref().is_some_and(|x| !x.rechecks.is_empty()) {
+        run_rechecks(ctx, v);
+    }
     check_closed(ctx, v);
     let vx = ctx.v(v);
     let span = vx.span;
