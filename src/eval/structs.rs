@@ -711,9 +711,12 @@ fn reads_own_fields(ctx: &mut Ctx, v: VId, e: ExprId, env: Option<&Rc<Env>>) -> 
             matches!(env.map(|e| &e.frame), Some(Frame::Vertex(f)) if *f == v)
         }
         ExprKind::Index(x, _) => match &prog.expr(*x).kind {
+            // A comprehension element may read anything in scope (`[if #p != _|_ {…}][0]`).
             ExprKind::List(l) => l.elems.iter().any(|el| match el {
                 ListElem::Expr(x) => reads_own_fields(ctx, v, *x, env),
-                _ => false,
+                ListElem::Comprehension(_) => {
+                    matches!(env.map(|e| &e.frame), Some(Frame::Vertex(f)) if *f == v)
+                }
             }),
             _ => reads_own_fields(ctx, v, *x, env),
         },
