@@ -913,7 +913,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             // An ancestor that got `t` by embedding this very field (`_s` then `_s: #S` in
             // one struct) holds a copy of it, not a cycle.
             let via_below = below.iter().any(|b| ctx.v(u).has_inlined(*b));
-            if ctx.v(t).is_struct_like() && !via_below {
+            if ctx.v(t).is_struct_like() && !via_below && declares_path(ctx, t, &below) {
                 structural_cycle(ctx, v, span);
                 return;
             }
@@ -1020,6 +1020,36 @@ fn inline_built_list(ctx: &mut Ctx, v: VId, t: VId, close: CloseId) {
         );
     }
     ctx.vm(v).xm().lists.extend(lists);
+}
+
+/// Whether definition or value `t` itself declares, as regular fields, the path that leads
+/// from an ancestor that inlined `t` down to the vertex inlining it again (`below`, from that
+/// vertex up): only then does the value contain itself without end (`#A: {a: #A}`). A path
+/// through an optional field made regular by the data (`properties?: [string]: #Schema`) or
+/// a list element the data adds (`depends_on: [...#A]`) is as deep as the data.
+fn declares_path(ctx: &mut Ctx, t: VId, below: &[VId]) -> bool {
+    let mut cur = ctx.deref(t);
+    for &b in below.iter().rev() {
+        let label = ctx.v(b).label;
+        expand(ctx, cur);
+        let cur_d = ctx.deref(cur);
+        if ctx.v(cur_d).alts().is_some() || ctx.v(cur_d).status < Status::Expanded {
+            // Several alternatives, or a value still being evaluated: which fields it holds
+            // is not known here.
+            return true;
+        }
+        let Some(&a) = ctx.v(cur_d).arcs.get(&label) else {
+            // A list element the data adds is as deep as the data; a field a pattern adds
+            // (`{[string]: #D}`) is still taken for a cycle: its alternatives multiply.
+            return !matches!(label, Label::Index(_));
+        };
+        let av = ctx.v(a);
+        if !av.has_regular && !av.has_required {
+            return false;
+        }
+        cur = a;
+    }
+    true
 }
 
 /// Whether `t`, already inlined in `v`, is to be inlined again because it is now met in the
