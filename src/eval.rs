@@ -241,7 +241,7 @@ pub struct Extra {
     /// undone by the next conjunct, see `structs::add_conj`).
     pub shared: bool,
     /// Struct literal conjuncts whose comprehensions still have to run.
-    pub deferred: Vec<(crate::lower::Comprehension, Rc<Env>, CloseId)>,
+    pub deferred: Vec<(Rc<crate::lower::Comprehension>, Rc<Env>, CloseId)>,
     /// Embedded expressions that read this vertex's own fields (`#a` or `[#a][0]` beside
     /// `#a: _`): evaluated once all conjuncts are in.
     pub embeds: Vec<LateEmbed>,

@@ -198,7 +198,9 @@ pub enum Decl {
         value: ExprId,
     },
     Ellipsis(Option<ExprId>),
-    Comprehension(Comprehension),
+    /// Shared: every struct the literal is evaluated into keeps it until its fields are
+    /// complete (`eval::Extra::deferred`).
+    Comprehension(Rc<Comprehension>),
 }
 
 #[derive(Clone, Debug)]
@@ -623,7 +625,7 @@ impl Lower<'_> {
                 ast::Decl::Comprehension(c) => {
                     has_field = true;
                     let c = self.comprehension(c);
-                    out.push(Decl::Comprehension(c));
+                    out.push(Decl::Comprehension(Rc::new(c)));
                 }
             }
         }
