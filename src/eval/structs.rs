@@ -360,10 +360,12 @@ pub fn process_val(ctx: &mut Ctx, v: VId, val: Val, close: CloseId, span: Span) 
         Val::Top => {}
         Val::Data(d) => process_data(ctx, v, &d, close, span),
         other => {
-            let base = ctx.v(v).base.clone();
+            // The base is taken for the meet, and put back if it fails (messages show it).
+            let base = std::mem::replace(&mut ctx.vm(v).base, Val::Top);
             let m = meet(&base, &other);
             match m {
                 Val::Bottom(b) => {
+                    ctx.vm(v).base = base;
                     let mut spans = ctx.v(v).base_spans();
                     spans.push(span);
                     let b = Rc::new(Bot {
