@@ -427,7 +427,7 @@ impl Lower<'_> {
             match d {
                 ast::Decl::Field(f) => {
                     let name = match &f.label.kind {
-                        ast::LabelKind::Ident(i) => Some(i.name.clone()),
+                        ast::LabelKind::Ident(i) => Some(i.name.as_str()),
                         ast::LabelKind::String(s) => {
                             // Quoted labels are not referable by name, but aliases are.
                             let _ = s;
@@ -435,11 +435,11 @@ impl Lower<'_> {
                         }
                         _ => None,
                     };
-                    if let Some(n) = &name {
+                    if let Some(n) = name {
                         let s = self.prog.sym(n);
                         scope
                             .names
-                            .entry(n.clone())
+                            .entry(n.to_string())
                             .or_insert(Binding::Field(Label::Field(s)));
                     }
                     let dynamic = matches!(
