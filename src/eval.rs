@@ -244,7 +244,7 @@ pub struct Extra {
     /// undone by the next conjunct, see `structs::add_conj`).
     pub shared: bool,
     /// Struct literal conjuncts whose comprehensions still have to run.
-    pub deferred: Vec<(crate::lower::Comprehension, Rc<Env>, CloseId)>,
+    pub deferred: Vec<(Rc<crate::lower::Comprehension>, Rc<Env>, CloseId)>,
     /// Embedded expressions that read this vertex's own fields (`#a` or `[#a][0]` beside
     /// `#a: _`): evaluated once all conjuncts are in.
     pub embeds: Vec<LateEmbed>,
@@ -538,8 +538,14 @@ pub struct Ctx<'p> {
     pub embed_rec: Vec<(VId, Vec<CloseId>)>,
     /// A definition referenced inside another definition's conjuncts also widens the outer
     /// definition's group: child → parent.
-    /// Indexed by group id; 0 when the group widens none.
+    /// Indexed by group id; 0 when the group widens none, or (a child group) when its parent
+    /// was not asked for yet (`group_parent_of`).
     pub group_parent: Vec<CloseId>,
+    /// Where a child group comes from (`child_group`): its parent group and label key, by
+    /// group id; `(0, 0)` for other groups. A child group widens the same label's child of
+    /// its parent's parent, which is made only when a closedness check asks for it: most
+    /// vertices have one group, and their groups' parents are never needed.
+    child_origin: Vec<(CloseId, u32)>,
     /// Per expression: 0 not yet known, 1 a constant scalar expression, 2 anything else.
     consts: Vec<u8>,
     /// Per expression: 0 not yet known, 1 reference-free (`Ctx::is_ref_free`), 2 not.
@@ -583,6 +589,7 @@ impl<'p> Ctx<'p> {
             syms: prog.syms.clone(),
             embed_rec: Vec::new(),
             group_parent: Vec::new(),
+            child_origin: Vec::new(),
             consts: Vec::new(),
             ref_free: Vec::new(),
             name_rcs: Vec::new(),
@@ -887,8 +894,24 @@ impl<'p> Ctx<'p> {
     }
 
     /// The group that `g` widens (0: none).
-    pub fn group_parent_of(&self, g: CloseId) -> CloseId {
-        self.group_parent.get(g as usize).copied().unwrap_or(0)
+    pub fn group_parent_of(&mut self, g: CloseId) -> CloseId {
+        let p = self.group_parent.get(g as usize).copied().unwrap_or(0);
+        if p != 0 {
+            return p;
+        }
+        // A child group widens its origin's parent's child of the same label. The chain is
+        // as long as the nesting of fields under a definition.
+        let (og, key) = self.child_origin.get(g as usize).copied().unwrap_or((0, 0));
+        if og == 0 {
+            return 0;
+        }
+        let op = self.group_parent_of(og);
+        if op == 0 {
+            return 0;
+        }
+        let pc = self.child_group_key(op, key);
+        self.set_group_parent(g, pc);
+        pc
     }
 
     pub fn set_group_parent(&mut self, g: CloseId, p: CloseId) {
@@ -900,20 +923,23 @@ impl<'p> Ctx<'p> {
     }
 
     pub fn child_group(&mut self, g: CloseId, l: Label) -> CloseId {
+        self.child_group_key(g, label_key(l))
+    }
+
+    fn child_group_key(&mut self, g: CloseId, key: u32) -> CloseId {
         if g == 0 {
             return 0;
         }
-        let key = (g, label_key(l));
-        if let Some(c) = self.child_groups.get(&key) {
+        if let Some(c) = self.child_groups.get(&(g, key)) {
             return *c;
         }
         let c = self.fresh_group();
-        self.child_groups.insert(key, c);
-        let p = self.group_parent_of(g);
-        if p != 0 {
-            let pc = self.child_group(p, l);
-            self.set_group_parent(c, pc);
+        self.child_groups.insert((g, key), c);
+        let i = c as usize;
+        if self.child_origin.len() <= i {
+            self.child_origin.resize(i + 1, (0, 0));
         }
+        self.child_origin[i] = (g, key);
         c
     }
 

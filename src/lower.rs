@@ -198,7 +198,9 @@ pub enum Decl {
         value: ExprId,
     },
     Ellipsis(Option<ExprId>),
-    Comprehension(Comprehension),
+    /// Shared: every struct the literal is evaluated into keeps it until its fields are
+    /// complete (`eval::Extra::deferred`).
+    Comprehension(Rc<Comprehension>),
 }
 
 #[derive(Clone, Debug)]
@@ -425,7 +427,7 @@ impl Lower<'_> {
             match d {
                 ast::Decl::Field(f) => {
                     let name = match &f.label.kind {
-                        ast::LabelKind::Ident(i) => Some(i.name.clone()),
+                        ast::LabelKind::Ident(i) => Some(i.name.as_str()),
                         ast::LabelKind::String(s) => {
                             // Quoted labels are not referable by name, but aliases are.
                             let _ = s;
@@ -433,11 +435,11 @@ impl Lower<'_> {
                         }
                         _ => None,
                     };
-                    if let Some(n) = &name {
+                    if let Some(n) = name {
                         let s = self.prog.sym(n);
                         scope
                             .names
-                            .entry(n.clone())
+                            .entry(n.to_string())
                             .or_insert(Binding::Field(Label::Field(s)));
                     }
                     let dynamic = matches!(
@@ -623,7 +625,7 @@ impl Lower<'_> {
                 ast::Decl::Comprehension(c) => {
                     has_field = true;
                     let c = self.comprehension(c);
-                    out.push(Decl::Comprehension(c));
+                    out.push(Decl::Comprehension(Rc::new(c)));
                 }
             }
         }

@@ -688,7 +688,12 @@ fn interpolate(
     if bytes {
         Val::Bytes(out.into())
     } else {
-        Val::Str(String::from_utf8_lossy(&out).into_owned().into())
+        // Built from strings only (bytes were decoded lossily above): valid UTF-8, so the
+        // buffer becomes the string without a second copy.
+        match String::from_utf8(out) {
+            Ok(s) => Val::Str(s.into()),
+            Err(e) => Val::Str(String::from_utf8_lossy(e.as_bytes()).into_owned().into()),
+        }
     }
 }
 

@@ -395,10 +395,12 @@ pub fn process_val(ctx: &mut Ctx, v: VId, val: Val, close: CloseId, span: Span) 
         Val::Top => {}
         Val::Data(d) => process_data(ctx, v, &d, close, span),
         other => {
-            let base = ctx.v(v).base.clone();
+            // The base is taken for the meet, and put back if it fails (messages show it).
+            let base = std::mem::replace(&mut ctx.vm(v).base, Val::Top);
             let m = meet(&base, &other);
             match m {
                 Val::Bottom(b) => {
+                    ctx.vm(v).base = base;
                     let mut spans = ctx.v(v).base_spans();
                     spans.push(span);
                     let b = Rc::new(Bot {
@@ -1341,14 +1343,14 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
     // allows, so only the narrowest groups are checked. That is also why `register` records
     // what a literal allows only in its own group (nested definitions give chains of three or
     // four groups, each of which used to get a copy and a check).
-    let groups = vx.groups();
     let mut widened: smallvec::SmallVec<[CloseId; 4]> = smallvec::SmallVec::new();
-    if groups.len() > 1 {
-        for g in groups {
-            let mut p = ctx.group_parent_of(g.id);
+    if vx.groups().len() > 1 {
+        let ids: smallvec::SmallVec<[CloseId; 4]> = vx.groups().iter().map(|g| g.id).collect();
+        for &g in &ids {
+            let mut p = ctx.group_parent_of(g);
             let mut guard = 0;
             while p != 0 && guard < 64 {
-                if groups.iter().any(|x| x.id == p) && !widened.contains(&p) {
+                if ids.contains(&p) && !widened.contains(&p) {
                     widened.push(p);
                 }
                 p = ctx.group_parent_of(p);
@@ -1356,6 +1358,8 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
             }
         }
     }
+    let vx = ctx.v(v);
+    let groups = vx.groups();
     // A group that many literals contributed to (a struct written in many places) is merged
     // into one sorted label list first, so that checking is not arcs x literals.
     let checks: smallvec::SmallVec<[super::GroupCheck; 2]> = groups

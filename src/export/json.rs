@@ -215,14 +215,39 @@ fn write_compact(out: &mut String, v: &Value) {
     }
 }
 
+/// Whether `b` holds a byte that `quote` may have to escape: a control character, `"`, `\\`
+/// or 0xE2 (the first byte of U+2028 and U+2029). Eight bytes at a time: the output is
+/// mostly strings, and this scan is most of the cost of writing one.
+fn needs_escape(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether some byte of `x` is zero, resp. below 0x20. Exact: the high bit of a byte
+    // is set by a borrow only when a lower byte is a real hit.
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let hit = |x: u64| {
+        x.wrapping_sub(0x20 * ONES) & !x & HIGH != 0
+            || has_zero(x ^ (u64::from(b'"') * ONES))
+            || has_zero(x ^ (u64::from(b'\\') * ONES))
+            || has_zero(x ^ (0xE2 * ONES))
+    };
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        if hit(u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))) {
+            return true;
+        }
+    }
+    // The last 0-7 bytes, padded with a byte that needs no escape.
+    let mut tail = [b'a'; 8];
+    let rest = chunks.remainder();
+    tail[..rest.len()].copy_from_slice(rest);
+    hit(u64::from_le_bytes(tail))
+}
+
 /// A JSON string literal, escaped as Go's encoder does with HTML escaping off.
 pub fn quote(out: &mut String, s: &str) {
     out.push('"');
     // Most strings need no escape: copy them whole. (U+2028 and U+2029 start with 0xE2.)
-    if !s
-        .bytes()
-        .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0xE2)
-    {
+    if !needs_escape(s.as_bytes()) {
         out.push_str(s);
         out.push('"');
         return;
@@ -258,6 +283,38 @@ pub fn quote(out: &mut String, s: &str) {
 mod tests {
     use super::*;
     use indexmap::IndexMap;
+
+    #[test]
+    fn needs_escape_agrees_with_a_byte_scan() {
+        let slow = |b: &[u8]| {
+            b.iter()
+                .any(|&b| b < 0x20 || b == b'"' || b == b'\\' || b == 0xE2)
+        };
+        for byte in 0..=255u8 {
+            for len in 1..20 {
+                for at in 0..len {
+                    let mut b = vec![b'a'; len];
+                    b[at] = byte;
+                    assert_eq!(needs_escape(&b), slow(&b), "{byte:#x} at {at} of {len}");
+                    // Neighbours that would borrow or carry must not hide or fake a hit.
+                    b.iter_mut().for_each(|x| *x = 0xff);
+                    b[at] = byte;
+                    assert_eq!(
+                        needs_escape(&b),
+                        slow(&b),
+                        "{byte:#x} at {at} of {len}, 0xff"
+                    );
+                    b.iter_mut().for_each(|x| *x = 0x20);
+                    b[at] = byte;
+                    assert_eq!(
+                        needs_escape(&b),
+                        slow(&b),
+                        "{byte:#x} at {at} of {len}, 0x20"
+                    );
+                }
+            }
+        }
+    }
 
     fn feed(v: &Value, w: &mut JsonWriter) {
         match v {
