@@ -293,24 +293,17 @@ mod tests {
         for byte in 0..=255u8 {
             for len in 1..20 {
                 for at in 0..len {
-                    let mut b = vec![b'a'; len];
-                    b[at] = byte;
-                    assert_eq!(needs_escape(&b), slow(&b), "{byte:#x} at {at} of {len}");
-                    // Neighbours that would borrow or carry must not hide or fake a hit.
-                    b.iter_mut().for_each(|x| *x = 0xff);
-                    b[at] = byte;
-                    assert_eq!(
-                        needs_escape(&b),
-                        slow(&b),
-                        "{byte:#x} at {at} of {len}, 0xff"
-                    );
-                    b.iter_mut().for_each(|x| *x = 0x20);
-                    b[at] = byte;
-                    assert_eq!(
-                        needs_escape(&b),
-                        slow(&b),
-                        "{byte:#x} at {at} of {len}, 0x20"
-                    );
+                    // Neighbours that would borrow or carry (0xff, 0x20) must not hide or fake
+                    // a hit.
+                    for fill in [b'a', 0xff, 0x20] {
+                        let mut b = vec![fill; len];
+                        b[at] = byte;
+                        assert_eq!(
+                            needs_escape(&b),
+                            slow(&b),
+                            "{byte:#x} at {at} of {len}, among {fill:#x}"
+                        );
+                    }
                 }
             }
         }
