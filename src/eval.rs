@@ -523,9 +523,9 @@ pub struct Ctx<'p> {
     pub child_groups: FastMap<(CloseId, u32), CloseId>,
     /// The group that closes a definition's value where it is declared (`#A: {…}`).
     pub def_groups: FastMap<VId, CloseId>,
-    /// While a struct literal's deferred embeddings are processed: the vertex and the arcs
-    /// the embeddings met that already existed (`structs::process_struct`).
-    pub touched: Vec<(VId, Vec<VId>)>,
+    /// While an embedding is processed after its literal's fields: the vertex and the arcs it
+    /// met that already existed (`structs::with_met_arcs`).
+    pub met_arcs: Vec<(VId, Vec<VId>)>,
     /// Evaluated `orche/…` packages by import path.
     pub packages: IndexMap<Rc<str>, VId>,
     pub loader: Option<&'p dyn PackageLoader>,
@@ -582,7 +582,7 @@ impl<'p> Ctx<'p> {
             next_group: 1,
             child_groups: FastMap::default(),
             def_groups: FastMap::default(),
-            touched: Vec::new(),
+            met_arcs: Vec::new(),
             packages: IndexMap::new(),
             loader: None,
             depth: 0,

@@ -77,35 +77,14 @@ pub fn expand(ctx: &mut Ctx, v: VId) {
 
 fn run_deferred(ctx: &mut Ctx, v: VId) {
     let mut guard = 0;
-    loop {
+    while guard < 10_000 && ctx.v(v).has_deferred() {
         guard += 1;
         let embeds = std::mem::take(&mut ctx.vm(v).xm().embeds);
-        for (lit_id, e, env, close, at) in embeds {
-            let before = ctx.v(v).arcs.len();
-            ctx.touched.push((v, Vec::new()));
-            embed(ctx, v, lit_id, e, env, close);
-            let touched = ctx.touched.pop().map(|(_, t)| t).unwrap_or_default();
-            // The fields the embedding brought or also declares go where it was written.
-            let vx = ctx.v(v);
-            let len = vx.arcs.len();
-            if at < len && (len > before || !touched.is_empty()) {
-                let keys: Vec<u32> = (at..len)
-                    .map(|j| {
-                        let a = vx.arcs.nth(j);
-                        u32::from(j < before && !touched.contains(&a))
-                    })
-                    .collect();
-                ctx.vm(v).arcs.sort_tail(at, &keys);
-            }
+        for e in embeds {
+            late_embed(ctx, v, e);
         }
         let dynamic = std::mem::take(&mut ctx.vm(v).xm().dynamic);
         let deferred = std::mem::take(&mut ctx.vm(v).xm().deferred);
-        if (dynamic.is_empty() && deferred.is_empty()) || guard > 10_000 {
-            if !ctx.v(v).has_deferred() || guard > 10_000 {
-                break;
-            }
-            continue;
-        }
         for (label_e, value_e, optional, env, close, span) in dynamic {
             let lv = expr::eval(ctx, label_e, Some(&env));
             match super::unify::default_of(&lv) {
@@ -149,6 +128,29 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
     }
 }
 
+/// Processes an embedding left for the end of `v`'s expansion; the fields it brings or also
+/// declares go where it was written.
+fn late_embed(ctx: &mut Ctx, v: VId, (lit_id, e, env, close, at): super::LateEmbed) {
+    let before = ctx.v(v).arcs.len();
+    let met = with_met_arcs(ctx, v, |ctx| embed(ctx, v, lit_id, e, env, close));
+    let vx = ctx.v(v);
+    let len = vx.arcs.len();
+    if at < len && (len > before || !met.is_empty()) {
+        let keys: Vec<u32> = (at..len)
+            .map(|j| u32::from(j < before && !met.contains(&vx.arcs.nth(j))))
+            .collect();
+        ctx.vm(v).arcs.sort_tail(at, &keys);
+    }
+}
+
+/// Runs `f` and returns the arcs of `v` that already existed and that `f` added to (`arc`
+/// reports them): where an embedding's fields belong in declaration order.
+fn with_met_arcs(ctx: &mut Ctx, v: VId, f: impl FnOnce(&mut Ctx)) -> Vec<VId> {
+    ctx.met_arcs.push((v, Vec::new()));
+    f(ctx);
+    ctx.met_arcs.pop().map(|(_, a)| a).unwrap_or_default()
+}
+
 /// Adds a conjunct to a vertex; processes it at once if the vertex is already expanding.
 pub fn add_conj(ctx: &mut Ctx, a: VId, c: Conj) {
     if ctx.vm(a).unshare() {
@@ -171,8 +173,8 @@ pub fn add_conj(ctx: &mut Ctx, a: VId, c: Conj) {
 pub fn arc(ctx: &mut Ctx, v: VId, label: Label, span: Span) -> VId {
     if let Some(a) = ctx.v(v).arcs.get(&label) {
         let a = *a;
-        for (tv, arcs) in ctx.touched.iter_mut() {
-            if *tv == v {
+        for (mv, arcs) in ctx.met_arcs.iter_mut() {
+            if *mv == v {
                 arcs.push(a);
             }
         }
@@ -515,28 +517,25 @@ fn process_struct(
     // `_schema: #S`): they are processed once the literal's own fields are in, and the arcs
     // are then put back in declaration order.
     let defer = env2.is_some() && lit.decls.iter().any(|d| matches!(d, Decl::Embed(_)));
+    if !defer {
+        for d in &lit.decls {
+            process_decl(ctx, v, id, d, &env2, close);
+        }
+        return;
+    }
+    // Each arc from `start` on gets the index of the declaration that brought it.
     let start = ctx.v(v).arcs.len();
     let mut keys: Vec<u32> = Vec::new();
     for (i, d) in lit.decls.iter().enumerate() {
-        if defer {
-            if matches!(d, Decl::Embed(_)) {
-                continue;
-            }
+        if !matches!(d, Decl::Embed(_)) {
             process_decl(ctx, v, id, d, &env2, close);
             keys.resize(ctx.v(v).arcs.len() - start, i as u32);
-        } else {
-            process_decl(ctx, v, id, d, &env2, close);
         }
-    }
-    if !defer {
-        return;
     }
     for (i, d) in lit.decls.iter().enumerate() {
         if matches!(d, Decl::Embed(_)) {
-            ctx.touched.push((v, Vec::new()));
             let deferred = ctx.v(v).x.as_ref().map_or(0, |x| x.embeds.len());
-            process_decl(ctx, v, id, d, &env2, close);
-            let touched = ctx.touched.pop().map(|(_, t)| t).unwrap_or_default();
+            let met = with_met_arcs(ctx, v, |ctx| process_decl(ctx, v, id, d, &env2, close));
             // An embedding left for the end of the vertex: its fields go where it was written.
             if let Some(x) = ctx.vm(v).x.as_mut() {
                 if x.embeds.len() > deferred {
@@ -547,13 +546,15 @@ fn process_struct(
                 }
             }
             // A field the embedding also declares comes where the embedding is.
-            for a in touched {
+            if !met.is_empty() {
                 let vx = ctx.v(v);
-                if let Some(k) = (start..vx.arcs.len())
-                    .find(|j| vx.arcs.nth(*j) == a)
-                    .and_then(|j| keys.get_mut(j - start))
-                {
-                    *k = (*k).min(i as u32);
+                let at: super::FastMap<VId, usize> = (start..vx.arcs.len())
+                    .map(|j| (vx.arcs.nth(j), j - start))
+                    .collect();
+                for a in met {
+                    if let Some(k) = at.get(&a).and_then(|j| keys.get_mut(*j)) {
+                        *k = (*k).min(i as u32);
+                    }
                 }
             }
             keys.resize(ctx.v(v).arcs.len() - start, i as u32);
@@ -572,112 +573,110 @@ fn process_decl(
     env2: &Option<Rc<Env>>,
     close: CloseId,
 ) {
-    {
-        match d {
-            Decl::Field {
-                label,
-                class: _,
-                optional,
-                value,
-                span,
-            } => {
-                add_field(
-                    ctx,
-                    v,
-                    *label,
-                    *optional,
-                    Conj {
-                        expr: ConjExpr::Expr(*value),
-                        env: env2.clone(),
-                        close,
-                    },
-                    *span,
-                    true,
-                );
-            }
-            Decl::Dynamic {
-                label,
-                optional,
-                value,
-                span,
-            } => {
-                ctx.vm(v).xm().dynamic.push((
-                    *label,
-                    *value,
-                    *optional,
-                    frame_env(env2, v),
+    match d {
+        Decl::Field {
+            label,
+            class: _,
+            optional,
+            value,
+            span,
+        } => {
+            add_field(
+                ctx,
+                v,
+                *label,
+                *optional,
+                Conj {
+                    expr: ConjExpr::Expr(*value),
+                    env: env2.clone(),
                     close,
-                    *span,
-                ));
-            }
-            Decl::Pattern {
-                pattern,
-                value,
-                alias,
-                span: _,
-            } => {
-                let pv = expr::eval(ctx, *pattern, env2.as_ref());
-                let pv = super::unify::default_of(&pv);
-                if let Val::Bottom(b) = &pv {
-                    // A pattern that fails (`[=~"BAD)"]: _`) makes its struct fail.
-                    if !b.incomplete {
-                        ctx.set_err(v, b.clone());
-                    }
-                }
-                // Constant patterns are registered with the literal (`Reg::Lit`).
-                if !ctx.is_const(*pattern) {
-                    register(ctx, v, close, Reg::Pattern(pv.clone()));
-                }
-                let p = Pattern {
-                    pattern: pv,
-                    value: Conj {
-                        expr: ConjExpr::Expr(*value),
-                        env: env2.clone(),
-                        close,
-                    },
-                    alias: *alias,
-                };
-                let patterns = &mut ctx.vm(v).xm().patterns;
-                patterns.push(p);
-                let i = patterns.len() - 1;
-                if ctx.v(v).status >= Status::Expanded {
-                    let n = ctx.v(v).arcs.len();
-                    for j in 0..n {
-                        let a = ctx.v(v).arcs.nth(j);
-                        apply_nth(ctx, v, i, a);
-                    }
+                },
+                *span,
+                true,
+            );
+        }
+        Decl::Dynamic {
+            label,
+            optional,
+            value,
+            span,
+        } => {
+            ctx.vm(v).xm().dynamic.push((
+                *label,
+                *value,
+                *optional,
+                frame_env(env2, v),
+                close,
+                *span,
+            ));
+        }
+        Decl::Pattern {
+            pattern,
+            value,
+            alias,
+            span: _,
+        } => {
+            let pv = expr::eval(ctx, *pattern, env2.as_ref());
+            let pv = super::unify::default_of(&pv);
+            if let Val::Bottom(b) = &pv {
+                // A pattern that fails (`[=~"BAD)"]: _`) makes its struct fail.
+                if !b.incomplete {
+                    ctx.set_err(v, b.clone());
                 }
             }
-            Decl::Embed(e) => {
-                if reads_own_fields(ctx, v, *e, env2.as_ref()) {
-                    let at = ctx.v(v).arcs.len();
-                    ctx.vm(v)
-                        .xm()
-                        .embeds
-                        .push((id, *e, env2.clone(), close, at));
-                } else {
-                    embed(ctx, v, id, *e, env2.clone(), close);
+            // Constant patterns are registered with the literal (`Reg::Lit`).
+            if !ctx.is_const(*pattern) {
+                register(ctx, v, close, Reg::Pattern(pv.clone()));
+            }
+            let p = Pattern {
+                pattern: pv,
+                value: Conj {
+                    expr: ConjExpr::Expr(*value),
+                    env: env2.clone(),
+                    close,
+                },
+                alias: *alias,
+            };
+            let patterns = &mut ctx.vm(v).xm().patterns;
+            patterns.push(p);
+            let i = patterns.len() - 1;
+            if ctx.v(v).status >= Status::Expanded {
+                let n = ctx.v(v).arcs.len();
+                for j in 0..n {
+                    let a = ctx.v(v).arcs.nth(j);
+                    apply_nth(ctx, v, i, a);
                 }
             }
-            Decl::Let { label, value } => {
-                let a = arc(ctx, v, *label, Span::default());
-                add_conj(
-                    ctx,
-                    a,
-                    Conj {
-                        expr: ConjExpr::Expr(*value),
-                        env: env2.clone(),
-                        close: 0,
-                    },
-                );
-            }
-            Decl::Ellipsis(_) => register(ctx, v, close, Reg::Open),
-            Decl::Comprehension(c) => {
+        }
+        Decl::Embed(e) => {
+            if reads_own_fields(ctx, v, *e, env2.as_ref()) {
+                let at = ctx.v(v).arcs.len();
                 ctx.vm(v)
                     .xm()
-                    .deferred
-                    .push((c.clone(), frame_env(env2, v), close));
+                    .embeds
+                    .push((id, *e, env2.clone(), close, at));
+            } else {
+                embed(ctx, v, id, *e, env2.clone(), close);
             }
+        }
+        Decl::Let { label, value } => {
+            let a = arc(ctx, v, *label, Span::default());
+            add_conj(
+                ctx,
+                a,
+                Conj {
+                    expr: ConjExpr::Expr(*value),
+                    env: env2.clone(),
+                    close: 0,
+                },
+            );
+        }
+        Decl::Ellipsis(_) => register(ctx, v, close, Reg::Open),
+        Decl::Comprehension(c) => {
+            ctx.vm(v)
+                .xm()
+                .deferred
+                .push((c.clone(), frame_env(env2, v), close));
         }
     }
 }
@@ -706,21 +705,23 @@ fn embed(ctx: &mut Ctx, v: VId, lit_id: ExprId, e: ExprId, env: Option<Rc<Env>>,
 /// Whether embedding `e` into `v` reads fields of `v` itself, which other conjuncts of `v` may
 /// still add to (`#a` beside `#a: _`, or an index into a list of such): it is then processed
 /// once all of `v`'s conjuncts are in.
-fn reads_own_fields(ctx: &mut Ctx, v: VId, e: ExprId, env: Option<&Rc<Env>>) -> bool {
+fn reads_own_fields(ctx: &Ctx, v: VId, e: ExprId, env: Option<&Rc<Env>>) -> bool {
+    // The embedding's frame is `v` itself.
+    matches!(env.map(|e| &e.frame), Some(Frame::Vertex(f)) if *f == v) && reads_frame(ctx, e)
+}
+
+/// Whether `e` reads a field of its innermost frame: a reference to one, or an index into a
+/// list of such (a comprehension element may read anything in scope: `[if #p != _|_ {…}][0]`).
+fn reads_frame(ctx: &Ctx, e: ExprId) -> bool {
     let prog = ctx.prog;
     match &prog.expr(e).kind {
-        ExprKind::Ref(Ref::Field { up: 0, .. }) => {
-            matches!(env.map(|e| &e.frame), Some(Frame::Vertex(f)) if *f == v)
-        }
+        ExprKind::Ref(Ref::Field { up: 0, .. }) => true,
         ExprKind::Index(x, _) => match &prog.expr(*x).kind {
-            // A comprehension element may read anything in scope (`[if #p != _|_ {…}][0]`).
             ExprKind::List(l) => l.elems.iter().any(|el| match el {
-                ListElem::Expr(x) => reads_own_fields(ctx, v, *x, env),
-                ListElem::Comprehension(_) => {
-                    matches!(env.map(|e| &e.frame), Some(Frame::Vertex(f)) if *f == v)
-                }
+                ListElem::Expr(x) => reads_frame(ctx, *x),
+                ListElem::Comprehension(_) => true,
             }),
-            _ => reads_own_fields(ctx, v, *x, env),
+            _ => reads_frame(ctx, *x),
         },
         _ => false,
     }
@@ -1201,7 +1202,6 @@ pub fn lookup(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
     ctx.v(v).arcs.get(&label).copied()
 }
 
-/// The value of a vertex as an operand: a scalar, or the vertex itself for structs and lists.
 /// Expands `t` and returns the vertex it stands for with its list elements (index arcs, in
 /// stored order).
 pub fn expanded_elems(ctx: &mut Ctx, t: VId) -> (VId, Vec<VId>) {
@@ -1217,6 +1217,7 @@ pub fn expanded_elems(ctx: &mut Ctx, t: VId) -> (VId, Vec<VId>) {
     (t, elems)
 }
 
+/// The value of a vertex as an operand: a scalar, or the vertex itself for structs and lists.
 pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
     expand(ctx, v);
     if ctx.v(v).status == Status::Expanding && ctx.v(v).base_is_top_and_empty() {
