@@ -359,10 +359,9 @@ impl Vertex {
             return false;
         }
         x.shared = false;
-        let t = x.forward.take();
-        if t == Some(self.inlined) {
-            self.inlined = NO_VID;
-        }
+        x.forward = None;
+        // A vertex shares only the first thing inlined into it (`structs::can_share`).
+        self.inlined = NO_VID;
         true
     }
 
@@ -375,6 +374,11 @@ impl Vertex {
     }
 
     /// The clone holding the value of a disjunction with one surviving alternative.
+    /// Whether the vertex shares another's value (structure sharing, `Extra::shared`).
+    pub fn is_shared(&self) -> bool {
+        self.x.as_ref().is_some_and(|x| x.shared)
+    }
+
     pub fn forward(&self) -> Option<VId> {
         self.x.as_ref().and_then(|x| x.forward)
     }
@@ -564,6 +568,9 @@ pub struct Ctx<'p> {
     pub pkg_members: FastMap<ExprId, Val>,
     /// Dependency maps read by `orche/graph` calls, by vertex (`graph_call`).
     pub graph_reads: FastMap<VId, Rc<graph_call::GraphRead>>,
+    /// Definitions whose whole value is concrete data without errors, by vertex
+    /// (`structs::exports_cleanly`): only those are shared.
+    pub clean_defs: FastMap<VId, bool>,
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -599,6 +606,7 @@ impl<'p> Ctx<'p> {
             lit_index: FastMap::default(),
             pkg_members: FastMap::default(),
             graph_reads: FastMap::default(),
+            clean_defs: FastMap::default(),
         }
     }
 

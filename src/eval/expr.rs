@@ -441,6 +441,9 @@ pub fn package_vertex(ctx: &mut Ctx, pkg: &str) -> Option<super::VId> {
         close: 0,
     });
     ctx.packages.insert(pkg.into(), v);
+    // Evaluated in full now, so that its definitions are final when they are used: a field
+    // whose only conjunct is one of them shares its value (`structs::can_share`).
+    super::structs::finalize_deep(ctx, v);
     Some(v)
 }
 

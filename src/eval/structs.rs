@@ -928,13 +928,26 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         ctx.vm(v).push_inlined(t);
     }
     let defish = ctx.in_definition(t);
-    if !embed && !defish && can_share(ctx, v, t) {
+    // A definition shares too (`health: #Health`): alone in `v`, its conjuncts would give
+    // its own value, closed the same way. Only one that is all concrete data: errors below a
+    // shared vertex are reported at its own path, and those of a definition must be
+    // reported where it is used.
+    if !embed && (!defish || (is_definition(ctx, ctx.v(t).label) && exports_cleanly(ctx, t))) {
         // Structure sharing: a field whose only conjunct is a reference to a finished value
-        // (`"\(s)/\(r)": res`) forwards to it instead of evaluating a copy.
-        let x = ctx.vm(v).xm();
-        x.forward = Some(t);
-        x.shared = true;
-        return;
+        // (`"\(s)/\(r)": res`) forwards to it instead of evaluating a copy. A reference to a
+        // field that itself shares (`levels: graph.levels` where `graph.levels` is
+        // `_analysis.levels`) shares what that field shares.
+        let shared = if ctx.v(t).is_shared() {
+            ctx.deref(t)
+        } else {
+            t
+        };
+        if can_share(ctx, v, shared) {
+            let x = ctx.vm(v).xm();
+            x.forward = Some(shared);
+            x.shared = true;
+            return;
+        }
     }
     let g = if defish {
         if embed && close != 0 {
@@ -1070,6 +1083,27 @@ fn reinline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId) -> bool {
     }
     x.reinlined.push((t, close));
     true
+}
+
+/// Whether the finished value of `t` is concrete data without errors anywhere below it
+/// (computed once per vertex).
+fn exports_cleanly(ctx: &mut Ctx, t: VId) -> bool {
+    if let Some(&ok) = ctx.clean_defs.get(&t) {
+        return ok;
+    }
+    if !ctx.v(t).deep_final {
+        return false;
+    }
+    let mut errs = Vec::new();
+    let ok = super::report::export_to(
+        ctx,
+        t,
+        super::ExportMode::Concrete,
+        &mut errs,
+        &mut crate::value::NullSink,
+    ) && errs.is_empty();
+    ctx.clean_defs.insert(t, ok);
+    ok
 }
 
 /// Whether `v` may share the value of `t`: `v` has no other conjunct and nothing of its own
