@@ -26,6 +26,7 @@ use crate::value::Num;
 use indexmap::IndexMap;
 use smallvec::SmallVec;
 use std::rc::Rc;
+use thin_vec::ThinVec;
 
 pub use report::{
     export_to, export_vertex as export_value, to_diags as report_to_diags, ExportMode,
@@ -55,20 +56,47 @@ pub enum Frame {
     Vars(Rc<[Val]>),
 }
 
-/// What a conjunct contributes.
-#[derive(Clone, Debug)]
-pub enum ConjExpr {
+/// What a conjunct contributes: a lowered expression, or an already evaluated value (builtin
+/// results, converted data) kept in `Ctx::conj_vals`. One tagged `u32`, so that a `Conj` is
+/// 16 bytes and two of them fit in a vertex.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConjExpr(u32);
+
+/// A `ConjExpr` taken apart.
+#[derive(Clone, Copy, Debug)]
+pub enum ConjKind {
     Expr(ExprId),
-    /// An already evaluated value (builtin results, converted data); rare, so behind an `Rc`
-    /// to keep `Conj` small.
-    Val(Rc<Val>),
+    /// An index into `Ctx::conj_vals`.
+    Val(u32),
+}
+
+const CONJ_VAL: u32 = 1 << 31;
+
+impl ConjExpr {
+    pub fn expr(e: ExprId) -> ConjExpr {
+        debug_assert!(e < CONJ_VAL);
+        ConjExpr(e)
+    }
+
+    pub fn get(self) -> ConjKind {
+        if self.0 & CONJ_VAL == 0 {
+            ConjKind::Expr(self.0)
+        } else {
+            ConjKind::Val(self.0 & !CONJ_VAL)
+        }
+    }
+
+    /// The expression, for a conjunct that is one.
+    pub fn as_expr(self) -> Option<ExprId> {
+        (self.0 & CONJ_VAL == 0).then_some(self.0)
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct Conj {
     pub expr: ConjExpr,
-    pub env: Option<Rc<Env>>,
     pub close: CloseId,
+    pub env: Option<Rc<Env>>,
 }
 
 /// An error value. `incomplete` errors are those that more information could resolve.
@@ -221,34 +249,28 @@ pub struct Pattern {
 pub struct Extra {
     /// Conjuncts that met a reference cycle while the vertex already had a concrete value
     /// (`z3: z1 - 3` beside `z3: 8`): checked again when the vertex is finalized.
-    pub rechecks: Vec<Conj>,
-    pub lists: Vec<ListInfo>,
-    pub patterns: Vec<Pattern>,
+    pub rechecks: ThinVec<Conj>,
+    pub lists: ThinVec<ListInfo>,
+    pub patterns: ThinVec<Pattern>,
     /// Alternatives chosen for the disjunctions met so far (clones of a disjunction only;
     /// `None` elsewhere, so that a default `Extra` allocates nothing).
     pub choices: Option<Rc<Vec<usize>>>,
-    pub choice_pos: usize,
+    pub choice_pos: u32,
     /// Disjunctions met while expanding that are not yet chosen: alternatives with marks.
-    pub pending: Vec<(Vec<(Conj, bool)>, Span)>,
+    pub pending: ThinVec<(Vec<(Conj, bool)>, Span)>,
     /// Several alternatives survived: the clones, with default marks.
     pub alts: Option<Vec<(VId, bool)>>,
     /// Vertices inlined here after the first (`Vertex::inlined`).
-    pub inlined: Vec<VId>,
+    pub inlined: ThinVec<VId>,
     /// Vertices inlined again in another closed context (with its group), so that their
     /// fields are declared there too.
-    pub reinlined: Vec<(VId, CloseId)>,
-    /// A disjunction with one surviving alternative: the clone that holds the value; or, when
-    /// `shared`, the vertex this one's only conjunct referred to.
-    pub forward: Option<VId>,
-    /// The vertex shares the value of `forward` instead of holding a copy (structure sharing;
-    /// undone by the next conjunct, see `structs::add_conj`).
-    pub shared: bool,
+    pub reinlined: ThinVec<(VId, CloseId)>,
     /// Struct literal conjuncts whose comprehensions still have to run.
-    pub deferred: Vec<(Rc<crate::lower::Comprehension>, Rc<Env>, CloseId)>,
+    pub deferred: ThinVec<(Rc<crate::lower::Comprehension>, Rc<Env>, CloseId)>,
     /// Embedded expressions that read this vertex's own fields (`#a` or `[#a][0]` beside
     /// `#a: _`): evaluated once all conjuncts are in.
-    pub embeds: Vec<LateEmbed>,
-    pub dynamic: Vec<(
+    pub embeds: ThinVec<LateEmbed>,
+    pub dynamic: ThinVec<(
         ExprId,
         ExprId,
         crate::syntax::ast::Constraint,
@@ -266,7 +288,8 @@ pub type Conjs = SmallVec<[Conj; 2]>;
 
 #[derive(Clone, Debug)]
 pub struct Vertex {
-    pub parent: Option<VId>,
+    /// `NO_VID` for a root.
+    parent: VId,
     pub label: Label,
     pub conjs: Conjs,
     pub base: Val,
@@ -278,6 +301,9 @@ pub struct Vertex {
     /// The first vertex whose conjuncts were inlined here (most vertices inline at most one);
     /// `NO_VID` for none (a plain id keeps the vertex 8 bytes smaller than an `Option`).
     inlined: VId,
+    /// A disjunction with one surviving alternative: the clone that holds the value; or, when
+    /// `shared`, the vertex this one's only conjunct referred to. `NO_VID` for none.
+    forward: VId,
     pub span: Span,
     pub depth: u32,
     /// Where the base value came from (at most two spans, for messages).
@@ -293,12 +319,15 @@ pub struct Vertex {
     /// `finalize_deep` has walked this vertex's arcs, and nothing was added below it since
     /// (`structs::touched` clears it): a second walk (a shared value reached again) is skipped.
     pub deep_final: bool,
+    /// The vertex shares the value of `forward` instead of holding a copy (structure sharing;
+    /// undone by the next conjunct, see `structs::add_conj`).
+    shared: bool,
     x: Option<Box<Extra>>,
 }
 
 // The arena holds millions of vertices: keep them from growing unnoticed (x86_64 layout).
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Vertex>() <= 224);
+const _: () = assert!(std::mem::size_of::<Vertex>() <= 192);
 
 impl Vertex {
     /// The list elements of this vertex in index order.
@@ -316,6 +345,10 @@ impl Vertex {
             .collect();
         items.sort_by_key(|(i, _)| *i);
         items
+    }
+
+    pub fn parent(&self) -> Option<VId> {
+        (self.parent != NO_VID).then_some(self.parent)
     }
 
     /// The rarely used parts, created on first use.
@@ -352,17 +385,20 @@ impl Vertex {
     /// Ends structure sharing: the vertex no longer forwards to the value it shared, and
     /// holds its own copy once its conjuncts are processed again. Returns whether it shared.
     pub fn unshare(&mut self) -> bool {
-        let Some(x) = self.x.as_mut() else {
-            return false;
-        };
-        if !x.shared {
+        if !self.shared {
             return false;
         }
-        x.shared = false;
-        x.forward = None;
+        self.shared = false;
+        self.forward = NO_VID;
         // A vertex shares only the first thing inlined into it (`structs::can_share`).
         self.inlined = NO_VID;
         true
+    }
+
+    /// Makes the vertex share the value of `t` (structure sharing).
+    pub fn share(&mut self, t: VId) {
+        self.forward = t;
+        self.shared = true;
     }
 
     pub fn push_inlined(&mut self, t: VId) {
@@ -373,14 +409,19 @@ impl Vertex {
         }
     }
 
-    /// The clone holding the value of a disjunction with one surviving alternative.
-    /// Whether the vertex shares another's value (structure sharing, `Extra::shared`).
+    /// Whether the vertex shares another's value (structure sharing, `Vertex::shared`).
     pub fn is_shared(&self) -> bool {
-        self.x.as_ref().is_some_and(|x| x.shared)
+        self.shared
     }
 
+    /// The vertex that holds this one's value: the clone of a disjunction with one surviving
+    /// alternative, or the value shared.
     pub fn forward(&self) -> Option<VId> {
-        self.x.as_ref().and_then(|x| x.forward)
+        (self.forward != NO_VID).then_some(self.forward)
+    }
+
+    pub fn set_forward(&mut self, t: Option<VId>) {
+        self.forward = t.unwrap_or(NO_VID);
     }
 
     pub fn alts(&self) -> Option<&Vec<(VId, bool)>> {
@@ -400,7 +441,7 @@ impl Vertex {
     /// Takes the choices of a disjunction clone: (choices, next position).
     pub fn choice(&self) -> Option<usize> {
         let x = self.x.as_ref()?;
-        x.choices.as_ref()?.get(x.choice_pos).copied()
+        x.choices.as_ref()?.get(x.choice_pos as usize).copied()
     }
 
     pub fn choices(&self) -> &[usize] {
@@ -571,6 +612,8 @@ pub struct Ctx<'p> {
     /// Definitions whose whole value is concrete data without errors, by vertex
     /// (`structs::exports_cleanly`): only those are shared.
     pub clean_defs: FastMap<VId, bool>,
+    /// The values of `ConjKind::Val` conjuncts.
+    pub conj_vals: Vec<Val>,
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -607,7 +650,16 @@ impl<'p> Ctx<'p> {
             pkg_members: FastMap::default(),
             graph_reads: FastMap::default(),
             clean_defs: FastMap::default(),
+            conj_vals: Vec::new(),
         }
+    }
+
+    /// A conjunct expression for an evaluated value.
+    pub fn conj_val(&mut self, v: Val) -> ConjExpr {
+        let i = self.conj_vals.len() as u32;
+        assert!(i < CONJ_VAL, "too many evaluated conjuncts");
+        self.conj_vals.push(v);
+        ConjExpr(i | CONJ_VAL)
     }
 
     pub fn sym_name(&self, s: crate::lower::Sym) -> &str {
@@ -682,7 +734,7 @@ impl<'p> Ctx<'p> {
     pub fn new_vertex(&mut self, parent: Option<VId>, label: Label, span: Span) -> VId {
         let depth = parent.map(|p| self.vs[p as usize].depth + 1).unwrap_or(0);
         self.vs.push(Vertex {
-            parent,
+            parent: parent.unwrap_or(NO_VID),
             label,
             conjs: Conjs::new(),
             base: Val::Top,
@@ -690,6 +742,7 @@ impl<'p> Ctx<'p> {
             groups: None,
             err: None,
             inlined: NO_VID,
+            forward: NO_VID,
             span,
             depth,
             base_span: [Span::default(); 2],
@@ -702,6 +755,7 @@ impl<'p> Ctx<'p> {
             has_required: false,
             closed_all: false,
             deep_final: false,
+            shared: false,
             x: None,
         });
         self.vs.len() as VId - 1
@@ -957,10 +1011,10 @@ impl<'p> Ctx<'p> {
         let mut cur = Some(id);
         while let Some(c) = cur {
             let v = &self.vs[c as usize];
-            if v.parent.is_some() {
+            if v.parent().is_some() {
                 labels.push(self.label_name(v.label));
             }
-            cur = v.parent;
+            cur = v.parent();
         }
         labels.reverse();
         labels.join(".")
@@ -974,7 +1028,7 @@ impl<'p> Ctx<'p> {
             let v = &self.vs[c as usize];
             match v.label {
                 Label::Field(s) => {
-                    if v.parent.is_some()
+                    if v.parent().is_some()
                         && crate::lower::field_class(self.sym_name(s))
                             != crate::lower::FieldClass::Regular
                     {
@@ -984,7 +1038,7 @@ impl<'p> Ctx<'p> {
                 Label::Let(_) => return false,
                 Label::Index(_) => {}
             }
-            cur = v.parent;
+            cur = v.parent();
         }
         true
     }
@@ -1001,7 +1055,7 @@ impl<'p> Ctx<'p> {
                     return true;
                 }
             }
-            cur = v.parent;
+            cur = v.parent();
         }
         false
     }
@@ -1011,7 +1065,7 @@ impl<'p> Ctx<'p> {
             if id == anc {
                 return true;
             }
-            match self.vs[id as usize].parent {
+            match self.vs[id as usize].parent() {
                 Some(p) => id = p,
                 None => return false,
             }
@@ -1093,7 +1147,7 @@ pub fn evaluate<'p>(
     let span = prog.expr(root_expr).span;
     let root = ctx.new_vertex(None, Label::Index(0), span);
     ctx.vm(root).conjs.push(Conj {
-        expr: ConjExpr::Expr(root_expr),
+        expr: ConjExpr::expr(root_expr),
         env: None,
         close: 0,
     });
@@ -1111,7 +1165,7 @@ pub fn evaluate_in_root(ev: &mut Evaluated, expr: ExprId) -> VId {
     let span = ev.ctx.prog.expr(expr).span;
     let v = ev.ctx.new_vertex(None, Label::Index(0), span);
     ev.ctx.vm(v).conjs.push(Conj {
-        expr: ConjExpr::Expr(expr),
+        expr: ConjExpr::expr(expr),
         env: Some(env),
         close: 0,
     });

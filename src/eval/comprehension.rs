@@ -130,7 +130,7 @@ fn yield_body(
                 ctx,
                 a,
                 Conj {
-                    expr: ConjExpr::Expr(body),
+                    expr: ConjExpr::expr(body),
                     env,
                     close: 0,
                 },
@@ -251,12 +251,13 @@ pub fn list_sort(
         m.insert("y".to_string(), bv.clone());
         let _ = (xs, ys);
         ctx.vm(c).conjs.push(Conj {
-            expr: ConjExpr::Expr(cmp_expr),
+            expr: ConjExpr::expr(cmp_expr),
             env: env.clone(),
             close: 0,
         });
+        let data = ctx.conj_val(Val::Data(Rc::new(Value::Struct(m))));
         ctx.vm(c).conjs.push(Conj {
-            expr: ConjExpr::Val(Rc::new(Val::Data(Rc::new(Value::Struct(m))))),
+            expr: data,
             env: None,
             close: 0,
         });

@@ -6,7 +6,7 @@
 
 use super::structs::{expand, finalize_deep, process, process_val};
 use super::unify::{normalize_disj, push_alt};
-use super::{expr, report, Bot, Conj, ConjExpr, Ctx, ExportMode, Status, VId, Val};
+use super::{expr, report, Bot, Conj, ConjExpr, ConjKind, Ctx, ExportMode, Status, VId, Val};
 use crate::lower::{ExprId, ExprKind, Label};
 use crate::source::Span;
 use std::rc::Rc;
@@ -43,9 +43,9 @@ fn scalar_value(ctx: &mut Ctx, alts: &[(Conj, bool)], span: Span) -> Option<Val>
     let mut out = Vec::new();
     let mut first_err = None;
     for (c, m) in alts {
-        let val = match &c.expr {
-            ConjExpr::Expr(e) => expr::eval(ctx, *e, c.env.as_ref()),
-            ConjExpr::Val(x) => (**x).clone(),
+        let val = match c.expr.get() {
+            ConjKind::Expr(e) => expr::eval(ctx, e, c.env.as_ref()),
+            ConjKind::Val(i) => ctx.conj_vals[i as usize].clone(),
         };
         match val {
             Val::Vertex(_) | Val::Data(_) => return None,
@@ -88,7 +88,7 @@ pub fn const_value(ctx: &mut Ctx, id: ExprId, alts: &[(ExprId, bool)], span: Spa
         .map(|(a, m)| {
             (
                 Conj {
-                    expr: ConjExpr::Expr(*a),
+                    expr: ConjExpr::expr(*a),
                     env: None,
                     close: 0,
                 },
@@ -103,10 +103,10 @@ pub fn const_value(ctx: &mut Ctx, id: ExprId, alts: &[(ExprId, bool)], span: Spa
 
 /// Whether an alternative can be evaluated as a plain value (no struct or list literal).
 fn is_scalar_alt(ctx: &Ctx, c: &Conj) -> bool {
-    match &c.expr {
-        ConjExpr::Val(v) => !matches!(**v, Val::Vertex(_) | Val::Data(_)),
-        ConjExpr::Expr(e) => !matches!(
-            ctx.prog.expr(*e).kind,
+    match c.expr.get() {
+        ConjKind::Val(i) => !matches!(ctx.conj_vals[i as usize], Val::Vertex(_) | Val::Data(_)),
+        ConjKind::Expr(e) => !matches!(
+            ctx.prog.expr(e).kind,
             ExprKind::Struct(_) | ExprKind::List(_)
         ),
     }
@@ -136,7 +136,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
     for _ in 0..total {
         let mut choices = ctx.v(v).choices().to_vec();
         choices.extend(combo.iter().copied());
-        let (parent, label, vspan) = (ctx.v(v).parent, ctx.v(v).label, ctx.v(v).span);
+        let (parent, label, vspan) = (ctx.v(v).parent(), ctx.v(v).label, ctx.v(v).span);
         let c = ctx.new_vertex(parent, label, vspan);
         {
             let conjs = ctx.v(v).conjs.clone();
@@ -233,7 +233,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
                 }),
             );
         }
-        1 => ctx.vm(v).xm().forward = Some(survivors[0].0),
+        1 => ctx.vm(v).set_forward(Some(survivors[0].0)),
         _ => {
             let any_default = survivors.iter().any(|(_, d, _)| *d);
             let all_default = survivors.iter().all(|(_, d, _)| *d);
@@ -245,7 +245,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
             ctx.vm(v).xm().alts = Some(alts);
             if defaults.len() == 1 {
                 // Lookups go through the default; export does too.
-                ctx.vm(v).xm().forward = None;
+                ctx.vm(v).set_forward(None);
             }
         }
     }

@@ -224,7 +224,7 @@ pub fn anon(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> Val
     let v = ctx.new_vertex(parent, Label::Index(u32::MAX), span);
     ctx.vm(v).has_regular = true;
     ctx.vm(v).conjs.push(Conj {
-        expr: ConjExpr::Expr(id),
+        expr: ConjExpr::expr(id),
         env: env.cloned(),
         close: 0,
     });
@@ -436,7 +436,7 @@ pub fn package_vertex(ctx: &mut Ctx, pkg: &str) -> Option<super::VId> {
     let v = ctx.new_vertex(None, Label::Index(0), span);
     ctx.vm(v).has_regular = true;
     ctx.vm(v).conjs.push(Conj {
-        expr: ConjExpr::Expr(expr),
+        expr: ConjExpr::expr(expr),
         env: None,
         close: 0,
     });
@@ -1019,7 +1019,7 @@ fn predeclared(
                             ..c.clone()
                         })
                         .collect();
-                    let c = ctx.new_vertex(ctx.v(t).parent, ctx.v(t).label, span);
+                    let c = ctx.new_vertex(ctx.v(t).parent(), ctx.v(t).label, span);
                     ctx.vm(c).has_regular = true;
                     ctx.vm(c).conjs = conjs;
                     value_of(ctx, c)
@@ -1045,7 +1045,7 @@ fn predeclared(
                 }
             };
             let (t, elems) = structs::expanded_elems(ctx, t);
-            let c = ctx.new_vertex(ctx.v(t).parent, Label::Index(u32::MAX), span);
+            let c = ctx.new_vertex(ctx.v(t).parent(), Label::Index(u32::MAX), span);
             ctx.vm(c).has_regular = true;
             if p == Predeclared::And {
                 for e in elems {
@@ -1090,7 +1090,7 @@ fn predeclared(
                     let v = value_of(ctx, e);
                     alts.push((
                         Conj {
-                            expr: ConjExpr::Val(Rc::new(v)),
+                            expr: ctx.conj_val(v),
                             env: None,
                             close: 0,
                         },
@@ -1214,8 +1214,9 @@ pub fn from_value(ctx: &mut Ctx, v: Value, span: Span) -> Val {
         Value::List(_) | Value::Struct(_) => {
             let t = ctx.new_vertex(None, Label::Index(u32::MAX), span);
             ctx.vm(t).has_regular = true;
+            let data = ctx.conj_val(Val::Data(Rc::new(v)));
             ctx.vm(t).conjs.push(Conj {
-                expr: ConjExpr::Val(Rc::new(Val::Data(Rc::new(v)))),
+                expr: data,
                 env: None,
                 close: 0,
             });

@@ -11,7 +11,7 @@
 //! data with each schema in a scratch vertex).
 
 use super::unify::{meet, show};
-use super::{expr, structs, Bot, Conj, ConjExpr, Ctx, Func, Val, Validator};
+use super::{expr, structs, Bot, Conj, Ctx, Func, Val, Validator};
 use crate::lower::{ExprId, Label, Predeclared};
 use crate::source::Span;
 use crate::value::Value;
@@ -214,8 +214,9 @@ fn data_matches(ctx: &mut Ctx, s: &Val, data: &Value, span: Span) -> Option<bool
     let c = ctx.new_vertex(None, Label::Index(u32::MAX), span);
     ctx.vm(c).has_regular = true;
     for val in [data_val(data), s.clone()] {
+        let expr = ctx.conj_val(val);
         ctx.vm(c).conjs.push(Conj {
-            expr: ConjExpr::Val(Rc::new(val)),
+            expr,
             env: None,
             close: 0,
         });

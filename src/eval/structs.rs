@@ -5,8 +5,8 @@
 
 use super::unify::{is_concrete, kind_name, kind_of, meet, show};
 use super::{
-    comprehension, disjunct, expr, Bot, CloseId, Conj, ConjExpr, Ctx, Env, Frame, Group, ListInfo,
-    Pattern, Status, VId, Val, MAX_DEPTH,
+    comprehension, disjunct, expr, Bot, CloseId, Conj, ConjExpr, ConjKind, Ctx, Env, Frame, Group,
+    ListInfo, Pattern, Status, VId, Val, MAX_DEPTH,
 };
 use crate::lower::{
     kind, Decl, ExprId, ExprKind, FieldClass, Label, ListElem, ListLit, Ref, StructLit,
@@ -39,9 +39,9 @@ pub fn expand(ctx: &mut Ctx, v: VId) {
     // first, so that a reference cycle through this field (`x: y + 100, y: x - 100, x: 200`)
     // finds its value, as CUE does.
     let n = ctx.v(v).conjs.len();
-    let literal = |ctx: &Ctx, c: &Conj| match &c.expr {
-        ConjExpr::Expr(e) => matches!(
-            ctx.prog.expr(*e).kind,
+    let literal = |ctx: &Ctx, c: &Conj| match c.expr.get() {
+        ConjKind::Expr(e) => matches!(
+            ctx.prog.expr(e).kind,
             ExprKind::Num(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::Null
         ),
         _ => false,
@@ -96,7 +96,7 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
                         Label::Field(sym),
                         optional,
                         Conj {
-                            expr: ConjExpr::Expr(value_e),
+                            expr: ConjExpr::expr(value_e),
                             env: Some(env),
                             close,
                         },
@@ -197,7 +197,7 @@ fn touched(ctx: &mut Ctx, v: VId) {
     let mut cur = Some(v);
     while let Some(c) = cur {
         ctx.vm(c).deep_final = false;
-        cur = ctx.v(c).parent;
+        cur = ctx.v(c).parent();
     }
 }
 
@@ -232,7 +232,7 @@ fn add_field(
         register(ctx, v, close, Reg::Label(label));
     }
     // A constant scalar never uses its group: no child group is made for it.
-    let scalar = matches!(c.expr, ConjExpr::Expr(e) if ctx.is_const(e));
+    let scalar = matches!(c.expr.get(), ConjKind::Expr(e) if ctx.is_const(e));
     let cc = if scalar {
         0
     } else if close == 0 && is_definition(ctx, label) {
@@ -290,12 +290,13 @@ fn group(ctx: &mut Ctx, v: VId, id: CloseId) -> usize {
 }
 
 pub fn process(ctx: &mut Ctx, v: VId, c: Conj) {
-    match c.expr {
-        ConjExpr::Val(val) => {
+    match c.expr.get() {
+        ConjKind::Val(i) => {
             let span = ctx.v(v).span;
-            process_val(ctx, v, (*val).clone(), c.close, span)
+            let val = ctx.conj_vals[i as usize].clone();
+            process_val(ctx, v, val, c.close, span)
         }
-        ConjExpr::Expr(id) => process_expr(ctx, v, id, c.env, c.close, false),
+        ConjKind::Expr(id) => process_expr(ctx, v, id, c.env, c.close, false),
     }
 }
 
@@ -326,7 +327,7 @@ pub fn process_expr(
                 .map(|(a, m)| {
                     (
                         Conj {
-                            expr: ConjExpr::Expr(*a),
+                            expr: ConjExpr::expr(*a),
                             env: env.clone(),
                             close,
                         },
@@ -351,7 +352,7 @@ pub fn process_expr(
             // does: the conjunct is checked once the cycle is done.
             if is_cycle(&val) && is_concrete(&ctx.v(v).base) {
                 let c = Conj {
-                    expr: ConjExpr::Expr(id),
+                    expr: ConjExpr::expr(id),
                     env,
                     close,
                 };
@@ -377,7 +378,7 @@ fn run_rechecks(ctx: &mut Ctx, v: VId) {
     };
     let rechecks = std::mem::take(&mut x.rechecks);
     for c in rechecks {
-        let ConjExpr::Expr(id) = c.expr else { continue };
+        let Some(id) = c.expr.as_expr() else { continue };
         let val = expr::eval(ctx, id, c.env.as_ref());
         if is_cycle(&val) || matches!(&val, Val::Bottom(b) if b.incomplete) {
             continue;
@@ -432,13 +433,14 @@ fn process_data(ctx: &mut Ctx, v: VId, d: &crate::value::Value, close: CloseId, 
             ctx.vm(v).is_struct = true;
             for (k, x) in m {
                 let sym = ctx.quoted_sym(k);
+                let expr = ctx.conj_val(child(x));
                 add_field(
                     ctx,
                     v,
                     Label::Field(sym),
                     Constraint::Regular,
                     Conj {
-                        expr: ConjExpr::Val(Rc::new(child(x))),
+                        expr,
                         env: None,
                         close,
                     },
@@ -451,11 +453,12 @@ fn process_data(ctx: &mut Ctx, v: VId, d: &crate::value::Value, close: CloseId, 
             for (i, x) in items.iter().enumerate() {
                 let a = arc(ctx, v, Label::Index(i as u32), span);
                 ctx.vm(a).has_regular = true;
+                let expr = ctx.conj_val(child(x));
                 add_conj(
                     ctx,
                     a,
                     Conj {
-                        expr: ConjExpr::Val(Rc::new(child(x))),
+                        expr,
                         env: None,
                         close: 0,
                     },
@@ -587,7 +590,7 @@ fn process_decl(
                 *label,
                 *optional,
                 Conj {
-                    expr: ConjExpr::Expr(*value),
+                    expr: ConjExpr::expr(*value),
                     env: env2.clone(),
                     close,
                 },
@@ -631,7 +634,7 @@ fn process_decl(
             let p = Pattern {
                 pattern: pv,
                 value: Conj {
-                    expr: ConjExpr::Expr(*value),
+                    expr: ConjExpr::expr(*value),
                     env: env2.clone(),
                     close,
                 },
@@ -665,7 +668,7 @@ fn process_decl(
                 ctx,
                 a,
                 Conj {
-                    expr: ConjExpr::Expr(*value),
+                    expr: ConjExpr::expr(*value),
                     env: env2.clone(),
                     close: 0,
                 },
@@ -757,7 +760,7 @@ fn process_list(
                     ctx,
                     a,
                     Conj {
-                        expr: ConjExpr::Expr(*e),
+                        expr: ConjExpr::expr(*e),
                         env: env.clone(),
                         close: cc,
                     },
@@ -771,7 +774,7 @@ fn process_list(
     }
     let rest = lit.ellipsis.as_ref().map(|t| {
         t.map(|t| Conj {
-            expr: ConjExpr::Expr(t),
+            expr: ConjExpr::expr(t),
             env: env.clone(),
             close,
         })
@@ -868,8 +871,8 @@ fn apply_nth(ctx: &mut Ctx, v: VId, i: usize, a: VId) {
         return;
     }
     let (mut c, alias) = (p.value.clone(), p.alias);
-    c.close = match c.expr {
-        ConjExpr::Expr(e) if ctx.is_const(e) => 0,
+    c.close = match c.expr.get() {
+        ConjKind::Expr(e) if ctx.is_const(e) => 0,
         _ => ctx.child_group(c.close, Label::Field(sym)),
     };
     if alias {
@@ -922,7 +925,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             }
         }
         below.push(u);
-        cur = ctx.v(u).parent;
+        cur = ctx.v(u).parent();
     }
     if !ctx.v(v).has_inlined(t) {
         ctx.vm(v).push_inlined(t);
@@ -943,9 +946,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             t
         };
         if can_share(ctx, v, shared) {
-            let x = ctx.vm(v).xm();
-            x.forward = Some(shared);
-            x.shared = true;
+            ctx.vm(v).share(shared);
             return;
         }
     }
@@ -1025,11 +1026,12 @@ fn inline_built_list(ctx: &mut Ctx, v: VId, t: VId, close: CloseId) {
         let e = arc(ctx, v, l, span);
         ctx.vm(e).has_regular = true;
         let cc = ctx.child_group(close, Label::Index(0));
+        let expr = ctx.conj_val(Val::Vertex(a));
         add_conj(
             ctx,
             e,
             Conj {
-                expr: ConjExpr::Val(Rc::new(Val::Vertex(a))),
+                expr,
                 env: None,
                 close: cc,
             },
@@ -1111,9 +1113,9 @@ fn exports_cleanly(ctx: &mut Ctx, t: VId) -> bool {
 fn can_share(ctx: &Ctx, v: VId, t: VId) -> bool {
     let (vx, tx) = (ctx.v(v), ctx.v(t));
     // The conjunct must be the reference itself, not `a & b` or a literal embedding it.
-    let plain_ref = match vx.conjs.first().map(|c| &c.expr) {
-        Some(ConjExpr::Expr(e)) => matches!(
-            ctx.prog.expr(*e).kind,
+    let plain_ref = match vx.conjs.first().map(|c| c.expr.get()) {
+        Some(ConjKind::Expr(e)) => matches!(
+            ctx.prog.expr(e).kind,
             ExprKind::Ref(_) | ExprKind::Select(..) | ExprKind::Index(..)
         ),
         _ => false,
