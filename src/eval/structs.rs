@@ -950,6 +950,18 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             return;
         }
     }
+    if let Some(val) = final_scalar(ctx, t) {
+        // A finished scalar field (`kind: res.kind`, `timeout: res.health.timeout`): its value
+        // is what its conjuncts would give again.
+        let spans = ctx.v(t).base_spans();
+        let vm = ctx.vm(v);
+        for s in spans.iter().skip(1) {
+            vm.push_base_span(*s);
+        }
+        let span = spans.first().copied().unwrap_or(span);
+        process_val(ctx, v, val, close, span);
+        return;
+    }
     let g = if defish {
         if embed && close != 0 {
             close
@@ -1085,6 +1097,22 @@ fn reinline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId) -> bool {
     }
     x.reinlined.push((t, close));
     true
+}
+
+/// The value of `t` if it is a finished scalar without errors, alternatives or fields beside
+/// it: meeting it is the same as processing its conjuncts again.
+fn final_scalar(ctx: &Ctx, t: VId) -> Option<Val> {
+    let tx = ctx.v(t);
+    let plain = tx.status == Status::Final
+        && tx.err.is_none()
+        && tx.forward().is_none()
+        && tx.lists().is_empty()
+        && tx.patterns().is_empty()
+        && tx.alts().is_none()
+        && !tx.is_struct
+        && tx.arcs.is_empty()
+        && !tx.conjs.is_empty();
+    plain.then(|| tx.base.clone())
 }
 
 /// Whether the finished value of `t` is concrete data without errors anywhere below it
