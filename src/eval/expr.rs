@@ -884,8 +884,21 @@ fn call_builtin(
     {
         return super::comprehension::list_sort(ctx, b, args, env, span);
     }
-    if b.pkg == "orche/graph" && builtins::graph::takes_graph(b.name) {
-        return super::graph_call::call(ctx, b, args, env, span);
+    if b.pkg == "orche/graph" {
+        if builtins::graph::takes_graph(b.name) {
+            return super::graph_call::call(ctx, b, args, env, span);
+        }
+        // `Qualify` on two strings, once per dependency of every resource: without the
+        // round trip through data.
+        if let [p, k] = args {
+            let (p, k) = (eval(ctx, *p, env), eval(ctx, *k, env));
+            if let (Val::Str(p), Val::Str(k)) = (default_of(&p), default_of(&k)) {
+                return match builtins::graph::qualified(&p, &k) {
+                    Some(q) => Val::Str(q.into()),
+                    None => Val::Str(k),
+                };
+            }
+        }
     }
     let vals = match arg_values(ctx, args, env, span) {
         Ok(vals) => vals,

@@ -41,11 +41,15 @@ pub fn takes_graph(name: &str) -> bool {
 fn qualify(args: &[Value]) -> Result<Value, BuiltinError> {
     let a = Args::new(args, "graph.Qualify");
     let (prefix, key) = (a.str(0)?, a.str(1)?);
-    Ok(Value::Str(if key.contains('/') {
-        key.to_string()
-    } else {
-        format!("{prefix}/{key}")
-    }))
+    Ok(Value::Str(
+        qualified(prefix, key).unwrap_or_else(|| key.to_string()),
+    ))
+}
+
+/// `Qualify`'s rule: `prefix/key`, or `None` when `key` is already qualified (the evaluator
+/// then keeps its string without a copy).
+pub fn qualified(prefix: &str, key: &str) -> Option<String> {
+    (!key.contains('/')).then(|| format!("{prefix}/{key}"))
 }
 
 fn flat(name: &str, args: &[Value]) -> Result<Value, BuiltinError> {
