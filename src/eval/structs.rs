@@ -713,19 +713,23 @@ fn reads_own_fields(ctx: &Ctx, v: VId, e: ExprId, env: Option<&Rc<Env>>) -> bool
     matches!(env.map(|e| &e.frame), Some(Frame::Vertex(f)) if *f == v) && reads_frame(ctx, e)
 }
 
-/// Whether `e` reads a field of its innermost frame: a reference to one, or an index into a
-/// list of such (a comprehension element may read anything in scope: `[if #p != _|_ {…}][0]`).
+/// Whether `e` reads a field of its innermost frame: a reference to one, an index by one
+/// (`_kind_fields[kind]`), or an index into a list of such (a comprehension element may read
+/// anything in scope: `[if #p != _|_ {…}][0]`).
 fn reads_frame(ctx: &Ctx, e: ExprId) -> bool {
     let prog = ctx.prog;
     match &prog.expr(e).kind {
         ExprKind::Ref(Ref::Field { up: 0, .. }) => true,
-        ExprKind::Index(x, _) => match &prog.expr(*x).kind {
-            ExprKind::List(l) => l.elems.iter().any(|el| match el {
-                ListElem::Expr(x) => reads_frame(ctx, *x),
-                ListElem::Comprehension(_) => true,
-            }),
-            _ => reads_frame(ctx, *x),
-        },
+        ExprKind::Index(x, i) => {
+            reads_frame(ctx, *i)
+                || match &prog.expr(*x).kind {
+                    ExprKind::List(l) => l.elems.iter().any(|el| match el {
+                        ListElem::Expr(x) => reads_frame(ctx, *x),
+                        ListElem::Comprehension(_) => true,
+                    }),
+                    _ => reads_frame(ctx, *x),
+                }
+        }
         _ => false,
     }
 }

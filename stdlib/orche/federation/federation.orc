@@ -64,17 +64,24 @@ _pow2: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32
 	tags?:        [...string]
 	description?: string
 
-	if kind == "docker" {image!: string}
-	if kind == "systemd" {unit!: string}
-	if kind == "http" {url!: string}
-	if kind == "tcp" {
+	// The fields its kind requires.
+	_kind_fields[kind]
+	...
+}
+
+// The fields each kind of resource requires, by kind: one lookup per resource instead of a
+// condition per kind.
+_kind_fields: {
+	docker: {image!: string}
+	systemd: {unit!: string}
+	http: {url!: string}
+	tcp: {
 		host:  *"localhost" | string
 		port!: int & >0 & <65536
 	}
-	if kind == "file" {path!: string}
-	if kind == "process" {process!: string}
-	if kind == "command" {command!: string}
-	...
+	file: {path!: string}
+	process: {process!: string}
+	command: {command!: string}
 }
 
 // A site: one datacenter, region or edge location.
