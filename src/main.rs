@@ -97,10 +97,14 @@ enum VetFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Deeply nested inputs recurse deeply; give the compiler a large stack.
+    // Deeply nested inputs recurse deeply; give the compiler a large stack, on which the
+    // parser runs too.
     let child = std::thread::Builder::new()
         .stack_size(1 << 30)
-        .spawn(move || run(cli));
+        .spawn(move || {
+            orche::syntax::declare_big_stack();
+            run(cli)
+        });
     match child.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {

@@ -6,6 +6,7 @@
 
 pub mod ast;
 mod convert;
+pub use convert::declare_big_stack;
 mod descent;
 mod error;
 mod strings;
