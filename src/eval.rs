@@ -451,8 +451,13 @@ impl Vertex {
             .map_or(&[], |c| &c[..])
     }
 
-    pub fn base_spans(&self) -> Vec<Span> {
-        self.base_span[..self.n_base_span as usize].to_vec()
+    /// The base spans by value (`base_spans` borrows the vertex).
+    pub fn base_spans_array(&self) -> [Span; 2] {
+        self.base_span
+    }
+
+    pub fn base_spans(&self) -> &[Span] {
+        &self.base_span[..self.n_base_span as usize]
     }
 
     pub fn push_base_span(&mut self, s: Span) {

@@ -404,7 +404,7 @@ pub fn process_val(ctx: &mut Ctx, v: VId, val: Val, close: CloseId, span: Span) 
             match m {
                 Val::Bottom(b) => {
                     ctx.vm(v).base = base;
-                    let mut spans = ctx.v(v).base_spans();
+                    let mut spans = ctx.v(v).base_spans().to_vec();
                     spans.push(span);
                     let b = Rc::new(Bot {
                         spans,
@@ -904,6 +904,22 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     if t == v {
         return;
     }
+    if let Some(val) = final_scalar(ctx, t) {
+        // A finished scalar field (`kind: res.kind`, `timeout: res.health.timeout`, `#Kind`):
+        // its value is what its conjuncts would give again, and a scalar cannot contain
+        // itself, so no cycle bookkeeping either.
+        let (spans, n) = {
+            let tx = ctx.v(t);
+            (tx.base_spans_array(), tx.base_spans().len())
+        };
+        let vm = ctx.vm(v);
+        for s in spans.iter().take(n).skip(1) {
+            vm.push_base_span(*s);
+        }
+        let span = if n > 0 { spans[0] } else { span };
+        process_val(ctx, v, val, close, span);
+        return;
+    }
     if ctx.is_ancestor_or_self(t, v) {
         structural_cycle(ctx, v, span);
         return;
@@ -953,18 +969,6 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             ctx.vm(v).share(shared);
             return;
         }
-    }
-    if let Some(val) = final_scalar(ctx, t) {
-        // A finished scalar field (`kind: res.kind`, `timeout: res.health.timeout`): its value
-        // is what its conjuncts would give again.
-        let spans = ctx.v(t).base_spans();
-        let vm = ctx.vm(v);
-        for s in spans.iter().skip(1) {
-            vm.push_base_span(*s);
-        }
-        let span = spans.first().copied().unwrap_or(span);
-        process_val(ctx, v, val, close, span);
-        return;
     }
     let g = if defish {
         if embed && close != 0 {
@@ -1374,7 +1378,7 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
         None
     };
     if let Some(msg) = conflict {
-        let mut spans = vx.base_spans();
+        let mut spans = vx.base_spans().to_vec();
         spans.push(span);
         ctx.set_err(v, Bot::new("orche::eval::conflict", msg, spans));
     }

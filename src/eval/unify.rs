@@ -443,7 +443,7 @@ pub fn meet(a: &Val, b: &Val) -> Val {
 
 /// The alternatives of a value with their effective marks (when none is marked, all count as
 /// defaults; a non-disjunction is one marked alternative), borrowed.
-fn as_alts(v: &Val) -> SmallVec<[(&Val, bool); 4]> {
+fn as_alts(v: &Val) -> SmallVec<[(&Val, bool); 8]> {
     match v {
         Val::Disj(ds) => {
             let any = ds.iter().any(|(_, m)| *m);
