@@ -401,6 +401,14 @@ impl Vertex {
         self.shared = true;
     }
 
+    /// Records `t` as the first vertex inlined here if there is none yet: where the value was
+    /// written (`graph_call`'s error spans follow it).
+    pub fn note_first_inlined(&mut self, t: VId) {
+        if self.inlined == NO_VID {
+            self.inlined = t;
+        }
+    }
+
     pub fn push_inlined(&mut self, t: VId) {
         if self.inlined == NO_VID {
             self.inlined = t;

@@ -912,12 +912,13 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             let tx = ctx.v(t);
             (tx.base_spans_array(), tx.base_spans().len())
         };
+        ctx.vm(v).note_first_inlined(t);
+        let first = if n > 0 { spans[0] } else { span };
+        process_val(ctx, v, val, close, first);
         let vm = ctx.vm(v);
         for s in spans.iter().take(n).skip(1) {
             vm.push_base_span(*s);
         }
-        let span = if n > 0 { spans[0] } else { span };
-        process_val(ctx, v, val, close, span);
         return;
     }
     if ctx.is_ancestor_or_self(t, v) {
