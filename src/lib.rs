@@ -7,6 +7,7 @@
 //! 4. `value`: the evaluated value as plain data, with spans, for emitters and builtins.
 //! 5. `export`: JSON, YAML and orche-syntax emitters.
 
+pub mod alloc;
 pub mod compile;
 pub mod diag;
 pub mod eval;
