@@ -327,7 +327,7 @@ pub struct Vertex {
 
 // The arena holds millions of vertices: keep them from growing unnoticed (x86_64 layout).
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Vertex>() <= 192);
+const _: () = assert!(std::mem::size_of::<Vertex>() <= 176);
 
 impl Vertex {
     /// The list elements of this vertex in index order.
@@ -482,7 +482,7 @@ impl Vertex {
 /// a label.
 #[derive(Clone, Debug, Default)]
 pub struct Arcs {
-    list: Vec<(Label, VId)>,
+    list: ThinVec<(Label, VId)>,
     index: Option<Box<LabelIndex>>,
 }
 
