@@ -202,7 +202,7 @@ fn with_evaluation(
 /// straight from the vertices, without a `Value` tree).
 fn report_and_emit(
     req: &Request,
-    ev: &eval::Evaluated,
+    ev: &mut eval::Evaluated,
     at: eval::VId,
     clock: &mut Clock,
 ) -> Result<String, Vec<Diag>> {
@@ -234,7 +234,10 @@ fn report_and_emit(
         return Err(diags);
     }
     let output = match (req.mode, req.format) {
-        (ExportMode::Eval, Format::Orc) => export::orc::print(&ev.ctx, at),
+        (ExportMode::Eval, Format::Orc) => {
+            eval::finalize_optional(ev, at);
+            export::orc::print(&ev.ctx, at)
+        }
         _ => {
             let mut errs = Vec::new();
             let mode = if req.format == Format::Orc {

@@ -270,6 +270,9 @@ pub struct Extra {
     /// Embedded expressions that read this vertex's own fields (`#a` or `[#a][0]` beside
     /// `#a: _`): evaluated once all conjuncts are in.
     pub embeds: ThinVec<LateEmbed>,
+    /// Optional fields declared but not met by anything else yet (`engine?: #Engine`): they
+    /// get an arc only when a lookup or another conjunct needs one (`structs::materialize`).
+    pub lazy: ThinVec<LazyField>,
     pub dynamic: ThinVec<(
         ExprId,
         ExprId,
@@ -278,6 +281,16 @@ pub struct Extra {
         CloseId,
         Span,
     )>,
+}
+
+/// An optional field without an arc yet: its conjunct, and the arc position it will take
+/// (that of its declaration, so that fields keep their order).
+#[derive(Clone, Debug)]
+pub struct LazyField {
+    pub label: Label,
+    pub conj: Conj,
+    pub span: Span,
+    pub pos: u32,
 }
 
 /// The closedness groups of a vertex.
@@ -354,6 +367,11 @@ impl Vertex {
     /// The rarely used parts, created on first use.
     pub fn xm(&mut self) -> &mut Extra {
         self.x.get_or_insert_with(Box::default)
+    }
+
+    /// The optional fields that have no arc yet.
+    pub fn lazy(&self) -> &[LazyField] {
+        self.x.as_ref().map_or(&[], |x| &x.lazy)
     }
 
     pub fn lists(&self) -> &[ListInfo] {
@@ -524,6 +542,22 @@ impl Arcs {
         }
     }
 
+    /// Adds an arc whose label is not present yet at position `at` (at most `len`).
+    pub fn insert_at(&mut self, at: usize, l: Label, a: VId) {
+        debug_assert!(self.get(&l).is_none() && at <= self.list.len());
+        self.insert(l, a);
+        let last = self.list.len() - 1;
+        if at < last {
+            let moved = self.list.remove(last);
+            self.list.insert(at, moved);
+            if let Some(ix) = &mut self.index {
+                for (j, (k, _)) in self.list.iter().enumerate().skip(at) {
+                    ix.insert(*k, j as u32);
+                }
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.list.len()
     }
@@ -584,6 +618,10 @@ pub struct Ctx<'p> {
     /// While an embedding is processed after its literal's fields: the vertex and the arcs it
     /// met that already existed (`structs::with_met_arcs`).
     pub met_arcs: Vec<(VId, Vec<VId>)>,
+    /// Vertices whose literal is being processed with arc position keys
+    /// (`structs::process_struct`), and the positions of arcs inserted into them meanwhile.
+    pub keyed: Vec<VId>,
+    pub arc_inserts: Vec<(VId, usize)>,
     /// Evaluated `orche/…` packages by import path.
     pub packages: IndexMap<Rc<str>, VId>,
     pub loader: Option<&'p dyn PackageLoader>,
@@ -646,6 +684,8 @@ impl<'p> Ctx<'p> {
             child_groups: FastMap::default(),
             def_groups: FastMap::default(),
             met_arcs: Vec::new(),
+            keyed: Vec::new(),
+            arc_inserts: Vec::new(),
             packages: IndexMap::new(),
             loader: None,
             depth: 0,
@@ -1214,6 +1254,11 @@ impl Evaluated<'_> {
             })
             .collect()
     }
+}
+
+/// Gives every optional field below `at` its arc and value, for `orche eval`.
+pub fn finalize_optional(ev: &mut Evaluated, at: VId) {
+    structs::finalize_optional(&mut ev.ctx, at);
 }
 
 /// Collected problems of an evaluation, as diagnostics.

@@ -316,8 +316,9 @@ pub fn first_error(ctx: &Ctx, v: VId) -> Option<Rc<Bot>> {
 
 fn has_optional(ctx: &Ctx, v: VId) -> bool {
     let v = ctx.deref(v);
-    ctx.v(v).arcs.values().any(|a| {
-        let av = ctx.v(*a);
-        (!av.has_regular && (av.has_optional || av.has_required)) || has_optional(ctx, *a)
-    })
+    !ctx.v(v).lazy().is_empty()
+        || ctx.v(v).arcs.values().any(|a| {
+            let av = ctx.v(*a);
+            (!av.has_regular && (av.has_optional || av.has_required)) || has_optional(ctx, *a)
+        })
 }

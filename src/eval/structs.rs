@@ -180,15 +180,63 @@ pub fn arc(ctx: &mut Ctx, v: VId, label: Label, span: Span) -> VId {
         }
         return a;
     }
+    if let Some(a) = materialize(ctx, v, label) {
+        return a;
+    }
     let a = ctx.new_vertex(Some(v), label, span);
     ctx.vm(v).arcs.insert(label, a);
+    new_arc_added(ctx, v, a);
+    a
+}
+
+/// The existing arc `label` of `v`, made from its optional declarations if it has no arc yet
+/// (`Extra::lazy`).
+fn existing_arc(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
+    match ctx.v(v).arcs.get(&label) {
+        Some(a) => Some(*a),
+        None => materialize(ctx, v, label),
+    }
+}
+
+/// Gives the optional field `label` of `v`, declared lazily, its arc (at its declaration's
+/// position) and conjuncts. `None` if `v` has no such declaration.
+fn materialize(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
+    let lazy = ctx.v(v).lazy();
+    let first = lazy.iter().position(|f| f.label == label)?;
+    let at = lazy[first].pos;
+    let span = lazy[first].span;
+    let lazy = std::mem::take(&mut ctx.vm(v).xm().lazy);
+    let (mine, mut rest): (Vec<_>, Vec<_>) = lazy
+        .into_iter()
+        .enumerate()
+        .partition(|(_, f)| f.label == label);
+    let a = ctx.new_vertex(Some(v), label, span);
+    ctx.vm(v).arcs.insert_at(at as usize, label, a);
+    if ctx.keyed.contains(&v) {
+        ctx.arc_inserts.push((v, at as usize));
+    }
+    // Later declarations, and those at the same position after this one, move up.
+    for (i, f) in rest.iter_mut() {
+        if f.pos > at || (f.pos == at && *i > first) {
+            f.pos += 1;
+        }
+    }
+    ctx.vm(v).xm().lazy = rest.into_iter().map(|(_, f)| f).collect();
+    new_arc_added(ctx, v, a);
+    for (_, f) in mine {
+        field_conj(ctx, v, a, label, Constraint::Optional, f.conj);
+    }
+    Some(a)
+}
+
+/// What a new arc `a` of `v` gets when `v` is expanded already: its patterns.
+fn new_arc_added(ctx: &mut Ctx, v: VId, a: VId) {
     if ctx.v(v).status >= Status::Expanded {
         if ctx.v(v).status == Status::Final {
             touched(ctx, v);
         }
         apply_patterns(ctx, v, a);
     }
-    a
 }
 
 /// Something was added below `v` after it was finalized: it and every vertex above it must be
@@ -213,7 +261,27 @@ fn add_field(
     span: Span,
     declared: bool,
 ) {
+    if !declared {
+        register(ctx, v, c.close, Reg::Label(label));
+    }
+    // An optional field that nothing else declared yet gets no arc until something needs one:
+    // most optional schema fields (`engine?`, `tags?`) stay absent in most instances.
+    if optional == Constraint::Optional && ctx.v(v).arcs.get(&label).is_none() {
+        let pos = ctx.v(v).arcs.len() as u32;
+        ctx.vm(v).xm().lazy.push(super::LazyField {
+            label,
+            conj: c,
+            span,
+            pos,
+        });
+        return;
+    }
     let a = arc(ctx, v, label, span);
+    field_conj(ctx, v, a, label, optional, c);
+}
+
+/// Adds the conjunct `c` of field `label` to its arc `a` of `v`.
+fn field_conj(ctx: &mut Ctx, v: VId, a: VId, label: Label, optional: Constraint, c: Conj) {
     {
         let av = ctx.vm(a);
         let before = (av.has_regular, av.has_required);
@@ -228,9 +296,6 @@ fn add_field(
         }
     }
     let close = c.close;
-    if !declared {
-        register(ctx, v, close, Reg::Label(label));
-    }
     // A constant scalar never uses its group: no child group is made for it.
     let scalar = matches!(c.expr.get(), ConjKind::Expr(e) if ctx.is_const(e));
     let cc = if scalar {
@@ -526,12 +591,17 @@ fn process_struct(
         }
         return;
     }
-    // Each arc from `start` on gets the index of the declaration that brought it.
-    let start = ctx.v(v).arcs.len();
+    // Each arc from `start` on gets the index of the declaration that brought it. An optional
+    // field given its arc meanwhile is inserted where it was declared (`materialize`), which
+    // moves the arcs after it: `ctx.arc_inserts` tells where.
+    let mut start = ctx.v(v).arcs.len();
     let mut keys: Vec<u32> = Vec::new();
+    ctx.keyed.push(v);
+    let mut seen = ctx.arc_inserts.len();
     for (i, d) in lit.decls.iter().enumerate() {
         if !matches!(d, Decl::Embed(_)) {
             process_decl(ctx, v, id, d, &env2, close);
+            absorb_inserts(ctx, v, &mut seen, &mut start, &mut keys, i as u32);
             keys.resize(ctx.v(v).arcs.len() - start, i as u32);
         }
     }
@@ -539,6 +609,7 @@ fn process_struct(
         if matches!(d, Decl::Embed(_)) {
             let deferred = ctx.v(v).x.as_ref().map_or(0, |x| x.embeds.len());
             let met = with_met_arcs(ctx, v, |ctx| process_decl(ctx, v, id, d, &env2, close));
+            absorb_inserts(ctx, v, &mut seen, &mut start, &mut keys, i as u32);
             // An embedding left for the end of the vertex: its fields go where it was written.
             if let Some(x) = ctx.vm(v).x.as_mut() {
                 if x.embeds.len() > deferred {
@@ -563,8 +634,40 @@ fn process_struct(
             keys.resize(ctx.v(v).arcs.len() - start, i as u32);
         }
     }
+    ctx.keyed.pop();
+    if ctx.keyed.is_empty() {
+        ctx.arc_inserts.clear();
+    }
     if keys.windows(2).any(|w| w[0] > w[1]) {
         ctx.vm(v).arcs.sort_tail(start, &keys);
+    }
+}
+
+/// Accounts for arcs inserted into `v` (not appended) while its literal is processed with
+/// position keys: one before `start` moves the keyed arcs up; one among them gets the key of
+/// the arc before it (it was declared there), or `i` at the front.
+/// `seen`: how many entries of `ctx.arc_inserts` this literal has accounted for (windows nest).
+fn absorb_inserts(
+    ctx: &Ctx,
+    v: VId,
+    seen: &mut usize,
+    start: &mut usize,
+    keys: &mut Vec<u32>,
+    i: u32,
+) {
+    let new = &ctx.arc_inserts[(*seen).min(ctx.arc_inserts.len())..];
+    *seen = ctx.arc_inserts.len();
+    for &(iv, at) in new {
+        if iv != v {
+            continue;
+        }
+        if at < *start {
+            *start += 1;
+        } else {
+            let j = (at - *start).min(keys.len());
+            let key = if j > 0 { keys[j - 1] } else { i };
+            keys.insert(j, key);
+        }
     }
 }
 
@@ -1077,6 +1180,10 @@ fn declares_path(ctx: &mut Ctx, t: VId, below: &[VId]) -> bool {
             // is not known here.
             return true;
         }
+        if ctx.v(cur_d).lazy().iter().any(|f| f.label == label) {
+            // Only declared optional so far.
+            return false;
+        }
         let Some(&a) = ctx.v(cur_d).arcs.get(&label) else {
             // A list element the data adds is as deep as the data; a field a pattern adds
             // (`{[string]: #D}`) is still taken for a cycle: its alternatives multiply.
@@ -1272,7 +1379,7 @@ pub fn lookup(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
             return None;
         }
     }
-    ctx.v(v).arcs.get(&label).copied()
+    existing_arc(ctx, v, label)
 }
 
 /// Expands `t` and returns the vertex it stands for with its list elements (index arcs, in
@@ -1456,7 +1563,26 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
             rejected.push(*a);
         }
     }
+    // Optional fields without an arc yet are fields too.
+    let mut rejected_lazy: Vec<Label> = Vec::new();
+    for f in vx.lazy() {
+        let Label::Field(sym) = f.label else { continue };
+        if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular
+            || rejected_lazy.contains(&f.label)
+        {
+            continue;
+        }
+        let name = ctx.field_name(sym);
+        if !checks.iter().all(|c| c.allows(ctx, f.label, name)) {
+            rejected_lazy.push(f.label);
+        }
+    }
     drop(checks);
+    rejected.extend(
+        rejected_lazy
+            .into_iter()
+            .filter_map(|l| existing_arc(ctx, v, l)),
+    );
     for a in rejected {
         {
             let span = ctx.v(a).span;
@@ -1465,6 +1591,29 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
                 Bot::new("orche::eval::closed", "field not allowed", vec![span]),
             );
         }
+    }
+}
+
+/// Gives every optional field below `v` its arc and value (`orche eval` shows them; export and
+/// `finalize_deep` leave them alone). Each vertex once.
+pub fn finalize_optional(ctx: &mut Ctx, v: VId) {
+    let mut seen: super::FastMap<VId, ()> = super::FastMap::default();
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        let t = ctx.deref(v);
+        if seen.insert(t, ()).is_some() {
+            continue;
+        }
+        finalize(ctx, t);
+        let labels: Vec<Label> = ctx.v(t).lazy().iter().map(|f| f.label).collect();
+        for l in labels {
+            existing_arc(ctx, t, l);
+        }
+        if let Some(alts) = ctx.v(t).alts() {
+            stack.extend(alts.iter().map(|(a, _)| *a));
+        }
+        let arcs: Vec<VId> = ctx.v(t).arcs.values().copied().collect();
+        stack.extend(arcs.into_iter().rev());
     }
 }
 
@@ -1601,7 +1750,7 @@ fn widen_embedded(
                 let ExprKind::Struct(inner) = &ctx.prog.expr(*value).kind else {
                     continue;
                 };
-                let Some(&a) = ctx.v(v).arcs.get(label) else {
+                let Some(a) = existing_arc(ctx, v, *label) else {
                     continue;
                 };
                 // Only where the embedded definition closes that field too.
