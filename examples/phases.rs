@@ -9,7 +9,22 @@ use orche::compile::{self, Format, Request};
 use orche::eval::ExportMode;
 use std::path::PathBuf;
 
+/// The allocator and the thread the `orche` binary uses, so that the figures are its own.
+#[global_allocator]
+static ALLOC: orche::alloc::SizeClasses = orche::alloc::SizeClasses;
+
 fn main() {
+    let worker = std::thread::Builder::new().stack_size(1 << 30).spawn(|| {
+        orche::syntax::declare_big_stack();
+        phases()
+    });
+    if !matches!(worker.map(|h| h.join()), Ok(Ok(()))) {
+        eprintln!("phases: the worker thread failed");
+        std::process::exit(2);
+    }
+}
+
+fn phases() {
     let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     let outcome = compile::run(&Request {
         paths,

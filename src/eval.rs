@@ -542,6 +542,13 @@ impl Arcs {
         }
     }
 
+    /// Points the arc `l` (present) at another vertex.
+    pub fn replace(&mut self, l: Label, a: VId) {
+        if let Some(slot) = self.list.iter_mut().find(|(k, _)| *k == l) {
+            slot.1 = a;
+        }
+    }
+
     /// Adds an arc whose label is not present yet at position `at` (at most `len`).
     pub fn insert_at(&mut self, at: usize, l: Label, a: VId) {
         debug_assert!(self.get(&l).is_none() && at <= self.list.len());

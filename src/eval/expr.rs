@@ -835,6 +835,82 @@ fn list_repeat(ctx: &mut Ctx, args: &[ExprId], env: Option<&Rc<Env>>, span: Span
     Some(Val::Vertex(c))
 }
 
+/// `graph.QualifyKeys(prefix, set)` on a struct: a new struct whose fields are the set's own
+/// entries (so that errors about them point where they were written) under qualified keys.
+/// Its arcs are those entries themselves, whose parent stays the set: the struct is only ever
+/// inlined (`structs::inline_built_struct`) or read, never finalized or exported as a place.
+/// `None` for anything but a prefix string and a struct without errors.
+fn qualify_keys(ctx: &mut Ctx, args: &[ExprId], env: Option<&Rc<Env>>, span: Span) -> Option<Val> {
+    let [p, s] = args else { return None };
+    let Val::Str(prefix) = default_of(&eval(ctx, *p, env)) else {
+        return None;
+    };
+    let Val::Vertex(t) = default_of(&eval(ctx, *s, env)) else {
+        return None;
+    };
+    structs::expand(ctx, t);
+    let t = ctx.deref(t);
+    let tx = ctx.v(t);
+    if !tx.is_struct || tx.alts().is_some() || tx.err.is_some() {
+        return None;
+    }
+    let entries: Vec<(crate::lower::Sym, super::VId)> = tx
+        .arcs
+        .iter()
+        .filter_map(|(l, a)| match l {
+            Label::Field(s)
+                if crate::lower::field_class(ctx.sym_name(*s))
+                    == crate::lower::FieldClass::Regular
+                    && ctx.v(*a).has_regular =>
+            {
+                Some((*s, *a))
+            }
+            _ => None,
+        })
+        .collect();
+    let c = ctx.new_vertex(None, Label::Index(u32::MAX), span);
+    ctx.vm(c).has_regular = true;
+    ctx.vm(c).is_struct = true;
+    for (s, a) in entries {
+        let key = Label::Field(
+            match builtins::graph::qualified(&prefix, ctx.field_name(s)) {
+                Some(q) => ctx.quoted_sym(&q),
+                None => s,
+            },
+        );
+        let Some(&had) = ctx.v(c).arcs.get(&key) else {
+            ctx.vm(c).arcs.insert(key, a);
+            continue;
+        };
+        // Two keys that qualify alike (`x` and `site/x`): a field of its own unifies both.
+        let e = if ctx.v(had).parent() == Some(c) {
+            had
+        } else {
+            let e = ctx.new_vertex(Some(c), key, ctx.v(had).span);
+            ctx.vm(e).has_regular = true;
+            let first = ctx.conj_val(Val::Vertex(had));
+            ctx.vm(e).conjs.push(Conj {
+                expr: first,
+                env: None,
+                close: 0,
+            });
+            ctx.vm(c).arcs.replace(key, e);
+            e
+        };
+        let expr = ctx.conj_val(Val::Vertex(a));
+        structs::add_conj(
+            ctx,
+            e,
+            Conj {
+                expr,
+                env: None,
+                close: 0,
+            },
+        );
+    }
+    Some(Val::Vertex(c))
+}
+
 fn call_builtin(
     ctx: &mut Ctx,
     b: &'static builtins::Builtin,
@@ -887,6 +963,11 @@ fn call_builtin(
     if b.pkg == "orche/graph" {
         if builtins::graph::takes_graph(b.name) {
             return super::graph_call::call(ctx, b, args, env, span);
+        }
+        if b.name == "QualifyKeys" {
+            if let Some(v) = qualify_keys(ctx, args, env, span) {
+                return v;
+            }
         }
         // `Qualify` on two strings, once per dependency of every resource: without the
         // round trip through data.

@@ -1100,6 +1100,9 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             Val::Vertex(t2) if t2 != v && !ctx.v(t2).is_struct => {
                 inline_built_list(ctx, v, t2, close)
             }
+            Val::Vertex(t2) if t2 != v && ctx.v(t2).parent().is_none() => {
+                inline_built_struct(ctx, v, t2, close, span)
+            }
             Val::Vertex(_) => {}
             val => process_val(ctx, v, val, close, span),
         }
@@ -1129,6 +1132,32 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     }
     if ctx.v(t).closed_all {
         ctx.vm(v).closed_all = true;
+    }
+}
+
+/// A struct that a builtin built from vertices (`graph.QualifyKeys`): its fields become fields
+/// of `v` whose conjunct is the built field.
+fn inline_built_struct(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, span: Span) {
+    ctx.vm(v).is_struct = true;
+    let fields: Vec<(Label, VId)> = ctx.v(t).arcs.iter().map(|(l, a)| (*l, *a)).collect();
+    for (l, a) in fields {
+        if !ctx.v(a).has_regular {
+            continue;
+        }
+        let expr = ctx.conj_val(Val::Vertex(a));
+        add_field(
+            ctx,
+            v,
+            l,
+            Constraint::Regular,
+            Conj {
+                expr,
+                env: None,
+                close,
+            },
+            span,
+            false,
+        );
     }
 }
 

@@ -25,6 +25,7 @@ pub(super) static FUNCS: &[Builtin] = &[
     builtin!(P, "Leaves", 1, |a| flat("Leaves", a)),
     builtin!(P, "Levels", 1, |a| flat("Levels", a)),
     builtin!(P, "Qualify", 2, qualify),
+    builtin!(P, "QualifyKeys", 2, qualify_keys),
     builtin!(P, "Roots", 1, |a| flat("Roots", a)),
     builtin!(P, "TopoOrder", 1, |a| flat("TopoOrder", a)),
     builtin!(P, "Waves", 1, |a| flat("Waves", a)),
@@ -33,7 +34,7 @@ pub(super) static FUNCS: &[Builtin] = &[
 /// Whether the function `name` takes a dependency map as its first argument (all but
 /// `Qualify`): such calls go through [`call`], or [`call_on`] with the map already read.
 pub fn takes_graph(name: &str) -> bool {
-    name != "Qualify"
+    !matches!(name, "Qualify" | "QualifyKeys")
 }
 
 /// `Qualify(prefix, key)`: the node key `key` if it is already qualified (has a `/`), else
@@ -44,6 +45,32 @@ fn qualify(args: &[Value]) -> Result<Value, BuiltinError> {
     Ok(Value::Str(
         qualified(prefix, key).unwrap_or_else(|| key.to_string()),
     ))
+}
+
+/// `QualifyKeys(prefix, set)`: the struct `set` with every key qualified as by `Qualify`
+/// (entries whose keys become equal are unified). How `#Federation` turns a resource's
+/// `depends_on` into its node's. The evaluator keeps the entries' own values (and so where
+/// they were written, for errors): `expr::qualify_keys`; this is the same on data.
+fn qualify_keys(args: &[Value]) -> Result<Value, BuiltinError> {
+    let a = Args::new(args, "graph.QualifyKeys");
+    let prefix = a.str(0)?;
+    let Value::Struct(m) = a.get(1)? else {
+        return Err(a.type_err(1, "struct"));
+    };
+    let mut out: IndexMap<String, Value> = IndexMap::with_capacity(m.len());
+    for (k, v) in m {
+        let key = qualified(prefix, k).unwrap_or_else(|| k.clone());
+        match out.get(&key) {
+            Some(old) if old != v => {
+                return Err(a.fail(format!("conflicting values for {key}")));
+            }
+            Some(_) => {}
+            None => {
+                out.insert(key, v.clone());
+            }
+        }
+    }
+    Ok(Value::Struct(out))
 }
 
 /// `Qualify`'s rule: `prefix/key`, or `None` when `key` is already qualified (the evaluator

@@ -200,7 +200,7 @@ _kind_fields: {
 					timeout:  res.health.timeout
 					// Keys "site/resource" ("x" is a resource of this site); values are the
 					// resource's own entries, so errors point at them.
-					depends_on: {for d, _ in res.depends_on {(dag.Qualify(s, d)): res.depends_on[d]}}
+					depends_on: dag.QualifyKeys(s, res.depends_on)
 				}
 			}
 		}
