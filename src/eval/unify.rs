@@ -454,6 +454,18 @@ fn as_alts(v: &Val) -> SmallVec<[(&Val, bool); 8]> {
 }
 
 fn meet_disj(a: &Val, b: &Val) -> Val {
+    // A concrete scalar and a disjunction that has it among its alternatives (`"http"` and
+    // `#Kind`): the scalar itself, whatever the marks.
+    if let (Val::Disj(ds), x) | (x, Val::Disj(ds)) = (a, b) {
+        if !matches!(x, Val::Disj(_))
+            && is_concrete(x)
+            && ds
+                .iter()
+                .any(|(d, _)| is_concrete(d) && scalar_eq(d, x) && kind_of(d) == kind_of(x))
+        {
+            return x.clone();
+        }
+    }
     let xs = as_alts(a);
     let ys = as_alts(b);
     // Usually one alternative survives: no Vec for it.
