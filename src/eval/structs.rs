@@ -132,12 +132,20 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
 /// declares go where it was written.
 fn late_embed(ctx: &mut Ctx, v: VId, (lit_id, e, env, close, at): super::LateEmbed) {
     let before = ctx.v(v).arcs.len();
+    // The arcs after the embedding's place, by vertex: an optional field the embedding gives
+    // an arc is inserted among them (`materialize`), so positions do not tell.
+    let after: super::FastMap<VId, ()> = (at.min(before)..before)
+        .map(|j| (ctx.v(v).arcs.nth(j), ()))
+        .collect();
     let met = with_met_arcs(ctx, v, |ctx| embed(ctx, v, lit_id, e, env, close));
     let vx = ctx.v(v);
     let len = vx.arcs.len();
     if at < len && (len > before || !met.is_empty()) {
         let keys: Vec<u32> = (at..len)
-            .map(|j| u32::from(j < before && !met.contains(&vx.arcs.nth(j))))
+            .map(|j| {
+                let a = vx.arcs.nth(j);
+                u32::from(after.contains_key(&a) && !met.contains(&a))
+            })
             .collect();
         ctx.vm(v).arcs.sort_tail(at, &keys);
     }
@@ -215,10 +223,19 @@ fn materialize(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
     if ctx.keyed.contains(&v) {
         ctx.arc_inserts.push((v, at as usize));
     }
-    // Later declarations, and those at the same position after this one, move up.
+    // Later declarations, and those at the same position after this one, move up; so do
+    // the places of embeddings still to be processed (taken to come after the field when
+    // both were at the same place).
     for (i, f) in rest.iter_mut() {
         if f.pos > at || (f.pos == at && *i > first) {
             f.pos += 1;
+        }
+    }
+    if let Some(x) = ctx.vm(v).x.as_mut() {
+        for e in x.embeds.iter_mut() {
+            if e.4 >= at as usize {
+                e.4 += 1;
+            }
         }
     }
     ctx.vm(v).xm().lazy = rest.into_iter().map(|(_, f)| f).collect();
