@@ -132,11 +132,12 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
 /// declares go where it was written.
 fn late_embed(ctx: &mut Ctx, v: VId, (lit_id, e, env, close, at): super::LateEmbed) {
     let before = ctx.v(v).arcs.len();
-    // The arcs after the embedding's place, by vertex: an optional field the embedding gives
-    // an arc is inserted among them (`materialize`), so positions do not tell.
-    let after: super::FastMap<VId, ()> = (at.min(before)..before)
-        .map(|j| (ctx.v(v).arcs.nth(j), ()))
+    // The arcs after the embedding's place, by vertex (sorted ids): an optional field the
+    // embedding gives an arc is inserted among them (`materialize`), so positions do not tell.
+    let mut after: smallvec::SmallVec<[VId; 8]> = (at.min(before)..before)
+        .map(|j| ctx.v(v).arcs.nth(j))
         .collect();
+    after.sort_unstable();
     let met = with_met_arcs(ctx, v, |ctx| embed(ctx, v, lit_id, e, env, close));
     let vx = ctx.v(v);
     let len = vx.arcs.len();
@@ -144,7 +145,7 @@ fn late_embed(ctx: &mut Ctx, v: VId, (lit_id, e, env, close, at): super::LateEmb
         let keys: Vec<u32> = (at..len)
             .map(|j| {
                 let a = vx.arcs.nth(j);
-                u32::from(after.contains_key(&a) && !met.contains(&a))
+                u32::from(after.binary_search(&a).is_ok() && !met.contains(&a))
             })
             .collect();
         ctx.vm(v).arcs.sort_tail(at, &keys);
