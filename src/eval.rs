@@ -642,7 +642,8 @@ pub struct Ctx<'p> {
     /// A definition referenced inside another definition's conjuncts also widens the outer
     /// definition's group: child → parent.
     /// Indexed by group id; 0 when the group widens none, or (a child group) when its parent
-    /// was not asked for yet (`group_parent_of`).
+    /// was not asked for yet (`group_parent_of`); `NO_PARENT` for a child group known to widen
+    /// none.
     pub group_parent: Vec<CloseId>,
     /// Where a child group comes from (`child_group`): its parent group and label key, by
     /// group id; `(0, 0)` for other groups. A child group widens the same label's child of
@@ -680,6 +681,9 @@ pub trait PackageLoader {
 }
 
 pub const MAX_DEPTH: u32 = 2000;
+
+/// In `Ctx::group_parent`: the child group was asked for its parent and widens none.
+const NO_PARENT: CloseId = CloseId::MAX;
 
 impl<'p> Ctx<'p> {
     pub fn new(prog: &'p Program) -> Ctx<'p> {
@@ -1017,9 +1021,10 @@ impl<'p> Ctx<'p> {
 
     /// The group that `g` widens (0: none).
     pub fn group_parent_of(&mut self, g: CloseId) -> CloseId {
-        let p = self.group_parent.get(g as usize).copied().unwrap_or(0);
-        if p != 0 {
-            return p;
+        match self.group_parent.get(g as usize).copied().unwrap_or(0) {
+            NO_PARENT => return 0,
+            0 => {}
+            p => return p,
         }
         // A child group widens its origin's parent's child of the same label. The chain is
         // as long as the nesting of fields under a definition.
@@ -1029,6 +1034,8 @@ impl<'p> Ctx<'p> {
         }
         let op = self.group_parent_of(og);
         if op == 0 {
+            // Known now: checks ask again for every vertex with several groups.
+            self.set_group_parent(g, NO_PARENT);
             return 0;
         }
         let pc = self.child_group_key(op, key);
@@ -1036,6 +1043,7 @@ impl<'p> Ctx<'p> {
         pc
     }
 
+    /// `p`: the group `g` widens, or `NO_PARENT`.
     pub fn set_group_parent(&mut self, g: CloseId, p: CloseId) {
         let i = g as usize;
         if self.group_parent.len() <= i {
