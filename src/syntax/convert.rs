@@ -88,10 +88,14 @@ fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 /// The hand-written parser where it can (`descent`), pest where it gives up.
 pub(crate) fn parse_file(file: FileId, text: &str) -> Result<ast::File, Vec<Diag>> {
-    error::check_depth(file, text).map_err(|d| vec![d])?;
+    // The hand-written parser bounds its own nesting (it gives up past `MAX_DEPTH`); pest
+    // needs the text checked first.
     on_big_stack(|| match descent::parse_file(file, text) {
         Some(parsed) => Ok(parsed),
-        None => parse_file_pest(file, text),
+        None => {
+            error::check_depth(file, text).map_err(|d| vec![d])?;
+            parse_file_pest(file, text)
+        }
     })
 }
 
