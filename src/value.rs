@@ -77,6 +77,11 @@ pub trait DataSink {
     fn scalar(&mut self, s: Scalar);
     fn begin_struct(&mut self);
     fn field(&mut self, name: &str);
+    /// `field` for a field name known by a symbol number (the same name each time): sinks may
+    /// keep what they made of it.
+    fn field_sym(&mut self, _sym: u32, name: &str) {
+        self.field(name);
+    }
     fn end_struct(&mut self);
     fn begin_list(&mut self);
     fn end_list(&mut self);

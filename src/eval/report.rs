@@ -104,7 +104,7 @@ pub fn export_to<S: DataSink>(
                 }
                 continue;
             }
-            out.field(ctx.field_name(s));
+            out.field_sym(s.0, ctx.field_name(s));
             if !export_to(ctx, *a, mode, errs, out) {
                 ok = false;
             }

@@ -26,6 +26,8 @@ pub struct JsonWriter {
     out: String,
     /// Open containers: (is a list, values written so far).
     open: Vec<(bool, usize)>,
+    /// Quoted field names followed by `": "`, by symbol (`field_sym`): most names repeat.
+    keys: Vec<Option<Box<str>>>,
 }
 
 impl JsonWriter {
@@ -100,6 +102,21 @@ impl DataSink for JsonWriter {
         self.next_entry();
         quote(&mut self.out, name);
         self.out.push_str(": ");
+    }
+
+    fn field_sym(&mut self, sym: u32, name: &str) {
+        self.next_entry();
+        let i = sym as usize;
+        if self.keys.len() <= i {
+            self.keys.resize(i + 1, None);
+        }
+        let key = self.keys[i].get_or_insert_with(|| {
+            let mut k = String::with_capacity(name.len() + 4);
+            quote(&mut k, name);
+            k.push_str(": ");
+            k.into_boxed_str()
+        });
+        self.out.push_str(key);
     }
 
     fn end_struct(&mut self) {
@@ -283,6 +300,24 @@ pub fn quote(out: &mut String, s: &str) {
 mod tests {
     use super::*;
     use indexmap::IndexMap;
+
+    #[test]
+    fn field_names_by_symbol_are_quoted_once_and_written_each_time() {
+        let mut w = JsonWriter::new();
+        w.begin_struct();
+        w.field_sym(3, "a\"b");
+        w.begin_struct();
+        w.field_sym(3, "a\"b");
+        w.scalar(Scalar::Bool(true));
+        w.end_struct();
+        w.field_sym(0, "c");
+        w.scalar(Scalar::Null);
+        w.end_struct();
+        assert_eq!(
+            w.finish(),
+            "{\n    \"a\\\"b\": {\n        \"a\\\"b\": true\n    },\n    \"c\": null\n}\n"
+        );
+    }
 
     #[test]
     fn needs_escape_agrees_with_a_byte_scan() {
