@@ -726,6 +726,20 @@ impl<'p> Ctx<'p> {
         ConjExpr(i | CONJ_VAL)
     }
 
+    /// The regular fields of `v` that are present (as data has them), by symbol, in order.
+    pub fn present_fields(&self, v: VId) -> impl Iterator<Item = (crate::lower::Sym, VId)> + '_ {
+        self.v(v).arcs.iter().filter_map(move |(l, a)| match l {
+            Label::Field(s)
+                if crate::lower::field_class(self.sym_name(*s))
+                    == crate::lower::FieldClass::Regular
+                    && self.v(*a).has_regular =>
+            {
+                Some((*s, *a))
+            }
+            _ => None,
+        })
+    }
+
     pub fn sym_name(&self, s: crate::lower::Sym) -> &str {
         &self.syms[s.0 as usize]
     }
@@ -1255,18 +1269,9 @@ impl Evaluated<'_> {
     pub fn regular_fields(&mut self, v: VId) -> Vec<(String, VId)> {
         structs::expand(&mut self.ctx, v);
         let t = self.ctx.deref(v);
-        let arcs: Vec<(Label, VId)> = self.ctx.v(t).arcs.iter().map(|(l, a)| (*l, *a)).collect();
-        arcs.into_iter()
-            .filter_map(|(l, a)| match l {
-                Label::Field(s)
-                    if crate::lower::field_class(self.ctx.sym_name(s))
-                        == crate::lower::FieldClass::Regular
-                        && self.ctx.v(a).has_regular =>
-                {
-                    Some((self.ctx.field_name(s).to_string(), self.ctx.deref(a)))
-                }
-                _ => None,
-            })
+        let ctx = &self.ctx;
+        ctx.present_fields(t)
+            .map(|(s, a)| (ctx.field_name(s).to_string(), ctx.deref(a)))
             .collect()
     }
 }

@@ -854,20 +854,7 @@ fn qualify_keys(ctx: &mut Ctx, args: &[ExprId], env: Option<&Rc<Env>>, span: Spa
     if !tx.is_struct || tx.alts().is_some() || tx.err.is_some() {
         return None;
     }
-    let entries: Vec<(crate::lower::Sym, super::VId)> = tx
-        .arcs
-        .iter()
-        .filter_map(|(l, a)| match l {
-            Label::Field(s)
-                if crate::lower::field_class(ctx.sym_name(*s))
-                    == crate::lower::FieldClass::Regular
-                    && ctx.v(*a).has_regular =>
-            {
-                Some((*s, *a))
-            }
-            _ => None,
-        })
-        .collect();
+    let entries: Vec<(crate::lower::Sym, super::VId)> = ctx.present_fields(t).collect();
     let c = ctx.new_vertex(None, Label::Index(u32::MAX), span);
     ctx.vm(c).has_regular = true;
     ctx.vm(c).is_struct = true;
@@ -1069,18 +1056,7 @@ fn predeclared(
                             .filter(|l| matches!(l, Label::Index(_)))
                             .count()
                     } else {
-                        let arcs: Vec<(Label, super::VId)> =
-                            vx.arcs.iter().map(|(l, a)| (*l, *a)).collect();
-                        arcs.iter()
-                            .filter(|(l, a)| match l {
-                                Label::Field(s) => {
-                                    crate::lower::field_class(ctx.sym_name(*s))
-                                        == crate::lower::FieldClass::Regular
-                                        && ctx.v(*a).has_regular
-                                }
-                                _ => false,
-                            })
-                            .count()
+                        ctx.present_fields(t).count()
                     };
                     Val::num(Num::from_i64(n as i64))
                 }

@@ -11,7 +11,7 @@ use super::structs::{finalize_deep, lookup};
 use super::unify::default_of;
 use super::{Bot, Ctx, Env, VId, Val};
 use crate::graph::{Graph, GraphError};
-use crate::lower::{ExprId, FieldClass, Label};
+use crate::lower::{ExprId, Label};
 use crate::source::Span;
 use crate::value::{NullSink, Value};
 use std::rc::Rc;
@@ -192,15 +192,7 @@ fn read_map(ctx: &Ctx, t: VId) -> Option<GraphRead> {
 
 /// The regular fields of the struct at `v` that are present, as data has them.
 fn regular_fields<'c>(ctx: &'c Ctx, v: VId) -> impl Iterator<Item = (&'c str, VId)> + 'c {
-    ctx.v(v).arcs.iter().filter_map(move |(l, a)| match l {
-        Label::Field(s)
-            if crate::lower::field_class(ctx.sym_name(*s)) == FieldClass::Regular
-                && ctx.v(*a).has_regular =>
-        {
-            Some((ctx.field_name(*s), *a))
-        }
-        _ => None,
-    })
+    ctx.present_fields(v).map(|(s, a)| (ctx.field_name(s), a))
 }
 
 /// The arc `l` of `v` if it is a regular field that is present.

@@ -232,14 +232,13 @@ fn materialize(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
             f.pos += 1;
         }
     }
-    if let Some(x) = ctx.vm(v).x.as_mut() {
-        for e in x.embeds.iter_mut() {
-            if e.4 >= at as usize {
-                e.4 += 1;
-            }
+    let x = ctx.vm(v).xm();
+    for e in x.embeds.iter_mut() {
+        if e.4 >= at as usize {
+            e.4 += 1;
         }
     }
-    ctx.vm(v).xm().lazy = rest.into_iter().map(|(_, f)| f).collect();
+    x.lazy = rest.into_iter().map(|(_, f)| f).collect();
     new_arc_added(ctx, v, a);
     for (_, f) in mine {
         field_conj(ctx, v, a, label, Constraint::Optional, f.conj);
@@ -516,20 +515,7 @@ fn process_data(ctx: &mut Ctx, v: VId, d: &crate::value::Value, close: CloseId, 
             ctx.vm(v).is_struct = true;
             for (k, x) in m {
                 let sym = ctx.quoted_sym(k);
-                let expr = ctx.conj_val(child(x));
-                add_field(
-                    ctx,
-                    v,
-                    Label::Field(sym),
-                    Constraint::Regular,
-                    Conj {
-                        expr,
-                        env: None,
-                        close,
-                    },
-                    span,
-                    false,
-                );
+                add_value_field(ctx, v, Label::Field(sym), child(x), close, span);
             }
         }
         Value::List(items) => {
@@ -1159,24 +1145,21 @@ fn inline_built_struct(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, span: Span
     ctx.vm(v).is_struct = true;
     let fields: Vec<(Label, VId)> = ctx.v(t).arcs.iter().map(|(l, a)| (*l, *a)).collect();
     for (l, a) in fields {
-        if !ctx.v(a).has_regular {
-            continue;
+        if ctx.v(a).has_regular {
+            add_value_field(ctx, v, l, Val::Vertex(a), close, span);
         }
-        let expr = ctx.conj_val(Val::Vertex(a));
-        add_field(
-            ctx,
-            v,
-            l,
-            Constraint::Regular,
-            Conj {
-                expr,
-                env: None,
-                close,
-            },
-            span,
-            false,
-        );
     }
+}
+
+/// Adds the regular field `label` to `v` with an evaluated value (data, a built vertex).
+fn add_value_field(ctx: &mut Ctx, v: VId, label: Label, val: Val, close: CloseId, span: Span) {
+    let expr = ctx.conj_val(val);
+    let c = Conj {
+        expr,
+        env: None,
+        close,
+    };
+    add_field(ctx, v, label, Constraint::Regular, c, span, false);
 }
 
 /// A list that a builtin built from vertices (`list.Repeat([int], 3)`): its elements become
@@ -1595,49 +1578,36 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
         .filter(|g| !g.open && !widened.contains(&g.id))
         .map(|g| ctx.group_check(g, vx.arcs.len()))
         .collect();
-    let mut rejected = Vec::new();
-    for (label, a) in vx.arcs.iter() {
-        let sym = match label {
-            Label::Field(s) => *s,
-            _ => continue,
-        };
-        if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular {
-            continue;
-        }
-        let name = ctx.field_name(sym);
-        let ok = checks.iter().all(|c| c.allows(ctx, *label, name));
-        if !ok {
-            rejected.push(*a);
-        }
-    }
-    // Optional fields without an arc yet are fields too.
-    let mut rejected_lazy: Vec<Label> = Vec::new();
-    for f in vx.lazy() {
-        let Label::Field(sym) = f.label else { continue };
+    // Optional fields without an arc yet are fields too: a rejected one gets an arc for the
+    // error.
+    let labels = vx
+        .arcs
+        .keys()
+        .copied()
+        .chain(vx.lazy().iter().map(|f| f.label));
+    let mut rejected: Vec<Label> = Vec::new();
+    for label in labels {
+        let Label::Field(sym) = label else { continue };
         if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular
-            || rejected_lazy.contains(&f.label)
+            || rejected.contains(&label)
         {
             continue;
         }
         let name = ctx.field_name(sym);
-        if !checks.iter().all(|c| c.allows(ctx, f.label, name)) {
-            rejected_lazy.push(f.label);
+        if !checks.iter().all(|c| c.allows(ctx, label, name)) {
+            rejected.push(label);
         }
     }
     drop(checks);
-    rejected.extend(
-        rejected_lazy
-            .into_iter()
-            .filter_map(|l| existing_arc(ctx, v, l)),
-    );
-    for a in rejected {
-        {
-            let span = ctx.v(a).span;
-            ctx.set_err(
-                a,
-                Bot::new("orche::eval::closed", "field not allowed", vec![span]),
-            );
-        }
+    for label in rejected {
+        let Some(a) = existing_arc(ctx, v, label) else {
+            continue;
+        };
+        let span = ctx.v(a).span;
+        ctx.set_err(
+            a,
+            Bot::new("orche::eval::closed", "field not allowed", vec![span]),
+        );
     }
 }
 

@@ -376,6 +376,11 @@ fn add_constraint(list: &mut Vec<Val>, c: Val) -> Option<Val> {
 }
 
 /// Structural sameness for simplification (not semantic equality).
+/// Whether two concrete scalars are the same value of the same kind (`1` is not `1.0`).
+fn equal_concrete(x: &Val, y: &Val) -> bool {
+    scalar_eq(x, y) && kind_of(x) == kind_of(y)
+}
+
 pub fn same(a: &Val, b: &Val) -> bool {
     match (a, b) {
         (Val::Kind(x), Val::Kind(y)) => x == y,
@@ -395,7 +400,7 @@ pub fn meet(a: &Val, b: &Val) -> Val {
         (_, Val::Bottom(_)) => b.clone(),
         (Val::Disj(_), _) | (_, Val::Disj(_)) => meet_disj(a, b),
         (x, y) if is_concrete(x) && is_concrete(y) => {
-            if scalar_eq(x, y) && kind_of(x) == kind_of(y) {
+            if equal_concrete(x, y) {
                 x.clone()
             } else {
                 conflict(x, y)
@@ -461,7 +466,7 @@ fn meet_disj(a: &Val, b: &Val) -> Val {
             && is_concrete(x)
             && ds
                 .iter()
-                .any(|(d, _)| is_concrete(d) && scalar_eq(d, x) && kind_of(d) == kind_of(x))
+                .any(|(d, _)| is_concrete(d) && equal_concrete(d, x))
         {
             return x.clone();
         }
@@ -476,11 +481,7 @@ fn meet_disj(a: &Val, b: &Val) -> Val {
     let single = xs.len() * ys.len() == 1;
     for (x, mx) in &xs {
         for (y, my) in &ys {
-            if !single
-                && is_concrete(x)
-                && is_concrete(y)
-                && !(scalar_eq(x, y) && kind_of(x) == kind_of(y))
-            {
+            if !single && is_concrete(x) && is_concrete(y) && !equal_concrete(x, y) {
                 continue;
             }
             let m = meet(x, y);
