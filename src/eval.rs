@@ -338,6 +338,9 @@ pub struct Vertex {
     x: Option<Box<Extra>>,
 }
 
+/// Vertices between two requests to fault in the arena's next pages ahead of use.
+const ARENA_STEP: usize = 8192;
+
 // The arena holds millions of vertices: keep them from growing unnoticed (x86_64 layout).
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<Vertex>() <= 176);
@@ -809,8 +812,22 @@ impl<'p> Ctx<'p> {
         }
     }
 
+    /// Makes room for the next vertices and has their pages faulted in on another core
+    /// (`alloc::prefault`) before they are written.
+    #[cold]
+    fn arena_ahead(&mut self) {
+        self.vs.reserve(2 * ARENA_STEP);
+        let len = self.vs.len();
+        let ahead = (self.vs.capacity() - len).min(2 * ARENA_STEP);
+        let spare = self.vs.spare_capacity_mut();
+        crate::alloc::prefault(spare.as_ptr().cast(), ahead * std::mem::size_of::<Vertex>());
+    }
+
     pub fn new_vertex(&mut self, parent: Option<VId>, label: Label, span: Span) -> VId {
         let depth = parent.map(|p| self.vs[p as usize].depth + 1).unwrap_or(0);
+        if self.vs.len().is_multiple_of(ARENA_STEP) {
+            self.arena_ahead();
+        }
         self.vs.push(Vertex {
             parent: parent.unwrap_or(NO_VID),
             label,

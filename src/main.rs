@@ -102,6 +102,9 @@ static ALLOC: orche::alloc::SizeClasses = orche::alloc::SizeClasses;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Page faults are a large part of the wall time (see `orche::alloc`): a second thread
+    // takes most of them while the compiler thread works.
+    orche::alloc::start_prefaulting();
     // Deeply nested inputs recurse deeply; give the compiler a large stack, on which the
     // parser runs too.
     let child = std::thread::Builder::new()

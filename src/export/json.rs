@@ -28,6 +28,8 @@ pub struct JsonWriter {
     open: Vec<(bool, usize)>,
     /// Quoted field names followed by `": "`, by symbol (`field_sym`): most names repeat.
     keys: Vec<Option<Box<str>>>,
+    /// Output length at which to make room ahead again (`room_ahead`).
+    next_mark: usize,
 }
 
 impl JsonWriter {
@@ -39,6 +41,20 @@ impl JsonWriter {
     pub fn finish(mut self) -> String {
         self.out.push('\n');
         self.out
+    }
+
+    /// Reserves the next part of the output and has its pages faulted in on another core
+    /// (`alloc::prefault`) before they are written.
+    #[cold]
+    fn room_ahead(&mut self) {
+        const STEP: usize = 1 << 20;
+        self.out.reserve(4 * STEP);
+        let len = self.out.len();
+        let ahead = (self.out.capacity() - len).min(4 * STEP);
+        // SAFETY: `len <= capacity`: the pointer stays inside the allocation.
+        let spare = unsafe { self.out.as_ptr().add(len) };
+        crate::alloc::prefault(spare, ahead);
+        self.next_mark = len + STEP;
     }
 
     /// Starts the next entry of the innermost container on its own line.
@@ -93,6 +109,9 @@ impl DataSink for JsonWriter {
     }
 
     fn begin_struct(&mut self) {
+        if self.out.len() >= self.next_mark {
+            self.room_ahead();
+        }
         self.value();
         self.out.push('{');
         self.open.push((false, 0));
