@@ -80,12 +80,28 @@ struct Aliased {
     end: usize,
 }
 
+/// ASCII identifier classes by byte: bit 0 may start an identifier, bit 1 may continue one.
+const ID_CLASS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        if b.is_ascii_alphabetic() || b == b'_' || b == b'$' {
+            t[c] = 3;
+        } else if b.is_ascii_digit() {
+            t[c] = 2;
+        }
+        c += 1;
+    }
+    t
+};
+
 fn is_id_start(c: u8) -> bool {
-    c.is_ascii_alphabetic() || c == b'_' || c == b'$'
+    c < 128 && ID_CLASS[c as usize] & 1 != 0
 }
 
 fn is_id_continue(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
+    c < 128 && ID_CLASS[c as usize] & 2 != 0
 }
 
 fn is_newline(c: u8) -> bool {
@@ -253,6 +269,13 @@ impl<'t> Parser<'t> {
             return (self.at(i) == b'#').then_some(i + 1);
         }
         j += first;
+        // ASCII first: most identifiers are all ASCII.
+        while let Some(&c) = self.b.get(j) {
+            if c >= 0x80 || ID_CLASS[c as usize] & 2 == 0 {
+                break;
+            }
+            j += 1;
+        }
         loop {
             match self.id_char_len(j, false) {
                 0 => return Some(j),

@@ -44,7 +44,7 @@ impl<'t> Parser<'t> {
 
     /// Whether `n` `#`s follow position `i`.
     fn hashes_at(&self, i: usize, n: usize) -> bool {
-        (0..n).all(|k| self.at(i + k) == b'#')
+        n == 0 || (0..n).all(|k| self.at(i + k) == b'#')
     }
 
     fn single_line(&mut self, quote: u8, hashes: usize, bytes: bool) -> R<Lit> {
@@ -53,6 +53,14 @@ impl<'t> Parser<'t> {
         loop {
             if self.eof() {
                 return Err(GiveUp);
+            }
+            // Plain characters in one sweep.
+            let plain = self.b[self.pos..]
+                .iter()
+                .position(|&c| c == quote || c == b'\\' || is_newline(c));
+            match plain {
+                Some(n) => self.pos += n,
+                None => return Err(GiveUp),
             }
             let c = self.b[self.pos];
             if c == quote && self.hashes_at(self.pos + 1, hashes) {
