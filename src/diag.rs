@@ -63,7 +63,8 @@ impl Diag {
         }
     }
 
-    /// A plain-text rendering without colours: headline then one `file:line:col` per label.
+    /// A plain-text rendering without colours: headline, one `file:line:col` per label, then
+    /// the help line if any.
     pub fn render_plain(&self, sources: &SourceMap) -> String {
         let mut out = self.headline();
         for l in &self.labels {
@@ -74,6 +75,86 @@ impl Diag {
                 out.push_str(&l.text);
             }
         }
+        if let Some(h) = &self.help {
+            out.push_str("\nhelp: ");
+            out.push_str(h);
+        }
         out
+    }
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to be a likely
+/// typo (at most a third of the name's length, so nothing for names under three characters);
+/// the first such candidate on ties. For `did you mean …?` hints.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = name.chars().count() / 3;
+    if limit == 0 {
+        return None;
+    }
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c == name {
+            continue;
+        }
+        let d = edit_distance(name, c);
+        if d <= limit && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Levenshtein distance in characters: insertions, deletions and substitutions, and a swap
+/// of two neighbours counted as one (the commonest typo).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // Three rows: two back (for swaps), one back, current.
+    let mut prev2 = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let mut d = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(prev2[j - 2] + 1);
+            }
+            cur[j] = d;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_edits_and_swaps() {
+        assert_eq!(edit_distance("network", "network"), 0);
+        assert_eq!(edit_distance("netwrok", "network"), 1);
+        assert_eq!(edit_distance("netork", "network"), 1);
+        assert_eq!(edit_distance("tier", "tiers"), 1);
+        assert_eq!(edit_distance("kind", "mind"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", "xyz"), 3);
+    }
+
+    #[test]
+    fn closest_suggests_only_likely_typos() {
+        let c = ["name", "tier", "location", "network", "resources"];
+        assert_eq!(closest("netwrok", c), Some("network"));
+        assert_eq!(closest("locaton", c), Some("location"));
+        assert_eq!(closest("resource", c), Some("resources"));
+        assert_eq!(closest("tire", c), Some("tier"));
+        // Too far from everything, or too short to guess.
+        assert_eq!(closest("gateway", c), None);
+        assert_eq!(closest("x", c), None);
+        // The exact name is not a suggestion for itself.
+        assert_eq!(closest("name", ["name"]), None);
     }
 }

@@ -106,6 +106,8 @@ pub struct Bot {
     pub msg: String,
     pub spans: Vec<Span>,
     pub incomplete: bool,
+    /// A hint for the user (`did you mean …?`).
+    pub help: Option<String>,
     /// The vertex the error was first set on: where it is reported when it reaches several
     /// fields through references.
     pub origin: std::cell::Cell<Option<VId>>,
@@ -207,6 +209,48 @@ pub enum GroupCheck<'a> {
 }
 
 impl GroupCheck<'_> {
+    /// Where a literal of the group opens (for errors); `None` for a merged check, which
+    /// is used only for groups many literals contributed to.
+    pub fn at(&self, ctx: &Ctx) -> Option<Span> {
+        match self {
+            GroupCheck::Direct(g) => g
+                .lits
+                .iter()
+                .find_map(|(i, _)| ctx.lit_info.get(*i as usize))
+                .map(|info| info.at),
+            GroupCheck::Merged { .. } => None,
+        }
+    }
+
+    /// The field names the group allows by label (not by pattern), for `did you mean` hints.
+    pub fn label_names<'c>(&self, ctx: &'c Ctx) -> Vec<&'c str> {
+        let mut labels: Vec<Label> = match self {
+            GroupCheck::Direct(g) => {
+                let mut l: Vec<Label> = g
+                    .lits
+                    .iter()
+                    .filter_map(|(i, _)| ctx.lit_info.get(*i as usize))
+                    .flat_map(|info| info.labels.iter().copied())
+                    .collect();
+                if let Some(m) = &g.more {
+                    l.extend(m.labels.iter().copied());
+                }
+                l
+            }
+            GroupCheck::Merged { labels, .. } => labels.clone(),
+        };
+        labels.sort();
+        labels.dedup();
+        labels
+            .into_iter()
+            .filter_map(|l| match l {
+                Label::Field(s) => Some(ctx.field_name(s)),
+                _ => None,
+            })
+            .filter(|n| crate::lower::field_class(n) == crate::lower::FieldClass::Regular)
+            .collect()
+    }
+
     pub fn allows(&self, ctx: &Ctx, label: Label, name: &str) -> bool {
         match self {
             GroupCheck::Direct(g) => ctx.group_allows(g, label, name),
@@ -224,6 +268,8 @@ impl GroupCheck<'_> {
 pub struct LitInfo {
     pub labels: Box<[Label]>,
     pub patterns: Box<[Val]>,
+    /// Where the literal opens (its first character), for "field not allowed" errors.
+    pub at: Span,
 }
 
 #[derive(Clone, Debug)]
@@ -648,6 +694,8 @@ pub struct Ctx<'p> {
     /// was not asked for yet (`group_parent_of`); `NO_PARENT` for a child group known to widen
     /// none.
     pub group_parent: Vec<CloseId>,
+    /// The groups `close()` made: a closed struct of its own wherever it is used.
+    pub close_groups: FastMap<CloseId, ()>,
     /// Where a child group comes from (`child_group`): its parent group and label key, by
     /// group id; `(0, 0)` for other groups. A child group widens the same label's child of
     /// its parent's parent, which is made only when a closedness check asks for it: most
@@ -706,6 +754,7 @@ impl<'p> Ctx<'p> {
             syms: prog.syms.clone(),
             embed_rec: Vec::new(),
             group_parent: Vec::new(),
+            close_groups: FastMap::default(),
             child_origin: Vec::new(),
             consts: Vec::new(),
             ref_free: Vec::new(),
@@ -929,7 +978,12 @@ impl<'p> Ctx<'p> {
         }
         let prog = self.prog;
         let mut info = LitInfo::default();
-        if let crate::lower::ExprKind::Struct(lit) = &prog.expr(id).kind {
+        let e = prog.expr(id);
+        info.at = Span {
+            end: e.span.start.saturating_add(1).min(e.span.end),
+            ..e.span
+        };
+        if let crate::lower::ExprKind::Struct(lit) = &e.kind {
             let mut labels = Vec::new();
             let mut patterns = Vec::new();
             for d in &lit.decls {
@@ -1206,6 +1260,7 @@ impl Bot {
             msg: msg.into(),
             spans,
             incomplete: false,
+            help: None,
             origin: Default::default(),
         })
     }
@@ -1216,6 +1271,7 @@ impl Bot {
             msg: msg.into(),
             spans,
             incomplete: true,
+            help: None,
             origin: Default::default(),
         })
     }

@@ -332,14 +332,20 @@ fn to_miette(sources: &SourceMap, d: &Diag) -> Box<dyn miette::Diagnostic + Send
     // Labels far apart in one file get separate snippets too, or the snippet would show
     // every line between them.
     let mut files: Vec<(orche::source::FileId, u32, Vec<miette::LabeledSpan>)> = Vec::new();
-    for l in &d.labels {
+    for (i, l) in d.labels.iter().enumerate() {
         let file = sources.get(l.span.file);
         let text = file.text.len();
         let start = (l.span.start as usize).min(text);
         let len = (l.span.end as usize).min(text).saturating_sub(start);
         let line = file.line_col(l.span.start).0 as u32;
         let label = (!l.text.is_empty()).then(|| l.text.clone());
-        let span = miette::LabeledSpan::new(label, start, len);
+        // The first label is the problem's own place: the snippet's header names it even
+        // when another label of the snippet comes earlier in the file.
+        let span = if i == 0 {
+            miette::LabeledSpan::new_primary_with_span(label, (start, len))
+        } else {
+            miette::LabeledSpan::new(label, start, len)
+        };
         match files
             .iter_mut()
             .find(|(f, at, _)| *f == l.span.file && at.abs_diff(line) <= 6)

@@ -229,6 +229,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
                     msg: detail,
                     spans,
                     incomplete,
+                    help: None,
                     origin: Default::default(),
                 }),
             );

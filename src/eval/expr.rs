@@ -1080,6 +1080,7 @@ fn predeclared(
                     // The closed struct allows exactly the fields its conjuncts declare: they
                     // all join one fresh closedness group.
                     let g = ctx.fresh_group();
+                    ctx.close_groups.insert(g, ());
                     let conjs: super::Conjs = ctx
                         .v(t)
                         .conjs

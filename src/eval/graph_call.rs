@@ -94,6 +94,7 @@ pub fn call(
                 msg: e.msg,
                 spans,
                 incomplete: false,
+                help: None,
                 origin: Default::default(),
             }))
         }

@@ -266,10 +266,18 @@ pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
             continue;
         }
         let mut d = Diag::new(b.code, b.msg.clone()).with_path(report_path(ctx, *v, b));
-        for s in &b.spans {
+        // A field not allowed is shown with the struct that closes it.
+        let texts: &[&str] = match b.code {
+            "orche::eval::closed" if b.spans.len() > 1 => &["not allowed", "closed here"],
+            _ => &[],
+        };
+        for (i, s) in b.spans.iter().enumerate() {
             if *s != crate::source::Span::default() {
-                d = d.with_label(*s, "");
+                d = d.with_label(*s, texts.get(i).copied().unwrap_or(""));
             }
+        }
+        if let Some(h) = &b.help {
+            d = d.with_help(h.clone());
         }
         // Several graph functions over the same graph find the same missing node or cycle:
         // one report, at the first field.

@@ -1119,9 +1119,15 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         // context's group; outside one, the value keeps its own closedness.
         let cc = if defish {
             g
-        } else if close != 0 {
+        } else if close != 0 && !ctx.close_groups.contains_key(&c.close) {
             close
         } else {
+            if close != 0 && c.close != close {
+                // A `close()` value in a closed context keeps its own group, which widens
+                // the context's: the context allows what it declares, and it allows only
+                // that.
+                ctx.set_group_parent(c.close, close);
+            }
             c.close
         };
         process(
@@ -1585,29 +1591,34 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
         .keys()
         .copied()
         .chain(vx.lazy().iter().map(|f| f.label));
-    let mut rejected: Vec<Label> = Vec::new();
+    // Each rejected label, with where the struct that does not allow it opens and the
+    // allowed name it is likely a typo of.
+    let mut rejected: Vec<(Label, Option<Span>, Option<String>)> = Vec::new();
     for label in labels {
         let Label::Field(sym) = label else { continue };
         if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular
-            || rejected.contains(&label)
+            || rejected.iter().any(|(l, _, _)| *l == label)
         {
             continue;
         }
         let name = ctx.field_name(sym);
-        if !checks.iter().all(|c| c.allows(ctx, label, name)) {
-            rejected.push(label);
+        if let Some(c) = checks.iter().find(|c| !c.allows(ctx, label, name)) {
+            let typo_of = crate::diag::closest(name, c.label_names(ctx)).map(str::to_string);
+            rejected.push((label, c.at(ctx), typo_of));
         }
     }
     drop(checks);
-    for label in rejected {
+    for (label, closed_at, typo_of) in rejected {
         let Some(a) = existing_arc(ctx, v, label) else {
             continue;
         };
-        let span = ctx.v(a).span;
-        ctx.set_err(
-            a,
-            Bot::new("orche::eval::closed", "field not allowed", vec![span]),
-        );
+        let mut spans = vec![ctx.v(a).span];
+        spans.extend(closed_at.filter(|s| *s != Span::default()));
+        let mut b = Bot::new("orche::eval::closed", "field not allowed", spans);
+        if let Some(name) = typo_of {
+            Rc::make_mut(&mut b).help = Some(format!("did you mean `{name}`?"));
+        }
+        ctx.set_err(a, b);
     }
 }
 

@@ -178,8 +178,10 @@ _kind_fields: {
 		// Every site named must exist; the primary is not a replica; the failover priority
 		// names only the primary and the replicas.
 		primary_site: or(_site_names)
-		replica_sites: _
-		_replicas: [for r, _ in replica_sites {r & or(_site_names) & !=primary_site}]
+		// A replica must be a site of the federation,
+		replica_sites: close({[or(_site_names)]: true})
+		// and not the primary (its entry would have to be false).
+		replica_sites: [primary_site]: false
 		failover: priority: [...or([primary_site, for r, _ in replica_sites {r}])]
 	}
 
