@@ -1,7 +1,8 @@
 //! End-to-end checks of `orche graph` on the shipped examples that golden files cannot make:
 //! the DOT output renders with Graphviz (`dot -Tsvg`, when installed; `.ci/run` installs it)
-//! and the Mermaid output has the shape of a flowchart. Also: every shipped example does what
-//! its header says (exports, or fails with the cycle).
+//! and the Mermaid output parses with Mermaid's own parser (`tests/support/mermaid`, when its
+//! packages are installed; `.ci/run` installs them) and has the shape of a flowchart. Also:
+//! every shipped example does what its header says (exports, or fails with the cycle).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -83,8 +84,97 @@ fn dot_renders_with_graphviz() {
     }
 }
 
-/// Mermaid has no parser here; check the flowchart grammar the emitter uses, line by line:
-/// a header, balanced subgraph/end, node and edge statements with quoted labels.
+/// Names that Mermaid or DOT could read as syntax: quotes, brackets, HTML, keywords, comment
+/// and entity markers, non-ASCII.
+const TRICKY: &str = r#"import "orche/federation"
+
+federation.#Federation & {
+	name: "tricky"
+	sites: {
+		"core site \"1\"": {
+			tier: "core"
+			network: {prefix: "10.1.0.0/16", dns: []}
+			resources: {
+				"end": {kind: "command", command: "true"}
+				"x\"y": {kind: "command", command: "true", depends_on: {"end": true}}
+				"<i>bold<i>": {kind: "command", command: "true", depends_on: {"x\"y": true}}
+				"subgraph": {kind: "command", command: "true", depends_on: {"<i>bold<i>": true}}
+				"a;b%%c #1 & [z] {w} (v) |p| `q` \\ é 日本": {kind: "command", command: "true", depends_on: {"subgraph": true}}
+			}
+		}
+		"graph": {
+			tier: "edge"
+			network: {prefix: "10.2.0.0/16", dns: []}
+			resources: "click": {kind: "command", command: "true", depends_on: {"core site \"1\"/end": true}}
+		}
+	}
+}
+"#;
+
+/// The Mermaid of every example and of `TRICKY` parses with Mermaid's own parser. Skipped when
+/// `node` or the packages of `tests/support/mermaid` are missing, unless
+/// `ORCHE_REQUIRE_MERMAID` is set (`.ci/run` sets it after installing them).
+#[test]
+fn mermaid_parses_with_mermaid() {
+    let support = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/mermaid");
+    let installed = support.join("node_modules/mermaid/package.json").exists();
+    if !installed || !have_node() {
+        assert!(
+            std::env::var_os("ORCHE_REQUIRE_MERMAID").is_none(),
+            "ORCHE_REQUIRE_MERMAID is set but node or tests/support/mermaid/node_modules is missing"
+        );
+        eprintln!("graph_cli: mermaid not installed (npm ci --prefix tests/support/mermaid); Mermaid not parsed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("orche-mermaid-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let tricky = dir.join("tricky.orc");
+    std::fs::write(&tricky, TRICKY).expect("write tricky.orc");
+    let tricky = tricky.to_string_lossy().into_owned();
+    let mut files = Vec::new();
+    for (i, input) in EXAMPLES
+        .iter()
+        .copied()
+        .chain([tricky.as_str()])
+        .enumerate()
+    {
+        let out = orche(&["graph", input, "--out", "mermaid"]);
+        assert!(!out.stdout.is_empty(), "{input}: no Mermaid output");
+        let file = dir.join(format!("{i}.mmd"));
+        std::fs::write(&file, &out.stdout).expect("write .mmd");
+        files.push(file);
+    }
+    let check = Command::new("node")
+        .arg(support.join("check.mjs"))
+        .args(&files)
+        .output()
+        .expect("run node");
+    let report = String::from_utf8_lossy(&check.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        check.status.success(),
+        "Mermaid rejected orche's output:\n{report}{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert_eq!(
+        report.matches(": ok (flowchart").count(),
+        EXAMPLES.len() + 1,
+        "{report}"
+    );
+}
+
+fn have_node() -> bool {
+    Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Check the flowchart grammar the emitter uses, line by line (without Mermaid installed,
+/// this is the only check): a header, balanced subgraph/end, node and edge statements with
+/// quoted labels.
 #[test]
 fn mermaid_is_a_well_formed_flowchart() {
     for ex in EXAMPLES {
