@@ -60,7 +60,9 @@ impl Analysis {
 /// A dependency graph over named nodes, in declaration order.
 #[derive(Clone, Debug)]
 pub struct Graph {
-    names: IndexSet<String>,
+    /// Hashed with foldhash (fixed seed): built for every graph function call, and only ever
+    /// iterated by index.
+    names: IndexSet<String, foldhash::fast::FixedState>,
     /// The dependencies of each node, by index, in the order the map lists them.
     deps: Vec<Vec<usize>>,
 }
@@ -132,7 +134,8 @@ impl Graph {
     where
         D: Iterator<Item = &'a str>,
     {
-        let names: IndexSet<String> = nodes.clone().map(|(n, _)| n.to_string()).collect();
+        let names: IndexSet<String, foldhash::fast::FixedState> =
+            nodes.clone().map(|(n, _)| n.to_string()).collect();
         let mut deps = Vec::with_capacity(names.len());
         let mut missing = Vec::new();
         for (node, ds) in nodes {

@@ -76,7 +76,13 @@ fn qualify_keys(args: &[Value]) -> Result<Value, BuiltinError> {
 /// `Qualify`'s rule: `prefix/key`, or `None` when `key` is already qualified (the evaluator
 /// then keeps its string without a copy).
 pub fn qualified(prefix: &str, key: &str) -> Option<String> {
-    (!key.contains('/')).then(|| format!("{prefix}/{key}"))
+    (!key.contains('/')).then(|| {
+        let mut q = String::with_capacity(prefix.len() + 1 + key.len());
+        q.push_str(prefix);
+        q.push('/');
+        q.push_str(key);
+        q
+    })
 }
 
 fn flat(name: &str, args: &[Value]) -> Result<Value, BuiltinError> {
