@@ -261,6 +261,8 @@ pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
         }
     }
     let mut out: Vec<Diag> = Vec::new();
+    // For each report, the other paths the same problem was found at.
+    let mut also: Vec<Vec<String>> = Vec::new();
     for (v, b) in &errs {
         if chosen.get(&Rc::as_ptr(b)) != Some(v) {
             continue;
@@ -287,9 +289,43 @@ pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
                 && o.message == d.message
                 && o.labels == d.labels
         };
-        if !out.contains(&d) && !out.iter().any(same_graph_error) {
-            out.push(d);
+        if out.contains(&d) || out.iter().any(same_graph_error) {
+            continue;
         }
+        // The same problem at the same places, reached again through a reference that
+        // re-evaluates it (`timeout: res.health.timeout` in a graph node): one report, which
+        // names the other paths.
+        let places = |d: &Diag| {
+            let mut spans: Vec<crate::source::Span> = d.labels.iter().map(|l| l.span).collect();
+            spans.sort_by_key(|s| (s.file, s.start, s.end));
+            spans
+        };
+        let same_problem = |o: &Diag| {
+            o.code == d.code
+                && o.message == d.message
+                && !d.labels.is_empty()
+                && places(o) == places(&d)
+        };
+        if let Some(i) = out.iter().position(same_problem) {
+            also[i].push(d.path);
+            continue;
+        }
+        out.push(d);
+        also.push(Vec::new());
+    }
+    for (d, paths) in out.iter_mut().zip(also) {
+        if paths.is_empty() {
+            continue;
+        }
+        let shown: Vec<&str> = paths.iter().take(3).map(String::as_str).collect();
+        let mut note = format!("the same error is also at {}", shown.join(", "));
+        if paths.len() > 3 {
+            note.push_str(&format!(" and {} more", paths.len() - 3));
+        }
+        d.help = Some(match d.help.take() {
+            Some(h) => format!("{h}\n{note}"),
+            None => note,
+        });
     }
     out
 }
