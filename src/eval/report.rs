@@ -93,11 +93,18 @@ pub fn export_to<S: DataSink>(
             }
             if !av.has_regular {
                 if av.has_required && mode == ExportMode::Concrete {
+                    // First the struct that lacks the field (where to add it), then where it
+                    // is required.
+                    let mut spans = vec![av.span];
+                    let here = ctx.v(v).span;
+                    if here != crate::source::Span::default() && here != av.span {
+                        spans.insert(0, here);
+                    }
                     errs.push((
                         *a,
                         Bot::incomplete(
                             format!("field is required but not present: {}", ctx.field_name(s)),
-                            vec![av.span],
+                            spans,
                         ),
                     ));
                     ok = false;
