@@ -9,7 +9,7 @@
 #        ORCHE=path/to/orche bench/run.sh   (skip the build, time this binary)
 #        BENCH_GRAPH=1 bench/run.sh          (add computed graph fields: gen.py --graph)
 #
-# Times are the median wall-clock seconds of 5 runs (3 for sites >= 1000); peak RSS is the
+# Times are the median wall-clock seconds of 5 runs (3 for sites >= 1000, in both tables); peak RSS is the
 # largest "Maximum resident set size" that GNU time (/usr/bin/time -v) reported over those runs.
 set -euo pipefail
 
@@ -95,7 +95,7 @@ for size in ${BENCH_STDLIB_SIZES:-$sizes}; do
     python3 bench/gen.py --stdlib "$sites" "$per" >"$file"
     bytes=$(wc -c <"$file")
     runs=5
-    ((sites >= 1000)) && runs=1
+    ((sites >= 1000)) && runs=3
     echo "bench: stdlib $size ($runs runs)…" >&2
     read -r e_s e_mib < <(measure "$runs" "$ORCHE" export "$file" --out json)
     read -r g_s g_mib < <(measure "$runs" "$ORCHE" graph "$file" --out json)

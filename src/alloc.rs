@@ -96,9 +96,9 @@ impl Local {
             c if !c.is_null() => c,
             _ => new_chunk(),
         };
-        if prefaulting() {
-            // The chunk after this one: its pages are faulted in by the prefault thread
-            // while this one fills.
+        if prefaulting() && !self.end.get().is_null() {
+            // The chunk after this one (from the second on: small runs need one): its pages
+            // are faulted in by the prefault thread while this one fills.
             let next = new_chunk();
             self.next.set(next);
             if !next.is_null() {

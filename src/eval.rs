@@ -865,6 +865,10 @@ impl<'p> Ctx<'p> {
     /// (`alloc::prefault`) before they are written.
     #[cold]
     fn arena_ahead(&mut self) {
+        if self.vs.is_empty() {
+            // Small inputs never need it.
+            return;
+        }
         self.vs.reserve(2 * ARENA_STEP);
         let len = self.vs.len();
         let ahead = (self.vs.capacity() - len).min(2 * ARENA_STEP);

@@ -28,9 +28,13 @@ pub struct JsonWriter {
     open: Vec<(bool, usize)>,
     /// Quoted field names followed by `": "`, by symbol (`field_sym`): most names repeat.
     keys: Vec<Option<Box<str>>>,
-    /// Output length at which to make room ahead again (`room_ahead`).
+    /// Output length at which to make room ahead again (`room_ahead`); 0 for the first
+    /// mark, one step in (small outputs never need it).
     next_mark: usize,
 }
+
+/// Output bytes between two requests to fault in the next part of the buffer ahead of use.
+const ROOM_STEP: usize = 1 << 20;
 
 impl JsonWriter {
     pub fn new() -> JsonWriter {
@@ -47,14 +51,13 @@ impl JsonWriter {
     /// (`alloc::prefault`) before they are written.
     #[cold]
     fn room_ahead(&mut self) {
-        const STEP: usize = 1 << 20;
-        self.out.reserve(4 * STEP);
+        self.out.reserve(4 * ROOM_STEP);
         let len = self.out.len();
-        let ahead = (self.out.capacity() - len).min(4 * STEP);
+        let ahead = (self.out.capacity() - len).min(4 * ROOM_STEP);
         // SAFETY: `len <= capacity`: the pointer stays inside the allocation.
         let spare = unsafe { self.out.as_ptr().add(len) };
         crate::alloc::prefault(spare, ahead);
-        self.next_mark = len + STEP;
+        self.next_mark = len + ROOM_STEP;
     }
 
     /// Starts the next entry of the innermost container on its own line.
@@ -109,7 +112,7 @@ impl DataSink for JsonWriter {
     }
 
     fn begin_struct(&mut self) {
-        if self.out.len() >= self.next_mark {
+        if self.out.len() >= self.next_mark.max(ROOM_STEP) {
             self.room_ahead();
         }
         self.value();
