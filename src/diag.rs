@@ -91,9 +91,14 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     if limit == 0 {
         return None;
     }
+    let len = name.chars().count();
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        if c == name {
+        // A length difference is a lower bound of the distance: most candidates stop here.
+        if c == name
+            || c.len().abs_diff(name.len()) > 4 * limit
+            || c.chars().count().abs_diff(len) > limit
+        {
             continue;
         }
         let d = edit_distance(name, c);

@@ -17,6 +17,8 @@ use std::collections::VecDeque;
 pub struct GraphError {
     pub msg: String,
     pub at: Vec<(String, String)>,
+    /// A hint (`did you mean …?` for a missing dependency).
+    pub help: Option<String>,
 }
 
 impl GraphError {
@@ -24,8 +26,37 @@ impl GraphError {
         GraphError {
             msg: msg.into(),
             at: Vec::new(),
+            help: None,
         }
     }
+}
+
+/// Likely typos among missing dependencies: for the first few, the closest node name, looked
+/// for among the nodes of the same site first (`site/x` names), then among all.
+fn missing_hints(
+    names: &IndexSet<String, foldhash::fast::FixedState>,
+    missing: &[(String, String)],
+) -> Option<String> {
+    let hints: Vec<String> = missing
+        .iter()
+        .take(5)
+        .filter_map(|(_, dep)| {
+            let site = dep.split_once('/').map(|(s, _)| &dep[..=s.len()]);
+            let near = site
+                .and_then(|p| {
+                    crate::diag::closest(
+                        dep,
+                        names
+                            .iter()
+                            .map(String::as_str)
+                            .filter(|n| n.starts_with(p)),
+                    )
+                })
+                .or_else(|| crate::diag::closest(dep, names.iter().map(String::as_str)))?;
+            Some(format!("did you mean `{near}` for `{dep}`?"))
+        })
+        .collect();
+    (!hints.is_empty()).then(|| hints.join("\n"))
 }
 
 /// What [`Graph::analyze`] computes for an acyclic graph.
@@ -116,6 +147,7 @@ impl Graph {
                                 other.kind_name()
                             ),
                             at: vec![(node.clone(), dep.clone())],
+                            help: None,
                         })
                     }
                 }
@@ -154,7 +186,12 @@ impl Graph {
                 .map(|(n, d)| format!("{n} depends on missing {d}"))
                 .collect::<Vec<_>>()
                 .join("; ");
-            return Err(GraphError { msg, at: missing });
+            let help = missing_hints(&names, &missing);
+            return Err(GraphError {
+                msg,
+                at: missing,
+                help,
+            });
         }
         Ok(Graph { names, deps })
     }
@@ -268,7 +305,11 @@ impl Graph {
                     .map(|w| (self.name(w[0]).to_string(), self.name(w[1]).to_string()))
             })
             .collect();
-        Err(GraphError { msg, at })
+        Err(GraphError {
+            msg,
+            at,
+            help: None,
+        })
     }
 
     /// A path written `a -> b -> a`.

@@ -94,7 +94,7 @@ pub fn call(
                 msg: e.msg,
                 spans,
                 incomplete: false,
-                help: None,
+                help: e.help,
                 origin: Default::default(),
             }))
         }

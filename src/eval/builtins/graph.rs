@@ -131,6 +131,7 @@ pub fn call_on(name: &str, input: &Input, args: &[Value]) -> Result<Value, Graph
         let s = a.str(i).map_err(|e| GraphError {
             msg: message(e),
             at: Vec::new(),
+            help: None,
         })?;
         g.node(s)
     };
@@ -170,6 +171,7 @@ fn group_order(input: &Input, args: &[Value]) -> Result<Value, GraphError> {
     let plain = |m: String| GraphError {
         msg: m,
         at: Vec::new(),
+        help: None,
     };
     let a = Args::new(args, "graph.GroupOrder");
     let field = a.str(1).map_err(|e| plain(message(e)))?;
