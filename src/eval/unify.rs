@@ -508,15 +508,32 @@ fn meet_disj(a: &Val, b: &Val) -> Val {
             _ => String::new(),
         };
         let _ = detail;
-        Val::Bottom(Bot::new(
+        let (value, alts) = if matches!(a, Val::Disj(_)) {
+            (b, a)
+        } else {
+            (a, b)
+        };
+        let mut bot = Bot::new(
             "orche::eval::disjunction",
             format!(
                 "{} does not match any alternative of {}",
-                show(if matches!(a, Val::Disj(_)) { b } else { a }),
-                show(if matches!(a, Val::Disj(_)) { a } else { b })
+                show(value),
+                show(alts)
             ),
             vec![],
-        ))
+        );
+        // A string close to one of the string alternatives is likely a typo of it.
+        if let (Val::Str(v), Val::Disj(d)) = (value, alts) {
+            let names = d.iter().filter_map(|(x, _)| match x {
+                Val::Str(s) => Some(&s[..]),
+                _ => None,
+            });
+            if let Some(near) = crate::diag::closest(v, names) {
+                Rc::make_mut(&mut bot).help =
+                    Some(format!("did you mean {}?", show(&Val::Str(near.into()))));
+            }
+        }
+        Val::Bottom(bot)
     })
 }
 
