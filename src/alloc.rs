@@ -149,18 +149,25 @@ fn prefaulting() -> bool {
     PREFAULT_ON.load(Ordering::Relaxed)
 }
 
-/// Starts the prefault thread (Linux only): from then on, pages of new chunks, and ranges
-/// passed to [`prefault`], are faulted in on another core before they are first written.
+/// Starts the prefault thread (Linux only; once, however often it is called): from then on,
+/// pages of new chunks, and ranges passed to [`prefault`], are faulted in on another core
+/// before they are first written.
 pub fn start_prefaulting() {
     #[cfg(target_os = "linux")]
     {
-        let spawned = std::thread::Builder::new()
-            .name("orche-prefault".into())
-            .stack_size(64 << 10)
-            .spawn(prefault_loop);
-        if spawned.is_ok() {
-            PREFAULT_ON.store(true, Ordering::Relaxed);
-        }
+        static STARTED: std::sync::Once = std::sync::Once::new();
+        STARTED.call_once(spawn_prefault_thread);
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn spawn_prefault_thread() {
+    let spawned = std::thread::Builder::new()
+        .name("orche-prefault".into())
+        .stack_size(64 << 10)
+        .spawn(prefault_loop);
+    if spawned.is_ok() {
+        PREFAULT_ON.store(true, Ordering::Relaxed);
     }
 }
 
