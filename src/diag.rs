@@ -5,14 +5,14 @@
 
 use crate::source::{SourceMap, Span};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Label {
     pub span: Span,
     pub text: String,
 }
 
 /// One reported problem.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Diag {
     /// `orche::syntax::unexpected`, `orche::eval::conflict`, …
     pub code: &'static str,

@@ -356,7 +356,7 @@ fn to_miette(sources: &SourceMap, d: &Diag) -> Box<dyn miette::Diagnostic + Send
     }
     let source = |f: orche::source::FileId| {
         let file = sources.get(f);
-        miette::NamedSource::new(file.name.clone(), file.text.to_string())
+        miette::NamedSource::new(file.name.clone(), Window::of(file))
     };
     let mut files = files.into_iter();
     let Some((first, _, spans)) = files.next() else {
@@ -380,11 +380,65 @@ fn to_miette(sources: &SourceMap, d: &Diag) -> Box<dyn miette::Diagnostic + Send
     })
 }
 
+/// A file's text as miette reads it for a snippet, without copying it and without scanning
+/// it from its start for every snippet (miette's own `str` source counts lines from the
+/// start: quadratic with many errors in a large file). The text is handed to miette from a
+/// line boundary a little above the span, and the positions it reports are shifted back, so
+/// the snippet is the same.
+struct Window {
+    text: std::sync::Arc<str>,
+    line_starts: std::sync::Arc<[u32]>,
+    /// A `\r` that is not part of `\r\n` ends a line for miette but not in `line_starts`:
+    /// such a file is read from its start.
+    lone_cr: bool,
+}
+
+impl Window {
+    fn of(file: &orche::source::SourceFile) -> Window {
+        Window {
+            text: file.text.clone(),
+            line_starts: file.line_starts(),
+            lone_cr: file.has_lone_cr(),
+        }
+    }
+}
+
+impl miette::SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let bytes = self.text.as_bytes();
+        let (base, first_line) = if self.lone_cr || span.offset() > bytes.len() {
+            (0, 0)
+        } else {
+            // One line more than miette keeps: it decides on the line before the context.
+            let line = self
+                .line_starts
+                .partition_point(|&s| s as usize <= span.offset())
+                .saturating_sub(1);
+            let first = line.saturating_sub(context_lines_before + 1);
+            (self.line_starts[first] as usize, first)
+        };
+        let shifted = miette::SourceSpan::new((span.offset() - base).into(), span.len());
+        let inner = bytes[base..].read_span(&shifted, context_lines_before, context_lines_after)?;
+        Ok(Box::new(miette::MietteSpanContents::new(
+            inner.data(),
+            miette::SourceSpan::new((inner.span().offset() + base).into(), inner.span().len()),
+            inner.line() + first_line,
+            inner.column(),
+            inner.line_count() + first_line,
+        )))
+    }
+}
+
 /// A diagnostic with its source and labels in one file, and related snippets in others.
 struct Snippet {
     message: String,
     labels: Vec<miette::LabeledSpan>,
-    source: miette::NamedSource<String>,
+    source: miette::NamedSource<Window>,
     related: Vec<Snippet>,
     /// Code and help of the main report.
     md: Option<miette::MietteDiagnostic>,

@@ -40,10 +40,25 @@ impl Span {
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    /// Byte offsets where lines start (after each `\n`); shared, so that a renderer may keep
+    /// it with the text.
+    line_starts: Arc<[u32]>,
+    /// Whether a `\r` not followed by `\n` occurs (a line break for some renderers, not in
+    /// `line_starts`).
+    lone_cr: bool,
 }
 
 impl SourceFile {
+    /// The byte offsets where lines start (the first is 0).
+    pub fn line_starts(&self) -> Arc<[u32]> {
+        self.line_starts.clone()
+    }
+
+    /// Whether the text has a `\r` that is not part of `\r\n`.
+    pub fn has_lone_cr(&self) -> bool {
+        self.lone_cr
+    }
+
     /// 1-based line and column (in chars) of a byte offset.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
         let line = match self.line_starts.binary_search(&offset) {
@@ -76,10 +91,13 @@ impl SourceMap {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0u32];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+        let b = text.as_bytes();
+        let lone_cr = has_lone_cr(b);
         self.files.push(SourceFile {
             name: name.into(),
             text,
-            line_starts,
+            line_starts: line_starts.into(),
+            lone_cr,
         });
         FileId(self.files.len() as u32 - 1)
     }
@@ -101,4 +119,10 @@ impl SourceMap {
         let (l, c) = f.line_col(span.start);
         format!("{}:{}:{}", f.name, l, c)
     }
+}
+
+fn has_lone_cr(b: &[u8]) -> bool {
+    b.iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
 }

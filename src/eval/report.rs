@@ -270,6 +270,12 @@ pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
     let mut out: Vec<Diag> = Vec::new();
     // For each report, the other paths the same problem was found at.
     let mut also: Vec<Vec<String>> = Vec::new();
+    let mut seen: hashbrown::HashSet<Diag, foldhash::fast::FixedState> = Default::default();
+    type GraphKey = (&'static str, String, Vec<crate::diag::Label>);
+    let mut graph_seen: hashbrown::HashSet<GraphKey, foldhash::fast::FixedState> =
+        Default::default();
+    type ProblemKey = (&'static str, String, Vec<crate::source::Span>);
+    let mut problems: super::FastMap<ProblemKey, usize> = Default::default();
     for (v, b) in &errs {
         if chosen.get(&Rc::as_ptr(b)) != Some(v) {
             continue;
@@ -288,34 +294,36 @@ pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
         if let Some(h) = &b.help {
             d = d.with_help(h.clone());
         }
+        // Lookups by key, not by scanning `out`: a large input can have tens of thousands of
+        // errors.
+        if !seen.insert(d.clone()) {
+            continue;
+        }
         // Several graph functions over the same graph find the same missing node or cycle:
         // one report, at the first field.
-        let same_graph_error = |o: &Diag| {
-            o.code.starts_with("orche::graph::")
-                && o.code == d.code
-                && o.message == d.message
-                && o.labels == d.labels
-        };
-        if out.contains(&d) || out.iter().any(same_graph_error) {
+        if d.code.starts_with("orche::graph::")
+            && !graph_seen.insert((d.code, d.message.clone(), d.labels.clone()))
+        {
             continue;
         }
         // The same problem at the same places, reached again through a reference that
         // re-evaluates it (`timeout: res.health.timeout` in a graph node): one report, which
         // names the other paths.
-        let places = |d: &Diag| {
-            let mut spans: Vec<crate::source::Span> = d.labels.iter().map(|l| l.span).collect();
-            spans.sort_by_key(|s| (s.file, s.start, s.end));
-            spans
-        };
-        let same_problem = |o: &Diag| {
-            o.code == d.code
-                && o.message == d.message
-                && !d.labels.is_empty()
-                && places(o) == places(&d)
-        };
-        if let Some(i) = out.iter().position(same_problem) {
-            also[i].push(d.path);
-            continue;
+        if !d.labels.is_empty() {
+            let mut places: Vec<crate::source::Span> = d.labels.iter().map(|l| l.span).collect();
+            places.sort_by_key(|s| (s.file, s.start, s.end));
+            match problems.entry((d.code, d.message.clone(), places)) {
+                hashbrown::hash_map::Entry::Occupied(e) => {
+                    let i = *e.get();
+                    if out[i].path != d.path {
+                        also[i].push(d.path);
+                    }
+                    continue;
+                }
+                hashbrown::hash_map::Entry::Vacant(e) => {
+                    e.insert(out.len());
+                }
+            }
         }
         out.push(d);
         also.push(Vec::new());
