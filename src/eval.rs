@@ -108,6 +108,10 @@ pub struct Bot {
     pub incomplete: bool,
     /// A hint for the user (`did you mean …?`).
     pub help: Option<String>,
+    /// An undefined field `label` of the struct `VId`: when the error is reported, a field of
+    /// that struct with a close name is suggested (worked out only then, since most such
+    /// errors are discarded: a failed disjunct, an `if` guard).
+    pub undefined_in: Option<(VId, Label)>,
     /// The vertex the error was first set on: where it is reported when it reaches several
     /// fields through references.
     pub origin: std::cell::Cell<Option<VId>>,
@@ -1265,6 +1269,7 @@ impl Bot {
             spans,
             incomplete: false,
             help: None,
+            undefined_in: None,
             origin: Default::default(),
         })
     }
@@ -1276,6 +1281,7 @@ impl Bot {
             spans,
             incomplete: true,
             help: None,
+            undefined_in: None,
             origin: Default::default(),
         })
     }

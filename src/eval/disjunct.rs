@@ -230,6 +230,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
                     spans,
                     incomplete,
                     help: None,
+                    undefined_in: None,
                     origin: Default::default(),
                 }),
             );

@@ -69,7 +69,8 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
                 Some(a) => value_of(ctx, a),
                 None => {
                     let name = ctx.label_name(*label);
-                    incomplete(format!("undefined field: {name}"), span)
+                    let v = incomplete(format!("undefined field: {name}"), span);
+                    undefined_in(v, p, *label)
                 }
             },
             None => bottom(
@@ -332,6 +333,18 @@ fn optional_only(ctx: &Ctx, a: super::VId) -> bool {
     !av.has_regular && !av.has_required && av.has_optional
 }
 
+/// Marks an "undefined field" error with the struct it was looked up in, for a hint when it
+/// is reported.
+fn undefined_in(v: Val, t: super::VId, label: Label) -> Val {
+    match v {
+        Val::Bottom(mut b) => {
+            Rc::make_mut(&mut b).undefined_in = Some((t, label));
+            Val::Bottom(b)
+        }
+        v => v,
+    }
+}
+
 fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
     let base = default_of(&base);
     match base {
@@ -357,16 +370,18 @@ fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
                 }
                 // A closed struct that is complete and does not allow the field will never
                 // have it: that is an error, not an incomplete value.
-                if ctx.v(t).status >= super::Status::Expanded
+                let v = if ctx.v(t).status >= super::Status::Expanded
                     && structs::rejects(ctx, t, Label::Field(sym))
                 {
-                    return bottom(
+                    bottom(
                         "orche::eval::select",
                         format!("undefined field: {name}"),
                         span,
-                    );
-                }
-                incomplete(format!("undefined field: {name}"), span)
+                    )
+                } else {
+                    incomplete(format!("undefined field: {name}"), span)
+                };
+                undefined_in(v, t, Label::Field(sym))
             }
         },
         Val::Pkg(p) => {

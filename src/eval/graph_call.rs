@@ -95,6 +95,7 @@ pub fn call(
                 spans,
                 incomplete: false,
                 help: e.help,
+                undefined_in: None,
                 origin: Default::default(),
             }))
         }

@@ -245,6 +245,21 @@ fn report_path(ctx: &Ctx, v: VId, b: &Bot) -> String {
     here
 }
 
+/// For an undefined field, a field of the same struct with a close name.
+fn undefined_hint(ctx: &Ctx, b: &Bot) -> Option<String> {
+    let (t, Label::Field(sym)) = b.undefined_in? else {
+        return None;
+    };
+    let t = ctx.deref(t);
+    let names = ctx.v(t).arcs.keys().filter_map(|l| match l {
+        Label::Field(s) if crate::lower::field_class(ctx.sym_name(*s)) == FieldClass::Regular => {
+            Some(ctx.field_name(*s))
+        }
+        _ => None,
+    });
+    crate::diag::closest(ctx.field_name(sym), names).map(|n| format!("did you mean `{n}`?"))
+}
+
 pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
     // One error that reached several fields through references is reported once: where it
     // arose if that field is among them, else at its first path.
@@ -293,6 +308,8 @@ pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
         }
         if let Some(h) = &b.help {
             d = d.with_help(h.clone());
+        } else if let Some(h) = undefined_hint(ctx, b) {
+            d = d.with_help(h);
         }
         // Lookups by key, not by scanning `out`: a large input can have tens of thousands of
         // errors.
