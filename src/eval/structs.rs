@@ -1119,7 +1119,9 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         // context's group; outside one, the value keeps its own closedness.
         let cc = if defish {
             g
-        } else if close != 0 && !ctx.close_groups.contains_key(&c.close) {
+        } else if close != 0
+            && (ctx.close_groups.is_empty() || !ctx.close_groups.contains_key(&c.close))
+        {
             close
         } else {
             if close != 0 && c.close != close {
