@@ -87,11 +87,11 @@ impl Diag {
 /// typo (at most a third of the name's length, so nothing for names under three characters);
 /// the first such candidate on ties. For `did you mean …?` hints.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = name.chars().count() / 3;
+    let len = name.chars().count();
+    let limit = len / 3;
     if limit == 0 {
         return None;
     }
-    let len = name.chars().count();
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         // A length difference is a lower bound of the distance: most candidates stop here.

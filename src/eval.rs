@@ -108,13 +108,21 @@ pub struct Bot {
     pub incomplete: bool,
     /// A hint for the user (`did you mean …?`).
     pub help: Option<String>,
-    /// An undefined field `label` of the struct `VId`: when the error is reported, a field of
-    /// that struct with a close name is suggested (worked out only then, since most such
-    /// errors are discarded: a failed disjunct, an `if` guard).
-    pub undefined_in: Option<(VId, Label)>,
+    /// What a `did you mean …?` hint would be looked for in, worked out only when the error
+    /// is reported: most such errors are discarded (a failed disjunct, an `if` guard).
+    pub typo: Option<Typo>,
     /// The vertex the error was first set on: where it is reported when it reaches several
     /// fields through references.
     pub origin: std::cell::Cell<Option<VId>>,
+}
+
+/// A name that may be a typo, and where to look for the name meant ([`Bot::typo`]).
+#[derive(Clone, Debug)]
+pub enum Typo {
+    /// The undefined field `label` of the struct `within`: its fields.
+    Field { within: VId, label: Label },
+    /// A string that matched no alternative of `of`: its string alternatives.
+    Alternative { value: Rc<str>, of: Val },
 }
 
 /// Bound operators on values.
@@ -1269,7 +1277,7 @@ impl Bot {
             spans,
             incomplete: false,
             help: None,
-            undefined_in: None,
+            typo: None,
             origin: Default::default(),
         })
     }
@@ -1281,7 +1289,7 @@ impl Bot {
             spans,
             incomplete: true,
             help: None,
-            undefined_in: None,
+            typo: None,
             origin: Default::default(),
         })
     }

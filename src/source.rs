@@ -91,8 +91,7 @@ impl SourceMap {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0u32];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
-        let b = text.as_bytes();
-        let lone_cr = has_lone_cr(b);
+        let lone_cr = has_lone_cr(text.as_bytes());
         self.files.push(SourceFile {
             name: name.into(),
             text,

@@ -230,7 +230,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
                     spans,
                     incomplete,
                     help: None,
-                    undefined_in: None,
+                    typo: None,
                     origin: Default::default(),
                 }),
             );

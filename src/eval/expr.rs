@@ -335,10 +335,10 @@ fn optional_only(ctx: &Ctx, a: super::VId) -> bool {
 
 /// Marks an "undefined field" error with the struct it was looked up in, for a hint when it
 /// is reported.
-fn undefined_in(v: Val, t: super::VId, label: Label) -> Val {
+fn undefined_in(v: Val, within: super::VId, label: Label) -> Val {
     match v {
         Val::Bottom(mut b) => {
-            Rc::make_mut(&mut b).undefined_in = Some((t, label));
+            Rc::make_mut(&mut b).typo = Some(super::Typo::Field { within, label });
             Val::Bottom(b)
         }
         v => v,

@@ -95,7 +95,7 @@ pub fn call(
                 spans,
                 incomplete: false,
                 help: e.help,
-                undefined_in: None,
+                typo: None,
                 origin: Default::default(),
             }))
         }

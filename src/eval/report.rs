@@ -245,19 +245,40 @@ fn report_path(ctx: &Ctx, v: VId, b: &Bot) -> String {
     here
 }
 
-/// For an undefined field, a field of the same struct with a close name.
-fn undefined_hint(ctx: &Ctx, b: &Bot) -> Option<String> {
-    let (t, Label::Field(sym)) = b.undefined_in? else {
-        return None;
-    };
-    let t = ctx.deref(t);
-    let names = ctx.v(t).arcs.keys().filter_map(|l| match l {
-        Label::Field(s) if crate::lower::field_class(ctx.sym_name(*s)) == FieldClass::Regular => {
-            Some(ctx.field_name(*s))
+/// The `did you mean …?` hint of an error that may come from a typo (`Bot::typo`): a field of
+/// the same struct, or a string alternative, with a close name.
+fn typo_hint(ctx: &Ctx, b: &Bot) -> Option<String> {
+    match b.typo.as_ref()? {
+        super::Typo::Field {
+            within,
+            label: Label::Field(sym),
+        } => {
+            let t = ctx.deref(*within);
+            let names = ctx.v(t).arcs.keys().filter_map(|l| match l {
+                Label::Field(s)
+                    if crate::lower::field_class(ctx.sym_name(*s)) == FieldClass::Regular =>
+                {
+                    Some(ctx.field_name(*s))
+                }
+                _ => None,
+            });
+            crate::diag::closest(ctx.field_name(*sym), names)
+                .map(|n| format!("did you mean `{n}`?"))
         }
-        _ => None,
-    });
-    crate::diag::closest(ctx.field_name(sym), names).map(|n| format!("did you mean `{n}`?"))
+        super::Typo::Field { .. } => None,
+        super::Typo::Alternative {
+            value,
+            of: Val::Disj(alts),
+        } => {
+            let names = alts.iter().filter_map(|(x, _)| match x {
+                Val::Str(s) => Some(&s[..]),
+                _ => None,
+            });
+            crate::diag::closest(value, names)
+                .map(|n| format!("did you mean {}?", show(&Val::Str(n.into()))))
+        }
+        super::Typo::Alternative { .. } => None,
+    }
 }
 
 pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
@@ -308,7 +329,7 @@ pub fn to_diags(ctx: &Ctx, errs: Vec<(VId, Rc<Bot>)>) -> Vec<Diag> {
         }
         if let Some(h) = &b.help {
             d = d.with_help(h.clone());
-        } else if let Some(h) = undefined_hint(ctx, b) {
+        } else if let Some(h) = typo_hint(ctx, b) {
             d = d.with_help(h);
         }
         // Lookups by key, not by scanning `out`: a large input can have tens of thousands of

@@ -522,16 +522,12 @@ fn meet_disj(a: &Val, b: &Val) -> Val {
             ),
             vec![],
         );
-        // A string close to one of the string alternatives is likely a typo of it.
-        if let (Val::Str(v), Val::Disj(d)) = (value, alts) {
-            let names = d.iter().filter_map(|(x, _)| match x {
-                Val::Str(s) => Some(&s[..]),
-                _ => None,
+        // A string may be a typo of one of the string alternatives.
+        if let (Val::Str(v), Val::Disj(_)) = (value, alts) {
+            Rc::make_mut(&mut bot).typo = Some(super::Typo::Alternative {
+                value: v.clone(),
+                of: alts.clone(),
             });
-            if let Some(near) = crate::diag::closest(v, names) {
-                Rc::make_mut(&mut bot).help =
-                    Some(format!("did you mean {}?", show(&Val::Str(near.into()))));
-            }
         }
         Val::Bottom(bot)
     })

@@ -21,15 +21,14 @@ pub fn to_compact(v: &Value) -> String {
 
 /// Writes the same text as `to_string` from data events (`eval::export_to`), without a `Value`
 /// tree in between.
-#[derive(Default)]
 pub struct JsonWriter {
     out: String,
     /// Open containers: (is a list, values written so far).
     open: Vec<(bool, usize)>,
     /// Quoted field names followed by `": "`, by symbol (`field_sym`): most names repeat.
     keys: Vec<Option<Box<str>>>,
-    /// Output length at which to make room ahead again (`room_ahead`); 0 for the first
-    /// mark, one step in (small outputs never need it).
+    /// Output length at which to make room ahead again (`room_ahead`): first one step in,
+    /// so that small outputs never need it.
     next_mark: usize,
 }
 
@@ -38,7 +37,12 @@ const ROOM_STEP: usize = 1 << 20;
 
 impl JsonWriter {
     pub fn new() -> JsonWriter {
-        JsonWriter::default()
+        JsonWriter {
+            out: String::new(),
+            open: Vec::new(),
+            keys: Vec::new(),
+            next_mark: ROOM_STEP,
+        }
     }
 
     /// The text, with the final newline `to_string` adds.
@@ -92,6 +96,12 @@ impl JsonWriter {
     }
 }
 
+impl Default for JsonWriter {
+    fn default() -> JsonWriter {
+        JsonWriter::new()
+    }
+}
+
 impl DataSink for JsonWriter {
     fn scalar(&mut self, s: Scalar) {
         self.value();
@@ -112,7 +122,7 @@ impl DataSink for JsonWriter {
     }
 
     fn begin_struct(&mut self) {
-        if self.out.len() >= self.next_mark.max(ROOM_STEP) {
+        if self.out.len() >= self.next_mark {
             self.room_ahead();
         }
         self.value();

@@ -270,10 +270,7 @@ impl<'t> Parser<'t> {
         }
         j += first;
         // ASCII first: most identifiers are all ASCII.
-        while let Some(&c) = self.b.get(j) {
-            if c >= 0x80 || ID_CLASS[c as usize] & 2 == 0 {
-                break;
-            }
+        while self.b.get(j).is_some_and(|&c| is_id_continue(c)) {
             j += 1;
         }
         loop {

@@ -51,10 +51,8 @@ impl<'t> Parser<'t> {
         let mut out = Builder::new(bytes);
         let mut run = self.pos;
         loop {
-            if self.eof() {
-                return Err(GiveUp);
-            }
-            // Plain characters in one sweep.
+            // Plain characters in one sweep; the end of the text before the closing quote
+            // is not a single-line string.
             let plain = self.b[self.pos..]
                 .iter()
                 .position(|&c| c == quote || c == b'\\' || is_newline(c));
