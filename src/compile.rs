@@ -385,3 +385,120 @@ fn find_graph(
         )),
     }
 }
+
+/// The kinds table of `orche/actions`, evaluated from the embedded stdlib.
+pub fn kinds() -> Result<crate::state::kinds::Kinds, Vec<Diag>> {
+    let mut sources = SourceMap::new();
+    let mut diags = Vec::new();
+    let Some(files) = crate::load::stdlib_package("orche/actions", &mut sources, &mut diags) else {
+        return Err(vec![Diag::new(
+            "orche::state::no_actions",
+            "the standard library has no orche/actions package",
+        )]);
+    };
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let mut prog = Program::default();
+    let refs: Vec<&syntax::ast::File> = files.iter().collect();
+    let (root, ds) = lower::lower_package(&mut prog, &refs, Span::default());
+    if !ds.is_empty() {
+        return Err(ds);
+    }
+    let mut ev = eval::evaluate(&prog, root, None);
+    let mut errs = Vec::new();
+    let value = ev
+        .field(ev.root, "kinds")
+        .and_then(|k| eval::export_value(&ev.ctx, k, ExportMode::Concrete, &mut errs));
+    if !errs.is_empty() {
+        return Err(eval::report_to_diags(&ev.ctx, errs));
+    }
+    let value = value.ok_or_else(|| {
+        vec![Diag::new(
+            "orche::state::no_actions",
+            "orche/actions has no concrete `kinds`",
+        )]
+    })?;
+    crate::state::kinds::Kinds::from_value(&value).map_err(|m| {
+        vec![Diag::new(
+            "orche::state::bad_actions",
+            format!("orche/actions: {m}"),
+        )]
+    })
+}
+
+/// What the state commands (`export --probes`, `drift`, `plan`) start from.
+pub struct StateInput {
+    pub sources: SourceMap,
+    /// The federation's declared resources, when it evaluated without errors.
+    pub declared: Option<crate::state::declared::Declared>,
+    pub kinds: crate::state::kinds::Kinds,
+    pub diags: Vec<Diag>,
+}
+
+/// Evaluates `paths`, finds the federation (as `orche graph` does) and reads its declared
+/// resources. Any error of the federation's value ends the request.
+pub fn declared(paths: &[PathBuf], expr: Option<&str>, exit_after: bool) -> StateInput {
+    let kinds = match kinds() {
+        Ok(k) => k,
+        Err(diags) => {
+            return StateInput {
+                sources: SourceMap::new(),
+                declared: None,
+                kinds: Default::default(),
+                diags,
+            }
+        }
+    };
+    let mut found = None;
+    let outcome = with_evaluation(paths, expr, exit_after, |ev, at, _| {
+        let (graph_at, _) = match find_graph(ev, at) {
+            Ok(x) => x,
+            Err(msg) => {
+                let msg = msg.replace("dependency graph", "federation");
+                return (None, vec![Diag::new("orche::state::no_federation", msg)]);
+            }
+        };
+        if graph_at.owner == graph_at.graph {
+            return (
+                None,
+                vec![Diag::new(
+                    "orche::state::no_federation",
+                    "found a dependency graph, not a federation: probes and plans need a \
+                     federation.#Federation (sites with resources)",
+                )],
+            );
+        }
+        let diags = eval::diagnostics(ev, ExportMode::Concrete, graph_at.owner);
+        if !diags.is_empty() {
+            return (None, diags);
+        }
+        let mut errs = Vec::new();
+        match eval::export_value(&ev.ctx, graph_at.owner, ExportMode::Concrete, &mut errs) {
+            Some(v) if errs.is_empty() => {
+                let span = ev.ctx.v(graph_at.owner).span;
+                found = Some((v, span, ev.ctx.path(graph_at.owner)));
+                (None, Vec::new())
+            }
+            _ => (None, eval::report_to_diags(&ev.ctx, errs)),
+        }
+    });
+    let mut diags = outcome.diags;
+    let mut declared = None;
+    if let Some((v, span, path)) = found {
+        match crate::state::declared::Declared::from_federation(&v, &kinds) {
+            Ok(d) => declared = Some(d),
+            Err(m) => diags.push(
+                Diag::new("orche::state::bad_federation", m)
+                    .with_path(path)
+                    .with_label(span, "this federation"),
+            ),
+        }
+    }
+    StateInput {
+        sources: outcome.sources,
+        declared,
+        kinds,
+        diags,
+    }
+}

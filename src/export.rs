@@ -6,4 +6,8 @@
 pub mod graph;
 pub mod json;
 pub mod orc;
+pub mod plan_sh;
+pub mod probe;
+pub mod report;
+pub mod shell;
 pub mod yaml;

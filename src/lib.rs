@@ -16,5 +16,6 @@ pub mod graph;
 pub mod load;
 pub mod lower;
 pub mod source;
+pub mod state;
 pub mod syntax;
 pub mod value;

@@ -18,6 +18,13 @@ pub static STDLIB: &[(&str, &[(&str, &str)])] = &[
         )],
     ),
     (
+        "orche/actions",
+        &[(
+            "stdlib/orche/actions/actions.orc",
+            include_str!("../stdlib/orche/actions/actions.orc"),
+        )],
+    ),
+    (
         "orche/units",
         &[(
             "stdlib/orche/units/units.orc",

@@ -2,6 +2,8 @@
 //! diagnostics with miette and writes output. The only code that prints or exits. Invariant:
 //! `-o FILE` is written whole (temporary file, then rename) or not at all.
 
+mod cli;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use orche::compile::{self, Format, Request};
 use orche::diag::Diag;
@@ -24,15 +26,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Print the concrete value as JSON or YAML; anything not concrete is an error.
+    /// Print the concrete value as JSON or YAML; anything not concrete is an error. With
+    /// --probes, print a read-only probe script (or the probes as JSON) for the federation.
     Export {
         /// Files (.orc or .cue) or directories (their package); default: the current directory.
         files: Vec<PathBuf>,
-        /// Export only the value of this expression.
+        /// Export only the value of this expression (with --probes: the federation to probe).
         #[arg(short = 'e', long = "expression")]
         expr: Option<String>,
-        #[arg(long = "out", value_enum, default_value = "json")]
-        out: ExportOut,
+        /// json or yaml; with --probes, sh (default) or json.
+        #[arg(long = "out", value_enum)]
+        out: Option<ExportOut>,
+        /// Emit the probe script whose output is live state (for `orche drift` and `orche plan`).
+        #[arg(long = "probes")]
+        probes: bool,
+        /// With --probes: probe only the resources of this site (repeatable).
+        #[arg(long = "site", requires = "probes")]
+        site: Vec<String>,
         /// Write to this file instead of standard output.
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
@@ -60,6 +70,38 @@ enum Cmd {
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
     },
+    /// Compare the federation with live state (the output of its probe script). Exit status:
+    /// 0 in sync, 2 drift found, 1 error.
+    Drift {
+        /// Files (.orc or .cue) or directories (their package); default: the current directory.
+        files: Vec<PathBuf>,
+        /// The federation (default: the root, or its one federation).
+        #[arg(short = 'e', long = "expression")]
+        expr: Option<String>,
+        /// A live-state document (repeatable: one per site; they merge).
+        #[arg(long = "live", required = true)]
+        live: Vec<PathBuf>,
+        #[arg(long = "out", value_enum, default_value = "text")]
+        out: DriftOut,
+        #[arg(short = 'o', long = "outfile")]
+        outfile: Option<PathBuf>,
+    },
+    /// Plan the steps that bring live state to the declared one, in dependency order; --out sh
+    /// writes a script that only shows them unless run with --apply.
+    Plan {
+        /// Files (.orc or .cue) or directories (their package); default: the current directory.
+        files: Vec<PathBuf>,
+        /// The federation (default: the root, or its one federation).
+        #[arg(short = 'e', long = "expression")]
+        expr: Option<String>,
+        /// A live-state document (repeatable: one per site; they merge).
+        #[arg(long = "live", required = true)]
+        live: Vec<PathBuf>,
+        #[arg(long = "out", value_enum, default_value = "text")]
+        out: PlanOut,
+        #[arg(short = 'o', long = "outfile")]
+        outfile: Option<PathBuf>,
+    },
     /// Check that everything unifies and is concrete; print every error.
     Vet {
         /// Files (.orc or .cue) or directories (their package); default: the current directory.
@@ -73,6 +115,20 @@ enum Cmd {
 enum ExportOut {
     Json,
     Yaml,
+    Sh,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DriftOut {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanOut {
+    Text,
+    Json,
+    Sh,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -138,10 +194,28 @@ fn run(cli: Cli) -> ExitCode {
             expr,
             out,
             outfile,
+            probes,
+            site,
         } => {
+            if probes {
+                let out = match out {
+                    None | Some(ExportOut::Sh) => cli::state::ProbeOut::Sh,
+                    Some(ExportOut::Json) => cli::state::ProbeOut::Json,
+                    Some(ExportOut::Yaml) => {
+                        eprintln!("orche: --probes writes sh or json, not yaml");
+                        return ExitCode::from(2);
+                    }
+                };
+                let done = cli::state::probes(&or_cwd(files), expr.as_deref(), &site, out);
+                return finish(done, outfile.as_deref());
+            }
             let format = match out {
-                ExportOut::Json => Format::Json,
-                ExportOut::Yaml => Format::Yaml,
+                None | Some(ExportOut::Json) => Format::Json,
+                Some(ExportOut::Yaml) => Format::Yaml,
+                Some(ExportOut::Sh) => {
+                    eprintln!("orche: --out sh is for --probes");
+                    return ExitCode::from(2);
+                }
             };
             emit(
                 Request {
@@ -206,6 +280,37 @@ fn run(cli: Cli) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Cmd::Drift {
+            files,
+            expr,
+            live,
+            out,
+            outfile,
+        } => {
+            let out = match out {
+                DriftOut::Text => cli::state::DriftOut::Text,
+                DriftOut::Json => cli::state::DriftOut::Json,
+            };
+            let color = outfile.is_none() && stdout_color();
+            let done = cli::state::drift(&or_cwd(files), expr.as_deref(), &live, out, color);
+            finish(done, outfile.as_deref())
+        }
+        Cmd::Plan {
+            files,
+            expr,
+            live,
+            out,
+            outfile,
+        } => {
+            let out = match out {
+                PlanOut::Text => cli::state::PlanOut::Text,
+                PlanOut::Json => cli::state::PlanOut::Json,
+                PlanOut::Sh => cli::state::PlanOut::Sh,
+            };
+            let color = outfile.is_none() && stdout_color();
+            let done = cli::state::plan(&or_cwd(files), expr.as_deref(), &live, out, color);
+            finish(done, outfile.as_deref())
+        }
         Cmd::Vet { files, format } => {
             let outcome = compile::run(&Request {
                 paths: or_cwd(files),
@@ -227,6 +332,24 @@ fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Colour on standard output: only on a terminal, and never with NO_COLOR.
+fn stdout_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Prints a state command's warnings and errors, writes its output, and exits with its status
+/// (or 1 when the output cannot be written).
+fn finish(done: cli::state::Done, outfile: Option<&Path>) -> ExitCode {
+    render_as(&done.sources, &done.warnings, miette::Severity::Warning);
+    render(&done.sources, &done.diags);
+    if let Some(text) = &done.stdout {
+        if write_output(outfile, text) != ExitCode::SUCCESS {
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::from(done.code)
 }
 
 fn emit(req: Request, outfile: Option<&Path>) -> ExitCode {
@@ -282,6 +405,10 @@ fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn render(sources: &SourceMap, diags: &[Diag]) {
+    render_as(sources, diags, miette::Severity::Error);
+}
+
+fn render_as(sources: &SourceMap, diags: &[Diag], severity: miette::Severity) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let theme = if color {
         miette::GraphicalTheme::unicode()
@@ -291,7 +418,7 @@ fn render(sources: &SourceMap, diags: &[Diag]) {
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut all = String::new();
     for d in diags {
-        let report = to_miette(sources, d);
+        let report = to_miette(sources, d, severity);
         let mut s = String::new();
         if handler.render_report(&mut s, report.as_ref()).is_err() {
             s = d.render_plain(sources);
@@ -304,8 +431,14 @@ fn render(sources: &SourceMap, diags: &[Diag]) {
     eprint!("{all}");
 }
 
-fn to_miette(sources: &SourceMap, d: &Diag) -> Box<dyn miette::Diagnostic + Send + Sync> {
-    let mut md = miette::MietteDiagnostic::new(d.headline()).with_code(d.code);
+fn to_miette(
+    sources: &SourceMap,
+    d: &Diag,
+    severity: miette::Severity,
+) -> Box<dyn miette::Diagnostic + Send + Sync> {
+    let mut md = miette::MietteDiagnostic::new(d.headline())
+        .with_code(d.code)
+        .with_severity(severity);
     if let Some(h) = &d.help {
         md = md.with_help(h.clone());
     }
@@ -463,7 +596,10 @@ impl miette::Diagnostic for Snippet {
         self.md.as_ref().and_then(|m| m.help())
     }
     fn severity(&self) -> Option<miette::Severity> {
-        self.md.is_none().then_some(miette::Severity::Advice)
+        match &self.md {
+            None => Some(miette::Severity::Advice),
+            Some(md) => md.severity,
+        }
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         Some(Box::new(self.labels.iter().cloned()))

@@ -63,6 +63,13 @@ _pow2: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32
 	engine?:      #Engine
 	tags?:        [...string]
 	description?: string
+	// Lifecycle commands (argv lists) that replace the kind's own (orche/actions); kinds
+	// that orche cannot create (http, tcp, process, command) need `create` to be planned.
+	actions?: {
+		create?: [string, ...string]
+		update?: [string, ...string]
+		remove?: [string, ...string]
+	}
 
 	// The fields its kind requires.
 	_kind_fields[kind]
@@ -72,16 +79,50 @@ _pow2: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32
 // The fields each kind of resource requires, by kind: one lookup per resource instead of a
 // condition per kind.
 _kind_fields: {
-	docker: {image!: string}
-	systemd: {unit!: string}
-	http: {url!: string}
+	docker: {
+		image!: string
+		// Default "<site>-<name>".
+		container?: =~"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"
+		running?:   bool
+		// "host:container/proto", as Docker reports them: "8080:80/tcp".
+		ports?: [...=~"^[0-9]+:[0-9]+/(tcp|udp|sctp)$"]
+		env?: [string]: string
+		command?: [...string]
+		network?: string
+	}
+	systemd: {
+		unit!:    string
+		active?:  bool
+		enabled?: bool
+	}
+	http: {
+		url!:    string
+		status?: int & >=100 & <600
+		// A substring the body must contain.
+		body?: string
+	}
 	tcp: {
 		host:  *"localhost" | string
 		port!: int & >0 & <65536
 	}
-	file: {path!: string}
-	process: {process!: string}
-	command: {command!: string}
+	file: {
+		path!:    string
+		content?: string
+		sha256?:  =~"^[0-9a-f]{64}$"
+		// As `stat -c %a` prints it: "644", "1777".
+		mode?: =~"^[1-7]?[0-7]{3}$"
+	}
+	process: {
+		// An extended regular expression matched against command lines (`pgrep -f`).
+		process!: string
+		min?:     int & >=1
+	}
+	command: {
+		// A read-only check, as an argv list.
+		command!: [string, ...string]
+		expect_exit?:   int
+		expect_output?: string
+	}
 }
 
 // A site: one datacenter, region or edge location.
