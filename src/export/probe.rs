@@ -61,6 +61,7 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
     );
     out.push_str(shell::RUNTIME);
     out.push_str(JOB);
+    out.push_str("orche_tab=$(printf '\\t')\n");
     out.push('\n');
 
     // One function per resource.
@@ -137,13 +138,16 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
              \t\tif [ -z \"$orche_dk\" ] || grep -Fxq -e \"$orche_dk\" \"$orche_tmp/declared\"; then\n\
              \t\t\tcontinue\n\t\tfi\n\
              \t\torche_extra=$((orche_extra + 1))\n\
-             \t\torche_spawn \"x$orche_extra\" {fname} \"$orche_dk\" {}\n\
+             \t\tmkdir -p \"$orche_tmp/x$orche_extra\"\n\
+             \t\torche_fallback \"$(orche_json_text string '' \"$orche_dk\")\" {kind_token} >\"$orche_tmp/x$orche_extra/record\"\n\
+             \t\torche_spawn \"x$orche_extra\" orche_probe_job {fname} \"$orche_dk\" {}\n\
              \tdone <\"$orche_dir/{k}.out\"",
             kind.tools.iter().map(|t| quote(t)).collect::<Vec<_>>().join(" "),
             shell::argv(&words),
             (0..vars.len()).map(|j| format!("orche_d{j}")).collect::<Vec<_>>().join(" "),
             (0..vars.len()).map(|j| format!("\"$orche_d{j}\"")).collect::<Vec<_>>().join(" "),
             k = sanitize(&kind.name),
+            kind_token = quote(&shell::json_token(&kind.name)),
         );
         out.push_str("}\n");
     }
@@ -189,7 +193,14 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
         );
     }
     out.push_str("orche_jobs_start\n");
-    for i in 0..specs.len() {
+    for (i, (r, _)) in specs.iter().enumerate() {
+        // A record that says the probe did not finish, replaced when it does.
+        let _ = writeln!(
+            out,
+            "mkdir \"$orche_tmp/{i}\" && orche_fallback {} {} >\"$orche_tmp/{i}/record\"",
+            quote(&shell::json_token(&r.key)),
+            quote(&shell::json_token(&r.kind))
+        );
         let _ = writeln!(out, "orche_spawn {i} orche_probe_job orche_p{i}");
     }
     for kind in used.keys().filter_map(|k| kinds.get(k)) {
@@ -240,6 +251,11 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
 
 /// The shell runtime's job wrapper: probes, then writes the record whatever happened.
 pub const JOB: &str = r#"
+# orche_fallback KEY_TOKEN KIND_TOKEN: the record of a probe that did not finish.
+orche_fallback() {
+	printf '%s:{"kind":%s,"exists":false,"status":"unknown","observed":{},"error":"the probe did not finish","attempts":0,"elapsed_ms":0}' "$1" "$2"
+}
+
 # orche_probe_job FUNCTION ARGS...: probes one resource into $orche_dir/record.
 orche_probe_job() {
 	: >"$orche_dir/identity"

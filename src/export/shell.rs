@@ -62,10 +62,10 @@ pub fn json_token(s: &str) -> String {
 /// The runtime every script starts with. Functions and variables are prefixed `orche_`.
 pub const RUNTIME: &str = r#"# shellcheck disable=SC2016 # single-quoted words are configuration values: they never expand
 # shellcheck disable=SC2030,SC2031 # each job is a subshell with its own $orche_dir, by design
+# shellcheck disable=SC2317 # functions named at run time ("orche_p$i") look unreachable
 set -u
 LC_ALL=C
 export LC_ALL
-orche_tab=$(printf '\t')
 
 # Reads decimal bytes (od -An -v -tu1) and prints them as a JSON token in printable ASCII.
 # mode: string, int, bool (true when the text is tw), lines (a list of the non-empty lines),
