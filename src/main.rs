@@ -26,8 +26,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Print the concrete value as JSON or YAML; anything not concrete is an error. With
-    /// --probes, print a read-only probe script (or the probes as JSON) for the federation.
+    /// Print the concrete value as JSON or YAML; anything not concrete is an error.
+    ///
+    /// With --probes, print a read-only probe script (or the probes as JSON) for the
+    /// federation; the script prints live state for `orche drift` and `orche plan`.
     Export {
         /// Files (.orc or .cue) or directories (their package); default: the current directory.
         files: Vec<PathBuf>,
@@ -70,8 +72,10 @@ enum Cmd {
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
     },
-    /// Compare the federation with live state (the output of its probe script). Exit status:
-    /// 0 in sync, 2 drift found, 1 error.
+    /// Compare the federation with live state: exit 0 in sync, 2 drift found, 1 error.
+    ///
+    /// Live state is what the script of `orche export --probes` prints; give one file per
+    /// site probed, they merge.
     Drift {
         /// Files (.orc or .cue) or directories (their package); default: the current directory.
         files: Vec<PathBuf>,
@@ -83,11 +87,14 @@ enum Cmd {
         live: Vec<PathBuf>,
         #[arg(long = "out", value_enum, default_value = "text")]
         out: DriftOut,
+        /// Write to this file instead of standard output.
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
     },
-    /// Plan the steps that bring live state to the declared one, in dependency order; --out sh
-    /// writes a script that only shows them unless run with --apply.
+    /// Plan the steps that bring live state to the declared one, in dependency order.
+    ///
+    /// With --out sh, a script that only shows the steps unless run with --apply (and
+    /// --destroy for removals and replacements).
     Plan {
         /// Files (.orc or .cue) or directories (their package); default: the current directory.
         files: Vec<PathBuf>,
@@ -99,6 +106,7 @@ enum Cmd {
         live: Vec<PathBuf>,
         #[arg(long = "out", value_enum, default_value = "text")]
         out: PlanOut,
+        /// Write to this file instead of standard output.
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
     },

@@ -26,6 +26,8 @@ fn help() {
     insta::assert_snapshot!("help", orche(&["--help"]));
     insta::assert_snapshot!("graph_help", orche(&["graph", "--help"]));
     insta::assert_snapshot!("export_help", orche(&["export", "--help"]));
+    insta::assert_snapshot!("drift_help", orche(&["drift", "--help"]));
+    insta::assert_snapshot!("plan_help", orche(&["plan", "--help"]));
 }
 
 #[test]

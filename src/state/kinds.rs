@@ -278,3 +278,17 @@ fn kind(name: &str, v: &Value) -> Result<Kind, String> {
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    /// The embedded `orche/actions` table evaluates and has the shape this module reads.
+    #[test]
+    fn stdlib_table_reads() {
+        let kinds = crate::compile::kinds().expect("orche/actions reads");
+        for k in ["docker", "systemd", "http", "tcp", "file", "process", "command"] {
+            assert!(kinds.get(k).is_some(), "kind {k} is missing");
+        }
+        let docker = kinds.get("docker").unwrap();
+        assert!(docker.actions.create.is_some() && docker.discover.is_some());
+    }
+}
