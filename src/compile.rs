@@ -473,20 +473,35 @@ pub fn declared(paths: &[PathBuf], expr: Option<&str>, exit_after: bool) -> Stat
         if !diags.is_empty() {
             return (None, diags);
         }
+        // Only the parts probes and plans read: exporting the whole federation would copy
+        // every resource again (`total_resources`, the graph's nodes and analyses).
         let mut errs = Vec::new();
-        match eval::export_value(&ev.ctx, graph_at.owner, ExportMode::Concrete, &mut errs) {
-            Some(v) if errs.is_empty() => {
-                let span = ev.ctx.v(graph_at.owner).span;
-                found = Some((v, span, ev.ctx.path(graph_at.owner)));
-                (None, Vec::new())
+        let mut parts = indexmap::IndexMap::new();
+        for path in [&["name"][..], &["sites"], &["levels"]] {
+            let mut at = Some(graph_at.owner);
+            for f in path {
+                at = at.and_then(|v| ev.field(v, f));
             }
-            _ => (None, eval::report_to_diags(&ev.ctx, errs)),
+            let Some(at) = at else {
+                continue;
+            };
+            let Some(v) = eval::export_value(&ev.ctx, at, ExportMode::Concrete, &mut errs) else {
+                continue;
+            };
+            let key = path.join(".");
+            parts.insert(key, v);
         }
+        if !errs.is_empty() {
+            return (None, eval::report_to_diags(&ev.ctx, errs));
+        }
+        let span = ev.ctx.v(graph_at.owner).span;
+        found = Some((parts, span, ev.ctx.path(graph_at.owner)));
+        (None, Vec::new())
     });
     let mut diags = outcome.diags;
     let mut declared = None;
     if let Some((v, span, path)) = found {
-        match crate::state::declared::Declared::from_federation(&v, &kinds) {
+        match crate::state::declared::Declared::from_parts(v, &kinds) {
             Ok(d) => declared = Some(d),
             Err(m) => diags.push(
                 Diag::new("orche::state::bad_federation", m)

@@ -38,7 +38,7 @@ pub enum ProbeOut {
 
 /// `orche export --probes`.
 pub fn probes(files: &[PathBuf], expr: Option<&str>, sites: &[String], out: ProbeOut) -> Done {
-    let input = compile::declared(files, expr, true);
+    let input = compile::declared(files, expr, false);
     let Some(declared) = input.declared else {
         return Done::failed(input.sources, input.diags);
     };
@@ -99,7 +99,7 @@ struct Compared {
 }
 
 fn compare(files: &[PathBuf], expr: Option<&str>, lives: &[PathBuf]) -> Result<Compared, Done> {
-    let input = compile::declared(files, expr, true);
+    let input = compile::declared(files, expr, false);
     let mut sources = input.sources;
     let Some(declared) = input.declared else {
         return Err(Done::failed(sources, input.diags));

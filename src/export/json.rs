@@ -232,6 +232,26 @@ fn write(out: &mut String, v: &Value, depth: usize) {
     }
 }
 
+/// Compact JSON of a struct's fields, without building the struct.
+pub fn to_compact_fields(m: &indexmap::IndexMap<String, Value>) -> String {
+    let mut out = String::new();
+    write_compact_fields(&mut out, m);
+    out
+}
+
+fn write_compact_fields(out: &mut String, m: &indexmap::IndexMap<String, Value>) {
+    out.push('{');
+    for (i, (k, x)) in m.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        quote(out, k);
+        out.push(':');
+        write_compact(out, x);
+    }
+    out.push('}');
+}
+
 fn write_compact(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
@@ -249,18 +269,7 @@ fn write_compact(out: &mut String, v: &Value) {
             }
             out.push(']');
         }
-        Value::Struct(m) => {
-            out.push('{');
-            for (i, (k, x)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                quote(out, k);
-                out.push(':');
-                write_compact(out, x);
-            }
-            out.push('}');
-        }
+        Value::Struct(m) => write_compact_fields(out, m),
     }
 }
 

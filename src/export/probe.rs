@@ -36,18 +36,23 @@ fn covered(declared: &Declared, sites: &[String]) -> Vec<String> {
 /// The probe script.
 pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
     let selected = declared.select(sites);
-    let specs = specs(&selected, kinds);
+    // Resources of a kind the table lacks cannot be declared (the federation's schema
+    // closes `kind`), but are skipped rather than trusted.
+    let selected: Vec<&Resource> = selected
+        .into_iter()
+        .filter(|r| kinds.get(&r.kind).is_some())
+        .collect();
     let mut used: IndexMap<&str, ()> = IndexMap::new();
-    for (r, _) in &specs {
+    for r in &selected {
         used.insert(r.kind.as_str(), ());
     }
-    let mut out = String::with_capacity(256 * specs.len() + 16 * 1024);
+    let mut out = String::with_capacity(1024 * selected.len() + 16 * 1024);
     let _ = writeln!(out, "#!/bin/sh");
     let _ = writeln!(
         out,
         "# Probe of federation {} ({} resources{}), written by orche.",
         one_line(&declared.federation),
-        specs.len(),
+        selected.len(),
         if sites.is_empty() {
             String::new()
         } else {
@@ -65,10 +70,16 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
     out.push('\n');
 
     // One function per resource.
-    for (i, (r, p)) in specs.iter().enumerate() {
+    // (Each probe is rendered, written and dropped in turn: at 50,000 resources holding them
+    // all would cost hundreds of megabytes.)
+    for (i, r) in selected.iter().enumerate() {
+        let Some(kind) = kinds.get(&r.kind) else {
+            continue;
+        };
+        let p = probe::spec(r, kind);
         let _ = writeln!(out, "# {} ({})", one_line(&r.key), one_line(&r.kind));
         let _ = writeln!(out, "orche_p{i}() {{");
-        shell::probe_body(&mut out, p, &shell::json_token(&r.key), true);
+        shell::probe_body(&mut out, &p, &shell::json_token(&r.key), true);
         out.push_str("}\n");
     }
 
@@ -193,7 +204,7 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
         );
     }
     out.push_str("orche_jobs_start\n");
-    for (i, (r, _)) in specs.iter().enumerate() {
+    for (i, r) in selected.iter().enumerate() {
         // A record that says the probe did not finish, replaced when it does.
         let _ = writeln!(
             out,
@@ -244,7 +255,7 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
         quote(&shell::json_token(&declared.federation)),
         quote(&shell::json_token(&declared.digest)),
         quote(&sites_json.join(",")),
-        n = specs.len(),
+        n = selected.len(),
     );
     out
 }

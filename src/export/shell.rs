@@ -13,38 +13,60 @@ use std::fmt::Write;
 /// One single-quoted shell word (`'it'\''s'`). Always quoted, whatever the text.
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for c in s.chars() {
-        if c == '\'' {
-            out.push_str("'\\''");
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('\'');
+    quote_into(&mut out, s);
     out
+}
+
+/// [`quote`], appended to `out`.
+pub fn quote_into(out: &mut String, s: &str) {
+    out.push('\'');
+    let mut rest = s;
+    while let Some(i) = rest.find('\'') {
+        out.push_str(&rest[..i]);
+        out.push_str("'\\''");
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out.push('\'');
 }
 
 /// A rendered word: literal pieces single-quoted, variables double-quoted, side by side.
 pub fn word(w: &Word) -> String {
     let mut out = String::new();
+    word_into(&mut out, w);
+    out
+}
+
+fn word_into(out: &mut String, w: &Word) {
+    let start = out.len();
     for p in w {
         match p {
-            Piece::Lit(s) => out.push_str(&quote(s)),
+            Piece::Lit(s) => quote_into(out, s),
             Piece::Var(v) => {
                 let _ = write!(out, "\"${{{v}}}\"");
             }
         }
     }
-    if out.is_empty() {
+    if out.len() == start {
         out.push_str("''");
     }
-    out
 }
 
 /// A command as words separated by spaces.
 pub fn argv(words: &[Word]) -> String {
-    words.iter().map(word).collect::<Vec<_>>().join(" ")
+    let mut out = String::new();
+    argv_into(&mut out, words);
+    out
+}
+
+/// [`argv`], appended to `out`.
+pub fn argv_into(out: &mut String, words: &[Word]) {
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        word_into(out, w);
+    }
 }
 
 /// A command of plain strings.
@@ -446,21 +468,25 @@ orche_spawn() {
 /// The shell call of a check: `EXIT HAS_STDOUT STDOUT [AT_LEAST] -- COMMAND…`.
 pub fn check_args(c: &RenderedCheck, with_at_least: bool) -> String {
     let mut out = String::new();
-    out.push_str(&quote(&c.exit));
+    check_args_into(&mut out, c, with_at_least);
+    out
+}
+
+fn check_args_into(out: &mut String, c: &RenderedCheck, with_at_least: bool) {
+    quote_into(out, &c.exit);
     match &c.stdout {
         Some(s) => {
             out.push_str(" 1 ");
-            out.push_str(&quote(s));
+            quote_into(out, s);
         }
         None => out.push_str(" 0 ''"),
     }
     if with_at_least {
         out.push(' ');
-        out.push_str(&quote(c.at_least.as_deref().unwrap_or("")));
+        quote_into(out, c.at_least.as_deref().unwrap_or(""));
     }
     out.push_str(" -- ");
-    out.push_str(&argv(&c.argv));
-    out
+    argv_into(out, &c.argv);
 }
 
 /// The shell lines that probe one resource, inside a function body (indented one tab).
@@ -490,12 +516,16 @@ pub fn probe_body(out: &mut String, p: &ProbeSpec, key_token: &str, observe: boo
     let _ = writeln!(out, "\torche_ready {} || return 0", quote(&p.kind));
     match &p.exists {
         Some(c) => {
-            let _ = writeln!(out, "\torche_exists {} || return 0", check_args(c, false));
+            out.push_str("\torche_exists ");
+            check_args_into(out, c, false);
+            out.push_str(" || return 0\n");
         }
         None => out.push_str("\torche_exists=true\n"),
     }
     if let Some(h) = &p.healthy {
-        let _ = writeln!(out, "\torche_healthy {}", check_args(h, true));
+        out.push_str("\torche_healthy ");
+        check_args_into(out, h, true);
+        out.push('\n');
     }
     if observe {
         for o in &p.observe {
@@ -505,14 +535,15 @@ pub fn probe_body(out: &mut String, p: &ProbeSpec, key_token: &str, observe: boo
 }
 
 fn observe_line(out: &mut String, o: &RenderedObserve) {
-    let _ = writeln!(
-        out,
-        "\torche_observe {} {} {} -- {}",
-        quote(&json_token(&o.field)),
-        o.read_as.name(),
-        quote(&o.true_word),
-        argv(&o.argv)
-    );
+    out.push_str("\torche_observe ");
+    quote_into(out, &json_token(&o.field));
+    out.push(' ');
+    out.push_str(o.read_as.name());
+    out.push(' ');
+    quote_into(out, &o.true_word);
+    out.push_str(" -- ");
+    argv_into(out, &o.argv);
+    out.push('\n');
 }
 
 #[cfg(test)]

@@ -75,41 +75,36 @@ pub struct Declared {
     /// Every site, in declaration order.
     pub sites: Vec<String>,
     pub resources: Vec<Resource>,
+    /// Position of each resource by key.
+    index: IndexMap<String, usize>,
     /// `sha256:` and the hex digest of the declared resources.
     pub digest: String,
 }
 
 impl Declared {
-    /// Reads the resources of an exported federation.
-    pub fn from_federation(fed: &Value, kinds: &Kinds) -> Result<Declared, String> {
-        let Value::Struct(f) = fed else {
-            return Err("the federation is not a struct".into());
+    /// Reads the resources of a federation from the parts of its exported value: `name`,
+    /// `sites` and `levels`.
+    pub fn from_parts(
+        mut parts: IndexMap<String, Value>,
+        kinds: &Kinds,
+    ) -> Result<Declared, String> {
+        let federation = match parts.get("name") {
+            Some(Value::Str(s)) => s.clone(),
+            _ => return Err("the federation has no `name`".into()),
         };
-        let federation = f
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or("the federation has no `name`")?
-            .to_string();
-        let levels = match f.get("levels") {
-            Some(Value::Struct(l)) => l,
-            _ => return Err("the federation has no `levels`".into()),
+        let Some(Value::Struct(levels)) = parts.swap_remove("levels") else {
+            return Err("the federation has no `levels`".into());
         };
-        let nodes = match f.get("graph") {
-            Some(Value::Struct(g)) => match g.get("nodes") {
-                Some(Value::Struct(n)) => n,
-                _ => return Err("the federation has no `graph.nodes`".into()),
-            },
-            _ => return Err("the federation has no `graph`".into()),
-        };
-        let Some(Value::Struct(sites)) = f.get("sites") else {
+        let Some(Value::Struct(sites)) = parts.swap_remove("sites") else {
             return Err("the federation has no `sites`".into());
         };
+        let site_names: Vec<String> = sites.keys().cloned().collect();
         let mut resources = Vec::new();
         for (site, s) in sites {
-            let Some(Value::Struct(rs)) = (match s {
-                Value::Struct(s) => s.get("resources"),
-                _ => None,
-            }) else {
+            let Value::Struct(mut s) = s else {
+                continue;
+            };
+            let Some(Value::Struct(rs)) = s.swap_remove("resources") else {
                 continue;
             };
             for (name, r) in rs {
@@ -119,21 +114,26 @@ impl Declared {
                 };
                 resources.push(resource(
                     &federation,
-                    site,
-                    name,
+                    &site,
+                    &name,
                     key,
                     fields,
-                    levels,
-                    nodes,
+                    &levels,
                     kinds,
                 )?);
             }
         }
         let digest = digest_of(&federation, &resources);
+        let index = resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.key.clone(), i))
+            .collect();
         Ok(Declared {
             federation,
-            sites: sites.keys().cloned().collect(),
+            sites: site_names,
             resources,
+            index,
             digest,
         })
     }
@@ -147,7 +147,7 @@ impl Declared {
     }
 
     pub fn get(&self, key: &str) -> Option<&Resource> {
-        self.resources.iter().find(|r| r.key == key)
+        self.index.get(key).map(|&i| &self.resources[i])
     }
 }
 
@@ -157,9 +157,8 @@ fn resource(
     site: &str,
     name: &str,
     key: String,
-    fields: &IndexMap<String, Value>,
+    fields: IndexMap<String, Value>,
     levels: &IndexMap<String, Value>,
-    nodes: &IndexMap<String, Value>,
     kinds: &Kinds,
 ) -> Result<Resource, String> {
     let kind = fields
@@ -192,15 +191,16 @@ fn resource(
             .to_string(),
         base_delay: num(h, "base_delay", 2),
     };
-    let depends_on: Vec<String> = match nodes.get(&key) {
-        Some(Value::Struct(n)) => match n.get("depends_on") {
-            Some(Value::Struct(d)) => d
-                .iter()
-                .filter(|(_, v)| **v == Value::Bool(true))
-                .map(|(k, _)| k.clone())
-                .collect(),
-            _ => Vec::new(),
-        },
+    // Qualified as the federation's graph qualifies them (`graph.QualifyKeys`): "x" is a
+    // resource of the same site.
+    let depends_on: Vec<String> = match fields.get("depends_on") {
+        Some(Value::Struct(d)) => d
+            .iter()
+            .filter(|(_, v)| **v == Value::Bool(true))
+            .map(|(k, _)| {
+                crate::eval::builtins::graph::qualified(site, k).unwrap_or_else(|| k.clone())
+            })
+            .collect(),
         _ => Vec::new(),
     };
     let level = match levels.get(&key) {
@@ -216,27 +216,6 @@ fn resource(
     builtins.insert("federation".to_string(), Value::Str(federation.to_string()));
     builtins.insert("timeout".to_string(), Value::int(health.timeout as i64));
     builtins.insert("depends_on".to_string(), Value::Str(depends_on.join(",")));
-    // The resource's own `name` field is its name unless it says otherwise.
-    let mut own = fields.clone();
-    own.entry("name".to_string())
-        .or_insert_with(|| Value::Str(name.to_string()));
-    // Defaults are templates over the resource's fields.
-    let mut filled = own.clone();
-    for (f, d) in &k.defaults {
-        if filled.contains_key(f) {
-            continue;
-        }
-        let v = match d {
-            Value::Str(t) => {
-                let lookup = |n: &str| builtins.get(n).or_else(|| own.get(n));
-                let words = template::render_plain(&Argv(vec![Arg::Text(t.clone())]), &lookup)
-                    .map_err(|e| format!("{key}: default of `{f}`: {e}"))?;
-                Value::Str(words.concat())
-            }
-            other => other.clone(),
-        };
-        filled.insert(f.clone(), v);
-    }
     let mut actions = Actions::default();
     if let Some(Value::Struct(a)) = fields.get("actions") {
         let cmd = |f: &str| -> Option<Argv> {
@@ -255,6 +234,29 @@ fn resource(
             remove: cmd("remove"),
         };
     }
+    // The resource's own `name` field is its name unless it says otherwise.
+    let mut filled = fields;
+    filled
+        .entry("name".to_string())
+        .or_insert_with(|| Value::Str(name.to_string()));
+    // Defaults are templates over the resource's fields (and the builtins).
+    let mut defaults = Vec::new();
+    for (f, d) in &k.defaults {
+        if filled.contains_key(f) {
+            continue;
+        }
+        let v = match d {
+            Value::Str(t) => {
+                let lookup = |n: &str| builtins.get(n).or_else(|| filled.get(n));
+                let words = template::render_plain(&Argv(vec![Arg::Text(t.clone())]), &lookup)
+                    .map_err(|e| format!("{key}: default of `{f}`: {e}"))?;
+                Value::Str(words.concat())
+            }
+            other => other.clone(),
+        };
+        defaults.push((f.clone(), v));
+    }
+    filled.extend(defaults);
     Ok(Resource {
         key,
         site: site.to_string(),
@@ -269,19 +271,33 @@ fn resource(
     })
 }
 
-/// `sha256:` and the hex digest of the resources' keys, kinds and fields, in order.
+/// `sha256:` and the hex digest of the federation's name and the resources' keys, kinds and
+/// fields, in order (each as compact JSON, one per line).
 fn digest_of(federation: &str, resources: &[Resource]) -> String {
-    let mut all = IndexMap::new();
-    all.insert("federation".to_string(), Value::Str(federation.to_string()));
-    let mut rs = IndexMap::new();
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(crate::export::json::to_compact(&Value::Str(federation.to_string())).as_bytes());
+    h.update(b"\n");
+    let mut line = String::new();
     for r in resources {
-        let mut m = IndexMap::new();
-        m.insert("kind".to_string(), Value::Str(r.kind.clone()));
-        m.insert("fields".to_string(), Value::Struct(r.fields.clone()));
-        rs.insert(r.key.clone(), Value::Struct(m));
+        line.clear();
+        crate::export::json::quote(&mut line, &r.key);
+        line.push(' ');
+        crate::export::json::quote(&mut line, &r.kind);
+        line.push(' ');
+        h.update(line.as_bytes());
+        h.update(crate::export::json::to_compact_fields(&r.fields).as_bytes());
+        h.update(b"\n");
     }
-    all.insert("resources".to_string(), Value::Struct(rs));
-    sha256_tagged(crate::export::json::to_compact(&Value::Struct(all)).as_bytes())
+    format!("sha256:{}", hex(&h.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = std::fmt::Write::write_fmt(&mut s, format_args!("{b:02x}"));
+    }
+    s
 }
 
 /// `sha256:` and the hex digest of `bytes`.
@@ -292,10 +308,5 @@ pub fn sha256_tagged(bytes: &[u8]) -> String {
 /// The hex SHA-256 digest of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    let d = sha2::Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in d {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    hex(&sha2::Sha256::digest(bytes))
 }

@@ -285,7 +285,9 @@ mod tests {
     #[test]
     fn stdlib_table_reads() {
         let kinds = crate::compile::kinds().expect("orche/actions reads");
-        for k in ["docker", "systemd", "http", "tcp", "file", "process", "command"] {
+        for k in [
+            "docker", "systemd", "http", "tcp", "file", "process", "command",
+        ] {
             assert!(kinds.get(k).is_some(), "kind {k} is missing");
         }
         let docker = kinds.get("docker").unwrap();

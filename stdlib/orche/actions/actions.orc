@@ -244,7 +244,8 @@ kinds: tcp: {
 	actions: {}
 }
 
-// A file. With `content`, the plan writes it (and `sha256` is compared with the content's);
+// A file. With `content`, the plan writes it, making its directory if needed (and `sha256` is
+// compared with the content's);
 // with `mode` (as `stat -c %a` prints it: "644"), the plan sets it.
 kinds: file: {
 	tools: ["sha256sum", "stat"]
@@ -268,7 +269,7 @@ kinds: file: {
 		}
 	}
 	actions: {
-		create: ["sh", "-c", "printf '%s' \"$2\" > \"$1\" && if [ -n \"$3\" ]; then chmod -- \"$3\" \"$1\"; fi",
+		create: ["sh", "-c", "mkdir -p -- \"$(dirname -- \"$1\")\" && printf '%s' \"$2\" > \"$1\" && if [ -n \"$3\" ]; then chmod -- \"$3\" \"$1\"; fi",
 			"sh", "${path}", "${content}", {each: "mode", as: ["${item}"]}]
 		remove: ["rm", "-f", "--", "${path}"]
 	}
