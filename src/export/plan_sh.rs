@@ -226,7 +226,7 @@ fn step_functions(out: &mut String, i: usize, s: &Step) {
             Some(c) => {
                 let _ = writeln!(
                     out,
-                    "\torche_check \"$(orche_left)\" {}\n\tcase $? in\n\t0) orche_now=true ;;\n\t1) orche_now=false ;;\n\t*)\n\t\torche_state=stale\n\t\torche_why=\"{}: cannot probe: $orche_why\"\n\t\treturn 0\n\t\t;;\n\tesac",
+                    "\torche_check {}\n\tcase $? in\n\t0) orche_now=true ;;\n\t1) orche_now=false ;;\n\t*)\n\t\torche_state=stale\n\t\torche_why=\"{}: cannot probe: $orche_why\"\n\t\treturn 0\n\t\t;;\n\tesac",
                     check_call(c),
                     shell_dq(&s.resource)
                 );
@@ -306,7 +306,7 @@ fn step_functions(out: &mut String, i: usize, s: &Step) {
             Some(c) => {
                 let _ = writeln!(
                     out,
-                    "\torche_check \"$(orche_left)\" {}\n\tcase $? in\n\t0) orche_why='it still exists'; return 1 ;;\n\t1) return 0 ;;\n\t*) return 2 ;;\n\tesac",
+                    "\torche_check {}\n\tcase $? in\n\t0) orche_why='it still exists'; return 1 ;;\n\t1) return 0 ;;\n\t*) return 2 ;;\n\tesac",
                     check_call(c)
                 );
             }
@@ -314,15 +314,11 @@ fn step_functions(out: &mut String, i: usize, s: &Step) {
         }
     } else {
         if let Some(c) = &p.exists {
-            let _ = writeln!(
-                out,
-                "\torche_check \"$(orche_left)\" {} || return $?",
-                check_call(c)
-            );
+            let _ = writeln!(out, "\torche_check {} || return $?", check_call(c));
         }
         match &p.healthy {
             Some(h) => {
-                let _ = writeln!(out, "\torche_check \"$(orche_left)\" {}", check_call(h));
+                let _ = writeln!(out, "\torche_check {}", check_call(h));
             }
             None => out.push_str("\treturn 0\n"),
         }
@@ -385,7 +381,7 @@ orche_token() {
 	orche_tm=$1
 	orche_tw=$2
 	shift 3
-	orche_run "$(orche_left)" "$orche_dir/tok.out" "$orche_dir/tok.err" "$@"
+	orche_run "$orche_dir/tok.out" "$orche_dir/tok.err" "$@"
 	orche_trc=$?
 	: >"$orche_dir/tok.each"
 	if [ "$orche_tm" = exit ]; then
@@ -401,11 +397,11 @@ orche_token() {
 # orche_act COMMAND...: runs one command of a step within the resource's timeout.
 orche_act() {
 	printf '  %s: running %s\n' "$orche_step_name" "$1"
-	orche_run "$orche_timeout" "$orche_dir/act.out" "$orche_dir/act.err" "$@"
+	orche_run "$orche_dir/act.out" "$orche_dir/act.err" "$@"
 	orche_arc=$?
 	if [ "$orche_arc" -ne 0 ]; then
 		if [ "$orche_arc" -eq 124 ]; then
-			orche_why="$1 did not finish within $orche_timeout s"
+			orche_why="$1 did not finish within the step's timeout ($orche_timeout s)"
 		else
 			orche_why="$1 exited with status $orche_arc: $(orche_first_line "$orche_dir/act.err")"
 		fi
@@ -428,7 +424,7 @@ orche_await() {
 		fi
 		orche_n=$((orche_n + 1))
 		orche_hd=$(orche_delay "$orche_n")
-		if [ $(($(orche_now_s) - orche_t0 + orche_hd)) -ge "$orche_timeout" ]; then
+		if [ -e "$orche_dir/expired" ] || [ $(($(orche_now_s) - orche_t0 + orche_hd)) -ge "$orche_timeout" ]; then
 			break
 		fi
 		sleep "$orche_hd"
@@ -442,6 +438,7 @@ orche_verify_job() {
 	orche_state=
 	orche_why=
 	"orche_v$1"
+	orche_unwatch
 	printf '%s' "$orche_state" >"$orche_dir/state"
 	printf '%s' "$orche_why" >"$orche_dir/why"
 }
@@ -464,6 +461,7 @@ orche_step_job() {
 		*) orche_result=failed ;;
 		esac
 	fi
+	orche_unwatch
 	printf '%s' "$orche_result" >"$orche_dir/result"
 	printf '%s' "$orche_why" >"$orche_dir/why"
 	printf '  %s: %s%s\n' "$orche_step_name" "$orche_result" "${orche_why:+ ($orche_why)}"

@@ -66,7 +66,12 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
     );
     out.push_str(shell::RUNTIME);
     out.push_str(JOB);
-    out.push_str("orche_tab=$(printf '\\t')\n");
+    if used
+        .keys()
+        .any(|k| kinds.get(k).is_some_and(|k| k.discover.is_some()))
+    {
+        out.push_str("orche_tab=$(printf '\\t')\n");
+    }
     out.push('\n');
 
     // One function per resource.
@@ -124,8 +129,7 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
             let _ = writeln!(out, "\t{v}=${{{}}}", j + 2);
             let _ = writeln!(
                 out,
-                "\tif [ -s \"$orche_dir/identity\" ]; then printf ',' >>\"$orche_dir/identity\"; fi\n\
-                 \tprintf '%s:%s' {} \"$(orche_json_text string '' \"${v}\")\" >>\"$orche_dir/identity\"",
+                "\torche_ident=$orche_ident${{orche_ident:+,}}{}:$(orche_json_text string '' \"${v}\")",
                 quote(&shell::json_token(f))
             );
         }
@@ -144,14 +148,18 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
             out,
             "\torche_dir=$orche_tmp/discover\n\tmkdir -p \"$orche_dir\"\n\
              \torche_tools {} || return 0\n\
-             \torche_run 30 \"$orche_dir/{k}.out\" \"$orche_dir/{k}.err\" {} || return 0\n\
+             \torche_watch 30\n\
+             \torche_run \"$orche_dir/{k}.out\" \"$orche_dir/{k}.err\" {} || {{ orche_unwatch; return 0; }}\n\
+             \torche_unwatch\n\
              \twhile IFS=\"$orche_tab\" read -r orche_dk {}; do\n\
              \t\tif [ -z \"$orche_dk\" ] || grep -Fxq -e \"$orche_dk\" \"$orche_tmp/declared\"; then\n\
              \t\t\tcontinue\n\t\tfi\n\
              \t\torche_extra=$((orche_extra + 1))\n\
+             \t\torche_lead=,\n\
+             \t\tif [ {n} -eq 0 ] && [ \"$orche_extra\" -eq 1 ]; then\n\t\t\torche_lead=\n\t\tfi\n\
              \t\tmkdir -p \"$orche_tmp/x$orche_extra\"\n\
-             \t\torche_fallback \"$(orche_json_text string '' \"$orche_dk\")\" {kind_token} >\"$orche_tmp/x$orche_extra/record\"\n\
-             \t\torche_spawn \"x$orche_extra\" orche_probe_job {fname} \"$orche_dk\" {}\n\
+             \t\torche_fallback \"$orche_lead\" \"$(orche_json_text string '' \"$orche_dk\")\" {kind_token} >\"$orche_tmp/x$orche_extra/record\"\n\
+             \t\torche_spawn \"x$orche_extra\" orche_probe_job \"$orche_lead\" {fname} \"$orche_dk\" {}\n\
              \tdone <\"$orche_dir/{k}.out\"",
             kind.tools.iter().map(|t| quote(t)).collect::<Vec<_>>().join(" "),
             shell::argv(&words),
@@ -159,6 +167,7 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
             (0..vars.len()).map(|j| format!("\"$orche_d{j}\"")).collect::<Vec<_>>().join(" "),
             k = sanitize(&kind.name),
             kind_token = quote(&shell::json_token(&kind.name)),
+            n = selected.len(),
         );
         out.push_str("}\n");
     }
@@ -172,15 +181,16 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
     );
     // Every key the configuration declares (all sites): discovered objects with these keys
     // are not extra.
-    out.push_str(": >\"$orche_tmp/declared\"\n");
+    out.push_str("{\n\t:\n");
     for chunk in declared.resources.chunks(64) {
-        out.push_str("printf '%s\\n'");
+        out.push_str("\tprintf '%s\\n'");
         for r in chunk {
             out.push(' ');
             out.push_str(&quote(&r.key));
         }
-        out.push_str(" >>\"$orche_tmp/declared\"\n");
+        out.push('\n');
     }
+    out.push_str("} >\"$orche_tmp/declared\"\n");
     for kind in used.keys().filter_map(|k| kinds.get(k)) {
         let Some(ready) = &kind.ready else {
             continue;
@@ -194,9 +204,10 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
         let _ = writeln!(
             out,
             "if orche_tools {tools}; then\n\
-             \tif ! orche_run 30 \"$orche_tmp/ready.{k}.out\" \"$orche_tmp/ready.{k}.err\" {cmd}; then\n\
+             \torche_watch 30\n\
+             \tif ! orche_run \"$orche_tmp/ready.{k}.out\" \"$orche_tmp/ready.{k}.err\" {cmd}; then\n\
              \t\tprintf '%s: %s' {cmd0} \"$(orche_first_line \"$orche_tmp/ready.{k}.err\")\" >\"$orche_tmp/ready.{kq}\"\n\
-             \tfi\nfi",
+             \tfi\n\torche_unwatch\nfi",
             tools = tools.join(" "),
             cmd = shell::argv(&words),
             cmd0 = quote(&words.first().cloned().map(crate::state::template::plain).unwrap_or_default()),
@@ -206,13 +217,14 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
     out.push_str("orche_jobs_start\n");
     for (i, r) in selected.iter().enumerate() {
         // A record that says the probe did not finish, replaced when it does.
+        let lead = if i == 0 { "''" } else { "," };
         let _ = writeln!(
             out,
-            "mkdir \"$orche_tmp/{i}\" && orche_fallback {} {} >\"$orche_tmp/{i}/record\"",
+            "mkdir \"$orche_tmp/{i}\" && orche_fallback {lead} {} {} >\"$orche_tmp/{i}/record\"",
             quote(&shell::json_token(&r.key)),
             quote(&shell::json_token(&r.kind))
         );
-        let _ = writeln!(out, "orche_spawn {i} orche_probe_job orche_p{i}");
+        let _ = writeln!(out, "orche_spawn {i} orche_probe_job {lead} orche_p{i}");
     }
     for kind in used.keys().filter_map(|k| kinds.get(k)) {
         if kind.discover.is_some() {
@@ -235,21 +247,19 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
          {{\n\
          \tprintf '{{\"format_version\":{FORMAT_VERSION},\"federation\":%s,\"declared_digest\":%s,' {} {}\n\
          \tprintf '\"probed_at\":%s,\"host\":%s,\"sites\":[%s],\"resources\":{{' \"$(orche_json_text string '' \"$orche_at\")\" \"$(orche_json_text string '' \"$orche_host\")\" {}\n\
-         \torche_sep=\n\
-         \torche_i=0\n\
-         \twhile [ \"$orche_i\" -lt {n} ]; do\n\
-         \t\tprintf '%s' \"$orche_sep\"\n\
-         \t\tcat \"$orche_tmp/$orche_i/record\"\n\
-         \t\torche_sep=,\n\
-         \t\torche_i=$((orche_i + 1))\n\
-         \tdone\n\
-         \torche_i=1\n\
-         \twhile [ \"$orche_i\" -le \"$orche_extra\" ]; do\n\
-         \t\tprintf '%s' \"$orche_sep\"\n\
-         \t\tcat \"$orche_tmp/x$orche_i/record\"\n\
-         \t\torche_sep=,\n\
-         \t\torche_i=$((orche_i + 1))\n\
-         \tdone\n\
+         \t(\n\
+         \t\tcd \"$orche_tmp\" || exit 1\n\
+         \t\torche_i=0\n\
+         \t\twhile [ \"$orche_i\" -lt {n} ]; do\n\
+         \t\t\techo \"$orche_i/record\"\n\
+         \t\t\torche_i=$((orche_i + 1))\n\
+         \t\tdone\n\
+         \t\torche_i=1\n\
+         \t\twhile [ \"$orche_i\" -le \"$orche_extra\" ]; do\n\
+         \t\t\techo \"x$orche_i/record\"\n\
+         \t\t\torche_i=$((orche_i + 1))\n\
+         \t\tdone\n\
+         \t) | (cd \"$orche_tmp\" && xargs cat)\n\
          \tprintf '}}}}\\n'\n\
          }}",
         quote(&shell::json_token(&declared.federation)),
@@ -262,16 +272,20 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
 
 /// The shell runtime's job wrapper: probes, then writes the record whatever happened.
 pub const JOB: &str = r#"
-# orche_fallback KEY_TOKEN KIND_TOKEN: the record of a probe that did not finish.
+# orche_fallback SEPARATOR KEY_TOKEN KIND_TOKEN: the record of a probe that did not finish.
 orche_fallback() {
-	printf '%s:{"kind":%s,"exists":false,"status":"unknown","observed":{},"error":"the probe did not finish","attempts":0,"elapsed_ms":0}' "$1" "$2"
+	printf '%s%s:{"kind":%s,"exists":false,"status":"unknown","observed":{},"error":"the probe did not finish","attempts":0,"elapsed_ms":0}' "$1" "$2" "$3"
 }
 
-# orche_probe_job FUNCTION ARGS...: probes one resource into $orche_dir/record.
+# orche_probe_job SEPARATOR FUNCTION ARGS...: probes one resource into $orche_dir/record,
+# written at once (the separator is the comma before every record but the first).
 orche_probe_job() {
-	: >"$orche_dir/identity"
+	orche_ident=
+	orche_lead=$1
+	shift
 	"$@"
-	orche_record >"$orche_dir/record.tmp" && mv "$orche_dir/record.tmp" "$orche_dir/record"
+	orche_record
+	printf '%s%s' "$orche_lead" "$orche_rec" >"$orche_dir/record"
 }
 "#;
 

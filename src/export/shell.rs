@@ -171,6 +171,66 @@ orche_json() {
 	od -An -v -tu1 "$3" | awk -v mode="$1" -v tw="$2" "$orche_awk"
 }
 
+orche_nl='
+'
+orche_blank=" $(printf '\t\r')$orche_nl"
+
+# orche_read FILE: the file's text, less trailing newlines, in orche_text (without a
+# subprocess).
+orche_read() {
+	orche_text=
+	orche_sep=
+	while IFS= read -r orche_line || [ -n "$orche_line" ]; do
+		orche_text=$orche_text$orche_sep$orche_line
+		orche_sep=$orche_nl
+	done <"$1"
+	while :; do
+		case $orche_text in
+		*"$orche_nl") orche_text=${orche_text%"$orche_nl"} ;;
+		*) break ;;
+		esac
+	done
+}
+
+# orche_value MODE TRUE_WORD FILE: the file as a JSON token in orche_ov; ints and booleans
+# without a subprocess (as the awk program reads them).
+orche_value() {
+	case $1 in
+	int)
+		orche_read "$3"
+		# shellcheck disable=SC2295 # the blanks are a pattern here
+		orche_t=${orche_text#"${orche_text%%[!$orche_blank]*}"}
+		# shellcheck disable=SC2295
+		orche_t=${orche_t%"${orche_t##*[!$orche_blank]}"}
+		orche_sign=
+		case $orche_t in
+		-*)
+			orche_sign=-
+			orche_t=${orche_t#-}
+			;;
+		esac
+		case $orche_t in
+		'' | *[!0-9]*) orche_ov=null ;;
+		*)
+			while :; do
+				case $orche_t in
+				0?*) orche_t=${orche_t#0} ;;
+				*) break ;;
+				esac
+			done
+			if [ "$orche_t" = 0 ]; then orche_sign=; fi
+			orche_ov=$orche_sign$orche_t
+			;;
+		esac
+		;;
+	bool)
+		orche_read "$3"
+		if [ "$orche_text" = "$2" ]; then orche_ov=true; else orche_ov=false; fi
+		;;
+	*) orche_ov=$(orche_json "$1" "$2" "$3") ;;
+	esac
+}
+
 # orche_json_text MODE TRUE_WORD TEXT: a string as a JSON token.
 orche_json_text() {
 	printf '%s' "$3" >"$orche_dir/t.txt"
@@ -190,32 +250,55 @@ orche_now_ms() {
 	printf '%s' "$orche_ms"
 }
 
-# orche_run SECONDS OUT ERR COMMAND...: runs the command with standard input from /dev/null,
-# its output in OUT and ERR, and stops it after SECONDS. Returns its status, 124 when it was
-# stopped, 127 when it was not found.
+# orche_watch SECONDS: starts the current job's time limit: once SECONDS have passed, the
+# command it is running is stopped and no other starts (orche_run returns 124).
+orche_watch() {
+	if [ -e "$orche_dir/expired" ]; then
+		rm -f "$orche_dir/expired"
+	fi
+	: >"$orche_dir/running"
+	(
+		sleep "$1" &
+		orche_ws=$!
+		trap 'kill "$orche_ws" 2>/dev/null; exit 0' TERM
+		wait "$orche_ws"
+		: >"$orche_dir/expired"
+		orche_wp=$(cat "$orche_dir/running")
+		if [ -n "$orche_wp" ]; then
+			kill -TERM "$orche_wp" 2>/dev/null
+		fi
+	) </dev/null >/dev/null 2>&1 &
+	orche_watcher=$!
+}
+
+# orche_unwatch: ends the current job's time limit.
+orche_unwatch() {
+	if [ -n "${orche_watcher:-}" ]; then
+		kill -TERM "$orche_watcher" 2>/dev/null
+		wait "$orche_watcher" 2>/dev/null
+		orche_watcher=
+	fi
+}
+
+# orche_run OUT ERR COMMAND...: runs the command with standard input from /dev/null and its
+# output in OUT and ERR, within the job's time limit. Returns its status, 124 when the time
+# limit stopped it (or had passed), 127 when it was not found.
 orche_run() {
-	orche_rt=$1
-	orche_ro=$2
-	orche_re=$3
-	shift 3
-	rm -f "$orche_ro.timeout"
+	orche_ro=$1
+	orche_re=$2
+	shift 2
+	if [ -e "$orche_dir/expired" ]; then
+		: >"$orche_ro"
+		: >"$orche_re"
+		return 124
+	fi
 	"$@" </dev/null >"$orche_ro" 2>"$orche_re" &
 	orche_rp=$!
-	(
-		sleep "$orche_rt" &
-		orche_rs=$!
-		trap 'kill "$orche_rs" 2>/dev/null; exit 0' TERM
-		wait "$orche_rs"
-		: >"$orche_ro.timeout"
-		kill -TERM "$orche_rp" 2>/dev/null
-	) </dev/null >/dev/null 2>&1 &
-	orche_rw=$!
+	printf '%s' "$orche_rp" >"$orche_dir/running"
 	wait "$orche_rp"
 	orche_rc=$?
-	kill -TERM "$orche_rw" 2>/dev/null
-	wait "$orche_rw" 2>/dev/null
-	if [ -e "$orche_ro.timeout" ]; then
-		rm -f "$orche_ro.timeout"
+	: >"$orche_dir/running"
+	if [ "$orche_rc" -ne 0 ] && [ -e "$orche_dir/expired" ]; then
 		return 124
 	fi
 	return "$orche_rc"
@@ -226,28 +309,28 @@ orche_first_line() {
 	head -n 1 "$1" 2>/dev/null | cut -c 1-200
 }
 
-# orche_check SECONDS EXIT HAS_STDOUT STDOUT AT_LEAST COMMAND...: runs a check. Returns 0 when
-# it passes, 1 when it does not (orche_why says why), 2 when it cannot tell (command not
-# found, or out of time).
+# orche_check EXIT HAS_STDOUT STDOUT AT_LEAST COMMAND...: runs a check. Returns 0 when it
+# passes, 1 when it does not (orche_why says why), 2 when it cannot tell (command not found,
+# or out of time). Its output stays in $orche_dir/c.out.
 orche_check() {
-	orche_ct=$1
-	orche_cx=$2
-	orche_cs=$3
-	orche_co=$4
-	orche_cl=$5
-	shift 5
-	orche_run "$orche_ct" "$orche_dir/c.out" "$orche_dir/c.err" "$@"
+	orche_cx=$1
+	orche_cs=$2
+	orche_co=$3
+	orche_cl=$4
+	shift 4
+	orche_run "$orche_dir/c.out" "$orche_dir/c.err" "$@"
 	orche_crc=$?
 	if [ "$orche_crc" -eq 127 ]; then
 		orche_why="$1: command not found"
 		return 2
 	fi
 	if [ "$orche_crc" -eq 124 ]; then
-		orche_why="$1: no answer within $orche_ct s"
+		orche_why="$1: no answer within the timeout ($orche_timeout s)"
 		return 2
 	fi
 	if [ -n "$orche_cl" ]; then
-		orche_cv=$(orche_json int '' "$orche_dir/c.out")
+		orche_value int '' "$orche_dir/c.out"
+		orche_cv=$orche_ov
 		if [ "$orche_cv" != null ] && [ "$orche_cv" -ge "$orche_cl" ]; then
 			return 0
 		fi
@@ -259,8 +342,8 @@ orche_check() {
 		return 1
 	fi
 	if [ "$orche_cs" = 1 ]; then
-		orche_cg=$(cat "$orche_dir/c.out")
-		if [ "$orche_cg" != "$orche_co" ]; then
+		orche_read "$orche_dir/c.out"
+		if [ "$orche_text" != "$orche_co" ]; then
 			orche_why="$1: printed \"$(orche_first_line "$orche_dir/c.out")\", expected \"$orche_co\""
 			return 1
 		fi
@@ -268,7 +351,8 @@ orche_check() {
 	return 0
 }
 
-# orche_begin KEY_TOKEN KIND_TOKEN TIMEOUT RETRIES DELAYS JITTER: starts a resource.
+# orche_begin KEY_TOKEN KIND_TOKEN TIMEOUT RETRIES DELAYS JITTER: starts a resource, and its
+# time limit.
 orche_begin() {
 	orche_key=$1
 	orche_kind=$2
@@ -280,18 +364,10 @@ orche_begin() {
 	orche_status=unknown
 	orche_why=
 	orche_attempts=0
-	orche_t0=$(orche_now_s)
 	orche_ms0=$(orche_now_ms)
-	: >"$orche_dir/obs"
-}
-
-# Seconds left of the resource's timeout, at least 1.
-orche_left() {
-	orche_l=$((orche_timeout - ($(orche_now_s) - orche_t0)))
-	if [ "$orche_l" -lt 1 ]; then
-		orche_l=1
-	fi
-	printf '%s' "$orche_l"
+	orche_t0=$((orche_ms0 / 1000))
+	orche_obs=
+	orche_watch "$orche_timeout"
 }
 
 # orche_delay N: the wait before retry N.
@@ -339,7 +415,7 @@ orche_exists() {
 	orche_eo=$3
 	shift 4
 	orche_attempts=$((orche_attempts + 1))
-	orche_check "$(orche_left)" "$orche_ex" "$orche_es" "$orche_eo" '' "$@"
+	orche_check "$orche_ex" "$orche_es" "$orche_eo" '' "$@"
 	case $? in
 	0)
 		orche_exists=true
@@ -369,7 +445,7 @@ orche_healthy() {
 	orche_n=0
 	while :; do
 		orche_attempts=$((orche_attempts + 1))
-		orche_check "$(orche_left)" "$orche_hx" "$orche_hs" "$orche_ho" "$orche_hl" "$@"
+		orche_check "$orche_hx" "$orche_hs" "$orche_ho" "$orche_hl" "$@"
 		orche_hr=$?
 		if [ "$orche_hr" -eq 0 ]; then
 			orche_status=healthy
@@ -385,7 +461,7 @@ orche_healthy() {
 		fi
 		orche_n=$((orche_n + 1))
 		orche_hd=$(orche_delay "$orche_n")
-		if [ $(($(orche_now_s) - orche_t0 + orche_hd)) -ge "$orche_timeout" ]; then
+		if [ -e "$orche_dir/expired" ] || [ $(($(orche_now_s) - orche_t0 + orche_hd)) -ge "$orche_timeout" ]; then
 			break
 		fi
 		sleep "$orche_hd"
@@ -400,37 +476,46 @@ orche_observe() {
 	orche_om=$2
 	orche_ow=$3
 	shift 4
-	orche_run "$(orche_left)" "$orche_dir/o.out" "$orche_dir/o.err" "$@"
+	orche_run "$orche_dir/o.out" "$orche_dir/o.err" "$@"
 	orche_orc=$?
+	orche_observed "$orche_of" "$orche_om" "$orche_ow" "$orche_orc" "$orche_dir/o.out"
+}
+
+# orche_observe_last FIELD_TOKEN MODE TRUE_WORD: adds an observed field from the output of
+# the last check (a health check that runs the field's own command).
+orche_observe_last() {
+	orche_observed "$1" "$2" "$3" "$orche_crc" "$orche_dir/c.out"
+}
+
+# orche_observed FIELD_TOKEN MODE TRUE_WORD STATUS FILE: adds an observed field from a
+# command's status and output.
+orche_observed() {
+	orche_of=$1
+	orche_om=$2
+	orche_ow=$3
+	orche_orc=$4
 	if [ "$orche_om" = exit ]; then
 		if [ "$orche_orc" -eq 0 ]; then orche_ov=true; else orche_ov=false; fi
 	elif [ "$orche_orc" -eq 127 ] || [ "$orche_orc" -eq 124 ]; then
 		orche_ov=null
 	else
-		orche_ov=$(orche_json "$orche_om" "$orche_ow" "$orche_dir/o.out")
+		orche_value "$orche_om" "$orche_ow" "$5"
 	fi
-	if [ -s "$orche_dir/obs" ]; then
-		printf ',' >>"$orche_dir/obs"
-	fi
-	printf '%s:%s' "$orche_of" "$orche_ov" >>"$orche_dir/obs"
+	orche_obs=$orche_obs${orche_obs:+,}$orche_of:$orche_ov
 }
 
-# orche_record: prints the resource's entry of the live-state document.
+# orche_record: the resource's entry of the live-state document, in orche_rec.
 orche_record() {
+	orche_unwatch
 	orche_ms1=$(orche_now_ms)
-	printf '%s:{"kind":%s,"exists":%s,"status":"%s","observed":{' \
-		"$orche_key" "$orche_kind" "$orche_exists" "$orche_status"
-	cat "$orche_dir/obs"
-	printf '}'
+	orche_rec="$orche_key:{\"kind\":$orche_kind,\"exists\":$orche_exists,\"status\":\"$orche_status\",\"observed\":{$orche_obs}"
 	if [ -n "$orche_why" ]; then
-		printf ',"error":%s' "$(orche_json_text string '' "$orche_why")"
+		orche_rec="$orche_rec,\"error\":$(orche_json_text string '' "$orche_why")"
 	fi
-	if [ -s "$orche_dir/identity" ]; then
-		printf ',"identity":{'
-		cat "$orche_dir/identity"
-		printf '}'
+	if [ -n "$orche_ident" ]; then
+		orche_rec="$orche_rec,\"identity\":{$orche_ident}"
 	fi
-	printf ',"attempts":%s,"elapsed_ms":%s}' "$orche_attempts" "$((orche_ms1 - orche_ms0))"
+	orche_rec="$orche_rec,\"attempts\":$orche_attempts,\"elapsed_ms\":$((orche_ms1 - orche_ms0))}"
 }
 
 # Runs jobs in the background, at most ORCHE_JOBS at a time (a token per job in a FIFO).
@@ -458,7 +543,9 @@ orche_spawn() {
 	shift
 	(
 		orche_dir=$orche_tmp/$orche_sid
-		mkdir -p "$orche_dir"
+		if [ ! -d "$orche_dir" ]; then
+			mkdir -p "$orche_dir"
+		fi
 		"$@"
 		printf 'x\n' >&3
 	) &
@@ -528,8 +615,19 @@ pub fn probe_body(out: &mut String, p: &ProbeSpec, key_token: &str, observe: boo
         out.push('\n');
     }
     if observe {
+        let from_health = p.healthy.as_ref().and_then(|h| h.observe.as_deref());
         for o in &p.observe {
-            observe_line(out, o);
+            if Some(o.field.as_str()) == from_health {
+                out.push_str("\torche_observe_last ");
+                quote_into(out, &json_token(&o.field));
+                out.push(' ');
+                out.push_str(o.read_as.name());
+                out.push(' ');
+                quote_into(out, &o.true_word);
+                out.push('\n');
+            } else {
+                observe_line(out, o);
+            }
         }
     }
 }

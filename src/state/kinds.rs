@@ -11,6 +11,9 @@ use indexmap::IndexMap;
 #[derive(Clone, Debug)]
 pub struct Check {
     pub argv: Argv,
+    /// The observed field whose command this check runs (its output is then that field's
+    /// observed value, and the command runs once).
+    pub observe: Option<String>,
     /// The exit status it passes with (a template).
     pub exit: String,
     pub stdout: Option<String>,
@@ -163,10 +166,21 @@ fn argv(v: &Value, what: &str) -> Result<Argv, String> {
     Ok(Argv(out))
 }
 
-fn check(v: &Value, what: &str) -> Result<Check, String> {
+fn check(v: &Value, what: &str, observe: &IndexMap<String, Observe>) -> Result<Check, String> {
     let m = as_struct(v, what)?;
+    let from = get_str(m, "observe")?;
+    let argv = match (m.get("argv"), &from) {
+        (Some(a), _) => argv(a, what)?,
+        (None, Some(f)) => observe
+            .get(f)
+            .ok_or(format!("{what}.observe: no observed field {f:?}"))?
+            .argv
+            .clone(),
+        (None, None) => return Err(format!("{what}: `argv` or `observe` expected")),
+    };
     Ok(Check {
-        argv: argv(m.get("argv").ok_or(format!("{what}.argv: missing"))?, what)?,
+        argv,
+        observe: from,
         exit: get_str(m, "exit")?.unwrap_or_else(|| "0".into()),
         stdout: get_str(m, "stdout")?,
         at_least: get_str(m, "at_least")?,
@@ -251,8 +265,15 @@ fn kind(name: &str, v: &Value) -> Result<Kind, String> {
         tools: strings("tools")?,
         ready: m.get("ready").map(|a| argv(a, "ready")).transpose()?,
         defaults: sub("defaults")?.clone(),
-        exists: m.get("exists").map(|c| check(c, "exists")).transpose()?,
-        healthy: check(m.get("healthy").ok_or("healthy: missing")?, "healthy")?,
+        exists: m
+            .get("exists")
+            .map(|c| check(c, "exists", &observe))
+            .transpose()?,
+        healthy: check(
+            m.get("healthy").ok_or("healthy: missing")?,
+            "healthy",
+            &observe,
+        )?,
         observe,
         fields,
         discover: match m.get("discover") {

@@ -16,6 +16,9 @@ use serde::Serialize;
 pub struct RenderedCheck {
     #[serde(serialize_with = "words_ser")]
     pub argv: Vec<Word>,
+    /// The observed field this check's command also gives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observe: Option<String>,
     pub exit: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stdout: Option<String>,
@@ -83,6 +86,7 @@ pub fn render_check<'a>(
     };
     Ok(RenderedCheck {
         argv: template::render(&c.argv, lookup)?,
+        observe: c.observe.clone(),
         exit: text(&c.exit)?,
         stdout: c.stdout.as_deref().map(text).transpose()?,
         at_least: c.at_least.as_deref().map(text).transpose()?,

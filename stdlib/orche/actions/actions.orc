@@ -27,9 +27,11 @@ package actions
 // A read-only check: passes when the command exits with `exit` and, when `stdout` is given,
 // prints it (less trailing newlines). With `at_least`, it passes when the command prints an
 // integer at least that large, whatever its exit status. `exit`, `stdout` and `at_least` may
-// hold placeholders.
+// hold placeholders. Instead of `argv`, `observe` names an observed field whose command the
+// check runs; the field's value is then read from the check's last run, not run again.
 #Check: {
-	argv:      #Argv
+	argv?:     #Argv
+	observe?:  string
 	exit:      int | string | *0
 	stdout?:   string
 	at_least?: string
@@ -108,8 +110,8 @@ kinds: docker: {
 	}
 	exists: argv: ["docker", "container", "inspect", "--format", "{{.Id}}", "${container}"]
 	healthy: {
-		argv: ["docker", "container", "inspect", "--format", "{{.State.Running}}", "${container}"]
-		stdout: "true"
+		observe: "running"
+		stdout:  "true"
 	}
 	observe: {
 		image: argv: ["docker", "container", "inspect", "--format", "{{.Config.Image}}", "${container}"]
@@ -177,8 +179,8 @@ kinds: systemd: {
 		stdout: "loaded"
 	}
 	healthy: {
-		argv: ["systemctl", "is-active", "--", "${unit}"]
-		stdout: "active"
+		observe: "active"
+		stdout:  "active"
 	}
 	observe: {
 		active: {argv: ["systemctl", "is-active", "--", "${unit}"], as: "bool", true_word: "active"}
@@ -210,9 +212,8 @@ kinds: http: {
 	defaults: status: 200
 	exists: argv: ["curl", "--silent", "--output", "/dev/null", "--max-time", "${timeout}", "--", "${url}"]
 	healthy: {
-		argv: ["curl", "--silent", "--output", "/dev/null", "--write-out", "%{http_code}",
-			"--max-time", "${timeout}", "--", "${url}"]
-		stdout: "${status}"
+		observe: "status"
+		stdout:  "${status}"
 	}
 	observe: {
 		status: {
@@ -282,7 +283,7 @@ kinds: process: {
 	defaults: min: 1
 	exists: argv: ["pgrep", "-f", "--", "${process}"]
 	healthy: {
-		argv: ["pgrep", "-c", "-f", "--", "${process}"]
+		observe:  "count"
 		at_least: "${min}"
 	}
 	observe: count: {
