@@ -165,7 +165,18 @@ enum VetFormat {
 static ALLOC: orche::alloc::SizeClasses = orche::alloc::SizeClasses;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1, like every other error: 2 is `orche drift`'s "drift found".
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     // Page faults are a large part of the wall time (see `orche::alloc`): a second thread
     // takes most of them while the compiler thread works.
     orche::alloc::start_prefaulting();

@@ -171,7 +171,7 @@ fn dry_line(s: &Step) -> String {
         );
     }
     if let Some(why) = &s.missing_action {
-        let _ = write!(line, "; cannot: {}", one_line(why));
+        let _ = write!(line, "; {}", one_line(why));
     }
     line
 }
@@ -328,11 +328,7 @@ fn step_functions(out: &mut String, i: usize, s: &Step) {
     // Act.
     let _ = writeln!(out, "orche_a{i}() {{");
     if let Some(why) = &s.missing_action {
-        let _ = writeln!(
-            out,
-            "\torche_why={}\n\treturn 3\n}}",
-            quote(&format!("cannot: {why}"))
-        );
+        let _ = writeln!(out, "\torche_why={}\n\treturn 3\n}}", quote(why));
         return;
     }
     for cmd in &s.argv {
@@ -507,7 +503,7 @@ for orche_arg in "$@"; do
 	--apply) orche_apply=1 ;;
 	--destroy) orche_destroy=1 ;;
 	-h | --help)
-		sed -n '2,13p' "$0"
+		awk 'NR > 1 && /^# shellcheck/ { exit } NR > 1 { print }' "$0"
 		exit 0
 		;;
 	*)

@@ -152,11 +152,12 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
              \torche_run \"$orche_dir/{k}.out\" \"$orche_dir/{k}.err\" {} || {{ orche_unwatch; return 0; }}\n\
              \torche_unwatch\n\
              \twhile IFS=\"$orche_tab\" read -r orche_dk {}; do\n\
-             \t\tif [ -z \"$orche_dk\" ] || grep -Fxq -e \"$orche_dk\" \"$orche_tmp/declared\"; then\n\
+             \t\tif [ -z \"$orche_dk\" ] || grep -Fxq -e \"$orche_dk\" \"$orche_tmp/declared\" \\\n\
+             \t\t\t|| ! grep -Fxq -e \"${{orche_dk%%/*}}\" \"$orche_tmp/sites\"; then\n\
              \t\t\tcontinue\n\t\tfi\n\
              \t\torche_extra=$((orche_extra + 1))\n\
              \t\torche_lead=,\n\
-             \t\tif [ {n} -eq 0 ] && [ \"$orche_extra\" -eq 1 ]; then\n\t\t\torche_lead=\n\t\tfi\n\
+             \t\tif [ \"$orche_declared_n\" -eq 0 ] && [ \"$orche_extra\" -eq 1 ]; then\n\t\t\torche_lead=\n\t\tfi\n\
              \t\tmkdir -p \"$orche_tmp/x$orche_extra\"\n\
              \t\torche_fallback \"$orche_lead\" \"$(orche_json_text string '' \"$orche_dk\")\" {kind_token} >\"$orche_tmp/x$orche_extra/record\"\n\
              \t\torche_spawn \"x$orche_extra\" orche_probe_job \"$orche_lead\" {fname} \"$orche_dk\" {}\n\
@@ -167,7 +168,6 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
             (0..vars.len()).map(|j| format!("\"$orche_d{j}\"")).collect::<Vec<_>>().join(" "),
             k = sanitize(&kind.name),
             kind_token = quote(&shell::json_token(&kind.name)),
-            n = selected.len(),
         );
         out.push_str("}\n");
     }
@@ -179,6 +179,13 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
          trap 'rm -rf \"$orche_tmp\"' EXIT\ntrap 'exit 130' INT TERM\n\
          orche_dir=$orche_tmp\norche_extra=0\n",
     );
+    if used
+        .keys()
+        .any(|k| kinds.get(k).is_some_and(|k| k.discover.is_some()))
+    {
+        let _ = writeln!(out, "orche_declared_n={}", selected.len());
+    }
+    out.push_str("");
     // Every key the configuration declares (all sites): discovered objects with these keys
     // are not extra.
     out.push_str("{\n\t:\n");
@@ -191,6 +198,13 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
         out.push('\n');
     }
     out.push_str("} >\"$orche_tmp/declared\"\n");
+    // The sites probed: a discovered object of another site is that site's script's to report.
+    out.push_str("printf '%s\\n'");
+    for site in covered(declared, sites) {
+        out.push(' ');
+        out.push_str(&quote(&site));
+    }
+    out.push_str(" >\"$orche_tmp/sites\"\n");
     for kind in used.keys().filter_map(|k| kinds.get(k)) {
         let Some(ready) = &kind.ready else {
             continue;

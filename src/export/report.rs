@@ -98,15 +98,15 @@ pub fn drift_text(r: &Report, color: bool) -> String {
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
-        let _ = writeln!(
-            out,
+        let line = format!(
             "{}  {}  {}  {}",
             pad(&e.resource, wr),
             pad(&e.kind, wk),
             p.status(e.status, &pad(e.status.name(), 9)),
             detail
-        )
-        .map(|_| ());
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     for e in r.resources.iter().filter(|e| !e.changes.is_empty()) {
         for c in &e.changes {
@@ -208,7 +208,7 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
             let _ = writeln!(out, "        run: {}", super::shell::argv_plain(cmd));
         }
         if let Some(why) = &s.missing_action {
-            let _ = writeln!(out, "        {}", p.wrap("35", &format!("cannot: {why}")));
+            let _ = writeln!(out, "        {}", p.wrap("35", why));
         }
         if !s.waits_on.is_empty() {
             let _ = writeln!(out, "        waits on: {}", s.waits_on.join(", "));
@@ -233,6 +233,9 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
         for n in &plan.not_planned {
             let _ = writeln!(out, "  {} ({}): {}", n.resource, n.status.name(), n.why);
         }
+    }
+    if plan.steps.is_empty() && plan.not_planned.is_empty() {
+        out.push_str("\nNothing to do: live state is as declared.\n");
     }
     out.push('\n');
     out.push_str(&plan.summary_line());

@@ -18,15 +18,19 @@ pub fn quote(s: &str) -> String {
 }
 
 /// [`quote`], appended to `out`.
+///
+/// A backslash right before a quote or at the end is written outside the quotes (`'a'\\`):
+/// the same word, without the `\'` that linters take for a mistake.
 pub fn quote_into(out: &mut String, s: &str) {
     out.push('\'');
-    let mut rest = s;
-    while let Some(i) = rest.find('\'') {
-        out.push_str(&rest[..i]);
-        out.push_str("'\\''");
-        rest = &rest[i + 1..];
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => out.push_str("'\\''"),
+            '\\' if matches!(chars.peek(), None | Some('\'')) => out.push_str("'\\\\'"),
+            c => out.push(c),
+        }
     }
-    out.push_str(rest);
     out.push('\'');
 }
 
@@ -609,10 +613,14 @@ pub fn probe_body(out: &mut String, p: &ProbeSpec, key_token: &str, observe: boo
         }
         None => out.push_str("\torche_exists=true\n"),
     }
-    if let Some(h) = &p.healthy {
-        out.push_str("\torche_healthy ");
-        check_args_into(out, h, true);
-        out.push('\n');
+    match &p.healthy {
+        Some(h) => {
+            out.push_str("\torche_healthy ");
+            check_args_into(out, h, true);
+            out.push('\n');
+        }
+        // No health check applies: existing is being healthy.
+        None => out.push_str("\torche_status=healthy\n"),
     }
     if observe {
         let from_health = p.healthy.as_ref().and_then(|h| h.observe.as_deref());
@@ -653,6 +661,10 @@ mod tests {
         assert_eq!(quote("a b"), "'a b'");
         assert_eq!(quote("x'; touch /tmp/p; '"), r"'x'\''; touch /tmp/p; '\'''");
         assert_eq!(quote(""), "''");
+        // A backslash before a quote or at the end goes outside the quotes.
+        assert_eq!(quote("a\\"), "'a'\\\\''");
+        assert_eq!(quote("a\\'b"), "'a'\\\\''\\''b'");
+        assert_eq!(quote("a\\b"), "'a\\b'");
         assert_eq!(
             word(&vec![Piece::Lit("a=".into()), Piece::Var("orche_v".into())]),
             "'a='\"${orche_v}\""

@@ -160,7 +160,7 @@ fn entry(r: &Resource, kinds: &Kinds, live: &Live) -> Entry {
     };
     let l = &p.resource;
     e.error = l.error.clone();
-    if l.kind != r.kind {
+    if l.kind != r.kind && l.exists {
         e.status = DriftStatus::Changed;
         e.changes.push(Change {
             field: "kind".into(),
@@ -225,6 +225,9 @@ pub fn changes<'a>(
 /// What a probe sees when the field has its declared value: the value itself, its digest,
 /// a list of strings for a list, or `key=value` lines for a struct.
 pub fn expected_observation(declared: &Value, f: &Field) -> serde_json::Value {
+    if let Some(e) = &f.expect {
+        return to_json(e);
+    }
     if f.sha256 {
         if let Value::Str(s) = declared {
             return serde_json::Value::String(declared::sha256_hex(s.as_bytes()));

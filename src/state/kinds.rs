@@ -14,6 +14,8 @@ pub struct Check {
     /// The observed field whose command this check runs (its output is then that field's
     /// observed value, and the command runs once).
     pub observe: Option<String>,
+    /// The field that must be declared true for the check to apply.
+    pub when: Option<String>,
     /// The exit status it passes with (a template).
     pub exit: String,
     pub stdout: Option<String>,
@@ -68,6 +70,8 @@ pub enum Change {
 pub struct Field {
     pub observed: String,
     pub sha256: bool,
+    /// The observed value expected instead of the declared one.
+    pub expect: Option<Value>,
     pub matching: Match,
     pub change: Change,
     /// Commands by declared value (`"true"`, `"false"`, or `"*"`).
@@ -181,6 +185,7 @@ fn check(v: &Value, what: &str, observe: &IndexMap<String, Observe>) -> Result<C
     Ok(Check {
         argv,
         observe: from,
+        when: get_str(m, "when")?,
         exit: get_str(m, "exit")?.unwrap_or_else(|| "0".into()),
         stdout: get_str(m, "stdout")?,
         at_least: get_str(m, "at_least")?,
@@ -245,6 +250,7 @@ fn kind(name: &str, v: &Value) -> Result<Kind, String> {
             Field {
                 observed: get_str(fm, "observed")?.unwrap_or_else(|| f.clone()),
                 sha256: get_str(fm, "digest")?.as_deref() == Some("sha256"),
+                expect: fm.get("expect").cloned(),
                 matching: match get_str(fm, "match")?.as_deref() {
                     Some("subset") => Match::Subset,
                     _ => Match::Equal,

@@ -13,12 +13,55 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// What a probe found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum ProbeStatus {
     Healthy,
     Unhealthy,
     Missing,
     Unknown,
+}
+
+/// Read through a string, so that a value of another type is reported as a wrong type (serde
+/// reads a unit enum from a number as malformed JSON).
+impl TryFrom<String> for ProbeStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<ProbeStatus, String> {
+        match s.as_str() {
+            "healthy" => Ok(ProbeStatus::Healthy),
+            "unhealthy" => Ok(ProbeStatus::Unhealthy),
+            "missing" => Ok(ProbeStatus::Missing),
+            "unknown" => Ok(ProbeStatus::Unknown),
+            _ => Err(format!(
+                "unknown status {s:?}, expected one of \"healthy\", \"unhealthy\", \"missing\", \"unknown\""
+            )),
+        }
+    }
+}
+
+/// A data path as orche writes them: `resources."a/web".status`.
+fn path_text(p: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in p.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                let plain = !key.is_empty()
+                    && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !key.starts_with(|c: char| c.is_ascii_digit());
+                if plain {
+                    out.push_str(key);
+                } else {
+                    out.push_str(&format!("{key:?}"));
+                }
+            }
+            Segment::Unknown => {}
+        }
+    }
+    out
 }
 
 /// One probed resource.
@@ -125,7 +168,7 @@ pub fn parse(sources: &SourceMap, file: FileId) -> Result<LiveDoc, Diag> {
     let doc: LiveDoc = match serde_path_to_error::deserialize(de) {
         Ok(d) => d,
         Err(e) => {
-            let path = e.path().to_string();
+            let path = path_text(e.path());
             let inner = e.into_inner();
             let msg = strip_position(&inner.to_string());
             let (code, what) = if inner.is_syntax() || inner.is_eof() {
@@ -139,7 +182,7 @@ pub fn parse(sources: &SourceMap, file: FileId) -> Result<LiveDoc, Diag> {
                     "a live-state document is what `orche export --probes` scripts print; \
                      docs/drift.md describes the format",
                 );
-            if path != "." && !path.is_empty() {
+            if !path.is_empty() {
                 d = d.with_path(path);
             }
             return Err(d);

@@ -309,6 +309,19 @@ fn act_step(
                 render("create", create).map(|c| vec![c]),
                 vec!["missing".into()],
             ),
+            DriftStatus::Changed if e.changes.iter().any(|c| c.field == "kind") => (
+                Action::Replace,
+                Err(format!(
+                    "cannot replace: the live resource is of another kind ({}); remove it by hand, \
+                     then plan again",
+                    e.changes
+                        .iter()
+                        .find(|c| c.field == "kind")
+                        .map(|c| c.live.to_string())
+                        .unwrap_or_default()
+                )),
+                vec!["kind".into()],
+            ),
             DriftStatus::Changed => {
                 let changed: Vec<&str> = e.changes.iter().map(|c| c.field.as_str()).collect();
                 let most = e

@@ -84,11 +84,16 @@ pub fn render_check<'a>(
     let text = |t: &str| -> Result<String, Unavailable> {
         Ok(template::plain(template::render_text(t, lookup)?))
     };
+    // A `stdout` naming an undeclared field is not compared.
+    let stdout = match c.stdout.as_deref().map(text) {
+        Some(Err(Unavailable::Missing(_))) | None => None,
+        Some(r) => Some(r?),
+    };
     Ok(RenderedCheck {
         argv: template::render(&c.argv, lookup)?,
         observe: c.observe.clone(),
         exit: text(&c.exit)?,
-        stdout: c.stdout.as_deref().map(text).transpose()?,
+        stdout,
         at_least: c.at_least.as_deref().map(text).transpose()?,
     })
 }
@@ -146,7 +151,13 @@ fn spec_with<'a>(
             None
         }
     };
+    // A check that applies only when a field is declared true.
+    let applies = |c: &Check| match &c.when {
+        None => true,
+        Some(f) => matches!(lookup(f), Some(Param::Value(Value::Bool(true)))),
+    };
     let healthy = match render_check(&kind.healthy, lookup) {
+        Ok(_) if !applies(&kind.healthy) => None,
         Ok(c) => Some(c),
         Err(e) => {
             note("healthy", e);

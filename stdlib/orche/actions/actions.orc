@@ -27,11 +27,15 @@ package actions
 // A read-only check: passes when the command exits with `exit` and, when `stdout` is given,
 // prints it (less trailing newlines). With `at_least`, it passes when the command prints an
 // integer at least that large, whatever its exit status. `exit`, `stdout` and `at_least` may
-// hold placeholders. Instead of `argv`, `observe` names an observed field whose command the
-// check runs; the field's value is then read from the check's last run, not run again.
+// hold placeholders; a `stdout` whose placeholder names a field the resource does not declare
+// is not compared. Instead of `argv`, `observe` names an observed field whose command the
+// check runs; the field's value is then read from the check's last run, not run again. With
+// `when`, the check applies only to resources that declare that field true; for the others
+// existing is being healthy.
 #Check: {
 	argv?:     #Argv
 	observe?:  string
+	when?:     string
 	exit:      int | string | *0
 	stdout?:   string
 	at_least?: string
@@ -54,6 +58,9 @@ package actions
 	observed: string
 	// Compare the declared value's digest (hex) instead of the value.
 	digest?: "sha256"
+	// Compare the observed field with this value instead of the declared one (a declared
+	// `body` is met when `body_match` is true).
+	expect?: bool | int | string
 	// "equal": the same value. "subset": every declared entry (of a list, or `key=value` of
 	// a struct) is among the observed lines.
 	match: *"equal" | "subset"
@@ -109,9 +116,10 @@ kinds: docker: {
 		running:   true
 	}
 	exists: argv: ["docker", "container", "inspect", "--format", "{{.Id}}", "${container}"]
+	// Healthy when it is running, or stopped when declared `running: false`.
 	healthy: {
 		observe: "running"
-		stdout:  "true"
+		stdout:  "${running}"
 	}
 	observe: {
 		image: argv: ["docker", "container", "inspect", "--format", "{{.Config.Image}}", "${container}"]
@@ -181,6 +189,7 @@ kinds: systemd: {
 	healthy: {
 		observe: "active"
 		stdout:  "active"
+		when:    "active"
 	}
 	observe: {
 		active: {argv: ["systemctl", "is-active", "--", "${unit}"], as: "bool", true_word: "active"}
@@ -230,6 +239,7 @@ kinds: http: {
 	}
 	fields: {
 		status: {observed: "status", change: "none"}
+		body: {observed: "body_match", expect: true, change: "none"}
 	}
 	actions: {}
 }
@@ -295,13 +305,15 @@ kinds: process: {
 }
 
 // A read-only check command (an argv list): healthy when it exits with `expect_exit` and,
-// when `expect_output` is declared, prints it.
+// when `expect_output` is declared, prints it. A failing check is unhealthy; orche has nothing
+// to change for it unless the resource declares `actions: update`.
 kinds: command: {
 	tools: []
 	defaults: expect_exit: 0
 	healthy: {
 		argv: [{each: "command", as: ["${item}"]}]
-		exit: "${expect_exit}"
+		exit:   "${expect_exit}"
+		stdout: "${expect_output}"
 	}
 	observe: {
 		exit_code: {
@@ -313,9 +325,6 @@ kinds: command: {
 			when: "expect_output"
 		}
 	}
-	fields: {
-		expect_exit: {observed: "exit_code", change: "none"}
-		expect_output: {observed: "output", change: "none"}
-	}
+	fields: {}
 	actions: {}
 }
