@@ -222,7 +222,7 @@ fn run(cli: Cli) -> ExitCode {
                     Some(ExportOut::Json) => cli::state::ProbeOut::Json,
                     Some(ExportOut::Yaml) => {
                         eprintln!("orche: --probes writes sh or json, not yaml");
-                        return ExitCode::from(2);
+                        return ExitCode::FAILURE;
                     }
                 };
                 let done = cli::state::probes(&or_cwd(files), expr.as_deref(), &site, out);
@@ -233,7 +233,7 @@ fn run(cli: Cli) -> ExitCode {
                 Some(ExportOut::Yaml) => Format::Yaml,
                 Some(ExportOut::Sh) => {
                     eprintln!("orche: --out sh is for --probes");
-                    return ExitCode::from(2);
+                    return ExitCode::FAILURE;
                 }
             };
             emit(
