@@ -407,24 +407,11 @@ orche_act() {
 }
 
 # orche_await FUNCTION: calls FUNCTION (one attempt) until it passes, by the resource's
-# retry policy and within its timeout (counted from the step's start).
+# retry policy and within the step's time limit.
 orche_await() {
-	orche_n=0
-	while :; do
-		orche_attempts=$((orche_attempts + 1))
-		if "$1"; then
-			return 0
-		fi
-		if [ "$orche_n" -ge "$orche_retries" ]; then
-			break
-		fi
-		orche_n=$((orche_n + 1))
-		orche_hd=$(orche_delay "$orche_n")
-		if [ -e "$orche_dir/expired" ] || [ $(($(orche_now_s) - orche_t0 + orche_hd)) -ge "$orche_timeout" ]; then
-			break
-		fi
-		sleep "$orche_hd"
-	done
+	if orche_retry "$1"; then
+		return 0
+	fi
 	orche_why="not healthy after $orche_attempts checks: $orche_why"
 	return 1
 }

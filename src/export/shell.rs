@@ -446,32 +446,44 @@ orche_healthy() {
 	orche_hl=$4
 	shift 5
 	orche_exists=true
+	orche_retry orche_check "$orche_hx" "$orche_hs" "$orche_ho" "$orche_hl" "$@"
+	case $? in
+	0)
+		orche_status=healthy
+		orche_why=
+		return 0
+		;;
+	2) orche_status=unknown ;;
+	*) orche_status=unhealthy ;;
+	esac
+	return 1
+}
+
+# orche_retry COMMAND...: runs COMMAND (one attempt: 0 passed, 1 did not, 2 cannot tell) until
+# it passes, by the resource's retry policy and within its time limit. Returns 0 when it
+# passed, 2 when a command was not found (retrying cannot help), 1 otherwise.
+orche_retry() {
 	orche_n=0
 	while :; do
 		orche_attempts=$((orche_attempts + 1))
-		orche_check "$orche_hx" "$orche_hs" "$orche_ho" "$orche_hl" "$@"
+		"$@"
 		orche_hr=$?
 		if [ "$orche_hr" -eq 0 ]; then
-			orche_status=healthy
-			orche_why=
 			return 0
 		fi
 		if [ "$orche_hr" -eq 2 ] && [ "$orche_why" != "${orche_why%command not found}" ]; then
-			orche_status=unknown
-			return 1
+			return 2
 		fi
 		if [ "$orche_n" -ge "$orche_retries" ]; then
-			break
+			return 1
 		fi
 		orche_n=$((orche_n + 1))
 		orche_hd=$(orche_delay "$orche_n")
 		if [ -e "$orche_dir/expired" ] || [ $(($(orche_now_s) - orche_t0 + orche_hd)) -ge "$orche_timeout" ]; then
-			break
+			return 1
 		fi
 		sleep "$orche_hd"
 	done
-	orche_status=unhealthy
-	return 1
 }
 
 # orche_observe FIELD_TOKEN MODE TRUE_WORD -- COMMAND...: adds an observed field.
