@@ -46,9 +46,24 @@ pub fn script(plan: &Plan) -> String {
         quote(&lock_name(&plan.federation)),
         plan.steps.len()
     );
-    for (i, s) in plan.steps.iter().enumerate() {
-        step_functions(&mut out, i, s);
+    // The steps' functions are written in parallel, in chunks, and joined in order.
+    use rayon::prelude::*;
+    let chunks: Vec<String> = plan
+        .steps
+        .par_chunks(256)
+        .enumerate()
+        .map(|(c, steps)| {
+            let mut text = String::new();
+            for (j, s) in steps.iter().enumerate() {
+                step_functions(&mut text, c * 256 + j, s);
+            }
+            text
+        })
+        .collect();
+    for c in &chunks {
+        out.push_str(c);
     }
+    drop(chunks);
     out.push_str(MAIN_START);
     // Dry run: text written here, printed by a here-document whose delimiter the text
     // does not contain (control characters are shown escaped, so no line of it can end the

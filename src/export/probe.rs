@@ -74,19 +74,33 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
     }
     out.push('\n');
 
-    // One function per resource.
-    // (Each probe is rendered, written and dropped in turn: at 50,000 resources holding them
-    // all would cost hundreds of megabytes.)
-    for (i, r) in selected.iter().enumerate() {
-        let Some(kind) = kinds.get(&r.kind) else {
-            continue;
-        };
-        let p = probe::spec(r, kind);
-        let _ = writeln!(out, "# {} ({})", one_line(&r.key), one_line(&r.kind));
-        let _ = writeln!(out, "orche_p{i}() {{");
-        shell::probe_body(&mut out, &p, &shell::json_token(&r.key), true);
-        out.push_str("}\n");
+    // One function per resource, written in parallel in chunks and joined in order. (Each
+    // probe is rendered, written and dropped in turn: at 50,000 resources holding them all
+    // would cost hundreds of megabytes.)
+    use rayon::prelude::*;
+    let chunks: Vec<String> = selected
+        .par_chunks(256)
+        .enumerate()
+        .map(|(c, rs)| {
+            let mut text = String::with_capacity(1024 * rs.len());
+            for (j, r) in rs.iter().enumerate() {
+                let Some(kind) = kinds.get(&r.kind) else {
+                    continue;
+                };
+                let i = c * 256 + j;
+                let p = probe::spec(r, kind);
+                let _ = writeln!(text, "# {} ({})", one_line(&r.key), one_line(&r.kind));
+                let _ = writeln!(text, "orche_p{i}() {{");
+                shell::probe_body(&mut text, &p, &shell::json_token(&r.key), true);
+                text.push_str("}\n");
+            }
+            text
+        })
+        .collect();
+    for c in &chunks {
+        out.push_str(c);
     }
+    drop(chunks);
 
     // Discovery of extra objects, per kind that has it.
     let fed = crate::value::Value::Str(declared.federation.clone());

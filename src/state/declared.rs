@@ -99,7 +99,7 @@ impl Declared {
             return Err("the federation has no `sites`".into());
         };
         let site_names: Vec<String> = sites.keys().cloned().collect();
-        let mut resources = Vec::new();
+        let mut raw = Vec::new();
         for (site, s) in sites {
             let Value::Struct(mut s) = s else {
                 continue;
@@ -108,21 +108,21 @@ impl Declared {
                 continue;
             };
             for (name, r) in rs {
-                let key = format!("{site}/{name}");
                 let Value::Struct(fields) = r else {
-                    return Err(format!("{key}: not a struct"));
+                    return Err(format!("{site}/{name}: not a struct"));
                 };
-                resources.push(resource(
-                    &federation,
-                    &site,
-                    &name,
-                    key,
-                    fields,
-                    &levels,
-                    kinds,
-                )?);
+                raw.push((site.clone(), name, fields));
             }
         }
+        // Resources are independent: read them in parallel, in order.
+        use rayon::prelude::*;
+        let resources: Vec<Resource> = raw
+            .into_par_iter()
+            .map(|(site, name, fields)| {
+                let key = format!("{site}/{name}");
+                resource(&federation, &site, &name, key, fields, &levels, kinds)
+            })
+            .collect::<Result<_, String>>()?;
         let digest = digest_of(&federation, &resources);
         let index = resources
             .iter()
@@ -274,20 +274,27 @@ fn resource(
 /// `sha256:` and the hex digest of the federation's name and the resources' keys, kinds and
 /// fields, in order (each as compact JSON, one per line).
 fn digest_of(federation: &str, resources: &[Resource]) -> String {
+    use rayon::prelude::*;
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(crate::export::json::to_compact(&Value::Str(federation.to_string())).as_bytes());
     h.update(b"\n");
-    let mut line = String::new();
-    for r in resources {
-        line.clear();
-        crate::export::json::quote(&mut line, &r.key);
-        line.push(' ');
-        crate::export::json::quote(&mut line, &r.kind);
-        line.push(' ');
+    // The lines are written in parallel and hashed in order.
+    let lines: Vec<String> = resources
+        .par_iter()
+        .map(|r| {
+            let mut line = String::new();
+            crate::export::json::quote(&mut line, &r.key);
+            line.push(' ');
+            crate::export::json::quote(&mut line, &r.kind);
+            line.push(' ');
+            line.push_str(&crate::export::json::to_compact_fields(&r.fields));
+            line.push('\n');
+            line
+        })
+        .collect();
+    for line in &lines {
         h.update(line.as_bytes());
-        h.update(crate::export::json::to_compact_fields(&r.fields).as_bytes());
-        h.update(b"\n");
     }
     format!("sha256:{}", hex(&h.finalize()))
 }

@@ -100,11 +100,13 @@ impl Report {
 
 /// Compares the declared resources of the sites the live documents cover with them.
 pub fn compare(declared: &Declared, kinds: &Kinds, live: &Live) -> Report {
+    use rayon::prelude::*;
     let sites = live.sites();
-    let mut resources = Vec::new();
-    for r in declared.select(&sites) {
-        resources.push(entry(r, kinds, live));
-    }
+    let mut resources: Vec<Entry> = declared
+        .select(&sites)
+        .into_par_iter()
+        .map(|r| entry(r, kinds, live))
+        .collect();
     for (key, p) in &live.resources {
         if declared.get(key).is_some() {
             continue;

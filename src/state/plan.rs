@@ -127,46 +127,69 @@ impl Plan {
 /// Builds the plan from the drift report.
 pub fn build(declared: &Declared, kinds: &Kinds, live: &Live, report: &Report) -> Plan {
     let dependents = Dependents::of(declared);
+    let fed_value = Value::Str(declared.federation.clone());
+    /// What one entry of the report gives.
+    enum Out {
+        Nothing,
+        Skip(NotPlanned),
+        Remove(Step),
+        Act(usize, Step),
+    }
+    // Entries are independent: their steps are made in parallel, in order.
+    use rayon::prelude::*;
+    let outs: Vec<Out> = report
+        .resources
+        .par_iter()
+        .map(|e| {
+            let skip = |why: &str| {
+                Out::Skip(NotPlanned {
+                    resource: e.resource.clone(),
+                    status: e.status,
+                    why: why.to_string(),
+                })
+            };
+            match e.status {
+                DriftStatus::InSync => Out::Nothing,
+                DriftStatus::Unknown => {
+                    skip(e.error.as_deref().unwrap_or("its live state is unknown"))
+                }
+                DriftStatus::Extra => {
+                    let Some(p) = live.resources.get(&e.resource) else {
+                        return Out::Nothing;
+                    };
+                    let Some(kind) = kinds.get(&p.resource.kind) else {
+                        return skip("its kind is not in orche/actions");
+                    };
+                    Out::Remove(remove_step(&e.resource, kind, &p.resource, &fed_value))
+                }
+                DriftStatus::Missing | DriftStatus::Changed | DriftStatus::Unhealthy => {
+                    let (Some(r), Some(kind)) = (declared.get(&e.resource), kinds.get(&e.kind))
+                    else {
+                        return Out::Nothing;
+                    };
+                    let empty = IndexMap::new();
+                    let observed = live
+                        .resources
+                        .get(&e.resource)
+                        .map_or(&empty, |p| &p.resource.observed);
+                    let exists = e.status != DriftStatus::Missing;
+                    match act_step(r, kind, e, exists, observed, &dependents) {
+                        Some(step) => Out::Act(r.level, step),
+                        None => Out::Nothing,
+                    }
+                }
+            }
+        })
+        .collect();
     let mut removes = Vec::new();
     let mut acts: Vec<(usize, Step)> = Vec::new();
     let mut not_planned = Vec::new();
-    let fed_value = Value::Str(declared.federation.clone());
-    for e in &report.resources {
-        let skip = |why: &str| NotPlanned {
-            resource: e.resource.clone(),
-            status: e.status,
-            why: why.to_string(),
-        };
-        match e.status {
-            DriftStatus::InSync => {}
-            DriftStatus::Unknown => not_planned.push(skip(
-                e.error.as_deref().unwrap_or("its live state is unknown"),
-            )),
-            DriftStatus::Extra => {
-                let Some(p) = live.resources.get(&e.resource) else {
-                    continue;
-                };
-                let Some(kind) = kinds.get(&p.resource.kind) else {
-                    not_planned.push(skip("its kind is not in orche/actions"));
-                    continue;
-                };
-                removes.push(remove_step(&e.resource, kind, &p.resource, &fed_value));
-            }
-            DriftStatus::Missing | DriftStatus::Changed | DriftStatus::Unhealthy => {
-                let (Some(r), Some(kind)) = (declared.get(&e.resource), kinds.get(&e.kind)) else {
-                    continue;
-                };
-                let observed = live
-                    .resources
-                    .get(&e.resource)
-                    .map(|p| p.resource.observed.clone())
-                    .unwrap_or_default();
-                let exists = e.status != DriftStatus::Missing;
-                let Some(step) = act_step(r, kind, e, exists, &observed, &dependents) else {
-                    continue;
-                };
-                acts.push((r.level, step));
-            }
+    for o in outs {
+        match o {
+            Out::Nothing => {}
+            Out::Skip(n) => not_planned.push(n),
+            Out::Remove(s) => removes.push(s),
+            Out::Act(l, s) => acts.push((l, s)),
         }
     }
 
