@@ -343,7 +343,13 @@ fn step_functions(out: &mut String, i: usize, s: &Step) {
     // Act.
     let _ = writeln!(out, "orche_a{i}() {{");
     if let Some(why) = &s.missing_action {
-        let _ = writeln!(out, "\torche_why={}\n\treturn 3\n}}", quote(why));
+        // Without a command, the step may still be done by earlier waves (an http body that a
+        // file step wrote): checked again when its wave comes.
+        let _ = writeln!(
+            out,
+            "\torche_v{i}\n\tif [ \"$orche_state\" = 'done' ]; then\n\t\torche_why='done by earlier steps'\n\t\treturn 4\n\tfi\n\torche_why={}\n\treturn 3\n}}",
+            quote(why)
+        );
         return;
     }
     for cmd in &s.argv {
@@ -407,7 +413,7 @@ orche_token() {
 
 # orche_act COMMAND...: runs one command of a step within the resource's timeout.
 orche_act() {
-	printf '  %s: running %s\n' "$orche_step_name" "$1"
+	printf '  %s: running %.100s\n' "$orche_step_name" "$*"
 	orche_run "$orche_dir/act.out" "$orche_dir/act.err" "$@"
 	orche_arc=$?
 	if [ "$orche_arc" -ne 0 ]; then
@@ -456,6 +462,7 @@ orche_step_job() {
 		case $? in
 		0) orche_result=changed; orche_why= ;;
 		3) orche_result=skipped ;;
+		4) orche_result=ok ;;
 		*) orche_result=failed ;;
 		esac
 	fi

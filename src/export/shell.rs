@@ -342,7 +342,11 @@ orche_check() {
 		return 1
 	fi
 	if [ "$orche_crc" -ne "$orche_cx" ]; then
-		orche_why="$1: exit status $orche_crc, expected $orche_cx: $(orche_first_line "$orche_dir/c.err")"
+		orche_cw=$(orche_first_line "$orche_dir/c.err")
+		if [ -z "$orche_cw" ]; then
+			orche_cw=$(orche_first_line "$orche_dir/c.out")
+		fi
+		orche_why="$1: exit status $orche_crc, expected $orche_cx${orche_cw:+: $orche_cw}"
 		return 1
 	fi
 	if [ "$orche_cs" = 1 ]; then

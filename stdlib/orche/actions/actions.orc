@@ -178,10 +178,9 @@ kinds: docker: {
 // files (declare `actions: create` for that).
 kinds: systemd: {
 	tools: ["systemctl"]
-	defaults: {
-		active:  true
-		enabled: true
-	}
+	// `enabled` has no default: static and generated units cannot be enabled, so it is
+	// compared only when declared.
+	defaults: active: true
 	exists: {
 		argv: ["systemctl", "show", "--property=LoadState", "--value", "--", "${unit}"]
 		stdout: "loaded"
