@@ -28,9 +28,13 @@
 //! scripts' own `TMPDIR` is the test's temporary folder.
 
 #[allow(dead_code)]
+#[path = "support/outputs.rs"]
+mod outputs;
+#[allow(dead_code)]
 #[path = "support/services.rs"]
 mod services;
 
+use outputs::*;
 use serde_json::Value;
 use services::{run_with_timeout, TempDir};
 use std::collections::BTreeMap;
@@ -75,74 +79,6 @@ const TOOL_TIMEOUT: Duration = Duration::from_secs(20);
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn exit(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "status: {}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn parse(bytes: &[u8], what: &str) -> Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|e| {
-        panic!(
-            "{what} is not valid JSON ({e}):\n{}",
-            String::from_utf8_lossy(bytes)
-        )
-    })
-}
-
-/// Runs shellcheck on an emitted script, which must pass. Without shellcheck the check is
-/// skipped, unless `ORCHE_REQUIRE_DOCKER` (CI) or `ORCHE_REQUIRE_SHELLCHECK` is set.
-fn shellcheck(script: &Path) {
-    if services::which("shellcheck").is_none() {
-        let required = services::required()
-            || std::env::var_os("ORCHE_REQUIRE_SHELLCHECK").is_some_and(|v| v != "0");
-        assert!(
-            !required,
-            "shellcheck is not installed (Debian: shellcheck)"
-        );
-        eprintln!(
-            "note: shellcheck not installed, {} not checked",
-            script.display()
-        );
-        return;
-    }
-    let mut cmd = Command::new("shellcheck");
-    cmd.arg("--format=gcc").arg(script);
-    let o = run_with_timeout(&mut cmd, Duration::from_secs(120)).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        o.status.success(),
-        "shellcheck {} found problems:\n{}",
-        script.display(),
-        show(&o)
-    );
-}
-
-/// The recap of an applied plan: (result, rest of the line) per step, in order.
-fn recap(out: &str) -> Vec<(String, String)> {
-    let Some((_, tail)) = out.split_once("\nRecap:\n") else {
-        return Vec::new();
-    };
-    tail.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let (r, rest) = l.split_once(' ').unwrap_or((l, ""));
-            (r.to_string(), rest.trim().to_string())
-        })
-        .collect()
 }
 
 /// The fields a drift report gives as changed for `key`.

@@ -47,12 +47,16 @@
 //! `ORCHE_REQUIRE_DOCKER` or `ORCHE_REQUIRE_SHELLCHECK` is set).
 
 #[allow(dead_code)]
+#[path = "support/outputs.rs"]
+mod outputs;
+#[allow(dead_code)]
 #[path = "support/services.rs"]
 mod services;
 #[allow(dead_code)]
 #[path = "support/txtar.rs"]
 mod txtar;
 
+use outputs::*;
 use serde_json::{json, Value};
 use services::{run_with_timeout, TempDir};
 use std::collections::{BTreeMap, BTreeSet};
@@ -291,63 +295,6 @@ fn sh() -> PathBuf {
     services::which("sh").unwrap_or_else(|| PathBuf::from("/bin/sh"))
 }
 
-fn exit(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "status: {}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn parse(bytes: &[u8], what: &str) -> Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|e| {
-        panic!(
-            "{what} is not valid JSON ({e}):\n{}",
-            String::from_utf8_lossy(bytes)
-        )
-    })
-}
-
-/// Runs shellcheck on a script, which must pass. Without shellcheck the check is skipped,
-/// unless `ORCHE_REQUIRE_DOCKER` (CI) or `ORCHE_REQUIRE_SHELLCHECK` is set.
-fn shellcheck(script: &Path) {
-    if services::which("shellcheck").is_none() {
-        let required = services::required()
-            || std::env::var_os("ORCHE_REQUIRE_SHELLCHECK").is_some_and(|v| v != "0");
-        assert!(
-            !required,
-            "shellcheck is not installed (Debian: shellcheck)"
-        );
-        eprintln!(
-            "note: shellcheck not installed, {} not checked",
-            script.display()
-        );
-        return;
-    }
-    let mut cmd = Command::new("shellcheck");
-    cmd.arg("--format=gcc").arg(script);
-    let o = run_with_timeout(&mut cmd, Duration::from_secs(120)).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        o.status.success(),
-        "shellcheck {} found problems:\n{}",
-        script.display(),
-        show(&o)
-    );
-}
-
 /// Every call is one of the read-only ones (and none was unexpected).
 fn assert_read_only(calls: &[String], what: &str) {
     let bad: Vec<&String> = calls
@@ -387,59 +334,6 @@ fn unit_of(call: &str) -> &str {
     call.rsplit(' ').next().unwrap_or("")
 }
 
-/// The recap of an applied plan: (result, rest of the line) per step, in order.
-fn recap(out: &str) -> Vec<(String, String)> {
-    let Some((_, tail)) = out.split_once("\nRecap:\n") else {
-        return Vec::new();
-    };
-    tail.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            if let Some(rest) = l.strip_prefix("not run") {
-                ("not run".to_string(), rest.trim().to_string())
-            } else {
-                let (r, rest) = l.split_once(' ').unwrap_or((l, ""));
-                (r.to_string(), rest.trim().to_string())
-            }
-        })
-        .collect()
-}
-
-/// The report entry of `key`.
-fn entry<'a>(report: &'a Value, key: &str) -> &'a Value {
-    report["resources"]
-        .as_array()
-        .expect("report resources")
-        .iter()
-        .find(|e| e["resource"] == key)
-        .unwrap_or_else(|| panic!("no entry for {key} in the report:\n{report:#}"))
-}
-
-/// The resources of a drift report that are not in sync, by key: (status, changed fields).
-fn drifted(report: &Value) -> BTreeMap<String, (String, Vec<String>)> {
-    report["resources"]
-        .as_array()
-        .expect("report resources")
-        .iter()
-        .filter(|e| e["status"] != "in_sync")
-        .map(|e| {
-            let fields = e["changes"]
-                .as_array()
-                .map(|cs| {
-                    cs.iter()
-                        .map(|c| c["field"].as_str().unwrap_or("?").to_string())
-                        .collect()
-                })
-                .unwrap_or_default();
-            (
-                e["resource"].as_str().unwrap_or("?").to_string(),
-                (e["status"].as_str().unwrap_or("?").to_string(), fields),
-            )
-        })
-        .collect()
-}
-
 fn expect_drift(items: &[(&str, &str, &[&str])]) -> BTreeMap<String, (String, Vec<String>)> {
     items
         .iter()
@@ -449,16 +343,6 @@ fn expect_drift(items: &[(&str, &str, &[&str])]) -> BTreeMap<String, (String, Ve
                 (s.to_string(), f.iter().map(|x| x.to_string()).collect()),
             )
         })
-        .collect()
-}
-
-/// The plan's steps by resource.
-fn steps(plan: &Value) -> BTreeMap<String, Value> {
-    plan["steps"]
-        .as_array()
-        .expect("plan steps")
-        .iter()
-        .map(|s| (s["resource"].as_str().unwrap_or("?").to_string(), s.clone()))
         .collect()
 }
 

@@ -576,7 +576,7 @@ fn removal_waves(removes: &[Step]) -> Vec<usize> {
         let mut changed = false;
         for j in 0..n {
             for &i in &dependents[j] {
-                if height[j] < height[i] + 1 && height[i] + 1 <= n {
+                if height[j] < height[i] + 1 && height[i] < n {
                     height[j] = height[i] + 1;
                     changed = true;
                 }
