@@ -241,7 +241,13 @@ pub fn plan(
         Ok(c) => c,
         Err(d) => return d,
     };
-    let p = plan::build(&c.declared, &c.kinds, &c.live, &c.report);
+    let p = plan::build(
+        &c.declared,
+        &c.kinds,
+        &c.live,
+        &c.report,
+        out == PlanOut::Sh,
+    );
     let text = match out {
         PlanOut::Text => export::report::plan_text(&p, color),
         PlanOut::Json => export::report::json(&p),

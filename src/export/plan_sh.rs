@@ -194,7 +194,16 @@ fn dry_line(s: &Step) -> String {
 /// `orche_v<i>` (is the step planned, done or stale?), `orche_a<i>` (act), `orche_h<i>`
 /// (one health attempt) and `orche_b<i>` (the resource's `orche_begin`).
 fn step_functions(out: &mut String, i: usize, s: &Step) {
-    let v = &s.verify;
+    // A plan built without its checks cannot be applied safely: every step reads as stale.
+    let Some(v) = &s.verify else {
+        let _ = writeln!(
+            out,
+            "orche_b{i}() {{\n\torche_begin '\"?\"' '\"?\"' 1 0 '' 0\n\torche_step_name=?\n\torche_destructive=1\n}}\n\
+             orche_v{i}() {{\n\torche_b{i}\n\torche_state=stale\n\torche_why='the plan was made without its checks'\n}}\n\
+             orche_a{i}() {{\n\treturn 1\n}}"
+        );
+        return;
+    };
     let p = &v.probe;
     let key_token = shell::json_token(&s.resource);
     let _ = writeln!(

@@ -85,8 +85,9 @@ pub struct Step {
     /// Resources this one depends on that earlier steps of this plan act on: in a dry run,
     /// this step waits for them rather than failing.
     pub waits_on: Vec<String>,
+    /// Present when the plan was built for the plan script (`build(…, true)`).
     #[serde(skip)]
-    pub verify: Verify,
+    pub verify: Option<Verify>,
 }
 
 /// A resource the plan leaves alone, and why.
@@ -125,7 +126,15 @@ impl Plan {
 }
 
 /// Builds the plan from the drift report.
-pub fn build(declared: &Declared, kinds: &Kinds, live: &Live, report: &Report) -> Plan {
+/// `verify`: also record, per step, what the plan script checks before acting (only the
+/// script needs it).
+pub fn build(
+    declared: &Declared,
+    kinds: &Kinds,
+    live: &Live,
+    report: &Report,
+    verify: bool,
+) -> Plan {
     let dependents = Dependents::of(declared);
     let fed_value = Value::Str(declared.federation.clone());
     /// What one entry of the report gives.
@@ -173,7 +182,7 @@ pub fn build(declared: &Declared, kinds: &Kinds, live: &Live, report: &Report) -
                         .get(&e.resource)
                         .map_or(&empty, |p| &p.resource.observed);
                     let exists = e.status != DriftStatus::Missing;
-                    match act_step(r, kind, e, exists, observed, &dependents) {
+                    match act_step(r, kind, e, exists, observed, &dependents, verify) {
                         Some(step) => Out::Act(r.level, step),
                         None => Out::Nothing,
                     }
@@ -316,6 +325,7 @@ fn act_step(
     exists: bool,
     observed: &IndexMap<String, serde_json::Value>,
     dependents: &Dependents,
+    with_verify: bool,
 ) -> Option<Step> {
     let create = r.actions.create.as_ref().or(kind.actions.create.as_ref());
     let remove = r.actions.remove.as_ref().or(kind.actions.remove.as_ref());
@@ -381,8 +391,16 @@ fn act_step(
         Ok(c) => (c, None),
         Err(why) => (Vec::new(), Some(why)),
     };
-    let probe = probe::spec(r, kind);
-    let fields = verify_fields(r, kind, &probe, exists, observed);
+    let verify = with_verify.then(|| {
+        let probe = probe::spec(r, kind);
+        let fields = verify_fields(r, kind, &probe, exists, observed);
+        Verify {
+            probe,
+            planned_exists: exists,
+            desired_exists: true,
+            fields,
+        }
+    });
     Some(Step {
         action,
         resource: r.key.clone(),
@@ -396,12 +414,7 @@ fn act_step(
         destructive: action == Action::Replace,
         dependents: dependents.all(&r.key),
         waits_on: Vec::new(),
-        verify: Verify {
-            probe,
-            planned_exists: exists,
-            desired_exists: true,
-            fields,
-        },
+        verify,
     })
 }
 
@@ -540,12 +553,12 @@ fn remove_step(key: &str, kind: &Kind, l: &super::live::LiveResource, federation
         dependents: Vec::new(),
         // Recorded dependencies, for the removal order only.
         waits_on: deps,
-        verify: Verify {
+        verify: Some(Verify {
             probe,
             planned_exists: true,
             desired_exists: false,
             fields: planned_fields,
-        },
+        }),
     }
 }
 
