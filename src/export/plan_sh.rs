@@ -342,6 +342,9 @@ fn step_functions(out: &mut String, i: usize, s: &Step) {
         }
         match &p.healthy {
             Some(h) => {
+                if shell::same_command(p.exists.as_ref(), h) {
+                    out.push_str("\torche_reuse=1\n");
+                }
                 let _ = writeln!(out, "\torche_check {}", check_call(h));
             }
             None => out.push_str("\treturn 0\n"),

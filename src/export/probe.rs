@@ -242,13 +242,23 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
             kq = k,
         );
     }
+    // The jobs' directories, made by a few `mkdir`s rather than one per resource.
+    out.push_str("(\n\tcd \"$orche_tmp\" || exit 1\n");
+    for chunk in (0..selected.len()).collect::<Vec<_>>().chunks(256) {
+        out.push_str("\tmkdir");
+        for i in chunk {
+            let _ = write!(out, " {i}");
+        }
+        out.push('\n');
+    }
+    out.push_str(") || exit 1\n");
     out.push_str("orche_jobs_start\n");
     for (i, r) in selected.iter().enumerate() {
         // A record that says the probe did not finish, replaced when it does.
         let lead = if i == 0 { "''" } else { "," };
         let _ = writeln!(
             out,
-            "mkdir \"$orche_tmp/{i}\" && orche_fallback {lead} {} {} >\"$orche_tmp/{i}/record\"",
+            "orche_fallback {lead} {} {} >\"$orche_tmp/{i}/record\"",
             quote(&shell::json_token(&r.key)),
             quote(&shell::json_token(&r.kind))
         );

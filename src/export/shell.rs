@@ -315,15 +315,23 @@ orche_first_line() {
 
 # orche_check EXIT HAS_STDOUT STDOUT AT_LEAST COMMAND...: runs a check. Returns 0 when it
 # passes, 1 when it does not (orche_why says why), 2 when it cannot tell (command not found,
-# or out of time). Its output stays in $orche_dir/c.out.
+# or out of time). Its output stays in $orche_dir/c.out. With orche_reuse=1, the last check's
+# run is read again instead of a new one.
 orche_check() {
 	orche_cx=$1
 	orche_cs=$2
 	orche_co=$3
 	orche_cl=$4
 	shift 4
-	orche_run "$orche_dir/c.out" "$orche_dir/c.err" "$@"
-	orche_crc=$?
+	# A check that runs the command the previous check just ran reads its answer again.
+	if [ "${orche_reuse:-0}" = 1 ]; then
+		orche_reuse=0
+		orche_crc=$orche_lrc
+	else
+		orche_run "$orche_dir/c.out" "$orche_dir/c.err" "$@"
+		orche_crc=$?
+	fi
+	orche_lrc=$orche_crc
 	if [ "$orche_crc" -eq 127 ]; then
 		orche_why="$1: command not found"
 		return 2
@@ -631,6 +639,9 @@ pub fn probe_body(out: &mut String, p: &ProbeSpec, key_token: &str, observe: boo
     }
     match &p.healthy {
         Some(h) => {
+            if same_command(p.exists.as_ref(), h) {
+                out.push_str("\torche_reuse=1\n");
+            }
             out.push_str("\torche_healthy ");
             check_args_into(out, h, true);
             out.push('\n');
@@ -654,6 +665,12 @@ pub fn probe_body(out: &mut String, p: &ProbeSpec, key_token: &str, observe: boo
             }
         }
     }
+}
+
+/// Whether the health check runs the command the exists check runs (both name the same
+/// observed field), so that its first try can read the exists check's answer.
+pub fn same_command(exists: Option<&RenderedCheck>, healthy: &RenderedCheck) -> bool {
+    exists.is_some_and(|e| e.observe.is_some() && e.observe == healthy.observe)
 }
 
 fn observe_line(out: &mut String, o: &RenderedObserve) {
