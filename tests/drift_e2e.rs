@@ -24,6 +24,9 @@
 //! - `probe_output_is_valid_json_for_hostile_output`: a check command that prints quotes,
 //!   backslashes, control characters, NUL, UTF-8 and invalid UTF-8 is observed as valid JSON,
 //!   one U+FFFD per invalid byte.
+//! - `empty_and_unactionable_plans`: a federation without resources, and one whose resources
+//!   orche cannot act on, give scripts that pass shellcheck and run; an unhealthy resource's
+//!   step without a command is skipped, not taken for done.
 //! - `parallel_probes_are_bounded_and_fast`: 200 HTTP probes against one local server all
 //!   answer healthy within a sanity bound (the real figure is the benchmark's).
 //!
@@ -1355,4 +1358,73 @@ federation.#Federation & {{
     );
     let (code, _) = w.drift("fed.orc", &["live.json"]);
     assert_eq!(code, 0);
+}
+
+/// A federation with no resources, and one whose resources orche cannot act on, still give
+/// scripts that pass shellcheck and run; a step for an unhealthy resource without an update
+/// action is skipped (exit 2), not taken for done because its fields match.
+#[test]
+fn empty_and_unactionable_plans() {
+    let w = Work::new("drift-e2e-edges", None);
+    let token = services::unique_token();
+    let fed = |name: &str, resources: &str| {
+        format!(
+            r#"package e2e
+
+import "orche/federation"
+
+federation.#Federation & {{
+	name: {}
+	sites: s: {{
+		tier: "core"
+		network: {{prefix: "127.0.0.0/8", dns: []}}
+		resources: {{{resources}}}
+	}}
+}}
+"#,
+            orc(&format!("{name}-{token}"))
+        )
+    };
+    // Nothing declared: an empty document, no drift, a plan with no step.
+    w.write("empty.orc", &fed("empty", ""));
+    w.orche_expect(&["export", "--probes", "empty.orc"], 0, Some("empty.sh"));
+    shellcheck(&w.file("empty.sh"));
+    let live = w.probe("empty.sh", "empty.json");
+    assert_eq!(live["resources"], serde_json::json!({}), "{live:#}");
+    let (code, _) = w.drift("empty.orc", &["empty.json"]);
+    assert_eq!(code, 0);
+    w.orche_expect(
+        &["plan", "empty.orc", "--live", "empty.json", "--out", "sh"],
+        0,
+        Some("empty-fix.sh"),
+    );
+    shellcheck(&w.file("empty-fix.sh"));
+    let applied = w.sh("empty-fix.sh", &["--apply"], &[], Duration::from_secs(60));
+    assert_eq!(exit(&applied), 0, "{}", show(&applied));
+
+    // A failing check (unhealthy) and a process orche cannot start (missing).
+    w.write(
+        "stuck.orc",
+        &fed(
+            "stuck",
+            r#"
+			check: {kind: "command", command: ["false"], health: {timeout: 5, retries: 0}}
+			worker: {kind: "process", process: "orche-no-such-worker-[0-9]", health: {timeout: 5, retries: 0}}
+"#,
+        ),
+    );
+    w.orche_expect(&["export", "--probes", "stuck.orc"], 0, Some("stuck.sh"));
+    shellcheck(&w.file("stuck.sh"));
+    w.probe("stuck.sh", "stuck.json");
+    w.orche_expect(
+        &["plan", "stuck.orc", "--live", "stuck.json", "--out", "sh"],
+        0,
+        Some("stuck-fix.sh"),
+    );
+    shellcheck(&w.file("stuck-fix.sh"));
+    let applied = w.sh("stuck-fix.sh", &["--apply"], &[], Duration::from_secs(60));
+    assert_eq!(exit(&applied), 2, "{}", show(&applied));
+    let rec = recap(&stdout(&applied));
+    let results: Vec<&str> = rec.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(results, ["skipped", "skipped"], "{}", show(&applied));
 }

@@ -314,6 +314,14 @@ fn step_functions(out: &mut String, i: usize, s: &Step) {
             }
             out.push_str("\tfi\n");
         }
+        // A step for an unhealthy resource is done when the resource is healthy again.
+        if let (true, Some(h)) = (v.desired_healthy, &p.healthy) {
+            let _ = writeln!(
+                out,
+                "\tif [ \"$orche_done\" = 1 ] && ! orche_check {}; then\n\t\torche_done=0\n\tfi",
+                check_call(h)
+            );
+        }
         let _ = writeln!(
             out,
             "\tif [ \"$orche_done\" = 1 ]; then\n\t\torche_state='done'\n\
@@ -418,6 +426,7 @@ orche_token() {
 	elif [ "$orche_trc" -eq 127 ] || [ "$orche_trc" -eq 124 ]; then
 		orche_tok=null
 	else
+		# shellcheck disable=SC2034 # read by the steps' checks (a plan may have none)
 		orche_tok=$(orche_json "$orche_tm" "$orche_tw" "$orche_dir/tok.out")
 		orche_json each '' "$orche_dir/tok.out" >"$orche_dir/tok.each"
 	fi
@@ -517,6 +526,9 @@ orche_recap_line() {
 "#;
 
 const MAIN_START: &str = r#"
+# Set by each step's orche_b function; a plan may have no steps.
+orche_step_name=
+orche_destructive=0
 orche_apply=0
 orche_destroy=0
 for orche_arg in "$@"; do

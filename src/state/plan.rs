@@ -59,6 +59,9 @@ pub struct Verify {
     pub planned_exists: bool,
     /// Whether it exists once the step is done.
     pub desired_exists: bool,
+    /// Whether the step is done only once the resource is healthy (a step for an unhealthy
+    /// resource: its fields already match).
+    pub desired_healthy: bool,
     pub fields: Vec<VerifyField>,
 }
 
@@ -398,6 +401,7 @@ fn act_step(
             probe,
             planned_exists: exists,
             desired_exists: true,
+            desired_healthy: e.status == DriftStatus::Unhealthy,
             fields,
         }
     });
@@ -557,6 +561,7 @@ fn remove_step(key: &str, kind: &Kind, l: &super::live::LiveResource, federation
             probe,
             planned_exists: true,
             desired_exists: false,
+            desired_healthy: false,
             fields: planned_fields,
         }),
     }
