@@ -144,7 +144,7 @@ pub fn build(
     enum Out {
         Nothing,
         Skip(NotPlanned),
-        Remove(Step),
+        Remove(Step, Vec<String>),
         Act(usize, Step),
     }
     // Entries are independent: their steps are made in parallel, in order.
@@ -172,7 +172,8 @@ pub fn build(
                     let Some(kind) = kinds.get(&p.resource.kind) else {
                         return skip("its kind is not in orche/actions");
                     };
-                    Out::Remove(remove_step(&e.resource, kind, &p.resource, &fed_value))
+                    let (step, deps) = remove_step(&e.resource, kind, &p.resource, &fed_value);
+                    Out::Remove(step, deps)
                 }
                 DriftStatus::Missing | DriftStatus::Changed | DriftStatus::Unhealthy => {
                     let (Some(r), Some(kind)) = (declared.get(&e.resource), kinds.get(&e.kind))
@@ -194,23 +195,25 @@ pub fn build(
         })
         .collect();
     let mut removes = Vec::new();
+    // The dependencies each removed object recorded when it was created.
+    let mut recorded = Vec::new();
     let mut acts: Vec<(usize, Step)> = Vec::new();
     let mut not_planned = Vec::new();
     for o in outs {
         match o {
             Out::Nothing => {}
             Out::Skip(n) => not_planned.push(n),
-            Out::Remove(s) => removes.push(s),
+            Out::Remove(s, deps) => {
+                removes.push(s);
+                recorded.push(deps);
+            }
             Out::Act(l, s) => acts.push((l, s)),
         }
     }
 
     // Removals first, dependents before their dependencies.
-    let remove_waves = removal_waves(&removes);
-    let first_act_wave = remove_waves.iter().copied().max().map_or(1, |m| m + 1);
-    for (s, w) in removes.iter_mut().zip(&remove_waves) {
-        s.wave = *w;
-    }
+    order_removals(&mut removes, &recorded);
+    let first_act_wave = removes.iter().map(|s| s.wave).max().map_or(1, |m| m + 1);
     // Then one wave per dependency level that has steps.
     let levels: std::collections::BTreeSet<usize> = acts.iter().map(|(l, _)| *l).collect();
     let wave_of: IndexMap<usize, usize> = levels
@@ -249,7 +252,7 @@ pub fn build(
     for s in &steps {
         *summary.entry(s.action.name()).or_default() += 1;
     }
-    let mut plan = Plan {
+    Plan {
         format_version: FORMAT_VERSION,
         federation: declared.federation.clone(),
         declared_digest: declared.digest.clone(),
@@ -258,9 +261,7 @@ pub fn build(
         steps,
         not_planned,
         summary,
-    };
-    finish(&mut plan);
-    plan
+    }
 }
 
 /// Reverse dependency lists of the federation graph, for blast radii.
@@ -501,7 +502,13 @@ fn verify_fields(
     out
 }
 
-fn remove_step(key: &str, kind: &Kind, l: &super::live::LiveResource, federation: &Value) -> Step {
+/// The step that removes an extra object, and the dependencies it recorded.
+fn remove_step(
+    key: &str,
+    kind: &Kind,
+    l: &super::live::LiveResource,
+    federation: &Value,
+) -> (Step, Vec<String>) {
     let (site, name) = drift::split_key(key);
     let key_v = Value::Str(key.to_string());
     let site_v = Value::Str(site.clone());
@@ -543,7 +550,7 @@ fn remove_step(key: &str, kind: &Kind, l: &super::live::LiveResource, federation
                 .collect()
         })
         .unwrap_or_default();
-    Step {
+    let step = Step {
         action: Action::Remove,
         resource: key.to_string(),
         site,
@@ -555,8 +562,7 @@ fn remove_step(key: &str, kind: &Kind, l: &super::live::LiveResource, federation
         reason: vec!["extra: not declared".into()],
         destructive: true,
         dependents: Vec::new(),
-        // Recorded dependencies, for the removal order only.
-        waits_on: deps,
+        waits_on: Vec::new(),
         verify: Some(Verify {
             probe,
             planned_exists: true,
@@ -564,65 +570,33 @@ fn remove_step(key: &str, kind: &Kind, l: &super::live::LiveResource, federation
             desired_healthy: false,
             fields: planned_fields,
         }),
-    }
+    };
+    (step, deps)
 }
 
-/// Waves of removals: a resource is removed after every removed resource that depends on it
-/// (by the dependencies recorded when it was created, held in `waits_on` until [`finish`]).
-fn removal_waves(removes: &[Step]) -> Vec<usize> {
-    let n = removes.len();
-    let index: IndexMap<&str, usize> = removes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.resource.as_str(), i))
-        .collect();
-    // dependents[j]: removed resources that depend on j.
-    let mut dependents = vec![Vec::new(); n];
-    for (i, s) in removes.iter().enumerate() {
-        for d in &s.waits_on {
-            if let Some(&j) = index.get(d.as_str()) {
-                if j != i {
-                    dependents[j].push(i);
-                }
+/// Waves and dependents of removals: an object is removed after every removed object that
+/// depends on it (by the dependencies each recorded when it was created), that is, at its
+/// level in the graph of the removed objects with its edges reversed. A recorded cycle (which
+/// orche would not have created) puts them all in one wave.
+fn order_removals(removes: &mut [Step], recorded: &[Vec<String>]) {
+    let keys: IndexSet<String> = removes.iter().map(|s| s.resource.clone()).collect();
+    let mut dependents: Vec<Vec<&str>> = vec![Vec::new(); removes.len()];
+    for (i, deps) in recorded.iter().enumerate() {
+        for d in deps {
+            if let Some(j) = keys.get_index_of(d.as_str()).filter(|&j| j != i) {
+                dependents[j].push(keys[i].as_str());
             }
         }
     }
-    // Height: 0 for a resource nothing removed depends on; the wave is the height + 1.
-    // Iterative, bounded by n rounds (a recorded cycle is cut there).
-    let mut height = vec![0usize; n];
-    for _ in 0..n {
-        let mut changed = false;
-        for j in 0..n {
-            for &i in &dependents[j] {
-                if height[j] < height[i] + 1 && height[i] < n {
-                    height[j] = height[i] + 1;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    height.iter().map(|h| h + 1).collect()
-}
-
-/// Fills in what [`build`] leaves to the end: the dependents of removed resources among the
-/// removed ones, and no recorded dependencies as `waits_on`.
-fn finish(plan: &mut Plan) {
-    let removed: Vec<(String, Vec<String>)> = plan
-        .steps
-        .iter()
-        .filter(|s| s.action == Action::Remove)
-        .map(|s| (s.resource.clone(), s.waits_on.clone()))
-        .collect();
-    for s in plan.steps.iter_mut().filter(|s| s.action == Action::Remove) {
-        s.dependents = removed
-            .iter()
-            .filter(|(_, deps)| deps.contains(&s.resource))
-            .map(|(k, _)| k.clone())
-            .collect();
-        s.waits_on.clear();
+    let reversed = crate::graph::Graph::from_edges(
+        keys.iter()
+            .zip(&dependents)
+            .map(|(k, ds)| (k.as_str(), ds.iter().copied())),
+    );
+    let levels = reversed.and_then(|g| g.levels()).ok();
+    for (i, s) in removes.iter_mut().enumerate() {
+        s.wave = levels.as_ref().map_or(1, |l| l[i] + 1);
+        s.dependents = dependents[i].iter().map(|d| d.to_string()).collect();
     }
 }
 
@@ -693,6 +667,43 @@ pub fn ascii_string(out: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn removal(key: &str) -> Step {
+        Step {
+            action: Action::Remove,
+            resource: key.into(),
+            site: String::new(),
+            kind: "docker".into(),
+            wave: 0,
+            argv: Vec::new(),
+            missing_action: None,
+            timeout: 10,
+            reason: Vec::new(),
+            destructive: true,
+            dependents: Vec::new(),
+            waits_on: Vec::new(),
+            verify: None,
+        }
+    }
+
+    /// Dependents are removed first; a dependency on an object not removed is ignored; a
+    /// recorded cycle puts every removal in one wave.
+    #[test]
+    fn removals_dependents_first() {
+        let mut steps = vec![removal("a/db"), removal("a/api"), removal("a/web")];
+        let recorded = vec![
+            vec![],
+            vec!["a/db".to_string(), "a/kept".to_string()],
+            vec!["a/api".to_string()],
+        ];
+        order_removals(&mut steps, &recorded);
+        let waves: Vec<usize> = steps.iter().map(|s| s.wave).collect();
+        assert_eq!(waves, [3, 2, 1]);
+        assert_eq!(steps[0].dependents, ["a/api"]);
+        let mut cyclic = vec![removal("a/x"), removal("a/y")];
+        order_removals(&mut cyclic, &[vec!["a/y".into()], vec!["a/x".into()]]);
+        assert_eq!(cyclic.iter().map(|s| s.wave).collect::<Vec<_>>(), [1, 1]);
+    }
 
     #[test]
     fn tokens_are_ascii() {
