@@ -251,7 +251,7 @@ fn step_functions(out: &mut String, i: usize, s: &Step) {
                 let _ = writeln!(
                     out,
                     "\torche_check {}\n\tcase $? in\n\t0) orche_now=true ;;\n\t1) orche_now=false ;;\n\t*)\n\t\torche_state=stale\n\t\torche_why=\"{}: cannot probe: $orche_why\"\n\t\treturn 0\n\t\t;;\n\tesac",
-                    check_call(c),
+                    shell::check_call(c),
                     shell_dq(&s.resource)
                 );
             }
@@ -319,7 +319,7 @@ fn step_functions(out: &mut String, i: usize, s: &Step) {
             let _ = writeln!(
                 out,
                 "\tif [ \"$orche_done\" = 1 ] && ! orche_check {}; then\n\t\torche_done=0\n\tfi",
-                check_call(h)
+                shell::check_call(h)
             );
         }
         let _ = writeln!(
@@ -339,21 +339,21 @@ fn step_functions(out: &mut String, i: usize, s: &Step) {
                 let _ = writeln!(
                     out,
                     "\torche_check {}\n\tcase $? in\n\t0) orche_why='it still exists'; return 1 ;;\n\t1) return 0 ;;\n\t*) return 2 ;;\n\tesac",
-                    check_call(c)
+                    shell::check_call(c)
                 );
             }
             None => out.push_str("\treturn 0\n"),
         }
     } else {
         if let Some(c) = &p.exists {
-            let _ = writeln!(out, "\torche_check {} || return $?", check_call(c));
+            let _ = writeln!(out, "\torche_check {} || return $?", shell::check_call(c));
         }
         match &p.healthy {
             Some(h) => {
                 if shell::same_command(p.exists.as_ref(), h) {
                     out.push_str("\torche_reuse=1\n");
                 }
-                let _ = writeln!(out, "\torche_check {}", check_call(h));
+                let _ = writeln!(out, "\torche_check {}", shell::check_call(h));
             }
             None => out.push_str("\treturn 0\n"),
         }
@@ -376,15 +376,6 @@ fn step_functions(out: &mut String, i: usize, s: &Step) {
         let _ = writeln!(out, "\torche_act {} || return 1", shell::argv_plain(cmd));
     }
     let _ = writeln!(out, "\torche_await orche_h{i}\n}}");
-}
-
-/// The arguments of `orche_check` after SECONDS: `EXIT HAS_STDOUT STDOUT AT_LEAST COMMAND…`.
-fn check_call(c: &crate::state::probe::RenderedCheck) -> String {
-    let args = shell::check_args(c, true);
-    match args.split_once(" -- ") {
-        Some((head, cmd)) => format!("{head} {cmd}"),
-        None => args,
-    }
 }
 
 /// Text for people: control characters shown as escapes (`\n`, `\u{1b}`).

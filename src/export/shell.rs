@@ -35,12 +35,6 @@ pub fn quote_into(out: &mut String, s: &str) {
 }
 
 /// A rendered word: literal pieces single-quoted, variables double-quoted, side by side.
-pub fn word(w: &Word) -> String {
-    let mut out = String::new();
-    word_into(&mut out, w);
-    out
-}
-
 fn word_into(out: &mut String, w: &Word) {
     let start = out.len();
     for p in w {
@@ -580,14 +574,17 @@ orche_spawn() {
 }
 "#;
 
-/// The shell call of a check: `EXIT HAS_STDOUT STDOUT [AT_LEAST] -- COMMAND…`.
-pub fn check_args(c: &RenderedCheck, with_at_least: bool) -> String {
+/// The arguments of `orche_check`: `EXIT HAS_STDOUT STDOUT AT_LEAST COMMAND…`.
+pub fn check_call(c: &RenderedCheck) -> String {
     let mut out = String::new();
-    check_args_into(&mut out, c, with_at_least);
+    check_args_into(&mut out, c, true, false);
     out
 }
 
-fn check_args_into(out: &mut String, c: &RenderedCheck, with_at_least: bool) {
+/// A check's arguments: `EXIT HAS_STDOUT STDOUT`, then `AT_LEAST` when `with_at_least`,
+/// then `--` when `separated` (as `orche_exists` and `orche_healthy` take them), then the
+/// command.
+fn check_args_into(out: &mut String, c: &RenderedCheck, with_at_least: bool, separated: bool) {
     quote_into(out, &c.exit);
     match &c.stdout {
         Some(s) => {
@@ -600,7 +597,7 @@ fn check_args_into(out: &mut String, c: &RenderedCheck, with_at_least: bool) {
         out.push(' ');
         quote_into(out, c.at_least.as_deref().unwrap_or(""));
     }
-    out.push_str(" -- ");
+    out.push_str(if separated { " -- " } else { " " });
     argv_into(out, &c.argv);
 }
 
@@ -632,7 +629,7 @@ pub fn probe_body(out: &mut String, p: &ProbeSpec, key_token: &str, observe: boo
     match &p.exists {
         Some(c) => {
             out.push_str("\torche_exists ");
-            check_args_into(out, c, false);
+            check_args_into(out, c, false, true);
             out.push_str(" || return 0\n");
         }
         None => out.push_str("\torche_exists=true\n"),
@@ -643,7 +640,7 @@ pub fn probe_body(out: &mut String, p: &ProbeSpec, key_token: &str, observe: boo
                 out.push_str("\torche_reuse=1\n");
             }
             out.push_str("\torche_healthy ");
-            check_args_into(out, h, true);
+            check_args_into(out, h, true, true);
             out.push('\n');
         }
         // No health check applies: existing is being healthy.
@@ -699,7 +696,7 @@ mod tests {
         assert_eq!(quote("a\\'b"), "'a'\\\\''\\''b'");
         assert_eq!(quote("a\\b"), "'a\\b'");
         assert_eq!(
-            word(&vec![Piece::Lit("a=".into()), Piece::Var("orche_v".into())]),
+            argv(&[vec![Piece::Lit("a=".into()), Piece::Var("orche_v".into())]]),
             "'a='\"${orche_v}\""
         );
     }
