@@ -285,7 +285,7 @@ pub fn graph(req: &GraphRequest) -> Outcome {
         req.expr.as_deref(),
         req.exit_after,
         |ev, at, _| {
-            let (graph_at, name) = match find_graph(ev, at) {
+            let (graph_at, name) = match find_graph(ev, at, Seek::FederationOrGraph) {
                 Ok(x) => x,
                 Err(msg) => return (None, vec![Diag::new("orche::graph::not_found", msg)]),
             };
@@ -336,9 +336,17 @@ struct GraphAt {
 /// The graph at `at`: `at` itself when it has `nodes` (a `#FederationGraph` or `#SiteGraph`),
 /// its `graph` field when that has them (a `#Federation`), else the one field of `at` that is
 /// such a value. Returns the federation's `name` when there is one.
+/// What `find_graph` looks for, for its messages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seek {
+    FederationOrGraph,
+    Federation,
+}
+
 fn find_graph(
     ev: &mut eval::Evaluated,
     at: eval::VId,
+    seek: Seek,
 ) -> Result<(GraphAt, Option<String>), String> {
     fn direct(ev: &mut eval::Evaluated, v: eval::VId) -> Option<(GraphAt, Option<String>)> {
         if let Some(g) = ev.field(v, "graph") {
@@ -369,6 +377,11 @@ fn find_graph(
     }
     match found.len() {
         1 => Ok(found.remove(0).1),
+        0 if seek == Seek::Federation => Err(
+            "no federation found: expected a value with `graph.nodes` and `sites` (a \
+                  federation.#Federation), or one field holding one; choose one with -e"
+                .into(),
+        ),
         0 => Err(
             "no federation or dependency graph found: expected a value with `graph.nodes` \
                   (a federation.#Federation) or `nodes` (a graph), or one field holding one; \
@@ -376,7 +389,12 @@ fn find_graph(
                 .into(),
         ),
         _ => Err(format!(
-            "several federations or graphs found ({}): choose one with -e",
+            "several {} found ({}): choose one with -e",
+            if seek == Seek::Federation {
+                "federations"
+            } else {
+                "federations or graphs"
+            },
             found
                 .iter()
                 .map(|(n, _)| n.as_str())
@@ -452,12 +470,9 @@ pub fn declared(paths: &[PathBuf], expr: Option<&str>, exit_after: bool) -> Stat
     };
     let mut found = None;
     let outcome = with_evaluation(paths, expr, exit_after, |ev, at, _| {
-        let (graph_at, _) = match find_graph(ev, at) {
+        let (graph_at, _) = match find_graph(ev, at, Seek::Federation) {
             Ok(x) => x,
-            Err(msg) => {
-                let msg = msg.replace("dependency graph", "federation");
-                return (None, vec![Diag::new("orche::state::no_federation", msg)]);
-            }
+            Err(msg) => return (None, vec![Diag::new("orche::state::no_federation", msg)]),
         };
         if graph_at.owner == graph_at.graph {
             return (
