@@ -91,7 +91,7 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
                 let p = probe::spec(r, kind);
                 let _ = writeln!(text, "# {} ({})", one_line(&r.key), one_line(&r.kind));
                 let _ = writeln!(text, "orche_p{i}() {{");
-                shell::probe_body(&mut text, &p, &shell::json_token(&r.key), true);
+                shell::probe_body(&mut text, &p, &quote(&shell::json_token(&r.key)));
                 text.push_str("}\n");
             }
             text
@@ -148,14 +148,12 @@ pub fn script(declared: &Declared, kinds: &Kinds, sites: &[String]) -> String {
             );
         }
         // The key token is computed at run time; the rest of the body is the kind's probe.
-        let mut body = String::new();
-        shell::probe_body(&mut body, &spec, "KEY", true);
-        let body = body.replacen(
-            &format!("orche_begin {}", quote("KEY")),
-            "orche_begin \"$(orche_json_text string '' \"$orche_idkey\")\"",
-            1,
+        // The key token is computed at run time from the discovered key.
+        shell::probe_body(
+            &mut out,
+            &spec,
+            "\"$(orche_json_text string '' \"$orche_idkey\")\"",
         );
-        out.push_str(&body);
         out.push_str("}\n");
         let _ = writeln!(out, "orche_discover_{}() {{", sanitize(&kind.name));
         let _ = writeln!(

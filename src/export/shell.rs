@@ -602,14 +602,15 @@ fn check_args_into(out: &mut String, c: &RenderedCheck, with_at_least: bool, sep
 }
 
 /// The shell lines that probe one resource, inside a function body (indented one tab).
-/// `begin` is the resource's `orche_begin` line.
-pub fn probe_body(out: &mut String, p: &ProbeSpec, key_token: &str, observe: bool) {
+/// `key_word` is the shell word that gives the resource's key as a JSON token: quoted text,
+/// or for a discovered object an expression the script evaluates.
+pub fn probe_body(out: &mut String, p: &ProbeSpec, key_word: &str) {
     let jitter = if p.backoff == "fixed_jitter" { 1 } else { 0 };
     let delays: Vec<String> = p.delays.iter().map(u64::to_string).collect();
     let _ = writeln!(
         out,
         "\torche_begin {} {} {} {} {} {}",
-        quote(key_token),
+        key_word,
         quote(&json_token(&p.kind)),
         p.timeout,
         p.retries,
@@ -646,20 +647,18 @@ pub fn probe_body(out: &mut String, p: &ProbeSpec, key_token: &str, observe: boo
         // No health check applies: existing is being healthy.
         None => out.push_str("\torche_status=healthy\n"),
     }
-    if observe {
-        let from_health = p.healthy.as_ref().and_then(|h| h.observe.as_deref());
-        for o in &p.observe {
-            if Some(o.field.as_str()) == from_health {
-                out.push_str("\torche_observe_last ");
-                quote_into(out, &json_token(&o.field));
-                out.push(' ');
-                out.push_str(o.read_as.name());
-                out.push(' ');
-                quote_into(out, &o.true_word);
-                out.push('\n');
-            } else {
-                observe_line(out, o);
-            }
+    let from_health = p.healthy.as_ref().and_then(|h| h.observe.as_deref());
+    for o in &p.observe {
+        if Some(o.field.as_str()) == from_health {
+            out.push_str("\torche_observe_last ");
+            quote_into(out, &json_token(&o.field));
+            out.push(' ');
+            out.push_str(o.read_as.name());
+            out.push(' ');
+            quote_into(out, &o.true_word);
+            out.push('\n');
+        } else {
+            observe_line(out, o);
         }
     }
 }
