@@ -2,3 +2,4 @@
 //! Each returns what to print and the exit status; only `main.rs` prints.
 
 pub mod state;
+pub mod vet;

@@ -37,6 +37,9 @@ pub struct Outcome {
     /// The rendered output when there were no errors.
     pub output: Option<String>,
     pub diags: Vec<Diag>,
+    /// `orche::lint::…` warnings about the input package (empty when it did not lower). Only
+    /// `orche vet` and the editor show them.
+    pub warnings: Vec<Diag>,
     /// Wall-clock time of each phase that ran, in order (`examples/phases.rs` prints them).
     pub timings: Timings,
 }
@@ -102,8 +105,8 @@ fn lower_stdlib(
                 .filter(|p| p.starts_with("orche/")),
         );
         let refs: Vec<&syntax::ast::File> = pfiles.iter().collect();
-        let (root, ds) = lower::lower_package(prog, &refs, Span::default());
-        diags.extend(ds);
+        let (root, lowered) = lower::lower_package(prog, &refs, Span::default());
+        diags.extend(lowered.diags);
         roots.insert(path, root);
     }
     StdLoader { roots }
@@ -139,6 +142,7 @@ fn with_evaluation(
             sources,
             output: None,
             diags,
+            warnings: Vec::new(),
             timings: clock.timings,
         };
     }
@@ -146,8 +150,9 @@ fn with_evaluation(
     let loader = lower_stdlib(&mut prog, &files, &mut sources, &mut diags);
     let refs: Vec<&syntax::ast::File> = files.iter().collect();
     let root_span = files.first().map(|f| f.span).unwrap_or_default();
-    let (root, ds) = lower::lower_package(&mut prog, &refs, root_span);
-    diags.extend(ds);
+    let (root, lowered) = lower::lower_package(&mut prog, &refs, root_span);
+    diags.extend(lowered.diags);
+    let warnings = lowered.warnings;
     let expr = match expr {
         Some(text) => {
             let id = sources.add("<expression>", text);
@@ -175,6 +180,7 @@ fn with_evaluation(
             sources,
             output: None,
             diags,
+            warnings,
             timings: clock.timings,
         };
     }
@@ -193,6 +199,7 @@ fn with_evaluation(
         sources,
         output,
         diags,
+        warnings,
         timings: clock.timings,
     }
 }
@@ -419,9 +426,9 @@ pub fn kinds() -> Result<crate::state::kinds::Kinds, Vec<Diag>> {
     }
     let mut prog = Program::default();
     let refs: Vec<&syntax::ast::File> = files.iter().collect();
-    let (root, ds) = lower::lower_package(&mut prog, &refs, Span::default());
-    if !ds.is_empty() {
-        return Err(ds);
+    let (root, lowered) = lower::lower_package(&mut prog, &refs, Span::default());
+    if !lowered.diags.is_empty() {
+        return Err(lowered.diags);
     }
     let mut ev = eval::evaluate(&prog, root, None);
     let mut errs = Vec::new();

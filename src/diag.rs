@@ -11,11 +11,30 @@ pub struct Label {
     pub text: String,
 }
 
+/// How bad a problem is. Errors fail a command; warnings (`orche::lint::…`) are reported by
+/// `orche vet` (and the editor) and fail nothing unless `--strict`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`, as every output format spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// One reported problem.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Diag {
     /// `orche::syntax::unexpected`, `orche::eval::conflict`, …
     pub code: &'static str,
+    pub severity: Severity,
     /// The data path (`a.b[2].c`), empty when the problem is not about a value.
     pub path: String,
     /// The message without the path, e.g. `conflicting values 80 and "80" (mismatched types int and string)`.
@@ -29,10 +48,19 @@ impl Diag {
     pub fn new(code: &'static str, message: impl Into<String>) -> Diag {
         Diag {
             code,
+            severity: Severity::Error,
             path: String::new(),
             message: message.into(),
             labels: Vec::new(),
             help: None,
+        }
+    }
+
+    /// A warning: reported, but it fails nothing unless the caller is strict.
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Diag {
+        Diag {
+            severity: Severity::Warning,
+            ..Diag::new(code, message)
         }
     }
 

@@ -4,7 +4,7 @@
 //! becomes a `Diag` naming the file; nothing panics.
 
 use crate::diag::Diag;
-use crate::source::{SourceMap, Span};
+use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{self, ast};
 use std::path::{Path, PathBuf};
 
@@ -161,6 +161,11 @@ pub fn parse_text(
     diags: &mut Vec<Diag>,
 ) -> Option<ast::File> {
     let id = sources.add(name, text);
+    parse_added(id, sources, diags)
+}
+
+/// Parses a file already in `sources`.
+fn parse_added(id: FileId, sources: &SourceMap, diags: &mut Vec<Diag>) -> Option<ast::File> {
     let text = sources.get(id).text.clone();
     match syntax::parse_file(id, &text) {
         Ok(f) => Some(f),
@@ -204,7 +209,8 @@ pub fn stdlib_package(
         files
             .iter()
             .filter_map(|(name, text)| {
-                parse_text(name.to_string(), text.to_string(), sources, diags)
+                let id = sources.add_stdlib(*name, *text);
+                parse_added(id, sources, diags)
             })
             .collect(),
     )

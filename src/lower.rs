@@ -339,12 +339,14 @@ pub fn lower_package(
     prog: &mut Program,
     files: &[&ast::File],
     root_span: Span,
-) -> (ExprId, Vec<Diag>) {
+) -> (ExprId, Lowered) {
     let mut cx = Lower {
         prog,
         diags: Vec::new(),
         scopes: Scopes::default(),
         let_counter: 0,
+        lowering_field: None,
+        warnings: Vec::new(),
         root_fallback: false,
     };
     // Names declared at the top of any file are visible in all files of the package.
@@ -374,6 +376,7 @@ pub fn lower_package(
     }
     cx.scopes.set_imports(&[]);
     cx.scopes.pop();
+    cx.unused_warnings();
     let root = cx.prog.add(
         ExprKind::Struct(StructLit {
             decls,
@@ -382,7 +385,22 @@ pub fn lower_package(
         }),
         root_span,
     );
-    (root, cx.diags)
+    (
+        root,
+        Lowered {
+            diags: cx.diags,
+            warnings: cx.warnings,
+        },
+    )
+}
+
+/// What lowering a package reported besides its expression.
+#[derive(Debug, Default)]
+pub struct Lowered {
+    pub diags: Vec<Diag>,
+    /// `orche::lint::…` warnings: an unused `let` or import, a reference that names its own
+    /// field where an outer field of the same name was meant.
+    pub warnings: Vec<Diag>,
 }
 
 /// Lowers an expression evaluated at the top of a package (the `-e` flag): names resolve in the
@@ -397,6 +415,8 @@ pub fn lower_expr_in_root(
         diags: Vec::new(),
         scopes: Scopes::default(),
         let_counter: 1 << 30,
+        lowering_field: None,
+        warnings: Vec::new(),
         root_fallback: true,
     };
     let mut top = cx.scopes.new_struct_scope();
@@ -416,12 +436,68 @@ struct Lower<'p> {
     diags: Vec<Diag>,
     scopes: Scopes,
     let_counter: u32,
+    /// The field whose value is being lowered: its name and the stack index of the struct
+    /// scope that declares it.
+    lowering_field: Option<(String, usize)>,
+    /// `orche::lint::…` warnings found so far.
+    warnings: Vec<Diag>,
     /// For `-e`: a name not declared in the files refers to a field of the evaluated root
     /// (one that an embedding, such as `federation.#Federation & {…}`, brings).
     root_fallback: bool,
 }
 
 impl Lower<'_> {
+    /// Warnings for every `let` and import that no reference used.
+    fn unused_warnings(&mut self) {
+        for t in self.scopes.tracked.iter().filter(|t| !t.used) {
+            let d = match t.kind {
+                scope::TrackedKind::Let => Diag::warning(
+                    "orche::lint::unused_let",
+                    format!("let {} is never used", t.name),
+                )
+                .with_label(t.span, "declared here")
+                .with_help("remove it, or use it (cue rejects an unused let as an error)"),
+                scope::TrackedKind::Import => Diag::warning(
+                    "orche::lint::unused_import",
+                    format!("import {:?} is never used", t.name),
+                )
+                .with_label(t.span, "imported here")
+                .with_help("remove the import (cue rejects an unused import as an error)"),
+            };
+            self.warnings.push(d);
+        }
+    }
+
+    /// Warns when `name` in the value of the field `name: …` refers to that field itself while
+    /// an enclosing struct declares a field or `let` `name` too: the outer one was almost
+    /// certainly meant, and the field as written can never be concrete.
+    fn check_shadowing(&mut self, i: &ast::Ident) {
+        let Some((own, at)) = &self.lowering_field else {
+            return;
+        };
+        if *own != i.name || self.scopes.binder(&i.name) != Some(*at) {
+            return;
+        }
+        let Some(outer) = self.scopes.outer_declaration(&i.name, *at) else {
+            return;
+        };
+        self.warnings.push(
+            Diag::warning(
+                "orche::lint::shadowed_reference",
+                format!(
+                    "reference {:?} refers to the field it is the value of, not to the outer {:?} it shadows",
+                    i.name, i.name
+                ),
+            )
+            .with_label(i.span, "this is the field itself")
+            .with_label(outer, "the outer declaration it shadows")
+            .with_help(format!(
+                "refer to the outer one by another name (an alias `N={0}: …`, or a `let`, then `{0}: N`); as written the field refers to itself and is never concrete",
+                i.name
+            )),
+        );
+    }
+
     fn declare_struct_names(&mut self, scope: &mut scope::Scope, decls: &[ast::Decl]) {
         for d in decls {
             match d {
@@ -441,6 +517,10 @@ impl Lower<'_> {
                             .names
                             .entry(n.to_string())
                             .or_insert(Binding::Field(Label::Field(s)));
+                        scope
+                            .decl_spans
+                            .entry(n.to_string())
+                            .or_insert(f.label.span);
                     }
                     let dynamic = matches!(
                         f.label.kind,
@@ -488,6 +568,11 @@ impl Lower<'_> {
                         Binding::Field(Label::Let(self.let_counter)),
                     );
                     scope.lets.push(self.let_counter);
+                    self.scopes.track_let(self.let_counter, &l.name);
+                    scope
+                        .decl_spans
+                        .entry(l.name.name.clone())
+                        .or_insert(l.name.span);
                 }
                 _ => {}
             }
@@ -531,7 +616,17 @@ impl Lower<'_> {
             match d {
                 ast::Decl::Field(f) => {
                     let is_pattern = matches!(f.label.kind, ast::LabelKind::Pattern { .. });
+                    // While the value of `name: …` is lowered, a reference `name` in it is
+                    // checked for shadowing an outer `name` (`shadowed_reference`).
+                    let own = match &f.label.kind {
+                        ast::LabelKind::Ident(i) => {
+                            Some((i.name.clone(), self.scopes.len().saturating_sub(1)))
+                        }
+                        _ => None,
+                    };
+                    let outer = std::mem::replace(&mut self.lowering_field, own);
                     let value = if is_pattern { 0 } else { self.field_value(f) };
+                    self.lowering_field = outer;
                     match &f.label.kind {
                         ast::LabelKind::Ident(i) => {
                             let class = field_class(&i.name);
@@ -697,7 +792,7 @@ impl Lower<'_> {
                 }
                 ast::Clause::Let(l) => {
                     let id = self.expr(&l.value);
-                    self.scopes.push_vars(vec![l.name.name.clone()]);
+                    self.scopes.push_let_var(&l.name);
                     pushed += 1;
                     clauses.push(Clause::Let(id));
                 }
@@ -871,6 +966,7 @@ impl Lower<'_> {
 
     fn ident(&mut self, i: &ast::Ident) -> ExprId {
         let span = i.span;
+        self.check_shadowing(i);
         if let Some((up, b)) = self.scopes.lookup(&i.name) {
             let kind = match b {
                 Binding::Field(label) => ExprKind::Ref(Ref::Field { up, label }),

@@ -110,12 +110,20 @@ enum Cmd {
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
     },
-    /// Check that everything unifies and is concrete; print every error.
+    /// Check that everything unifies and is concrete; report every error and warning.
+    ///
+    /// Exit 0 when clean (warnings allowed unless --strict), 1 when problems were found, 2 on
+    /// a usage or I/O error. Formats: text (stderr); on stdout json, github (workflow commands
+    /// that annotate a pull request), gitlab (a Code Quality report) and sarif (for
+    /// code-scanning uploads).
     Vet {
         /// Files (.orc or .cue) or directories (their package); default: the current directory.
         files: Vec<PathBuf>,
         #[arg(long = "format", value_enum, default_value = "text")]
         format: VetFormat,
+        /// Warnings fail too (exit 1).
+        #[arg(long = "strict")]
+        strict: bool,
     },
 }
 
@@ -157,6 +165,9 @@ enum GraphOut {
 enum VetFormat {
     Text,
     Json,
+    Github,
+    Gitlab,
+    Sarif,
 }
 
 /// Small blocks in size classes (see `orche::alloc`): cheaper than glibc's `malloc` for the
@@ -165,15 +176,18 @@ enum VetFormat {
 static ALLOC: orche::alloc::SizeClasses = orche::alloc::SizeClasses;
 
 fn main() -> ExitCode {
-    // Usage errors exit 1, like every other error: 2 is `orche drift`'s "drift found".
+    // Usage errors exit 1, like every other error (2 is `orche drift`'s "drift found"),
+    // except for the CI gates, whose 1 means "problems found" and 2 a usage or I/O error.
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::FAILURE
-            } else {
+            return if !e.use_stderr() {
                 ExitCode::SUCCESS
+            } else if ci_gate() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
             };
         }
     };
@@ -195,6 +209,15 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether the command line names `vet`, whose usage errors exit 2: its first argument that
+/// is not an option.
+fn ci_gate() -> bool {
+    std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .is_some_and(|a| a == "vet")
 }
 
 /// No file arguments mean the package in the current directory, as with `cue`.
@@ -330,25 +353,25 @@ fn run(cli: Cli) -> ExitCode {
             let done = cli::state::plan(&or_cwd(files), expr.as_deref(), &live, out, color);
             finish(done, outfile.as_deref())
         }
-        Cmd::Vet { files, format } => {
-            let outcome = compile::run(&Request {
-                paths: or_cwd(files),
-                expr: None,
-                mode: ExportMode::Concrete,
-                format: Format::Json,
-                exit_after: true,
-            });
-            if outcome.diags.is_empty() {
-                if let VetFormat::Json = format {
-                    println!("[]");
-                }
-                return ExitCode::SUCCESS;
+        Cmd::Vet {
+            files,
+            format,
+            strict,
+        } => {
+            let format = match format {
+                VetFormat::Text => cli::vet::VetFormat::Text,
+                VetFormat::Json => cli::vet::VetFormat::Json,
+                VetFormat::Github => cli::vet::VetFormat::Github,
+                VetFormat::Gitlab => cli::vet::VetFormat::Gitlab,
+                VetFormat::Sarif => cli::vet::VetFormat::Sarif,
+            };
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let done = cli::vet::vet(&or_cwd(files), format, strict, color);
+            eprint!("{}", done.stderr);
+            if write_output(None, &done.stdout) != ExitCode::SUCCESS {
+                return ExitCode::from(2);
             }
-            match format {
-                VetFormat::Text => render(&outcome.sources, &outcome.diags),
-                VetFormat::Json => println!("{}", diags_json(&outcome.sources, &outcome.diags)),
-            }
-            ExitCode::FAILURE
+            ExitCode::from(done.code)
         }
     }
 }
@@ -361,7 +384,7 @@ fn stdout_color() -> bool {
 /// Prints a state command's warnings and errors, writes its output, and exits with its status
 /// (or 1 when the output cannot be written).
 fn finish(done: cli::state::Done, outfile: Option<&Path>) -> ExitCode {
-    render_as(&done.sources, &done.warnings, miette::Severity::Warning);
+    render(&done.sources, &done.warnings);
     render(&done.sources, &done.diags);
     if let Some(text) = &done.stdout {
         if write_output(outfile, text) != ExitCode::SUCCESS {
@@ -423,234 +446,8 @@ fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     result
 }
 
+/// Prints diagnostics to standard error (colour only on a terminal, never with NO_COLOR).
 fn render(sources: &SourceMap, diags: &[Diag]) {
-    render_as(sources, diags, miette::Severity::Error);
-}
-
-fn render_as(sources: &SourceMap, diags: &[Diag], severity: miette::Severity) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let theme = if color {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
-    let mut all = String::new();
-    for d in diags {
-        let report = to_miette(sources, d, severity);
-        let mut s = String::new();
-        if handler.render_report(&mut s, report.as_ref()).is_err() {
-            s = d.render_plain(sources);
-        }
-        all.push_str(&s);
-        if !s.ends_with('\n') {
-            all.push('\n');
-        }
-    }
-    eprint!("{all}");
-}
-
-fn to_miette(
-    sources: &SourceMap,
-    d: &Diag,
-    severity: miette::Severity,
-) -> Box<dyn miette::Diagnostic + Send + Sync> {
-    let mut md = miette::MietteDiagnostic::new(d.headline())
-        .with_code(d.code)
-        .with_severity(severity);
-    if let Some(h) = &d.help {
-        md = md.with_help(h.clone());
-    }
-    // A snippet of a very long line (minified or generated input) would flood the terminal:
-    // such labels are given as positions only.
-    let long_line = |l: &orche::diag::Label| {
-        let text = &sources.get(l.span.file).text;
-        let at = (l.span.start as usize).min(text.len());
-        let start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let end = text[at..].find('\n').map(|i| at + i).unwrap_or(text.len());
-        end - start > 400
-    };
-    if d.labels.iter().any(long_line) {
-        let at: Vec<String> = d.labels.iter().map(|l| sources.position(l.span)).collect();
-        md.help = Some(match md.help.take() {
-            Some(x) => format!("{x}\nat {}", at.join(", ")),
-            None => format!("at {}", at.join(", ")),
-        });
-        return Box::new(md);
-    }
-    // One snippet per file: the first label's file is the report's source; labels in other
-    // files (a conflict with a schema of the standard library, say) come as related reports
-    // with their own snippets.
-    // Labels far apart in one file get separate snippets too, or the snippet would show
-    // every line between them.
-    let mut files: Vec<(orche::source::FileId, u32, Vec<miette::LabeledSpan>)> = Vec::new();
-    for (i, l) in d.labels.iter().enumerate() {
-        let file = sources.get(l.span.file);
-        let text = file.text.len();
-        let start = (l.span.start as usize).min(text);
-        let len = (l.span.end as usize).min(text).saturating_sub(start);
-        let line = file.line_col(l.span.start).0 as u32;
-        let label = (!l.text.is_empty()).then(|| l.text.clone());
-        // The first label is the problem's own place: the snippet's header names it even
-        // when another label of the snippet comes earlier in the file.
-        let span = if i == 0 {
-            miette::LabeledSpan::new_primary_with_span(label, (start, len))
-        } else {
-            miette::LabeledSpan::new(label, start, len)
-        };
-        match files
-            .iter_mut()
-            .find(|(f, at, _)| *f == l.span.file && at.abs_diff(line) <= 6)
-        {
-            Some((_, _, spans)) => spans.push(span),
-            None => files.push((l.span.file, line, vec![span])),
-        }
-    }
-    let source = |f: orche::source::FileId| {
-        let file = sources.get(f);
-        miette::NamedSource::new(file.name.clone(), Window::of(file))
-    };
-    let mut files = files.into_iter();
-    let Some((first, _, spans)) = files.next() else {
-        return Box::new(md);
-    };
-    let related = files
-        .map(|(f, _, spans)| Snippet {
-            message: "see also".into(),
-            labels: spans,
-            source: source(f),
-            related: Vec::new(),
-            md: None,
-        })
-        .collect();
-    Box::new(Snippet {
-        message: d.headline(),
-        labels: spans,
-        source: source(first),
-        related,
-        md: Some(md),
-    })
-}
-
-/// A file's text as miette reads it for a snippet, without copying it and without scanning
-/// it from its start for every snippet (miette's own `str` source counts lines from the
-/// start: quadratic with many errors in a large file). The text is handed to miette from a
-/// line boundary a little above the span, and the positions it reports are shifted back, so
-/// the snippet is the same.
-struct Window {
-    text: std::sync::Arc<str>,
-    line_starts: std::sync::Arc<[u32]>,
-    /// A `\r` that is not part of `\r\n` ends a line for miette but not in `line_starts`:
-    /// such a file is read from its start.
-    lone_cr: bool,
-}
-
-impl Window {
-    fn of(file: &orche::source::SourceFile) -> Window {
-        Window {
-            text: file.text.clone(),
-            line_starts: file.line_starts(),
-            lone_cr: file.has_lone_cr(),
-        }
-    }
-}
-
-impl miette::SourceCode for Window {
-    fn read_span<'a>(
-        &'a self,
-        span: &miette::SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let bytes = self.text.as_bytes();
-        let (base, first_line) = if self.lone_cr || span.offset() > bytes.len() {
-            (0, 0)
-        } else {
-            // One line more than miette keeps: it decides on the line before the context.
-            let line = self
-                .line_starts
-                .partition_point(|&s| s as usize <= span.offset())
-                .saturating_sub(1);
-            let first = line.saturating_sub(context_lines_before + 1);
-            (self.line_starts[first] as usize, first)
-        };
-        let shifted = miette::SourceSpan::new((span.offset() - base).into(), span.len());
-        let inner = bytes[base..].read_span(&shifted, context_lines_before, context_lines_after)?;
-        Ok(Box::new(miette::MietteSpanContents::new(
-            inner.data(),
-            miette::SourceSpan::new((inner.span().offset() + base).into(), inner.span().len()),
-            inner.line() + first_line,
-            inner.column(),
-            inner.line_count() + first_line,
-        )))
-    }
-}
-
-/// A diagnostic with its source and labels in one file, and related snippets in others.
-struct Snippet {
-    message: String,
-    labels: Vec<miette::LabeledSpan>,
-    source: miette::NamedSource<Window>,
-    related: Vec<Snippet>,
-    /// Code and help of the main report.
-    md: Option<miette::MietteDiagnostic>,
-}
-
-impl std::fmt::Debug for Snippet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-impl std::fmt::Display for Snippet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-impl std::error::Error for Snippet {}
-impl miette::Diagnostic for Snippet {
-    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.md.as_ref().and_then(|m| m.code())
-    }
-    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.md.as_ref().and_then(|m| m.help())
-    }
-    fn severity(&self) -> Option<miette::Severity> {
-        match &self.md {
-            None => Some(miette::Severity::Advice),
-            Some(md) => md.severity,
-        }
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        Some(Box::new(self.labels.iter().cloned()))
-    }
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
-    }
-    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        if self.related.is_empty() {
-            return None;
-        }
-        Some(Box::new(
-            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
-        ))
-    }
-}
-
-fn diags_json(sources: &SourceMap, diags: &[Diag]) -> String {
-    let arr: Vec<serde_json::Value> = diags
-        .iter()
-        .map(|d| {
-            let labels: Vec<serde_json::Value> = d
-                .labels
-                .iter()
-                .map(|l| {
-                    let f = sources.get(l.span.file);
-                    let (line, col) = f.line_col(l.span.start);
-                    serde_json::json!({"file": f.name, "line": line, "column": col, "text": l.text})
-                })
-                .collect();
-            serde_json::json!({"code": d.code, "path": d.path, "message": d.message, "labels": labels, "help": d.help})
-        })
-        .collect();
-    serde_json::to_string_pretty(&arr).unwrap_or_else(|_| "[]".into())
+    eprint!("{}", orche::render::text::render(sources, diags, color));
 }

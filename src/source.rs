@@ -35,6 +35,15 @@ impl Span {
     }
 }
 
+/// What a column counts. Every output format of orche counts Unicode scalar values (`Chars`);
+/// the language server counts what the editor asks for (UTF-16 code units by default, or bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnUnit {
+    Chars,
+    Utf16,
+    Utf8,
+}
+
 /// One loaded file: its display name and its text.
 #[derive(Debug)]
 pub struct SourceFile {
@@ -46,6 +55,8 @@ pub struct SourceFile {
     /// Whether a `\r` not followed by `\n` occurs (a line break for some renderers, not in
     /// `line_starts`).
     lone_cr: bool,
+    /// Whether this is a file of the embedded standard library (not an input of the user's).
+    pub stdlib: bool,
 }
 
 impl SourceFile {
@@ -57,6 +68,27 @@ impl SourceFile {
     /// Whether the text has a `\r` that is not part of `\r\n`.
     pub fn has_lone_cr(&self) -> bool {
         self.lone_cr
+    }
+
+    /// 1-based line and column of a byte offset, the column counted in `unit`s from the start
+    /// of the line (an offset inside a character counts as that character's start).
+    pub fn line_col_in(&self, offset: u32, unit: ColumnUnit) -> (usize, usize) {
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line] as usize;
+        let mut end = (offset as usize).min(self.text.len());
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let before = self.text.get(start..end).unwrap_or("");
+        let col = match unit {
+            ColumnUnit::Chars => before.chars().count(),
+            ColumnUnit::Utf16 => before.chars().map(char::len_utf16).sum(),
+            ColumnUnit::Utf8 => before.len(),
+        };
+        (line + 1, col + 1)
     }
 
     /// 1-based line and column (in chars) of a byte offset.
@@ -88,15 +120,24 @@ impl SourceMap {
     }
 
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
-        let text: Arc<str> = text.into();
+        self.add_file(name.into(), text.into(), false)
+    }
+
+    /// Adds a file of the embedded standard library.
+    pub fn add_stdlib(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
+        self.add_file(name.into(), text.into(), true)
+    }
+
+    fn add_file(&mut self, name: String, text: Arc<str>, stdlib: bool) -> FileId {
         let mut line_starts = vec![0u32];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
         let lone_cr = has_lone_cr(text.as_bytes());
         self.files.push(SourceFile {
-            name: name.into(),
+            name,
             text,
             line_starts: line_starts.into(),
             lone_cr,
+            stdlib,
         });
         FileId(self.files.len() as u32 - 1)
     }

@@ -28,6 +28,25 @@ fn help() {
     insta::assert_snapshot!("export_help", orche(&["export", "--help"]));
     insta::assert_snapshot!("drift_help", orche(&["drift", "--help"]));
     insta::assert_snapshot!("plan_help", orche(&["plan", "--help"]));
+    insta::assert_snapshot!("vet_help", orche(&["vet", "--help"]));
+}
+
+/// `orche vet` as a CI job runs it: clean, with errors (text, then GitHub annotations), and
+/// a usage error (exit 2).
+#[test]
+fn vet_session() {
+    let mut t = String::new();
+    for args in [
+        &["vet", "examples/federation.orc"][..],
+        &["vet", "examples/cycle.orc"],
+        &["vet", "--format", "github", "examples/cycle.orc"],
+        &["vet", "examples/missing.orc"],
+        &["vet", "--format", "xml", "examples/federation.orc"],
+    ] {
+        t.push_str(&orche(args));
+        t.push('\n');
+    }
+    insta::assert_snapshot!("vet_session", t);
 }
 
 #[test]

@@ -144,7 +144,7 @@ fn compare(files: &[PathBuf], expr: Option<&str>, lives: &[PathBuf]) -> Result<C
                 if doc.declared_digest != declared.digest {
                     let whole = orche::source::Span::new(id, 0, 0);
                     warnings.push(
-                        Diag::new(
+                        Diag::warning(
                             "orche::live::other_config",
                             format!(
                                 "{name} was probed with a script made from another configuration{}",

@@ -3,6 +3,7 @@
 //! is exactly the `up` count the evaluator walks.
 
 use super::Label;
+use crate::source::Span;
 use crate::syntax::ast;
 use indexmap::IndexMap;
 use std::rc::Rc;
@@ -24,12 +25,37 @@ pub struct Scope {
     /// A scope of names only, with no frame at run time: a value alias (`a: X=v`), whose
     /// binding is a field of the struct scope below it.
     pub frameless: bool,
+    /// Where each field or `let` name of this struct is first declared (for the shadowing
+    /// warning).
+    pub decl_spans: IndexMap<String, Span>,
+    /// The comprehension `let` this scope binds, as an index into `Scopes::tracked`.
+    tracked: Option<usize>,
+}
+
+/// A `let` or an import, and whether a reference used it (for the unused warnings).
+#[derive(Debug)]
+pub struct Tracked {
+    pub kind: TrackedKind,
+    pub name: String,
+    pub span: Span,
+    pub used: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrackedKind {
+    Let,
+    Import,
 }
 
 #[derive(Default)]
 pub struct Scopes {
     stack: Vec<Scope>,
-    imports: IndexMap<String, Rc<str>>,
+    /// The current file's imports: name → (path, index into `tracked`).
+    imports: IndexMap<String, (Rc<str>, usize)>,
+    /// Every `let` and import seen, in source order.
+    pub tracked: Vec<Tracked>,
+    /// Struct `let` ids → index into `tracked`.
+    let_ids: IndexMap<u32, usize>,
 }
 
 impl Scopes {
@@ -50,6 +76,49 @@ impl Scopes {
             }
         }
         self.stack.push(s);
+    }
+
+    /// A comprehension's `let` clause: like `push_vars` with one name, tracked for use.
+    pub fn push_let_var(&mut self, name: &ast::Ident) {
+        self.push_vars(vec![name.name.clone()]);
+        let at = self.track(TrackedKind::Let, &name.name, name.span);
+        if let Some(s) = self.stack.last_mut() {
+            s.tracked = Some(at);
+        }
+    }
+
+    /// Records the struct `let` with this id, declared at `name`.
+    pub fn track_let(&mut self, id: u32, name: &ast::Ident) {
+        let at = self.track(TrackedKind::Let, &name.name, name.span);
+        self.let_ids.insert(id, at);
+    }
+
+    fn track(&mut self, kind: TrackedKind, name: &str, span: Span) -> usize {
+        self.tracked.push(Tracked {
+            kind,
+            name: name.to_string(),
+            span,
+            used: false,
+        });
+        self.tracked.len() - 1
+    }
+
+    /// The number of scopes on the stack, framed or not.
+    pub fn len(&self) -> usize {
+        self.stack.len()
+    }
+
+    /// The index on the stack of the scope that binds `name`, if a scope does.
+    pub fn binder(&self, name: &str) -> Option<usize> {
+        self.stack.iter().rposition(|s| s.names.contains_key(name))
+    }
+
+    /// Where `name` is declared as a field or `let` in a scope below the stack index `below`.
+    pub fn outer_declaration(&self, name: &str, below: usize) -> Option<Span> {
+        self.stack[..below]
+            .iter()
+            .rev()
+            .find_map(|s| s.decl_spans.get(name).copied())
     }
 
     /// A value alias: `name` refers to field `label` of the innermost struct scope, within the
@@ -95,23 +164,39 @@ impl Scopes {
                     .unwrap_or("")
                     .to_string(),
             };
-            self.imports.insert(name, imp.path.as_str().into());
+            let at = self.track(TrackedKind::Import, &imp.path, imp.span);
+            self.imports.insert(name, (imp.path.as_str().into(), at));
         }
     }
 
-    pub fn lookup(&self, name: &str) -> Option<(u32, Binding)> {
+    /// The binding of `name` and the number of frames up to it; marks a `let` or an import
+    /// found as used.
+    pub fn lookup(&mut self, name: &str) -> Option<(u32, Binding)> {
         let mut up = 0u32;
+        let mut found = None;
         for s in self.stack.iter().rev() {
             if let Some(b) = s.names.get(name) {
-                return Some((up, b.clone()));
+                found = Some((up, b.clone(), s.tracked));
+                break;
             }
             if !s.frameless {
                 up += 1;
             }
         }
+        if let Some((up, b, tracked)) = found {
+            let used = match &b {
+                Binding::Field(Label::Let(id)) => self.let_ids.get(id).copied(),
+                _ => tracked,
+            };
+            if let Some(t) = used {
+                self.tracked[t].used = true;
+            }
+            return Some((up, b));
+        }
         // Imports are visible in the file scope, below the package's fields.
-        self.imports
-            .get(name)
-            .map(|p| (0, Binding::Import(p.clone())))
+        let (path, at) = self.imports.get(name)?;
+        let b = Binding::Import(path.clone());
+        self.tracked[*at].used = true;
+        Some((0, b))
     }
 }

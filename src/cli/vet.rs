@@ -1,0 +1,81 @@
+//! `orche vet`: every error and warning of a package, in the format a CI system reads. Exit
+//! statuses: 0 clean (warnings allowed unless `--strict`), 1 problems found, 2 a usage or I/O
+//! error (an input that cannot be read, no input at all).
+
+use orche::compile::{self, Format, Request};
+use orche::diag::{Diag, Severity};
+use orche::eval::ExportMode;
+use orche::render;
+use orche::source::ColumnUnit;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum VetFormat {
+    Text,
+    Json,
+    Github,
+    Gitlab,
+    Sarif,
+}
+
+/// What `vet` prints and its exit status.
+pub struct Vetted {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: u8,
+}
+
+/// Codes that mean the inputs could not be read at all: exit 2, not 1.
+const IO_CODES: &[&str] = &[
+    "orche::load::io",
+    "orche::load::no_input",
+    "orche::load::empty_dir",
+];
+
+/// Evaluates `files` as `orche export` does and reports every problem in `format`; `color`
+/// says whether the text format may use colour.
+pub fn vet(files: &[PathBuf], format: VetFormat, strict: bool, color: bool) -> Vetted {
+    let outcome = compile::run(&Request {
+        paths: files.to_vec(),
+        expr: None,
+        mode: ExportMode::Concrete,
+        format: Format::Json,
+        exit_after: true,
+    });
+    let mut warnings = outcome.warnings;
+    warnings.sort_by_key(|d| d.labels.first().map(|l| (l.span.file, l.span.start)));
+    let mut all: Vec<Diag> = outcome.diags;
+    let io = all.iter().any(|d| IO_CODES.contains(&d.code));
+    all.extend(warnings);
+    let items = render::locate(&outcome.sources, &all, ColumnUnit::Chars);
+    let summary = render::summary(&outcome.sources, &items);
+    let code = if io {
+        2
+    } else if summary.errors > 0 || (strict && summary.warnings > 0) {
+        1
+    } else {
+        0
+    };
+    let (stdout, stderr) = match format {
+        VetFormat::Text => {
+            let mut text = render::text::render(&outcome.sources, &all, color);
+            if !all.is_empty() {
+                text.push_str(&render::summary_line(&summary));
+                text.push('\n');
+            }
+            (String::new(), text)
+        }
+        VetFormat::Json => (render::json::render(&items, &summary), String::new()),
+        VetFormat::Github => (render::github::render(&items), String::new()),
+        VetFormat::Gitlab => (render::gitlab::render(&items), String::new()),
+        VetFormat::Sarif => (render::sarif::render(&items), String::new()),
+    };
+    debug_assert!(all
+        .iter()
+        .all(|d| d.severity == Severity::Error || d.code.starts_with("orche::lint::")));
+    Vetted {
+        stdout,
+        stderr,
+        code,
+    }
+}
