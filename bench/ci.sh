@@ -50,7 +50,7 @@ median_of() {
     local times=() rss=()
     for _ in 1 2 3 4 5; do
         /usr/bin/time -f "%e %M" -o "$work/time" "$@" > /dev/null 2>&1 || [[ $? -le 2 ]]
-        read -r t m < "$work/time"
+        read -r t m < <(tail -n 1 "$work/time")
         times+=("$t"); rss+=("$m")
     done
     local t m

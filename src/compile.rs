@@ -135,7 +135,7 @@ fn with_evaluation(
 ) -> Outcome {
     let mut clock = Clock::new();
     let mut sources = SourceMap::new();
-    let (files, mut diags) = crate::load::load(paths, &mut sources);
+    let (files, diags) = crate::load::load(paths, &mut sources);
     clock.mark("parse");
     if !diags.is_empty() {
         return Outcome {
@@ -146,6 +146,58 @@ fn with_evaluation(
             timings: clock.timings,
         };
     }
+    evaluate_files(sources, files, Vec::new(), expr, exit_after, clock, f)
+}
+
+/// Checks a package given as texts, as `orche vet` checks files: the language server's view
+/// of a package (its open documents as edited, the other files as on disk). A text that does
+/// not parse is left out, its syntax errors reported, and the rest of the package is still
+/// evaluated, so that its problems stay visible while one file is being typed.
+pub fn check_texts(texts: &[(String, String)]) -> Outcome {
+    let clock = Clock::new();
+    let mut sources = SourceMap::new();
+    let mut syntax = Vec::new();
+    let files: Vec<syntax::ast::File> = texts
+        .iter()
+        .filter_map(|(name, text)| {
+            crate::load::parse_text(name.clone(), text.clone(), &mut sources, &mut syntax)
+        })
+        .collect();
+    evaluate_files(
+        sources,
+        files,
+        syntax,
+        None,
+        false,
+        clock,
+        |ev, at, clock| {
+            let req = Request {
+                paths: Vec::new(),
+                expr: None,
+                mode: ExportMode::Concrete,
+                format: Format::Json,
+                exit_after: false,
+            };
+            match report_and_emit(&req, ev, at, clock) {
+                Ok(_) => (None, Vec::new()),
+                Err(diags) => (None, diags),
+            }
+        },
+    )
+}
+
+/// Lowers and evaluates parsed `files`, then hands the evaluation to `f`; `prior` problems
+/// (syntax errors of files left out) are reported first and do not stop the evaluation.
+fn evaluate_files(
+    mut sources: SourceMap,
+    files: Vec<syntax::ast::File>,
+    prior: Vec<Diag>,
+    expr: Option<&str>,
+    exit_after: bool,
+    mut clock: Clock,
+    f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
+) -> Outcome {
+    let mut diags = Vec::new();
     let mut prog = Program::default();
     let loader = lower_stdlib(&mut prog, &files, &mut sources, &mut diags);
     let refs: Vec<&syntax::ast::File> = files.iter().collect();
@@ -176,10 +228,12 @@ fn with_evaluation(
     drop(files);
     clock.mark("free-ast");
     if !diags.is_empty() {
+        let mut all = prior;
+        all.extend(diags);
         return Outcome {
             sources,
             output: None,
-            diags,
+            diags: all,
             warnings,
             timings: clock.timings,
         };
@@ -190,7 +244,9 @@ fn with_evaluation(
         None => ev.root,
     };
     clock.mark("eval");
-    let (output, diags) = f(&mut ev, at, &mut clock);
+    let (output, found) = f(&mut ev, at, &mut clock);
+    let mut diags = prior;
+    diags.extend(found);
     if exit_after {
         std::mem::forget(ev);
         std::mem::forget(prog);

@@ -15,6 +15,7 @@ pub mod export;
 pub mod graph;
 pub mod load;
 pub mod lower;
+pub mod lsp;
 pub mod render;
 pub mod source;
 pub mod state;

@@ -110,6 +110,11 @@ enum Cmd {
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
     },
+    /// Run the language server on standard input and output (for editors).
+    ///
+    /// Diagnostics of the whole package as you type (every error and warning `orche vet`
+    /// reports) and the document outline. See docs/lsp.md.
+    Lsp,
     /// Check that everything unifies and is concrete; report every error and warning.
     ///
     /// Exit 0 when clean (warnings allowed unless --strict), 1 when problems were found, 2 on
@@ -352,6 +357,23 @@ fn run(cli: Cli) -> ExitCode {
             let color = outfile.is_none() && stdout_color();
             let done = cli::state::plan(&or_cwd(files), expr.as_deref(), &live, out, color);
             finish(done, outfile.as_deref())
+        }
+        Cmd::Lsp => {
+            let (conn, io) = lsp_server::Connection::stdio();
+            let served = orche::lsp::serve(&conn);
+            drop(conn);
+            let joined = io.join();
+            match (served, joined) {
+                (Ok(()), Ok(())) => ExitCode::SUCCESS,
+                (Err(e), _) => {
+                    eprintln!("orche lsp: {e}");
+                    ExitCode::FAILURE
+                }
+                (_, Err(e)) => {
+                    eprintln!("orche lsp: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Cmd::Vet {
             files,

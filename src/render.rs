@@ -138,6 +138,38 @@ pub fn input_files(sources: &SourceMap) -> usize {
         .count()
 }
 
+/// A path as a URI reference (for SARIF and the language server's `file://` URIs): bytes
+/// outside the unreserved set and `/` percent-encoded.
+pub fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The inverse of [`uri`]: percent-escapes decoded (`None` when they do not decode to UTF-8).
+pub fn uri_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// `N errors, M warnings in K files` (singular where one).
 pub fn summary_line(s: &Summary) -> String {
     fn n(k: usize, what: &str) -> String {
@@ -181,6 +213,20 @@ mod tests {
         );
         assert_eq!(col(ColumnUnit::Utf16).start.column, 12);
         assert_eq!(col(ColumnUnit::Utf8).start.column, 15);
+    }
+
+    #[test]
+    fn uris_are_percent_encoded_and_decoded() {
+        assert_eq!(
+            uri("sites/east coast/a#1.orc"),
+            "sites/east%20coast/a%231.orc"
+        );
+        assert_eq!(uri("é.orc"), "%C3%A9.orc");
+        for p in ["/a b/é#%.orc", "plain/x.orc", ""] {
+            assert_eq!(uri_decode(&uri(p)).as_deref(), Some(p));
+        }
+        assert_eq!(uri_decode("%zz"), None);
+        assert_eq!(uri_decode("%2"), Some("%2".to_string()));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! standard library are given relative to the base id `ORCHE_STDLIB`, the user's relative to
 //! `%SRCROOT%` (the checkout), absolute paths as `file://` URIs.
 
-use super::{Item, Location};
+use super::{uri, Item, Location};
 use crate::diag::Severity;
 use indexmap::IndexMap;
 use serde_json::{json, Value};
@@ -118,19 +118,6 @@ fn physical(at: &Location) -> Value {
             "endColumn": r.end.column,
         },
     })
-}
-
-/// A path as a URI reference: bytes outside the unreserved set and `/` percent-encoded.
-fn uri(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The first paragraph of the code's section in docs/diagnostics.md, on one line.

@@ -1,0 +1,427 @@
+//! `orche lsp`: the language server. It owns nothing but the protocol and the open documents;
+//! every answer comes from the library (`compile::check_texts` for diagnostics, the syntax tree
+//! for the outline, `render::locate` for positions).
+//!
+//! - Diagnostics: on open and on every change, the whole package the document belongs to is
+//!   checked as `orche vet` checks it (errors and `orche::lint::…` warnings), with the open
+//!   documents as edited and the package's other files as on disk. Each diagnostic is
+//!   published to the file of its first place inside the package, its other places as
+//!   related information; files whose diagnostics went away get an empty list.
+//! - Edits that arrive while a check runs are coalesced: every message waiting is read before
+//!   the next check, which always sees the newest text, so an older result is never published
+//!   over a newer one.
+//! - Positions: UTF-8 when the client offers it (`general.positionEncodings`), else UTF-16.
+//! - Places in the embedded standard library point at copies written to a cache directory
+//!   (`$XDG_CACHE_HOME/orche/stdlib-VERSION/`, else `~/.cache/…`), so any editor can open them.
+//! - A request that fails or panics gets an error response; an unknown method gets
+//!   `MethodNotFound`; the server keeps running.
+
+mod symbols;
+
+use crate::compile;
+use crate::diag::Severity;
+use crate::render::{self, Location};
+use crate::source::ColumnUnit;
+use indexmap::{IndexMap, IndexSet};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+/// An open document.
+struct Doc {
+    text: String,
+    /// The file's path for `file:` URIs; `None` for other schemes (an unsaved buffer).
+    path: Option<PathBuf>,
+}
+
+struct Server {
+    unit: ColumnUnit,
+    docs: IndexMap<String, Doc>,
+    /// Per package (its key), the URIs last given a non-empty diagnostics list.
+    published: IndexMap<String, IndexSet<String>>,
+    /// Packages whose documents changed since their last check, by key, with one of their URIs.
+    dirty: IndexMap<String, String>,
+}
+
+/// Serves one client on `conn` until it asks to shut down and exits. Errors are protocol errors
+/// (a closed connection, an initialize that is not one).
+pub fn serve(conn: &Connection) -> Result<(), String> {
+    let (id, params) = conn.initialize_start().map_err(|e| e.to_string())?;
+    let offers_utf8 = params
+        .pointer("/capabilities/general/positionEncodings")
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.iter().any(|e| e == "utf-8"));
+    let unit = if offers_utf8 {
+        ColumnUnit::Utf8
+    } else {
+        ColumnUnit::Utf16
+    };
+    let result = json!({
+        "capabilities": {
+            "positionEncoding": if offers_utf8 { "utf-8" } else { "utf-16" },
+            "textDocumentSync": {"openClose": true, "change": 1},
+            "documentSymbolProvider": true,
+        },
+        "serverInfo": {"name": "orche", "version": env!("CARGO_PKG_VERSION")},
+    });
+    conn.initialize_finish(id, result)
+        .map_err(|e| e.to_string())?;
+    let mut server = Server {
+        unit,
+        docs: IndexMap::new(),
+        published: IndexMap::new(),
+        dirty: IndexMap::new(),
+    };
+    loop {
+        // Block for one message, then take every one already waiting: edits typed faster than
+        // a check runs collapse into one check of the newest text.
+        let Ok(first) = conn.receiver.recv() else {
+            return Ok(());
+        };
+        let mut batch = vec![first];
+        while let Ok(m) = conn.receiver.try_recv() {
+            batch.push(m);
+        }
+        for msg in batch {
+            match msg {
+                Message::Request(req) => {
+                    if conn.handle_shutdown(&req).map_err(|e| e.to_string())? {
+                        return Ok(());
+                    }
+                    let resp = server.request(req);
+                    send(conn, Message::Response(resp))?;
+                }
+                Message::Notification(n) => {
+                    if n.method == "exit" {
+                        return Ok(());
+                    }
+                    server.notification(n);
+                }
+                Message::Response(_) => {}
+            }
+        }
+        for (key, uri) in std::mem::take(&mut server.dirty) {
+            for n in server.check(&key, &uri) {
+                send(conn, Message::Notification(n))?;
+            }
+        }
+    }
+}
+
+fn send(conn: &Connection, m: Message) -> Result<(), String> {
+    conn.sender.send(m).map_err(|e| e.to_string())
+}
+
+impl Server {
+    fn request(&mut self, req: Request) -> Response {
+        let id = req.id.clone();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.answer(req)));
+        match outcome {
+            Ok(Ok(v)) => Response::new_ok(id, v),
+            Ok(Err((code, msg))) => Response::new_err(id, code as i32, msg),
+            Err(_) => Response::new_err(
+                id,
+                ErrorCode::InternalError as i32,
+                "orche: internal error while answering (this is a bug; please report it)".into(),
+            ),
+        }
+    }
+
+    fn answer(&mut self, req: Request) -> Result<Value, (ErrorCode, String)> {
+        let uri = req
+            .params
+            .pointer("/textDocument/uri")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        match req.method.as_str() {
+            "textDocument/documentSymbol" => {
+                let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
+                let text = self.text_of(&uri).ok_or((
+                    ErrorCode::InvalidParams,
+                    format!("{uri} is not open and cannot be read"),
+                ))?;
+                Ok(symbols::outline(&text, self.unit))
+            }
+            m => Err((ErrorCode::MethodNotFound, format!("unsupported method {m}"))),
+        }
+    }
+
+    fn notification(&mut self, n: Notification) {
+        let p = &n.params;
+        let Some(uri) = p.pointer("/textDocument/uri").and_then(Value::as_str) else {
+            return;
+        };
+        let uri = uri.to_string();
+        match n.method.as_str() {
+            "textDocument/didOpen" => {
+                let text = p
+                    .pointer("/textDocument/text")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let path = uri_to_path(&uri);
+                self.docs.insert(uri.clone(), Doc { text, path });
+            }
+            "textDocument/didChange" => {
+                // Full sync: the last change holds the whole text.
+                let text = p
+                    .pointer("/contentChanges")
+                    .and_then(Value::as_array)
+                    .and_then(|c| c.last())
+                    .and_then(|c| c.get("text"))
+                    .and_then(Value::as_str);
+                match (self.docs.get_mut(&uri), text) {
+                    (Some(doc), Some(t)) => doc.text = t.to_string(),
+                    _ => return,
+                }
+            }
+            "textDocument/didSave" => {}
+            "textDocument/didClose" => {
+                self.docs.shift_remove(&uri);
+            }
+            _ => return,
+        }
+        let key = self.package_key(&uri);
+        self.dirty.insert(key, uri);
+    }
+
+    /// The text of `uri`: the open document, else the file on disk.
+    fn text_of(&self, uri: &str) -> Option<String> {
+        match self.docs.get(uri) {
+            Some(d) => Some(d.text.clone()),
+            None => std::fs::read_to_string(uri_to_path(uri)?).ok(),
+        }
+    }
+
+    /// The package a document belongs to: its directory and package name; a document with no
+    /// package clause, or not a file, is a package of its own.
+    fn package_key(&self, uri: &str) -> String {
+        let Some(path) = uri_to_path(uri) else {
+            return uri.to_string();
+        };
+        let text = self.text_of(uri).unwrap_or_default();
+        match (package_name(&text), path.parent()) {
+            (Some(pkg), Some(dir)) => format!("{}\n{pkg}", dir.display()),
+            _ => uri.to_string(),
+        }
+    }
+
+    /// The URIs and texts of the package `key` (the one `uri` belongs to).
+    fn package_texts(&self, key: &str, uri: &str) -> Vec<(String, String)> {
+        let Some((dir, pkg)) = key.split_once('\n') else {
+            return self
+                .text_of(uri)
+                .map(|t| vec![(uri.to_string(), t)])
+                .unwrap_or_default();
+        };
+        let mut uris: IndexSet<String> = IndexSet::new();
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file()
+                        && p.extension()
+                            .and_then(|x| x.to_str())
+                            .is_some_and(|x| x == "orc" || x == "cue")
+                })
+                .collect();
+            paths.sort();
+            uris.extend(paths.iter().map(|p| path_to_uri(p)));
+        }
+        // Open documents of the directory, saved or not.
+        for (u, d) in &self.docs {
+            if d.path.as_deref().and_then(Path::parent) == Some(Path::new(dir)) {
+                uris.insert(u.clone());
+            }
+        }
+        let mut out: Vec<(String, String)> = uris
+            .into_iter()
+            .filter_map(|u| self.text_of(&u).map(|t| (u, t)))
+            .filter(|(_, t)| package_name(t).as_deref() == Some(pkg))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Checks the package `key` and returns the `publishDiagnostics` notifications: one per
+    /// file with diagnostics, and an empty one per file that had some before.
+    fn check(&mut self, key: &str, uri: &str) -> Vec<Notification> {
+        let texts = self.package_texts(key, uri);
+        let outcome = compile::check_texts(&texts);
+        let mut diags = outcome.diags;
+        diags.extend(outcome.warnings);
+        let items = render::locate(&outcome.sources, &diags, self.unit);
+        let package: IndexSet<&str> = texts.iter().map(|(u, _)| u.as_str()).collect();
+        let mut by_file: IndexMap<String, Vec<Value>> = IndexMap::new();
+        for item in &items {
+            let mut places: Vec<&Location> = item.at.iter().collect();
+            places.extend(item.related.iter().map(|r| &r.at));
+            // Shown in the first file of the package it points into; a problem with no place
+            // in the package (in the standard library only) goes to the edited file.
+            let home = places
+                .iter()
+                .find(|l| !l.stdlib && package.contains(l.file.as_str()))
+                .map(|l| l.file.clone());
+            let home_loc = places
+                .iter()
+                .find(|l| Some(&l.file) == home.as_ref())
+                .copied();
+            let file = home.unwrap_or_else(|| uri.to_string());
+            let d = item.diag;
+            let mut message = d.headline();
+            if let Some(h) = &d.help {
+                message.push_str("\nhelp: ");
+                message.push_str(h);
+            }
+            let related: Vec<Value> = item
+                .at
+                .iter()
+                .map(|l| (l, "the problem".to_string()))
+                .chain(item.related.iter().map(|r| (&r.at, r.message.clone())))
+                .filter(|(l, _)| Some(*l) != home_loc)
+                .map(|(l, m)| json!({"location": {"uri": self.uri_of(l), "range": lsp_range(l)}, "message": m}))
+                .collect();
+            let range = home_loc.map(lsp_range).unwrap_or_else(
+                || json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}),
+            );
+            let mut diag = json!({
+                "range": range,
+                "severity": match d.severity { Severity::Error => 1, Severity::Warning => 2 },
+                "code": d.code,
+                "source": "orche",
+                "message": message,
+            });
+            if !related.is_empty() {
+                diag["relatedInformation"] = Value::Array(related);
+            }
+            by_file.entry(file).or_default().push(diag);
+        }
+        let before = self.published.shift_remove(key).unwrap_or_default();
+        let mut out = Vec::new();
+        for u in before.iter().filter(|u| !by_file.contains_key(*u)) {
+            out.push(publish(u, Vec::new()));
+        }
+        let now: IndexSet<String> = by_file.keys().cloned().collect();
+        for (u, ds) in by_file {
+            out.push(publish(&u, ds));
+        }
+        if !now.is_empty() {
+            self.published.insert(key.to_string(), now);
+        }
+        out
+    }
+
+    /// The URI of a location: package files are named by their URI already; standard library
+    /// files by a cached copy.
+    fn uri_of(&self, l: &Location) -> String {
+        if l.stdlib {
+            stdlib_copy(&l.file)
+                .map(|p| path_to_uri(&p))
+                .unwrap_or_else(|| format!("orche-stdlib:{}", render::uri(&l.file)))
+        } else {
+            l.file.clone()
+        }
+    }
+}
+
+fn publish(uri: &str, diagnostics: Vec<Value>) -> Notification {
+    Notification::new(
+        "textDocument/publishDiagnostics".into(),
+        json!({"uri": uri, "diagnostics": diagnostics}),
+    )
+}
+
+/// An LSP range (0-based) of a location whose columns were counted in the session's unit.
+fn lsp_range(l: &Location) -> Value {
+    let r = &l.range;
+    json!({
+        "start": {"line": r.start.line - 1, "character": r.start.column - 1},
+        "end": {"line": r.end.line - 1, "character": r.end.column - 1},
+    })
+}
+
+/// The name in the file's `package` clause, if it has one (comments and blank lines before it
+/// skipped; attributes are not expected there).
+fn package_name(text: &str) -> Option<String> {
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with("//") {
+            continue;
+        }
+        let rest = t.strip_prefix("package")?;
+        let name: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '#')
+            .collect();
+        return (!name.is_empty() && rest.starts_with(char::is_whitespace)).then_some(name);
+    }
+    None
+}
+
+pub fn path_to_uri(p: &Path) -> String {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    format!("file://{}", render::uri(&abs.to_string_lossy()))
+}
+
+pub fn uri_to_path(uri: &str) -> Option<PathBuf> {
+    let rest = uri.strip_prefix("file://")?;
+    // `file://host/path` is not a local file; `file:///path` has an empty host.
+    let path = rest.strip_prefix("localhost").unwrap_or(rest);
+    if !path.starts_with('/') {
+        return None;
+    }
+    render::uri_decode(path).map(PathBuf::from)
+}
+
+/// A copy of an embedded standard library file in the cache directory, written when missing
+/// or different.
+fn stdlib_copy(name: &str) -> Option<PathBuf> {
+    let text = crate::load::STDLIB
+        .iter()
+        .flat_map(|(_, files)| files.iter())
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)?;
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    let path = base
+        .join("orche")
+        .join(format!("stdlib-{}", env!("CARGO_PKG_VERSION")))
+        .join(name);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, text).ok()?;
+        std::fs::rename(&tmp, &path).ok()?;
+    }
+    Some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_clause_is_read_past_comments() {
+        assert_eq!(
+            package_name("// c\n\npackage edge\na: 1"),
+            Some("edge".into())
+        );
+        assert_eq!(package_name("a: 1\npackage x"), None);
+        assert_eq!(package_name("packagex: 1"), None);
+    }
+
+    #[test]
+    fn file_uris_round_trip() {
+        let p = Path::new("/tmp/a b/é.orc");
+        let u = path_to_uri(p);
+        assert_eq!(u, "file:///tmp/a%20b/%C3%A9.orc");
+        assert_eq!(uri_to_path(&u).as_deref(), Some(p));
+        assert_eq!(uri_to_path("untitled:1"), None);
+    }
+}

@@ -1,0 +1,301 @@
+//! `orche lsp` end to end: the built binary is started as an editor starts it, and spoken to
+//! over stdio with Content-Length framing. Checked: the position encoding negotiated (UTF-8
+//! when offered, else UTF-16) and a diagnostic's columns after non-ASCII text in both;
+//! diagnostics of a two-file package published to the file they point into, with the other
+//! side of a conflict as related information; cleared when fixed; a file with a syntax error
+//! shows it while the rest of the package keeps its diagnostics; a burst of edits ends with the
+//! diagnostics of the last text; the outline; an unknown method answered with an error; shutdown.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    rx: mpsc::Receiver<Value>,
+    next: i64,
+}
+
+fn read_message(r: &mut BufReader<ChildStdout>) -> Option<Value> {
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length: ") {
+            len = v.parse().ok()?;
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+impl Client {
+    fn start(utf8: bool) -> (Client, Value) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_orche"))
+            .arg("lsp")
+            .env("XDG_CACHE_HOME", scratch("cache"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start orche lsp");
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            while let Some(m) = read_message(&mut stdout) {
+                if tx.send(m).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut c = Client {
+            child,
+            stdin,
+            rx,
+            next: 1,
+        };
+        let encodings = if utf8 {
+            json!(["utf-8", "utf-16"])
+        } else {
+            json!(["utf-16"])
+        };
+        let init = c.request(
+            "initialize",
+            json!({"processId": null, "rootUri": null,
+                   "capabilities": {"general": {"positionEncodings": encodings}}}),
+        );
+        c.notify("initialized", json!({}));
+        (c, init)
+    }
+
+    fn send(&mut self, v: Value) {
+        let body = v.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and waits for its response (notifications meanwhile are dropped).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next;
+        self.next += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let m = self.recv();
+            if m.get("id") == Some(&json!(id)) {
+                return m;
+            }
+        }
+    }
+
+    fn recv(&self) -> Value {
+        self.rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("a message from the server within 20 s")
+    }
+
+    /// Waits for the diagnostics published for `uri`, skipping other messages.
+    fn diagnostics_for(&self, uri: &str) -> Vec<Value> {
+        loop {
+            let m = self.recv();
+            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+                return m["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+        }
+    }
+
+    fn stop(mut self) {
+        let r = self.request("shutdown", Value::Null);
+        assert!(r.get("error").is_none(), "{r}");
+        self.notify("exit", Value::Null);
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "orche lsp exited with {status}");
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("lsp")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn uri(p: &Path) -> String {
+    format!("file://{}", p.display())
+}
+
+fn open(c: &mut Client, path: &Path, text: &str) {
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(path), "languageId": "orche", "version": 1, "text": text}}),
+    );
+}
+
+fn change(c: &mut Client, path: &Path, version: i64, text: &str) {
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(path), "version": version},
+               "contentChanges": [{"text": text}]}),
+    );
+}
+
+/// `é€𝄞` before the conflicting value: 3 characters, 4 UTF-16 units, 9 bytes.
+const NON_ASCII: &str = "package p\nsite: {label: \"é€𝄞\", port: 80 & 81}\n";
+
+#[test]
+fn positions_in_utf8_and_utf16() {
+    for (utf8, column) in [(true, 33), (false, 28)] {
+        let dir = scratch(if utf8 { "utf8" } else { "utf16" });
+        let a = dir.join("a.orc");
+        std::fs::write(&a, NON_ASCII).unwrap();
+        let (mut c, init) = Client::start(utf8);
+        let enc = &init["result"]["capabilities"]["positionEncoding"];
+        assert_eq!(enc, if utf8 { "utf-8" } else { "utf-16" });
+        open(&mut c, &a, NON_ASCII);
+        let ds = c.diagnostics_for(&uri(&a));
+        assert_eq!(ds.len(), 1, "{ds:?}");
+        // `80` starts after `site: {label: "é€𝄞", port: `: 27 characters, which are 33 bytes
+        // and 28 UTF-16 units.
+        assert_eq!(
+            ds[0]["range"]["start"],
+            json!({"line": 1, "character": column})
+        );
+        assert_eq!(ds[0]["code"], "orche::eval::conflict");
+        c.stop();
+    }
+}
+
+#[test]
+fn package_diagnostics_follow_edits() {
+    let dir = scratch("package");
+    let a = dir.join("a.orc");
+    let b = dir.join("b.orc");
+    let a_text = "package p\nport: int\nlet unused = 1\n";
+    std::fs::write(&a, a_text).unwrap();
+    std::fs::write(&b, "package p\nport: \"80\"\n").unwrap();
+    let (mut c, _) = Client::start(false);
+    open(&mut c, &b, "package p\nport: \"80\"\n");
+    // The conflict lands in one file with the other side as related information; the warning
+    // lands in a.orc, which is not even open.
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        let m = c.recv();
+        if m["method"] == "textDocument/publishDiagnostics" {
+            got.push(m["params"].clone());
+        }
+    }
+    let all: Vec<&Value> = got
+        .iter()
+        .flat_map(|p| p["diagnostics"].as_array().unwrap())
+        .collect();
+    let conflict = all
+        .iter()
+        .find(|d| d["code"] == "orche::eval::conflict")
+        .expect("a conflict");
+    assert!(conflict["relatedInformation"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty()));
+    assert!(got.iter().any(|p| p["uri"] == uri(&a)
+        && p["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "orche::lint::unused_let" && d["severity"] == 2)));
+
+    // A syntax error in b.orc: shown, and a.orc keeps its warning.
+    change(&mut c, &b, 2, "package p\nport: {\n");
+    let mut seen_syntax = false;
+    let mut a_kept = false;
+    for _ in 0..2 {
+        let m = c.recv();
+        let p = &m["params"];
+        let ds = p["diagnostics"].as_array().unwrap();
+        if p["uri"] == uri(&b) {
+            seen_syntax = ds.iter().any(|d| {
+                d["code"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with("orche::syntax::"))
+            });
+        }
+        if p["uri"] == uri(&a) {
+            a_kept = ds.iter().any(|d| d["code"] == "orche::lint::unused_let");
+        }
+    }
+    assert!(seen_syntax && a_kept);
+
+    // A burst of edits: the last text is the one checked; fixed, everything clears.
+    for v in 3..40 {
+        change(&mut c, &b, v, &format!("package p\nport: {v} & \"x\"\n"));
+    }
+    change(&mut c, &b, 40, "package p\nport: 80\n");
+    std::fs::write(&a, "package p\nport: int\n").unwrap();
+    change(&mut c, &b, 41, "package p\nport: 80\n");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut last_b = None;
+    let mut last_a = None;
+    while std::time::Instant::now() < deadline && (last_b != Some(0) || last_a != Some(0)) {
+        let m = c.recv();
+        if m["method"] != "textDocument/publishDiagnostics" {
+            continue;
+        }
+        let n = m["params"]["diagnostics"].as_array().unwrap().len();
+        if m["params"]["uri"] == uri(&b) {
+            last_b = Some(n);
+        } else if m["params"]["uri"] == uri(&a) {
+            last_a = Some(n);
+        }
+    }
+    assert_eq!((last_a, last_b), (Some(0), Some(0)));
+    c.stop();
+}
+
+#[test]
+fn outline_errors_and_robustness() {
+    let dir = scratch("outline");
+    let f = dir.join("fed.orc");
+    let text = "import \"orche/federation\"\n\nf: federation.#Federation & {\n\tname: \"f\"\n\tsites: edge: {\n\t\ttier: \"edge\"\n\t\tresources: web: {kind: \"docker\", image: \"nginx\"}\n\t}\n}\n";
+    std::fs::write(&f, text).unwrap();
+    let (mut c, _) = Client::start(false);
+    open(&mut c, &f, text);
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri(&f)}}),
+    );
+    let syms = &r["result"];
+    assert_eq!(syms[0]["name"], "f");
+    let sites = syms[0]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "sites")
+        .unwrap();
+    assert_eq!(sites["children"][0]["name"], "edge");
+    // Unknown methods and bad parameters get errors; the server lives on.
+    let r = c.request("textDocument/frobnicate", json!({}));
+    assert_eq!(r["error"]["code"], -32601);
+    let r = c.request("textDocument/documentSymbol", json!({"nothing": 1}));
+    assert!(r.get("error").is_some());
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri(&f)}}),
+    );
+    assert!(r["result"].is_array());
+    c.stop();
+}
