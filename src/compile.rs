@@ -40,6 +40,8 @@ pub struct Outcome {
     /// `orche::lint::…` warnings about the input package (empty when it did not lower). Only
     /// `orche vet` and the editor show them.
     pub warnings: Vec<Diag>,
+    /// The input package's resolved references (for go to definition).
+    pub refs: Vec<lower::Reference>,
     /// Wall-clock time of each phase that ran, in order (`examples/phases.rs` prints them).
     pub timings: Timings,
 }
@@ -143,6 +145,7 @@ fn with_evaluation(
             output: None,
             diags,
             warnings: Vec::new(),
+            refs: Vec::new(),
             timings: clock.timings,
         };
     }
@@ -205,6 +208,7 @@ fn evaluate_files(
     let (root, lowered) = lower::lower_package(&mut prog, &refs, root_span);
     diags.extend(lowered.diags);
     let warnings = lowered.warnings;
+    let references = lowered.refs;
     let expr = match expr {
         Some(text) => {
             let id = sources.add("<expression>", text);
@@ -235,6 +239,7 @@ fn evaluate_files(
             output: None,
             diags: all,
             warnings,
+            refs: references,
             timings: clock.timings,
         };
     }
@@ -256,6 +261,7 @@ fn evaluate_files(
         output,
         diags,
         warnings,
+        refs: references,
         timings: clock.timings,
     }
 }

@@ -347,6 +347,7 @@ pub fn lower_package(
         let_counter: 0,
         lowering_field: None,
         warnings: Vec::new(),
+        refs: Vec::new(),
         root_fallback: false,
     };
     // Names declared at the top of any file are visible in all files of the package.
@@ -390,6 +391,7 @@ pub fn lower_package(
         Lowered {
             diags: cx.diags,
             warnings: cx.warnings,
+            refs: cx.refs,
         },
     )
 }
@@ -401,6 +403,23 @@ pub struct Lowered {
     /// `orche::lint::…` warnings: an unused `let` or import, a reference that names its own
     /// field where an outer field of the same name was meant.
     pub warnings: Vec<Diag>,
+    /// Every reference whose declaration lowering knows, in source order.
+    pub refs: Vec<Reference>,
+}
+
+/// A name used at `at` and what it refers to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    pub at: Span,
+    pub to: Target,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A field, `let` or import declared at this span (its label or name).
+    Span(Span),
+    /// `name` at the top of the imported package `path` (`federation.#Federation`).
+    Package { path: String, name: String },
 }
 
 /// Lowers an expression evaluated at the top of a package (the `-e` flag): names resolve in the
@@ -417,6 +436,7 @@ pub fn lower_expr_in_root(
         let_counter: 1 << 30,
         lowering_field: None,
         warnings: Vec::new(),
+        refs: Vec::new(),
         root_fallback: true,
     };
     let mut top = cx.scopes.new_struct_scope();
@@ -441,6 +461,8 @@ struct Lower<'p> {
     lowering_field: Option<(String, usize)>,
     /// `orche::lint::…` warnings found so far.
     warnings: Vec<Diag>,
+    /// Resolved references, for go to definition.
+    refs: Vec<Reference>,
     /// For `-e`: a name not declared in the files refers to a field of the evaluated root
     /// (one that an embedding, such as `federation.#Federation & {…}`, brings).
     root_fallback: bool,
@@ -875,6 +897,18 @@ impl Lower<'_> {
                 })
             }
             ast::ExprKind::Selector(x, name) => {
+                // `pkg.Name` on an import: a reference into that package (for go to definition).
+                if let ast::ExprKind::Ident(i) = &x.kind {
+                    if let Some((_, Binding::Import(path))) = self.scopes.peek(&i.name) {
+                        self.refs.push(Reference {
+                            at: name.span,
+                            to: Target::Package {
+                                path: path.to_string(),
+                                name: name.name.clone(),
+                            },
+                        });
+                    }
+                }
                 let x = self.expr(x);
                 ExprKind::Select(x, self.prog.sym(&name.name))
             }
@@ -967,6 +1001,12 @@ impl Lower<'_> {
     fn ident(&mut self, i: &ast::Ident) -> ExprId {
         let span = i.span;
         self.check_shadowing(i);
+        if let Some(decl) = self.scopes.declaration(&i.name) {
+            self.refs.push(Reference {
+                at: span,
+                to: Target::Span(decl),
+            });
+        }
         if let Some((up, b)) = self.scopes.lookup(&i.name) {
             let kind = match b {
                 Binding::Field(label) => ExprKind::Ref(Ref::Field { up, label }),

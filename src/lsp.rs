@@ -7,6 +7,8 @@
 //!   documents as edited and the package's other files as on disk. Each diagnostic is
 //!   published to the file of its first place inside the package, its other places as
 //!   related information; files whose diagnostics went away get an empty list.
+//! - Go to definition: from the references lowering resolved (`compile::Outcome::refs`), kept
+//!   per file from its package's last check.
 //! - Edits that arrive while a check runs are coalesced: every message waiting is read before
 //!   the next check, which always sees the newest text, so an older result is never published
 //!   over a newer one.
@@ -41,6 +43,9 @@ struct Server {
     published: IndexMap<String, IndexSet<String>>,
     /// Packages whose documents changed since their last check, by key, with one of their URIs.
     dirty: IndexMap<String, String>,
+    /// Per file, from its package's last check: each reference's range and the LSP location
+    /// of its declaration.
+    definitions: IndexMap<String, Vec<(render::Range, Value)>>,
 }
 
 /// Serves one client on `conn` until it asks to shut down and exits. Errors are protocol errors
@@ -61,6 +66,7 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
             "positionEncoding": if offers_utf8 { "utf-8" } else { "utf-16" },
             "textDocumentSync": {"openClose": true, "change": 1},
             "documentSymbolProvider": true,
+            "definitionProvider": true,
         },
         "serverInfo": {"name": "orche", "version": env!("CARGO_PKG_VERSION")},
     });
@@ -71,6 +77,7 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
         docs: IndexMap::new(),
         published: IndexMap::new(),
         dirty: IndexMap::new(),
+        definitions: IndexMap::new(),
     };
     loop {
         // Block for one message, then take every one already waiting: edits typed faster than
@@ -141,6 +148,23 @@ impl Server {
                     format!("{uri} is not open and cannot be read"),
                 ))?;
                 Ok(symbols::outline(&text, self.unit))
+            }
+            "textDocument/definition" => {
+                let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
+                let at = |k: &str| {
+                    req.params
+                        .pointer(&format!("/position/{k}"))
+                        .and_then(Value::as_u64)
+                        .map(|n| n as usize + 1)
+                        .ok_or((ErrorCode::InvalidParams, format!("no position.{k}")))
+                };
+                let (line, column) = (at("line")?, at("character")?);
+                let found = self.definitions.get(&uri).and_then(|defs| {
+                    defs.iter().find(|(r, _)| {
+                        r.start.line == line && r.start.column <= column && column <= r.end.column
+                    })
+                });
+                Ok(found.map(|(_, loc)| loc.clone()).unwrap_or(Value::Null))
             }
             m => Err((ErrorCode::MethodNotFound, format!("unsupported method {m}"))),
         }
@@ -296,12 +320,37 @@ impl Server {
             }
             by_file.entry(file).or_default().push(diag);
         }
+        for (u, _) in &texts {
+            self.definitions.shift_remove(u);
+        }
+        for r in &outcome.refs {
+            let at = render::location(&outcome.sources, r.at, self.unit);
+            let to = match &r.to {
+                crate::lower::Target::Span(s) => {
+                    let l = render::location(&outcome.sources, *s, self.unit);
+                    Some(json!({"uri": self.uri_of(&l), "range": lsp_range(&l)}))
+                }
+                crate::lower::Target::Package { path, name } => {
+                    package_member(path, name, self.unit)
+                }
+            };
+            if let Some(to) = to {
+                self.definitions
+                    .entry(at.file)
+                    .or_default()
+                    .push((at.range, to));
+            }
+        }
         let before = self.published.shift_remove(key).unwrap_or_default();
         let mut out = Vec::new();
         for u in before.iter().filter(|u| !by_file.contains_key(*u)) {
             out.push(publish(u, Vec::new()));
         }
         let now: IndexSet<String> = by_file.keys().cloned().collect();
+        // The edited document always hears back, clean or not.
+        if !by_file.contains_key(uri) && !before.contains(uri) && self.docs.contains_key(uri) {
+            out.push(publish(uri, Vec::new()));
+        }
         for (u, ds) in by_file {
             out.push(publish(&u, ds));
         }
@@ -376,6 +425,31 @@ pub fn uri_to_path(uri: &str) -> Option<PathBuf> {
         return None;
     }
     render::uri_decode(path).map(PathBuf::from)
+}
+
+/// The location of `name` declared at the top of the embedded package `path`, if it is one.
+fn package_member(path: &str, name: &str, unit: ColumnUnit) -> Option<Value> {
+    let (_, files) = crate::load::STDLIB.iter().find(|(p, _)| *p == path)?;
+    let mut sources = crate::source::SourceMap::new();
+    for (file, text) in files.iter() {
+        let id = sources.add_stdlib(*file, *text);
+        let Ok(ast) = crate::syntax::parse_file(id, text) else {
+            continue;
+        };
+        let found = ast.decls.iter().find_map(|d| match d {
+            crate::syntax::ast::Decl::Field(f) => match &f.label.kind {
+                crate::syntax::ast::LabelKind::Ident(i) if i.name == name => Some(f.label.span),
+                _ => None,
+            },
+            _ => None,
+        });
+        if let Some(span) = found {
+            let l = render::location(&sources, span, unit);
+            let uri = path_to_uri(&stdlib_copy(file)?);
+            return Some(json!({"uri": uri, "range": lsp_range(&l)}));
+        }
+    }
+    None
 }
 
 /// A copy of an embedded standard library file in the cache directory, written when missing

@@ -270,10 +270,12 @@ fn package_diagnostics_follow_edits() {
 fn outline_errors_and_robustness() {
     let dir = scratch("outline");
     let f = dir.join("fed.orc");
-    let text = "import \"orche/federation\"\n\nf: federation.#Federation & {\n\tname: \"f\"\n\tsites: edge: {\n\t\ttier: \"edge\"\n\t\tresources: web: {kind: \"docker\", image: \"nginx\"}\n\t}\n}\n";
+    let text = "import \"orche/federation\"\n\nf: federation.#Federation & {\n\tname: \"f\"\n\tsites: edge: {\n\t\ttier: \"edge\", network: prefix: \"10.0.0.0/24\"\n\t\tresources: web: {kind: \"docker\", image: \"nginx\"}\n\t}\n}\nx: f.name\n";
     std::fs::write(&f, text).unwrap();
     let (mut c, _) = Client::start(false);
     open(&mut c, &f, text);
+    // A clean document hears back too: an empty list.
+    assert_eq!(c.diagnostics_for(&uri(&f)), Vec::<Value>::new());
     let r = c.request(
         "textDocument/documentSymbol",
         json!({"textDocument": {"uri": uri(&f)}}),
@@ -287,6 +289,33 @@ fn outline_errors_and_robustness() {
         .find(|s| s["name"] == "sites")
         .unwrap();
     assert_eq!(sites["children"][0]["name"], "edge");
+    // Go to definition: a field of the file, the import, a definition of the standard library
+    // (a copy in the cache directory).
+    let def = |c: &mut Client, line: u64, character: u64| {
+        c.request(
+            "textDocument/definition",
+            json!({"textDocument": {"uri": uri(&f)}, "position": {"line": line, "character": character}}),
+        )["result"]
+            .clone()
+    };
+    let d = def(&mut c, 9, 3);
+    assert_eq!(d["uri"], uri(&f));
+    assert_eq!(d["range"]["start"], json!({"line": 2, "character": 0}));
+    let d = def(&mut c, 2, 5);
+    assert_eq!(d["range"]["start"], json!({"line": 0, "character": 7}));
+    let d = def(&mut c, 2, 16);
+    let target = d["uri"]
+        .as_str()
+        .expect("a location in the standard library");
+    assert!(
+        target.ends_with("stdlib/orche/federation/federation.orc"),
+        "{d}"
+    );
+    let path = target.strip_prefix("file://").unwrap();
+    let line = d["range"]["start"]["line"].as_u64().unwrap() as usize;
+    let copied = std::fs::read_to_string(path).unwrap();
+    assert!(copied.lines().nth(line).unwrap().starts_with("#Federation"));
+    assert_eq!(def(&mut c, 3, 1), Value::Null);
     // Unknown methods and bad parameters get errors; the server lives on.
     let r = c.request("textDocument/frobnicate", json!({}));
     assert_eq!(r["error"]["code"], -32601);

@@ -121,6 +121,26 @@ impl Scopes {
             .find_map(|s| s.decl_spans.get(name).copied())
     }
 
+    /// The binding of `name` without marking anything used.
+    pub fn peek(&self, name: &str) -> Option<(usize, Binding)> {
+        if let Some(at) = self.binder(name) {
+            return self.stack[at].names.get(name).map(|b| (at, b.clone()));
+        }
+        self.imports
+            .get(name)
+            .map(|(p, _)| (0, Binding::Import(p.clone())))
+    }
+
+    /// Where the declaration `name` resolves to is written: a field's label or a `let`'s name,
+    /// or the import; `None` for comprehension variables and predeclared names.
+    pub fn declaration(&self, name: &str) -> Option<Span> {
+        if let Some(at) = self.binder(name) {
+            return self.stack[at].decl_spans.get(name).copied();
+        }
+        let (_, t) = self.imports.get(name)?;
+        Some(self.tracked[*t].span)
+    }
+
     /// A value alias: `name` refers to field `label` of the innermost struct scope, within the
     /// field's value only. Pushes no frame.
     pub fn push_value_alias(&mut self, name: &str, label: Label) {
