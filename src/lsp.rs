@@ -92,10 +92,13 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
         for msg in batch {
             match msg {
                 Message::Request(req) => {
-                    if conn.handle_shutdown(&req).map_err(|e| e.to_string())? {
-                        return Ok(());
-                    }
-                    let resp = server.request(req);
+                    // `shutdown` is answered here; the `exit` that follows may already be in
+                    // this batch, so it is not awaited.
+                    let resp = if req.method == "shutdown" {
+                        Response::new_ok(req.id, Value::Null)
+                    } else {
+                        server.request(req)
+                    };
                     send(conn, Message::Response(resp))?;
                 }
                 Message::Notification(n) => {
