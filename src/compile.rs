@@ -189,6 +189,40 @@ pub fn check_texts(texts: &[(String, String)]) -> Outcome {
     )
 }
 
+/// The evaluated value at a data path (a list of field names from the root) of a package
+/// given as texts, printed as `orche eval` prints it; `None` when the package does not lower
+/// or the path names no regular field. The language server's hover.
+pub fn value_at(texts: &[(String, String)], path: &[String]) -> Option<String> {
+    let mut sources = SourceMap::new();
+    let mut syntax = Vec::new();
+    let files: Vec<syntax::ast::File> = texts
+        .iter()
+        .filter_map(|(name, text)| {
+            crate::load::parse_text(name.clone(), text.clone(), &mut sources, &mut syntax)
+        })
+        .collect();
+    let outcome = evaluate_files(
+        sources,
+        files,
+        Vec::new(),
+        None,
+        false,
+        Clock::new(),
+        |ev, at, _| {
+            let mut v = at;
+            for name in path {
+                match ev.field(v, name) {
+                    Some(next) => v = next,
+                    None => return (None, Vec::new()),
+                }
+            }
+            eval::finalize_optional(ev, v);
+            (Some(export::orc::print(&ev.ctx, v)), Vec::new())
+        },
+    );
+    outcome.output
+}
+
 /// Lowers and evaluates parsed `files`, then hands the evaluation to `f`; `prior` problems
 /// (syntax errors of files left out) are reported first and do not stop the evaluation.
 fn evaluate_files(

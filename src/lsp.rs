@@ -7,6 +7,7 @@
 //!   documents as edited and the package's other files as on disk. Each diagnostic is
 //!   published to the file of its first place inside the package, its other places as
 //!   related information; files whose diagnostics went away get an empty list.
+//! - Hover: the evaluated value of the field under the cursor (`lsp/hover.rs`).
 //! - Go to definition: from the references lowering resolved (`compile::Outcome::refs`), kept
 //!   per file from its package's last check.
 //! - Edits that arrive while a check runs are coalesced: every message waiting is read before
@@ -18,6 +19,7 @@
 //! - A request that fails or panics gets an error response; an unknown method gets
 //!   `MethodNotFound`; the server keeps running.
 
+mod hover;
 mod symbols;
 
 use crate::compile;
@@ -67,6 +69,7 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
             "textDocumentSync": {"openClose": true, "change": 1},
             "documentSymbolProvider": true,
             "definitionProvider": true,
+            "hoverProvider": true,
         },
         "serverInfo": {"name": "orche", "version": env!("CARGO_PKG_VERSION")},
     });
@@ -151,6 +154,44 @@ impl Server {
                     format!("{uri} is not open and cannot be read"),
                 ))?;
                 Ok(symbols::outline(&text, self.unit))
+            }
+            "textDocument/hover" => {
+                let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
+                let text = self.text_of(&uri).ok_or((
+                    ErrorCode::InvalidParams,
+                    format!("{uri} is not open and cannot be read"),
+                ))?;
+                let pos = |k: &str| {
+                    req.params
+                        .pointer(&format!("/position/{k}"))
+                        .and_then(Value::as_u64)
+                        .ok_or((ErrorCode::InvalidParams, format!("no position.{k}")))
+                };
+                let offset = offset_of(
+                    &text,
+                    pos("line")? as usize,
+                    pos("character")? as usize,
+                    self.unit,
+                );
+                let Some((path, label)) = hover::path_at(&text, offset) else {
+                    return Ok(Value::Null);
+                };
+                let key = self.package_key(&uri);
+                let texts = self.package_texts(&key, &uri);
+                let Some(value) = compile::value_at(&texts, &path) else {
+                    return Ok(Value::Null);
+                };
+                let mut sources = crate::source::SourceMap::new();
+                let id = sources.add(uri.clone(), text);
+                let range = lsp_range(&render::location(
+                    &sources,
+                    crate::source::Span { file: id, ..label },
+                    self.unit,
+                ));
+                Ok(json!({
+                    "contents": {"kind": "markdown", "value": hover::markdown(&path, &value)},
+                    "range": range,
+                }))
             }
             "textDocument/definition" => {
                 let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
@@ -392,6 +433,31 @@ fn lsp_range(l: &Location) -> Value {
     })
 }
 
+/// The byte offset of a 0-based LSP position (`character` counted in `unit`), clamped to the
+/// line's end and the text's end.
+fn offset_of(text: &str, line: usize, character: usize, unit: ColumnUnit) -> usize {
+    let mut start = 0;
+    for _ in 0..line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let mut counted = 0;
+    for (i, c) in text[start..end].char_indices() {
+        if counted >= character {
+            return start + i;
+        }
+        counted += match unit {
+            ColumnUnit::Chars => 1,
+            ColumnUnit::Utf16 => c.len_utf16(),
+            ColumnUnit::Utf8 => c.len_utf8(),
+        };
+    }
+    end
+}
+
 /// The name in the file's `package` clause, if it has one (comments and blank lines before it
 /// skipped; attributes are not expected there).
 fn package_name(text: &str) -> Option<String> {
@@ -491,6 +557,17 @@ mod tests {
         );
         assert_eq!(package_name("a: 1\npackage x"), None);
         assert_eq!(package_name("packagex: 1"), None);
+    }
+
+    #[test]
+    fn offsets_of_positions_in_each_unit() {
+        let t = "a\né𝄞x: 1\n";
+        let x = t.find('x').unwrap();
+        assert_eq!(offset_of(t, 1, 2, ColumnUnit::Chars), x);
+        assert_eq!(offset_of(t, 1, 3, ColumnUnit::Utf16), x);
+        assert_eq!(offset_of(t, 1, 6, ColumnUnit::Utf8), x);
+        assert_eq!(offset_of(t, 0, 99, ColumnUnit::Utf16), 1);
+        assert_eq!(offset_of(t, 9, 0, ColumnUnit::Utf16), t.len());
     }
 
     #[test]

@@ -316,6 +316,23 @@ fn outline_errors_and_robustness() {
     let copied = std::fs::read_to_string(path).unwrap();
     assert!(copied.lines().nth(line).unwrap().starts_with("#Federation"));
     assert_eq!(def(&mut c, 3, 1), Value::Null);
+    // Hover: the evaluated value, defaults of the schema filled in.
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&f)}, "position": {"line": 6, "character": 14}}),
+    );
+    let shown = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(shown.contains("f.sites.edge.resources.web"), "{h}");
+    assert!(shown.contains("image: \"nginx\""), "{shown}");
+    assert!(shown.contains("timeout:"), "the health defaults: {shown}");
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&f)}, "position": {"line": 1, "character": 0}}),
+    );
+    assert_eq!(h["result"], Value::Null);
     // Unknown methods and bad parameters get errors; the server lives on.
     let r = c.request("textDocument/frobnicate", json!({}));
     assert_eq!(r["error"]["code"], -32601);
