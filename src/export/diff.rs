@@ -467,8 +467,8 @@ pub fn markdown(d: &Diff) -> String {
                 table(
                     &mut out,
                     &format!(
-                        "{} resources changed, {} in the blast radius",
-                        s.resources.len(),
+                        "{}, {} in the blast radius",
+                        plural(s.resources.len(), "resource changed", "resources changed"),
                         s.affected.len()
                     ),
                     "| | resource | kind | wave | what | dependents |",
