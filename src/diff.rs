@@ -8,7 +8,6 @@
 pub mod federation;
 pub mod value;
 
-use crate::state::kinds::Kinds;
 use crate::value::Value;
 use serde::Serialize;
 
@@ -47,10 +46,13 @@ pub struct Summary {
 
 /// Compares two evaluated values. `Err` when both sides are federations but one cannot be
 /// read as one (a message naming the side).
-pub fn compare(old: &Value, new: &Value, kinds: &Kinds) -> Result<Diff, String> {
+pub fn compare(old: &Value, new: &Value) -> Result<Diff, String> {
     let values = value::diff(old, new);
+    // Equal values have equal federations: the federation is read only when something
+    // differs.
     let federation = match (federation::find(old), federation::find(new)) {
-        (Some(o), Some(n)) => Some(federation::compare(&o, &n, kinds)?),
+        (Some(o), Some(n)) if values.is_empty() => Some(federation::FederationDiff::empty(&o, &n)),
+        (Some(o), Some(n)) => Some(federation::compare(&o, &n)?),
         _ => None,
     };
     let mut summary = Summary::default();

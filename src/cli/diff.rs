@@ -71,17 +71,7 @@ pub fn diff(old: &Path, new: &Path, expr: Option<&str>, out: DiffOut, color: boo
             };
         }
     };
-    let kinds = if orche::diff::federation::find(&old_value).is_some()
-        && orche::diff::federation::find(&new_value).is_some()
-    {
-        match compile::kinds() {
-            Ok(k) => k,
-            Err(diags) => return failed(diags),
-        }
-    } else {
-        Default::default()
-    };
-    let d = match orche::diff::compare(&old_value, &new_value, &kinds) {
+    let d = match orche::diff::compare(&old_value, &new_value) {
         Ok(d) => d,
         Err(msg) => {
             return failed(vec![Diag::new("orche::diff::bad_federation", msg)]);

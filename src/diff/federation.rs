@@ -1,19 +1,20 @@
-//! The federation half of `orche diff`: both sides read as `orche plan` reads a federation
-//! (`state::declared`: resources by site, kind defaults applied, dependencies qualified,
-//! levels), then compared resource by resource. A resource is keyed `site/name`; it is added,
-//! removed, or changed in some fields (its dependencies compared qualified). The blast radius
-//! is every resource not changed itself that depends, directly or not, on a changed resource
-//! (in the new graph) or on a removed one (in the old graph), with the wave it is in now and
-//! the nearest changed resource it depends on (`graph::Graph::dependents_of_any`). A site's
-//! deployment order moved when the resources it has on both sides come in another order
-//! (the federation's deployment order, restricted to the site), or in other waves.
+//! The federation half of `orche diff`: both sides read from their exported values as
+//! `state::declared` reads a federation for `orche plan` (resources by site, dependencies
+//! qualified as `graph.QualifyKeys` qualifies them, levels), but borrowed: no kind defaults,
+//! templates or digest, which cost about a second at 50,000 resources and add nothing here
+//! (a default follows from fields that are compared anyway). Then compared resource by
+//! resource. A resource is keyed `site/name`; it is added, removed, or changed in some fields
+//! (its dependencies compared qualified, as a set). The blast radius is every resource not
+//! changed itself that depends, directly or not, on a changed resource (in the new graph) or
+//! on a changed or removed one (in the old graph), with the wave it is in now and the nearest
+//! changed resource it depends on (`graph::Graph::dependents_of_any`). A site's deployment
+//! order moved when the resources it has on both sides come in another order (the
+//! federation's deployment order, restricted to the site), or in other waves.
 //! Invariant: sites in the new side's order, then those only the old side has; resources of
 //! a site in the new side's order, then those removed, in the old side's order.
 
 use super::value::Kind;
 use crate::graph::Graph;
-use crate::state::declared::{Declared, Resource};
-use crate::state::kinds::Kinds;
 use crate::value::Value;
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
@@ -137,59 +138,141 @@ pub struct WaveMove {
     pub new_wave: usize,
 }
 
+impl FederationDiff {
+    /// The diff of two equal federations.
+    pub fn empty(old: &Found, new: &Found) -> FederationDiff {
+        let name = |f: &Found| match f.fields.get("name") {
+            Some(Value::Str(s)) => s.clone(),
+            _ => String::new(),
+        };
+        FederationDiff {
+            path: new.path.clone(),
+            old_name: name(old),
+            new_name: name(new),
+            sites_added: Vec::new(),
+            sites_removed: Vec::new(),
+            resources: Vec::new(),
+            blast_radius: Vec::new(),
+            order_moved: Vec::new(),
+        }
+    }
+}
+
+/// One resource of a side, borrowed from its value.
+struct Resource<'a> {
+    /// `site/name`.
+    key: String,
+    site: &'a str,
+    name: &'a str,
+    kind: &'a str,
+    fields: &'a IndexMap<String, Value>,
+    /// Qualified, in declaration order.
+    depends_on: Vec<String>,
+    level: usize,
+}
+
 /// One side read as a federation, with its dependency graph and order.
-struct Side {
-    declared: Declared,
+struct Side<'a> {
+    federation: &'a str,
+    sites: Vec<&'a str>,
+    resources: Vec<Resource<'a>>,
     graph: Option<Graph>,
     /// Position of each resource in the deployment order.
     rank: Vec<usize>,
 }
 
-fn side(found: &Found, kinds: &Kinds, which: &str) -> Result<Side, String> {
-    let mut parts = IndexMap::new();
-    for k in ["name", "sites", "levels"] {
-        if let Some(v) = found.fields.get(k) {
-            parts.insert(k.to_string(), v.clone());
-        }
-    }
-    let declared = Declared::from_parts(parts, kinds).map_err(|m| {
+fn side<'a>(found: &Found<'a>, which: &str) -> Result<Side<'a>, String> {
+    let fail = |m: String| {
         let at = if found.path.is_empty() {
             String::new()
         } else {
             format!(" ({})", found.path)
         };
         format!("{which}: cannot read the federation{at}: {m}")
-    })?;
+    };
+    let f = found.fields;
+    let federation = match f.get("name") {
+        Some(Value::Str(s)) => s.as_str(),
+        _ => return Err(fail("no `name`".into())),
+    };
+    let (Some(Value::Struct(sites)), Some(Value::Struct(levels))) =
+        (f.get("sites"), f.get("levels"))
+    else {
+        return Err(fail("no `sites` or `levels`".into()));
+    };
+    let mut resources = Vec::new();
+    for (site, s) in sites {
+        let Value::Struct(s) = s else { continue };
+        let Some(Value::Struct(rs)) = s.get("resources") else {
+            continue;
+        };
+        for (name, r) in rs {
+            let Value::Struct(fields) = r else {
+                return Err(fail(format!("{site}/{name}: not a struct")));
+            };
+            let key = format!("{site}/{name}");
+            // Qualified as the federation's graph qualifies them: "x" is a resource of the
+            // same site.
+            let depends_on = match fields.get("depends_on") {
+                Some(Value::Struct(d)) => d
+                    .iter()
+                    .filter(|(_, v)| **v == Value::Bool(true))
+                    .map(|(k, _)| {
+                        crate::eval::builtins::graph::qualified(site, k)
+                            .unwrap_or_else(|| k.clone())
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let level = match levels.get(&key) {
+                Some(Value::Num(n)) => n
+                    .to_i64()
+                    .and_then(|i| usize::try_from(i).ok())
+                    .unwrap_or(0),
+                _ => 0,
+            };
+            resources.push(Resource {
+                key,
+                site,
+                name,
+                kind: fields.get("kind").and_then(Value::as_str).unwrap_or(""),
+                fields,
+                depends_on,
+                level,
+            });
+        }
+    }
     // The graph of an evaluated federation has no missing dependency and no cycle (both are
     // evaluation errors); should it have one anyway, the order is left out, not guessed.
     let graph = Graph::from_edges(
-        declared
-            .resources
+        resources
             .iter()
             .map(|r| (r.key.as_str(), r.depends_on.iter().map(String::as_str))),
     )
     .ok();
-    let mut rank = vec![usize::MAX; declared.resources.len()];
+    let mut rank = vec![usize::MAX; resources.len()];
     if let Some(order) = graph.as_ref().and_then(|g| g.order().ok()) {
         for (i, n) in order.into_iter().enumerate() {
             rank[n] = i;
         }
     }
     Ok(Side {
-        declared,
+        federation,
+        sites: sites.keys().map(String::as_str).collect(),
+        resources,
         graph,
         rank,
     })
 }
 
 /// Compares two federations.
-pub fn compare(old: &Found, new: &Found, kinds: &Kinds) -> Result<FederationDiff, String> {
-    let (o, n) = rayon::join(|| side(old, kinds, "old"), || side(new, kinds, "new"));
+pub fn compare(old: &Found, new: &Found) -> Result<FederationDiff, String> {
+    let (o, n) = rayon::join(|| side(old, "old"), || side(new, "new"));
     let (o, n) = (o?, n?);
-    let od = &o.declared;
-    let nd = &n.declared;
-    let old_sites: IndexSet<&str> = od.sites.iter().map(String::as_str).collect();
-    let new_sites: IndexSet<&str> = nd.sites.iter().map(String::as_str).collect();
+    let od = &o;
+    let nd = &n;
+    let old_sites: IndexSet<&str> = od.sites.iter().copied().collect();
+    let new_sites: IndexSet<&str> = nd.sites.iter().copied().collect();
     let mut sites: IndexSet<&str> = new_sites.clone();
     sites.extend(old_sites.iter().copied());
 
@@ -221,7 +304,7 @@ pub fn compare(old: &Found, new: &Found, kinds: &Kinds) -> Result<FederationDiff
                 change: Kind::Added,
                 fields: Vec::new(),
                 old_wave: None,
-                ..resource_change(r, &new_rev[j])
+                ..resource_change(r, &keys(nd, &new_rev[j]))
             },
             Some(&i) => {
                 let fields = changed_fields(&od.resources[i], r);
@@ -234,12 +317,12 @@ pub fn compare(old: &Found, new: &Found, kinds: &Kinds) -> Result<FederationDiff
                     change: Kind::Changed,
                     fields,
                     old_wave: Some(od.resources[i].level + 1),
-                    ..resource_change(r, &new_rev[j])
+                    ..resource_change(r, &keys(nd, &new_rev[j]))
                 }
             }
         };
         touched.insert(r.key.as_str());
-        if let Some(list) = by_site.get_mut(r.site.as_str()) {
+        if let Some(list) = by_site.get_mut(r.site) {
             list.push(change);
         }
     }
@@ -249,11 +332,11 @@ pub fn compare(old: &Found, new: &Found, kinds: &Kinds) -> Result<FederationDiff
         }
         touched_old.push(i);
         touched.insert(r.key.as_str());
-        let mut c = resource_change(r, &old_rev[i]);
+        let mut c = resource_change(r, &keys(od, &old_rev[i]));
         c.change = Kind::Removed;
         c.old_wave = Some(r.level + 1);
         c.new_wave = None;
-        if let Some(list) = by_site.get_mut(r.site.as_str()) {
+        if let Some(list) = by_site.get_mut(r.site) {
             list.push(c);
         }
     }
@@ -283,15 +366,12 @@ pub fn compare(old: &Found, new: &Found, kinds: &Kinds) -> Result<FederationDiff
             let &j = in_new.get(k)?;
             let r = &nd.resources[j];
             Some((
-                site_rank
-                    .get(r.site.as_str())
-                    .copied()
-                    .unwrap_or(usize::MAX),
+                site_rank.get(r.site).copied().unwrap_or(usize::MAX),
                 j,
                 Affected {
                     resource: r.key.clone(),
-                    site: r.site.clone(),
-                    kind: r.kind.clone(),
+                    site: r.site.to_string(),
+                    kind: r.kind.to_string(),
                     wave: r.level + 1,
                     via: v,
                 },
@@ -301,16 +381,25 @@ pub fn compare(old: &Found, new: &Found, kinds: &Kinds) -> Result<FederationDiff
     blast_radius.sort_by_key(|(s, j, a)| (*s, a.wave, *j));
     let blast_radius = blast_radius.into_iter().map(|(_, _, a)| a).collect();
 
+    use rayon::prelude::*;
+    let (old_by_site, new_by_site) = (by_site_ordered(&o), by_site_ordered(&n));
+    let empty = Vec::new();
     let order_moved = new_sites
         .iter()
         .filter(|s| old_sites.contains(*s))
-        .filter_map(|s| order_moved(s, &o, &n, &in_old, &in_new))
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .filter_map(|s| {
+            let old_order = old_by_site.get(*s).unwrap_or(&empty);
+            let new_order = new_by_site.get(*s).unwrap_or(&empty);
+            order_moved(s, &o, &n, old_order, new_order, &in_old, &in_new)
+        })
         .collect();
 
     Ok(FederationDiff {
         path: new.path.clone(),
-        old_name: od.federation.clone(),
-        new_name: nd.federation.clone(),
+        old_name: od.federation.to_string(),
+        new_name: nd.federation.to_string(),
         sites_added: new_sites
             .iter()
             .filter(|s| !old_sites.contains(*s))
@@ -327,31 +416,29 @@ pub fn compare(old: &Found, new: &Found, kinds: &Kinds) -> Result<FederationDiff
     })
 }
 
-/// The direct dependents of every resource, in declaration order.
-fn reverse(d: &Declared) -> Vec<Vec<String>> {
-    let index: IndexMap<&str, usize> = d
-        .resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.key.as_str(), i))
-        .collect();
+/// The direct dependents of every resource (indices), in declaration order.
+fn reverse(d: &Side) -> Vec<Vec<usize>> {
     let mut rev = vec![Vec::new(); d.resources.len()];
-    for r in &d.resources {
-        for dep in &r.depends_on {
-            if let Some(&j) = index.get(dep.as_str()) {
-                rev[j].push(r.key.clone());
+    if let Some(g) = &d.graph {
+        for i in 0..g.len() {
+            for &j in g.deps(i) {
+                rev[j].push(i);
             }
         }
     }
     rev
 }
 
+fn keys(d: &Side, of: &[usize]) -> Vec<String> {
+    of.iter().map(|&i| d.resources[i].key.clone()).collect()
+}
+
 fn resource_change(r: &Resource, dependents: &[String]) -> ResourceChange {
     ResourceChange {
         resource: r.key.clone(),
-        site: r.site.clone(),
-        name: r.name.clone(),
-        kind: r.kind.clone(),
+        site: r.site.to_string(),
+        name: r.name.to_string(),
+        kind: r.kind.to_string(),
         change: Kind::Changed,
         fields: Vec::new(),
         old_wave: None,
@@ -397,49 +484,47 @@ fn changed_fields(old: &Resource, new: &Resource) -> Vec<FieldChange> {
     out
 }
 
+/// Each site's resources (indices) in deployment order.
+fn by_site_ordered<'a>(s: &Side<'a>) -> IndexMap<&'a str, Vec<usize>> {
+    let mut out: IndexMap<&str, Vec<usize>> = IndexMap::new();
+    for (i, r) in s.resources.iter().enumerate() {
+        out.entry(r.site).or_default().push(i);
+    }
+    for v in out.values_mut() {
+        v.sort_by_key(|&i| (s.rank[i], i));
+    }
+    out
+}
+
 /// The site's order move, if its common resources come in another order or waves.
 fn order_moved(
     site: &str,
     o: &Side,
     n: &Side,
+    old_order: &[usize],
+    new_order: &[usize],
     in_old: &IndexMap<&str, usize>,
     in_new: &IndexMap<&str, usize>,
 ) -> Option<OrderMoved> {
-    let ordered = |s: &Side| -> Vec<usize> {
-        let mut v: Vec<usize> = s
-            .declared
-            .resources
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.site == site)
-            .map(|(i, _)| i)
-            .collect();
-        v.sort_by_key(|&i| (s.rank[i], i));
-        v
-    };
-    let old_order = ordered(o);
-    let new_order = ordered(n);
     let keys = |s: &Side, v: &[usize]| -> Vec<String> {
-        v.iter()
-            .map(|&i| s.declared.resources[i].key.clone())
-            .collect()
+        v.iter().map(|&i| s.resources[i].key.clone()).collect()
     };
     let common_old: Vec<&str> = old_order
         .iter()
-        .map(|&i| o.declared.resources[i].key.as_str())
+        .map(|&i| o.resources[i].key.as_str())
         .filter(|k| in_new.contains_key(k))
         .collect();
     let common_new: Vec<&str> = new_order
         .iter()
-        .map(|&i| n.declared.resources[i].key.as_str())
+        .map(|&i| n.resources[i].key.as_str())
         .filter(|k| in_old.contains_key(k))
         .collect();
     let waves: Vec<WaveMove> = new_order
         .iter()
         .filter_map(|&j| {
-            let r = &n.declared.resources[j];
+            let r = &n.resources[j];
             let &i = in_old.get(r.key.as_str())?;
-            let before = o.declared.resources[i].level;
+            let before = o.resources[i].level;
             (before != r.level).then(|| WaveMove {
                 resource: r.key.clone(),
                 old_wave: before + 1,
@@ -452,8 +537,8 @@ fn order_moved(
     }
     Some(OrderMoved {
         site: site.to_string(),
-        old_order: keys(o, &old_order),
-        new_order: keys(n, &new_order),
+        old_order: keys(o, old_order),
+        new_order: keys(n, new_order),
         waves,
     })
 }

@@ -67,8 +67,13 @@ fn walk(old: &Value, new: &Value, path: &mut String, out: &mut Vec<Change>) {
     match (old, new) {
         (Value::Struct(a), Value::Struct(b)) => {
             for (k, x) in a {
+                let y = b.get(k);
+                // Equal subtrees (most of them) are skipped before any path is written.
+                if y == Some(x) {
+                    continue;
+                }
                 let len = push_label(path, k);
-                match b.get(k) {
+                match y {
                     Some(y) => walk(x, y, path, out),
                     None => out.push(Change {
                         path: path.clone(),
@@ -95,6 +100,9 @@ fn walk(old: &Value, new: &Value, path: &mut String, out: &mut Vec<Change>) {
         }
         (Value::List(a), Value::List(b)) => {
             for i in 0..a.len().max(b.len()) {
+                if a.get(i) == b.get(i) {
+                    continue;
+                }
                 let len = push_index(path, i);
                 match (a.get(i), b.get(i)) {
                     (Some(x), Some(y)) => walk(x, y, path, out),
