@@ -542,3 +542,207 @@ fn order_moved(
         waves,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A federation value from `(site, name, image, deps)` rows, levels computed as the
+    /// stdlib computes them.
+    fn fed(rows: &[(&str, &str, &str, &[&str])]) -> Value {
+        let st = |m: IndexMap<String, Value>| Value::Struct(m);
+        let mut sites: IndexMap<String, Value> = IndexMap::new();
+        for (site, name, image, deps) in rows {
+            let mut r = IndexMap::new();
+            r.insert("kind".to_string(), Value::Str("docker".into()));
+            r.insert("image".to_string(), Value::Str(image.to_string()));
+            r.insert(
+                "depends_on".to_string(),
+                st(deps
+                    .iter()
+                    .map(|d| (d.to_string(), Value::Bool(true)))
+                    .collect()),
+            );
+            let s = sites.entry(site.to_string()).or_insert_with(|| {
+                st([("resources".to_string(), st(IndexMap::new()))]
+                    .into_iter()
+                    .collect())
+            });
+            if let Value::Struct(s) = s {
+                if let Some(Value::Struct(rs)) = s.get_mut("resources") {
+                    rs.insert(name.to_string(), st(r));
+                }
+            }
+        }
+        let keys: Vec<(String, Vec<String>)> = rows
+            .iter()
+            .map(|(s, n, _, ds)| {
+                (
+                    format!("{s}/{n}"),
+                    ds.iter()
+                        .map(|d| {
+                            crate::eval::builtins::graph::qualified(s, d).unwrap_or(d.to_string())
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        let g = Graph::from_edges(
+            keys.iter()
+                .map(|(k, ds)| (k.as_str(), ds.iter().map(String::as_str))),
+        )
+        .unwrap();
+        let levels = g.levels().unwrap();
+        let mut m = IndexMap::new();
+        m.insert("name".to_string(), Value::Str("f".into()));
+        m.insert("sites".to_string(), st(sites));
+        m.insert(
+            "levels".to_string(),
+            st(keys
+                .iter()
+                .zip(levels)
+                .map(|((k, _), l)| (k.clone(), Value::int(l as i64)))
+                .collect()),
+        );
+        m.insert(
+            "graph".to_string(),
+            st([("nodes".to_string(), st(IndexMap::new()))]
+                .into_iter()
+                .collect()),
+        );
+        st(m)
+    }
+
+    fn diff(old: &Value, new: &Value) -> FederationDiff {
+        compare(&find(old).unwrap(), &find(new).unwrap()).unwrap()
+    }
+
+    const BASE: &[(&str, &str, &str, &[&str])] = &[
+        ("a", "db", "pg:16", &[]),
+        ("a", "api", "api:1", &["db"]),
+        ("a", "web", "web:1", &["api"]),
+        ("b", "worker", "w:1", &["a/api"]),
+        ("b", "cron", "c:1", &["worker"]),
+        ("b", "cache", "r:7", &[]),
+    ];
+
+    /// A changed resource's blast radius runs through the graph across sites, by site then
+    /// wave, each with the nearest changed resource; changed resources are not in it.
+    #[test]
+    fn blast_radius_across_sites() {
+        let mut rows = BASE.to_vec();
+        rows[0].2 = "pg:17";
+        rows[3].2 = "w:2";
+        let d = diff(&fed(BASE), &fed(&rows));
+        let changed: Vec<(&str, Vec<&str>)> = d
+            .resources
+            .iter()
+            .map(|r| {
+                (
+                    r.resource.as_str(),
+                    r.fields.iter().map(|f| f.field.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            changed,
+            [("a/db", vec!["image"]), ("b/worker", vec!["image"])]
+        );
+        let radius: Vec<(&str, usize, &str)> = d
+            .blast_radius
+            .iter()
+            .map(|a| (a.resource.as_str(), a.wave, a.via.as_str()))
+            .collect();
+        assert_eq!(
+            radius,
+            [
+                ("a/api", 2, "a/db"),
+                ("a/web", 3, "a/db"),
+                ("b/cron", 4, "b/worker")
+            ]
+        );
+        assert!(d.order_moved.is_empty());
+    }
+
+    /// A removed resource: its former dependents (now pointed elsewhere) are changed, their
+    /// waves moved, and so did their sites' orders; what depends on them is in the blast
+    /// radius; a dependency written qualified is the same dependency.
+    #[test]
+    fn removal_moves_waves_and_orders() {
+        let rows: Vec<(&str, &str, &str, &[&str])> = vec![
+            ("a", "db", "pg:16", &[]),
+            ("a", "web", "web:1", &["a/db"]),
+            ("b", "worker", "w:1", &["a/db"]),
+            ("b", "cron", "c:1", &["worker"]),
+            ("b", "cache", "r:7", &["cron"]),
+        ];
+        let d = diff(&fed(BASE), &fed(&rows));
+        let changes: Vec<(&str, Kind, Option<usize>, Option<usize>)> = d
+            .resources
+            .iter()
+            .map(|r| (r.resource.as_str(), r.change, r.old_wave, r.new_wave))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                ("a/web", Kind::Changed, Some(3), Some(2)),
+                ("a/api", Kind::Removed, Some(2), None),
+                ("b/worker", Kind::Changed, Some(3), Some(2)),
+                ("b/cache", Kind::Changed, Some(1), Some(4)),
+            ]
+        );
+        assert_eq!(d.resources[1].dependents, ["a/web", "b/worker"]);
+        let radius: Vec<&str> = d.blast_radius.iter().map(|a| a.resource.as_str()).collect();
+        assert_eq!(radius, ["b/cron"]);
+        let moved: Vec<(&str, Vec<&str>)> = d
+            .order_moved
+            .iter()
+            .map(|o| {
+                (
+                    o.site.as_str(),
+                    o.new_order.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            moved,
+            [
+                ("a", vec!["a/db", "a/web"]),
+                ("b", vec!["b/worker", "b/cron", "b/cache"]),
+            ]
+        );
+        assert_eq!(
+            d.order_moved[1].old_order,
+            ["b/worker", "b/cron", "b/cache"]
+        );
+        let waves: Vec<(&str, usize, usize)> = d.order_moved[1]
+            .waves
+            .iter()
+            .map(|w| (w.resource.as_str(), w.old_wave, w.new_wave))
+            .collect();
+        assert_eq!(
+            waves,
+            [("b/worker", 3, 2), ("b/cron", 4, 3), ("b/cache", 1, 4)]
+        );
+    }
+
+    /// Only an order change (same waves) is a move too.
+    #[test]
+    fn order_without_wave_change() {
+        let old: &[(&str, &str, &str, &[&str])] = &[
+            ("a", "x", "1", &[]),
+            ("a", "z", "1", &["x"]),
+            ("a", "y", "1", &[]),
+        ];
+        let new: &[(&str, &str, &str, &[&str])] = &[
+            ("a", "x", "1", &[]),
+            ("a", "z", "1", &["y"]),
+            ("a", "y", "1", &[]),
+        ];
+        let d = diff(&fed(old), &fed(new));
+        assert_eq!(d.order_moved.len(), 1);
+        assert_eq!(d.order_moved[0].old_order, ["a/x", "a/z", "a/y"]);
+        assert_eq!(d.order_moved[0].new_order, ["a/x", "a/y", "a/z"]);
+        assert!(d.order_moved[0].waves.is_empty());
+    }
+}

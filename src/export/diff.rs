@@ -357,6 +357,26 @@ fn table(out: &mut String, summary: &str, header: &str, rows: &[String]) {
     out.push('\n');
 }
 
+/// `1 changed, 1 removed; 2 in the blast radius`.
+fn site_counts(s: &Site) -> String {
+    let mut parts = Vec::new();
+    for k in [Kind::Added, Kind::Changed, Kind::Removed] {
+        let n = s.resources.iter().filter(|r| r.change == k).count();
+        if n > 0 {
+            parts.push(format!("{n} {}", k.name()));
+        }
+    }
+    let mut out = if parts.is_empty() {
+        "no resource changed".to_string()
+    } else {
+        parts.join(", ")
+    };
+    if !s.affected.is_empty() {
+        let _ = write!(out, "; {} in the blast radius", s.affected.len());
+    }
+    out
+}
+
 /// The diff as Markdown for a pull-request comment.
 pub fn markdown(d: &Diff) -> String {
     let mut out = String::new();
@@ -466,11 +486,7 @@ pub fn markdown(d: &Diff) -> String {
             if !rows.is_empty() {
                 table(
                     &mut out,
-                    &format!(
-                        "{}, {} in the blast radius",
-                        plural(s.resources.len(), "resource changed", "resources changed"),
-                        s.affected.len()
-                    ),
+                    &site_counts(&s),
                     "| | resource | kind | wave | what | dependents |",
                     &rows,
                 );
