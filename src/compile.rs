@@ -635,3 +635,31 @@ pub fn declared(paths: &[PathBuf], expr: Option<&str>, exit_after: bool) -> Stat
         diags,
     }
 }
+
+/// One side of `orche diff`: the concrete value `orche export` would print (as data), or the
+/// diagnostics that stop it.
+pub struct ValueInput {
+    pub sources: SourceMap,
+    pub value: Option<crate::value::Value>,
+    pub diags: Vec<Diag>,
+}
+
+/// Evaluates `paths` (and `expr`) as `orche export` does and returns the concrete value as
+/// data. Safe to call from several threads at once: each call owns its evaluation.
+pub fn value(paths: &[PathBuf], expr: Option<&str>, exit_after: bool) -> ValueInput {
+    let mut found = None;
+    let outcome = with_evaluation(paths, expr, exit_after, |ev, at, _| {
+        let mut errs = Vec::new();
+        let v = eval::export_value(&ev.ctx, at, ExportMode::Concrete, &mut errs);
+        let diags = eval::report_to_diags(&ev.ctx, errs);
+        if diags.is_empty() {
+            found = v;
+        }
+        (None, diags)
+    });
+    ValueInput {
+        sources: outcome.sources,
+        value: found,
+        diags: outcome.diags,
+    }
+}

@@ -3,6 +3,7 @@
 //! graph as JSON, Graphviz DOT or Mermaid. Invariant: output depends only on the value, never
 //! on hashing or timing.
 
+pub mod diff;
 pub mod graph;
 pub mod json;
 pub mod orc;

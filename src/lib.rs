@@ -10,6 +10,7 @@
 pub mod alloc;
 pub mod compile;
 pub mod diag;
+pub mod diff;
 pub mod eval;
 pub mod export;
 pub mod graph;

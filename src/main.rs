@@ -110,6 +110,25 @@ enum Cmd {
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
     },
+    /// Compare two versions of a configuration: the value diff by data path and, for a
+    /// federation, the resources added, removed and changed with their blast radius.
+    ///
+    /// Exit 0 when nothing changed, 2 when something did, 1 when either side fails to
+    /// evaluate.
+    Diff {
+        /// The old side: a file (.orc or .cue) or a directory (its package).
+        old: PathBuf,
+        /// The new side: a file or a directory.
+        new: PathBuf,
+        /// Compare only the value of this expression, on both sides.
+        #[arg(short = 'e', long = "expression")]
+        expr: Option<String>,
+        #[arg(long = "out", value_enum, default_value = "text")]
+        out: DiffOut,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long = "outfile")]
+        outfile: Option<PathBuf>,
+    },
     /// Run the language server on standard input and output (for editors).
     ///
     /// Diagnostics of the whole package as you type (every error and warning `orche vet`
@@ -150,6 +169,13 @@ enum PlanOut {
     Text,
     Json,
     Sh,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffOut {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -356,6 +382,22 @@ fn run(cli: Cli) -> ExitCode {
             };
             let color = outfile.is_none() && stdout_color();
             let done = cli::state::plan(&or_cwd(files), expr.as_deref(), &live, out, color);
+            finish(done, outfile.as_deref())
+        }
+        Cmd::Diff {
+            old,
+            new,
+            expr,
+            out,
+            outfile,
+        } => {
+            let out = match out {
+                DiffOut::Text => cli::diff::DiffOut::Text,
+                DiffOut::Json => cli::diff::DiffOut::Json,
+                DiffOut::Markdown => cli::diff::DiffOut::Markdown,
+            };
+            let color = outfile.is_none() && stdout_color();
+            let done = cli::diff::diff(&old, &new, expr.as_deref(), out, color);
             finish(done, outfile.as_deref())
         }
         Cmd::Lsp => {

@@ -29,6 +29,7 @@ fn help() {
     insta::assert_snapshot!("drift_help", orche(&["drift", "--help"]));
     insta::assert_snapshot!("plan_help", orche(&["plan", "--help"]));
     insta::assert_snapshot!("vet_help", orche(&["vet", "--help"]));
+    insta::assert_snapshot!("diff_help", orche(&["diff", "--help"]));
 }
 
 /// `orche vet` as a CI job runs it: clean, with errors (text, then GitHub annotations), and
@@ -47,6 +48,30 @@ fn vet_session() {
         t.push('\n');
     }
     insta::assert_snapshot!("vet_session", t);
+}
+
+/// `orche diff` on the shipped examples: no change (exit 0), a change that introduces a
+/// cycle (exit 1, the error names the new side), and two different configurations as
+/// Markdown (exit 2).
+#[test]
+fn diff_session_on_the_examples() {
+    let mut t = String::new();
+    for args in [
+        &["diff", "examples/federation.orc", "examples/federation.orc"][..],
+        &["diff", "examples/federation.orc", "examples/cycle.orc"],
+        &[
+            "diff",
+            "examples/federation.orc",
+            "examples/hub-spoke.orc",
+            "--out",
+            "markdown",
+        ],
+        &["diff", "examples/federation.orc"],
+    ] {
+        t.push_str(&orche(args));
+        t.push('\n');
+    }
+    insta::assert_snapshot!("diff_session", t);
 }
 
 #[test]
