@@ -7,6 +7,7 @@
 //!   documents as edited and the package's other files as on disk. Each diagnostic is
 //!   published to the file of its first place inside the package, its other places as
 //!   related information; files whose diagnostics went away get an empty list.
+//! - Code actions: the `did you mean …?` hints as quick fixes that edit the text.
 //! - Hover: the evaluated value of the field under the cursor (`lsp/hover.rs`).
 //! - Go to definition: from the references lowering resolved (`compile::Outcome::refs`), kept
 //!   per file from its package's last check.
@@ -70,6 +71,7 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
             "documentSymbolProvider": true,
             "definitionProvider": true,
             "hoverProvider": true,
+            "codeActionProvider": {"codeActionKinds": ["quickfix"]},
         },
         "serverInfo": {"name": "orche", "version": env!("CARGO_PKG_VERSION")},
     });
@@ -193,6 +195,21 @@ impl Server {
                     "range": range,
                 }))
             }
+            "textDocument/codeAction" => {
+                let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
+                let text = self.text_of(&uri).unwrap_or_default();
+                let diags = req
+                    .params
+                    .pointer("/context/diagnostics")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let actions: Vec<Value> = diags
+                    .iter()
+                    .filter_map(|d| self.quick_fix(&uri, &text, d))
+                    .collect();
+                Ok(Value::Array(actions))
+            }
             "textDocument/definition" => {
                 let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
                 let at = |k: &str| {
@@ -251,6 +268,89 @@ impl Server {
         }
         let key = self.package_key(&uri);
         self.dirty.insert(key, uri);
+    }
+
+    /// The quick fix of a diagnostic whose help says `did you mean `X`?` (a typo'd field, kind
+    /// or dependency): the name in the diagnostic's range replaced by X, quotes kept.
+    fn quick_fix(&self, uri: &str, text: &str, d: &Value) -> Option<Value> {
+        let message = d.get("message")?.as_str()?;
+        let rest = &message[message.find("did you mean ")? + "did you mean ".len()..];
+        // A value: `did you mean "docker"?` — the quoted value replaces the one written.
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let value = format!("\"{}\"", &quoted[..quoted.find('"')?]);
+            return self.replace_in_range(uri, text, d, None, &value);
+        }
+        let rest = rest.strip_prefix('`')?;
+        let suggestion = &rest[..rest.find('`')?];
+        // `did you mean `X` for `Y`?` names the typo; otherwise it is the text in the range.
+        let typo = rest
+            .find("` for `")
+            .and_then(|i| rest[i + 7..].split('`').next());
+        self.replace_in_range(uri, text, d, Some(typo), suggestion)
+    }
+
+    /// The quick fix replacing `typo` in the text of the diagnostic's range by `with` (the
+    /// whole text when `typo` is `None`).
+    fn replace_in_range(
+        &self,
+        uri: &str,
+        text: &str,
+        d: &Value,
+        typo: Option<Option<&str>>,
+        with: &str,
+    ) -> Option<Value> {
+        let pos = |k: &str, f: &str| {
+            d.pointer(&format!("/range/{k}/{f}"))
+                .and_then(Value::as_u64)
+                .map(|n| n as usize)
+        };
+        let start = offset_of(
+            text,
+            pos("start", "line")?,
+            pos("start", "character")?,
+            self.unit,
+        );
+        let end = offset_of(
+            text,
+            pos("end", "line")?,
+            pos("end", "character")?,
+            self.unit,
+        );
+        let written = text.get(start..end.max(start))?;
+        let new_text = match typo {
+            None if written.starts_with('"') => with.to_string(),
+            None => return None,
+            Some(typo) => {
+                let mut typo = typo.unwrap_or_else(|| written.trim_matches('"'));
+                let mut with = with;
+                // A dependency written without its site (`db` for `edge/db`).
+                if !written.contains(typo) {
+                    if let (Some((site, t)), Some((same, w))) =
+                        (typo.rsplit_once('/'), with.rsplit_once('/'))
+                    {
+                        if site == same {
+                            (typo, with) = (t, w);
+                        }
+                    }
+                }
+                if typo.is_empty() {
+                    return None;
+                }
+                if !written.contains(typo) {
+                    // The hint may point at the value (`dbb: true`): the name is the label
+                    // before it on the same line.
+                    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+                    let at = line_start + text[line_start..start].rfind(typo)?;
+                    let range = json!({
+                        "start": position_of(text, at, self.unit),
+                        "end": position_of(text, at + typo.len(), self.unit),
+                    });
+                    return Some(fix(uri, d, range, with));
+                }
+                written.replacen(typo, with, 1)
+            }
+        };
+        Some(fix(uri, d, d["range"].clone(), &new_text))
     }
 
     /// The text of `uri`: the open document, else the file on disk.
@@ -431,6 +531,25 @@ fn lsp_range(l: &Location) -> Value {
         "start": {"line": r.start.line - 1, "character": r.start.column - 1},
         "end": {"line": r.end.line - 1, "character": r.end.column - 1},
     })
+}
+
+/// A quick fix of diagnostic `d`: `range` of `uri` replaced by `new_text`.
+fn fix(uri: &str, d: &Value, range: Value, new_text: &str) -> Value {
+    json!({
+        "title": format!("Change to {new_text}"),
+        "kind": "quickfix",
+        "diagnostics": [d],
+        "isPreferred": true,
+        "edit": {"changes": {uri: [{"range": range, "newText": new_text}]}},
+    })
+}
+
+/// The 0-based LSP position of a byte offset, `character` counted in `unit`.
+fn position_of(text: &str, offset: usize, unit: ColumnUnit) -> Value {
+    let mut sources = crate::source::SourceMap::new();
+    let id = sources.add("doc", text);
+    let l = render::location(&sources, crate::source::Span::new(id, offset, offset), unit);
+    lsp_range(&l)["start"].clone()
 }
 
 /// The byte offset of a 0-based LSP position (`character` counted in `unit`), clamped to the

@@ -345,3 +345,42 @@ fn outline_errors_and_robustness() {
     assert!(r["result"].is_array());
     c.stop();
 }
+
+/// The `did you mean …?` hints as quick fixes: a field, a kind and a dependency.
+#[test]
+fn quick_fixes_for_typos() {
+    let fed = |resources: &str| {
+        format!(
+            "import \"orche/federation\"\nf: federation.#Federation & {{\n\tname: \"f\"\n\tsites: edge: {{\n\t\ttier: \"edge\", network: prefix: \"10.0.0.0/24\"\n\t\tresources: {{\n{resources}\n\t\t}}\n\t}}\n}}\n"
+        )
+    };
+    let cases = [
+        ("field.orc", "#S: {name: string, port: int}\ns: #S & {name: \"a\", prot: 1}\n".to_string(), "port"),
+        ("kind.orc", fed("\t\t\tdb: {kind: \"dockr\", image: \"postgres\"}"), "\"docker\""),
+        (
+            "dep.orc",
+            fed("\t\t\tdb: {kind: \"docker\", image: \"postgres\"}\n\t\t\tweb: {kind: \"docker\", image: \"nginx\", depends_on: {dbb: true}}"),
+            "db",
+        ),
+    ];
+    let dir = scratch("fixes");
+    let (mut c, _) = Client::start(false);
+    for (name, text, fixed) in cases {
+        let f = dir.join(name);
+        std::fs::write(&f, &text).unwrap();
+        open(&mut c, &f, &text);
+        let ds = c.diagnostics_for(&uri(&f));
+        let d = ds
+            .iter()
+            .find(|d| d["message"].as_str().unwrap().contains("did you mean"))
+            .unwrap_or_else(|| panic!("{name}: no hint in {ds:?}"))
+            .clone();
+        let r = c.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri(&f)}, "range": d["range"], "context": {"diagnostics": [d]}}),
+        );
+        let edit = &r["result"][0]["edit"]["changes"][uri(&f)][0];
+        assert_eq!(edit["newText"], fixed, "{name}: {r}");
+    }
+    c.stop();
+}
