@@ -189,10 +189,12 @@ pub fn check_texts(texts: &[(String, String)]) -> Outcome {
     )
 }
 
-/// The evaluated value at a data path (a list of field names from the root) of a package
-/// given as texts, printed as `orche eval` prints it; `None` when the package does not lower
-/// or the path names no regular field. The language server's hover.
-pub fn value_at(texts: &[(String, String)], path: &[String]) -> Option<String> {
+/// Evaluates a package given as texts and hands the evaluation and its root to `f`; `None`
+/// when the package does not lower (syntax errors of single files leave those files out).
+fn with_texts<T>(
+    texts: &[(String, String)],
+    f: impl FnOnce(&mut eval::Evaluated, eval::VId) -> Option<T>,
+) -> Option<T> {
     let mut sources = SourceMap::new();
     let mut syntax = Vec::new();
     let files: Vec<syntax::ast::File> = texts
@@ -201,7 +203,8 @@ pub fn value_at(texts: &[(String, String)], path: &[String]) -> Option<String> {
             crate::load::parse_text(name.clone(), text.clone(), &mut sources, &mut syntax)
         })
         .collect();
-    let outcome = evaluate_files(
+    let mut result = None;
+    evaluate_files(
         sources,
         files,
         Vec::new(),
@@ -209,18 +212,62 @@ pub fn value_at(texts: &[(String, String)], path: &[String]) -> Option<String> {
         false,
         Clock::new(),
         |ev, at, _| {
-            let mut v = at;
-            for name in path {
-                match ev.field(v, name) {
-                    Some(next) => v = next,
-                    None => return (None, Vec::new()),
-                }
-            }
-            eval::finalize_optional(ev, v);
-            (Some(export::orc::print(&ev.ctx, v)), Vec::new())
+            result = f(ev, at);
+            (None, Vec::new())
         },
     );
-    outcome.output
+    result
+}
+
+/// The vertex at a data path (field names from the root), if each is a regular field.
+fn follow(ev: &mut eval::Evaluated, at: eval::VId, path: &[String]) -> Option<eval::VId> {
+    path.iter().try_fold(at, |v, name| ev.field(v, name))
+}
+
+/// The evaluated value at a data path of a package given as texts, printed as `orche eval`
+/// prints it; `None` when the package does not lower or the path names no regular field. The
+/// language server's hover.
+pub fn value_at(texts: &[(String, String)], path: &[String]) -> Option<String> {
+    with_texts(texts, |ev, at| {
+        let v = follow(ev, at, path)?;
+        eval::finalize_optional(ev, v);
+        Some(export::orc::print(&ev.ctx, v))
+    })
+}
+
+/// A field a struct has or allows, for the language server's completion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldInfo {
+    pub name: String,
+    /// Declared optional and not set: allowed, absent unless written.
+    pub optional: bool,
+    /// Its value (or type) printed on one line, cut after 80 characters.
+    pub value: String,
+}
+
+/// The fields the struct at a data path has or allows; `None` as for [`value_at`].
+pub fn fields_at(texts: &[(String, String)], path: &[String]) -> Option<Vec<FieldInfo>> {
+    with_texts(texts, |ev, at| {
+        let v = follow(ev, at, path)?;
+        let fields = ev.declared_fields(v);
+        Some(
+            fields
+                .into_iter()
+                .map(|(name, optional, vid)| {
+                    let shown = export::orc::print(&ev.ctx, vid);
+                    let mut value = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+                    if value.chars().count() > 80 {
+                        value = value.chars().take(79).collect::<String>() + "…";
+                    }
+                    FieldInfo {
+                        name,
+                        optional,
+                        value,
+                    }
+                })
+                .collect(),
+        )
+    })
 }
 
 /// Lowers and evaluates parsed `files`, then hands the evaluation to `f`; `prior` problems

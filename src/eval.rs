@@ -1367,6 +1367,32 @@ impl Evaluated<'_> {
     }
 }
 
+impl Evaluated<'_> {
+    /// The regular fields the struct at `v` has or allows by an optional or required
+    /// declaration, in order, each with whether it is optional (not present unless set).
+    pub fn declared_fields(&mut self, v: VId) -> Vec<(String, bool, VId)> {
+        structs::expand(&mut self.ctx, v);
+        structs::finalize_optional(&mut self.ctx, v);
+        let t = self.ctx.deref(v);
+        let ctx = &self.ctx;
+        ctx.v(t)
+            .arcs
+            .iter()
+            .filter_map(|(l, a)| match l {
+                Label::Field(s)
+                    if crate::lower::field_class(ctx.sym_name(*s))
+                        == crate::lower::FieldClass::Regular =>
+                {
+                    let av = ctx.v(*a);
+                    let optional = !av.has_regular && !av.has_required;
+                    Some((ctx.field_name(*s).to_string(), optional, ctx.deref(*a)))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// Gives every optional field below `at` its arc and value, for `orche eval`.
 pub fn finalize_optional(ev: &mut Evaluated, at: VId) {
     structs::finalize_optional(&mut ev.ctx, at);

@@ -7,6 +7,8 @@
 //!   documents as edited and the package's other files as on disk. Each diagnostic is
 //!   published to the file of its first place inside the package, its other places as
 //!   related information; files whose diagnostics went away get an empty list.
+//! - Completion: import paths, a field's string alternatives, a struct's allowed fields
+//!   (`lsp/complete.rs`).
 //! - Code actions: the `did you mean …?` hints as quick fixes that edit the text.
 //! - Hover: the evaluated value of the field under the cursor (`lsp/hover.rs`).
 //! - Go to definition: from the references lowering resolved (`compile::Outcome::refs`), kept
@@ -20,6 +22,7 @@
 //! - A request that fails or panics gets an error response; an unknown method gets
 //!   `MethodNotFound`; the server keeps running.
 
+mod complete;
 mod hover;
 mod symbols;
 
@@ -71,6 +74,7 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
             "documentSymbolProvider": true,
             "definitionProvider": true,
             "hoverProvider": true,
+            "completionProvider": {"triggerCharacters": ["\"", ":"]},
             "codeActionProvider": {"codeActionKinds": ["quickfix"]},
         },
         "serverInfo": {"name": "orche", "version": env!("CARGO_PKG_VERSION")},
@@ -194,6 +198,38 @@ impl Server {
                     "contents": {"kind": "markdown", "value": hover::markdown(&path, &value)},
                     "range": range,
                 }))
+            }
+            "textDocument/completion" => {
+                let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
+                let text = self.text_of(&uri).unwrap_or_default();
+                let pos = |k: &str| {
+                    req.params
+                        .pointer(&format!("/position/{k}"))
+                        .and_then(Value::as_u64)
+                        .ok_or((ErrorCode::InvalidParams, format!("no position.{k}")))
+                };
+                let offset = offset_of(
+                    &text,
+                    pos("line")? as usize,
+                    pos("character")? as usize,
+                    self.unit,
+                );
+                let Some((want, blanked)) = complete::want(&text, offset) else {
+                    return Ok(json!([]));
+                };
+                let key = self.package_key(&uri);
+                let texts: Vec<(String, String)> = self
+                    .package_texts(&key, &uri)
+                    .into_iter()
+                    .map(|(u, t)| {
+                        if u == uri {
+                            (u, blanked.clone())
+                        } else {
+                            (u, t)
+                        }
+                    })
+                    .collect();
+                Ok(Value::Array(complete::items(&want, &texts)))
             }
             "textDocument/codeAction" => {
                 let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;

@@ -384,3 +384,45 @@ fn quick_fixes_for_typos() {
     }
     c.stop();
 }
+
+/// Completion: the kinds after `kind: "`, a resource's fields inside a resource, the packages
+/// in an import.
+#[test]
+fn completion_from_the_schema() {
+    let dir = scratch("complete");
+    let f = dir.join("fed.orc");
+    let text = "import \"orche/federation\"\nf: federation.#Federation & {\n\tname: \"f\"\n\tsites: edge: {\n\t\ttier: \"edge\", network: prefix: \"10.0.0.0/24\"\n\t\tresources: web: {\n\t\t\tkind: \"\n\t\t}\n\t}\n}\n";
+    std::fs::write(&f, text).unwrap();
+    let (mut c, _) = Client::start(false);
+    open(&mut c, &f, text);
+    let complete = |c: &mut Client, line: u64, character: u64| {
+        let r = c.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri(&f)}, "position": {"line": line, "character": character}}),
+        );
+        r["result"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{r}"))
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect::<Vec<String>>()
+    };
+    let kinds = complete(&mut c, 6, 10);
+    for k in ["docker", "systemd", "http", "file"] {
+        assert!(kinds.contains(&k.to_string()), "{kinds:?}");
+    }
+    // With a kind set, the resource's fields: the schema's (health, depends_on) and the kind's.
+    let text = text.replace("kind: \"\n", "kind: \"docker\"\n\t\t\t\n");
+    change(&mut c, &f, 2, &text);
+    let fields = complete(&mut c, 7, 3);
+    for k in ["image", "health", "depends_on"] {
+        assert!(fields.contains(&k.to_string()), "{fields:?}");
+    }
+    let packages = complete(&mut c, 0, 10);
+    assert!(
+        packages.contains(&"orche/federation".to_string()),
+        "{packages:?}"
+    );
+    assert!(packages.contains(&"strings".to_string()));
+    c.stop();
+}
