@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Latency of `orche lsp` diagnostics: open FILE, then edit it N times (each edit appends a
-comment line), waiting each time for the diagnostics; print the median and the worst time
-from sending the edit to receiving its diagnostics. Not part of `cargo test`.
+comment line), waiting each time for the diagnostics; print p50, p95 and the worst time from
+sending the edit to receiving its diagnostics, and the server's resident memory after the
+first and the last edit (a leak shows as growth). Not part of `cargo test`.
 
 Usage: bench/lsp.py [--orche target/release/orche] FILE [N]
 """
@@ -46,7 +47,15 @@ send({"jsonrpc": "2.0", "method": "textDocument/didOpen",
       "params": {"textDocument": {"uri": uri, "languageId": "orche", "version": 1, "text": text}}})
 count = wait_diagnostics()
 first = time.perf_counter() - t
+def rss():
+    with open(f"/proc/{p.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
 times = []
+rss_first = 0
 for v in range(n):
     text += "// edit %d\n" % v
     t = time.perf_counter()
@@ -54,8 +63,16 @@ for v in range(n):
           "params": {"textDocument": {"uri": uri, "version": v + 2}, "contentChanges": [{"text": text}]}})
     wait_diagnostics()
     times.append(time.perf_counter() - t)
+    if v == 0:
+        rss_first = rss()
+rss_last = rss()
 send({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
 send({"jsonrpc": "2.0", "method": "exit"})
 p.wait()
-print(f"{os.path.basename(path)}: {count} diagnostics; open {first * 1000:.1f} ms; "
-      f"edit median {statistics.median(times) * 1000:.1f} ms, worst {max(times) * 1000:.1f} ms ({n} edits)")
+times.sort()
+p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+lines = text.count("\n")
+print(f"{os.path.basename(path)} ({lines} lines): {count} diagnostics; open {first * 1000:.1f} ms; "
+      f"edit p50 {statistics.median(times) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
+      f"worst {times[-1] * 1000:.1f} ms ({n} edits); server RSS after the first edit {rss_first} KiB, "
+      f"after the last {rss_last} KiB")
