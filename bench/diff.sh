@@ -9,15 +9,9 @@
 #        ORCHE=path/to/orche bench/diff.sh    (skip the build, time this binary)
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+source "$(dirname "$0")/lib.sh"
 size=${BENCH_SIZE:-1000x50}
 runs=${BENCH_RUNS:-5}
-if [[ -z "${ORCHE:-}" ]]; then
-    echo "building orche (release)…" >&2
-    cargo build --release --quiet --bin orche
-    ORCHE="$root/target/release/orche"
-fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/orche-diff-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT

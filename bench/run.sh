@@ -13,19 +13,10 @@
 # largest "Maximum resident set size" that GNU time (/usr/bin/time -v) reported over those runs.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+source "$(dirname "$0")/lib.sh"
+need_gnu_time
 
-if [[ ! -x /usr/bin/time ]] || ! /usr/bin/time -v true >/dev/null 2>&1; then
-    echo "bench: GNU time is needed at /usr/bin/time (apt-get install time)" >&2
-    exit 1
-fi
 
-if [[ -z "${ORCHE:-}" ]]; then
-    echo "building orche (release)…" >&2
-    cargo build --release --quiet --bin orche
-    ORCHE="$root/target/release/orche"
-fi
 CUE=$(command -v cue || true)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/orche-bench.XXXXXX")

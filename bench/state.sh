@@ -16,17 +16,8 @@
 # and 100 extra containers.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-if [[ ! -x /usr/bin/time ]] || ! /usr/bin/time -v true >/dev/null 2>&1; then
-    echo "bench: GNU time is needed at /usr/bin/time (apt-get install time)" >&2
-    exit 1
-fi
-if [[ -z "${ORCHE:-}" ]]; then
-    echo "building orche (release)…" >&2
-    cargo build --release --quiet --bin orche
-    ORCHE="$root/target/release/orche"
-fi
+source "$(dirname "$0")/lib.sh"
+need_gnu_time
 work=$(mktemp -d "${TMPDIR:-/tmp}/orche-bench-state.XXXXXX")
 server_pid=
 cleanup() {

@@ -158,14 +158,7 @@ fn with_evaluation(
 /// evaluated, so that its problems stay visible while one file is being typed.
 pub fn check_texts(texts: &[(String, String)]) -> Outcome {
     let clock = Clock::new();
-    let mut sources = SourceMap::new();
-    let mut syntax = Vec::new();
-    let files: Vec<syntax::ast::File> = texts
-        .iter()
-        .filter_map(|(name, text)| {
-            crate::load::parse_text(name.clone(), text.clone(), &mut sources, &mut syntax)
-        })
-        .collect();
+    let (sources, files, syntax) = parse_texts(texts);
     evaluate_files(
         sources,
         files,
@@ -189,20 +182,27 @@ pub fn check_texts(texts: &[(String, String)]) -> Outcome {
     )
 }
 
+/// Parses `(name, text)` pairs: the sources, the files that parse, the syntax errors of the
+/// others.
+fn parse_texts(texts: &[(String, String)]) -> (SourceMap, Vec<syntax::ast::File>, Vec<Diag>) {
+    let mut sources = SourceMap::new();
+    let mut syntax = Vec::new();
+    let files = texts
+        .iter()
+        .filter_map(|(name, text)| {
+            crate::load::parse_text(name.clone(), text.clone(), &mut sources, &mut syntax)
+        })
+        .collect();
+    (sources, files, syntax)
+}
+
 /// Evaluates a package given as texts and hands the evaluation and its root to `f`; `None`
 /// when the package does not lower (syntax errors of single files leave those files out).
 fn with_texts<T>(
     texts: &[(String, String)],
     f: impl FnOnce(&mut eval::Evaluated, eval::VId) -> Option<T>,
 ) -> Option<T> {
-    let mut sources = SourceMap::new();
-    let mut syntax = Vec::new();
-    let files: Vec<syntax::ast::File> = texts
-        .iter()
-        .filter_map(|(name, text)| {
-            crate::load::parse_text(name.clone(), text.clone(), &mut sources, &mut syntax)
-        })
-        .collect();
+    let (sources, files, _) = parse_texts(texts);
     let mut result = None;
     evaluate_files(
         sources,

@@ -12,3 +12,19 @@ pub mod probe;
 pub mod report;
 pub mod shell;
 pub mod yaml;
+
+/// ANSI colours for the text reports, or none: `on` only when the caller says the output is a
+/// terminal. Each report adds its own methods (what colour a status or a kind is).
+pub(crate) struct Paint {
+    pub on: bool,
+}
+
+impl Paint {
+    pub(crate) fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}

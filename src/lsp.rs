@@ -154,31 +154,12 @@ impl Server {
             .map(str::to_string);
         match req.method.as_str() {
             "textDocument/documentSymbol" => {
-                let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
-                let text = self.text_of(&uri).ok_or((
-                    ErrorCode::InvalidParams,
-                    format!("{uri} is not open and cannot be read"),
-                ))?;
+                let (_, text) = self.document(uri)?;
                 Ok(symbols::outline(&text, self.unit))
             }
             "textDocument/hover" => {
-                let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
-                let text = self.text_of(&uri).ok_or((
-                    ErrorCode::InvalidParams,
-                    format!("{uri} is not open and cannot be read"),
-                ))?;
-                let pos = |k: &str| {
-                    req.params
-                        .pointer(&format!("/position/{k}"))
-                        .and_then(Value::as_u64)
-                        .ok_or((ErrorCode::InvalidParams, format!("no position.{k}")))
-                };
-                let offset = offset_of(
-                    &text,
-                    pos("line")? as usize,
-                    pos("character")? as usize,
-                    self.unit,
-                );
+                let (uri, text) = self.document(uri)?;
+                let offset = self.offset_at(&req.params, &text)?;
                 let Some((path, label)) = hover::path_at(&text, offset) else {
                     return Ok(Value::Null);
                 };
@@ -200,20 +181,8 @@ impl Server {
                 }))
             }
             "textDocument/completion" => {
-                let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
-                let text = self.text_of(&uri).unwrap_or_default();
-                let pos = |k: &str| {
-                    req.params
-                        .pointer(&format!("/position/{k}"))
-                        .and_then(Value::as_u64)
-                        .ok_or((ErrorCode::InvalidParams, format!("no position.{k}")))
-                };
-                let offset = offset_of(
-                    &text,
-                    pos("line")? as usize,
-                    pos("character")? as usize,
-                    self.unit,
-                );
+                let (uri, text) = self.document(uri)?;
+                let offset = self.offset_at(&req.params, &text)?;
                 let Some((want, blanked)) = complete::want(&text, offset) else {
                     return Ok(json!([]));
                 };
@@ -232,8 +201,7 @@ impl Server {
                 Ok(Value::Array(complete::items(&want, &texts)))
             }
             "textDocument/codeAction" => {
-                let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
-                let text = self.text_of(&uri).unwrap_or_default();
+                let (uri, text) = self.document(uri)?;
                 let diags = req
                     .params
                     .pointer("/context/diagnostics")
@@ -248,14 +216,8 @@ impl Server {
             }
             "textDocument/definition" => {
                 let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
-                let at = |k: &str| {
-                    req.params
-                        .pointer(&format!("/position/{k}"))
-                        .and_then(Value::as_u64)
-                        .map(|n| n as usize + 1)
-                        .ok_or((ErrorCode::InvalidParams, format!("no position.{k}")))
-                };
-                let (line, column) = (at("line")?, at("character")?);
+                let (line, column) = position(&req.params)?;
+                let (line, column) = (line + 1, column + 1);
                 let found = self.definitions.get(&uri).and_then(|defs| {
                     defs.iter().find(|(r, _)| {
                         r.start.line == line && r.start.column <= column && column <= r.end.column
@@ -304,6 +266,22 @@ impl Server {
         }
         let key = self.package_key(&uri);
         self.dirty.insert(key, uri);
+    }
+
+    /// The document a request is about and its text.
+    fn document(&self, uri: Option<String>) -> Result<(String, String), (ErrorCode, String)> {
+        let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;
+        let text = self.text_of(&uri).ok_or((
+            ErrorCode::InvalidParams,
+            format!("{uri} is not open and cannot be read"),
+        ))?;
+        Ok((uri, text))
+    }
+
+    /// The byte offset in `text` of a request's `position`.
+    fn offset_at(&self, params: &Value, text: &str) -> Result<usize, (ErrorCode, String)> {
+        let (line, character) = position(params)?;
+        Ok(offset_of(text, line, character, self.unit))
     }
 
     /// The quick fix of a diagnostic whose help says `did you mean `X`?` (a typo'd field, kind
@@ -567,6 +545,18 @@ fn lsp_range(l: &Location) -> Value {
         "start": {"line": r.start.line - 1, "character": r.start.column - 1},
         "end": {"line": r.end.line - 1, "character": r.end.column - 1},
     })
+}
+
+/// A request's 0-based `position`: line and character.
+fn position(params: &Value) -> Result<(usize, usize), (ErrorCode, String)> {
+    let pos = |k: &str| {
+        params
+            .pointer(&format!("/position/{k}"))
+            .and_then(Value::as_u64)
+            .map(|n| n as usize)
+            .ok_or((ErrorCode::InvalidParams, format!("no position.{k}")))
+    };
+    Ok((pos("line")?, pos("character")?))
 }
 
 /// A quick fix of diagnostic `d`: `range` of `uri` replaced by `new_text`.

@@ -211,26 +211,8 @@ fn side<'a>(found: &Found<'a>, which: &str) -> Result<Side<'a>, String> {
                 return Err(fail(format!("{site}/{name}: not a struct")));
             };
             let key = format!("{site}/{name}");
-            // Qualified as the federation's graph qualifies them: "x" is a resource of the
-            // same site.
-            let depends_on = match fields.get("depends_on") {
-                Some(Value::Struct(d)) => d
-                    .iter()
-                    .filter(|(_, v)| **v == Value::Bool(true))
-                    .map(|(k, _)| {
-                        crate::eval::builtins::graph::qualified(site, k)
-                            .unwrap_or_else(|| k.clone())
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let level = match levels.get(&key) {
-                Some(Value::Num(n)) => n
-                    .to_i64()
-                    .and_then(|i| usize::try_from(i).ok())
-                    .unwrap_or(0),
-                _ => 0,
-            };
+            let depends_on = crate::state::declared::dependencies(site, fields);
+            let level = crate::state::declared::level_of(levels, &key);
             resources.push(Resource {
                 key,
                 site,

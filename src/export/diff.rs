@@ -7,6 +7,7 @@
 use crate::diff::federation::{Affected, FederationDiff, ResourceChange};
 use crate::diff::value::{Change, Kind};
 use crate::diff::Diff;
+use crate::export::Paint;
 use crate::value::Value;
 use std::fmt::Write;
 
@@ -93,18 +94,7 @@ pub fn summary_line(d: &Diff) -> String {
     format!("{}.", parts.join("; "))
 }
 
-struct Paint {
-    on: bool,
-}
-
 impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
-        if self.on {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
     fn kind(&self, k: Kind, s: &str) -> String {
         match k {
             Kind::Added => self.wrap("32", s),

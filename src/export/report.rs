@@ -3,6 +3,7 @@
 //! when the caller says the output is a terminal. JSON is the data itself, with its
 //! `format_version`. Invariant: the same report or plan gives the same bytes.
 
+use crate::export::Paint;
 use crate::state::drift::{DriftStatus, Report};
 use crate::state::plan::{Action, Plan};
 use std::fmt::Write;
@@ -14,18 +15,7 @@ pub fn json<T: serde::Serialize>(v: &T) -> String {
     s
 }
 
-struct Paint {
-    on: bool,
-}
-
 impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
-        if self.on {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
     fn status(&self, s: DriftStatus, text: &str) -> String {
         match s {
             DriftStatus::InSync => self.wrap("32", text),

@@ -191,25 +191,8 @@ fn resource(
             .to_string(),
         base_delay: num(h, "base_delay", 2),
     };
-    // Qualified as the federation's graph qualifies them (`graph.QualifyKeys`): "x" is a
-    // resource of the same site.
-    let depends_on: Vec<String> = match fields.get("depends_on") {
-        Some(Value::Struct(d)) => d
-            .iter()
-            .filter(|(_, v)| **v == Value::Bool(true))
-            .map(|(k, _)| {
-                crate::eval::builtins::graph::qualified(site, k).unwrap_or_else(|| k.clone())
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let level = match levels.get(&key) {
-        Some(Value::Num(n)) => n
-            .to_i64()
-            .and_then(|i| usize::try_from(i).ok())
-            .unwrap_or(0),
-        _ => 0,
-    };
+    let depends_on = dependencies(site, &fields);
+    let level = level_of(levels, &key);
     let mut builtins = IndexMap::new();
     builtins.insert("site".to_string(), Value::Str(site.to_string()));
     builtins.insert("key".to_string(), Value::Str(key.clone()));
@@ -316,4 +299,30 @@ pub fn sha256_tagged(bytes: &[u8]) -> String {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex(&sha2::Sha256::digest(bytes))
+}
+
+/// A resource's dependencies (`depends_on` entries that are `true`), qualified as the
+/// federation's graph qualifies them (`graph.QualifyKeys`): "x" is a resource of the same site.
+pub fn dependencies(site: &str, fields: &IndexMap<String, Value>) -> Vec<String> {
+    match fields.get("depends_on") {
+        Some(Value::Struct(d)) => d
+            .iter()
+            .filter(|(_, v)| **v == Value::Bool(true))
+            .map(|(k, _)| {
+                crate::eval::builtins::graph::qualified(site, k).unwrap_or_else(|| k.clone())
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The dependency level of `key` in the federation's `levels` (0 when absent).
+pub fn level_of(levels: &IndexMap<String, Value>, key: &str) -> usize {
+    match levels.get(key) {
+        Some(Value::Num(n)) => n
+            .to_i64()
+            .and_then(|i| usize::try_from(i).ok())
+            .unwrap_or(0),
+        _ => 0,
+    }
 }
