@@ -2,5 +2,6 @@
 //! Each returns what to print and the exit status; only `main.rs` prints.
 
 pub mod diff;
+pub mod fmt;
 pub mod state;
 pub mod vet;

@@ -155,7 +155,8 @@ fn with_evaluation(
 /// Checks a package given as texts, as `orche vet` checks files: the language server's view
 /// of a package (its open documents as edited, the other files as on disk). A text that does
 /// not parse is left out, its syntax errors reported, and the rest of the package is still
-/// evaluated, so that its problems stay visible while one file is being typed.
+/// evaluated, so that its problems stay visible while one file is being typed. The output is
+/// the exported JSON when there are no errors.
 pub fn check_texts(texts: &[(String, String)]) -> Outcome {
     let clock = Clock::new();
     let (sources, files, syntax) = parse_texts(texts);
@@ -175,7 +176,7 @@ pub fn check_texts(texts: &[(String, String)]) -> Outcome {
                 exit_after: false,
             };
             match report_and_emit(&req, ev, at, clock) {
-                Ok(_) => (None, Vec::new()),
+                Ok(json) => (Some(json), Vec::new()),
                 Err(diags) => (None, diags),
             }
         },

@@ -13,6 +13,7 @@ pub mod diag;
 pub mod diff;
 pub mod eval;
 pub mod export;
+pub mod fmt;
 pub mod graph;
 pub mod load;
 pub mod lower;

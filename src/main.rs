@@ -129,6 +129,22 @@ enum Cmd {
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
     },
+    /// Put .orc/.cue files in the canonical layout (docs/fmt.md).
+    ///
+    /// Without flags, files that change are rewritten in place. Exit 0 when nothing is left to
+    /// do, 1 when files would change (--check, --diff) or a file has a syntax error (it is left
+    /// untouched), 2 on a usage or I/O error.
+    Fmt {
+        /// Files, or directories (every .orc/.cue file under them); default: the current
+        /// directory.
+        paths: Vec<PathBuf>,
+        /// List the files that would change; write nothing.
+        #[arg(long = "check")]
+        check: bool,
+        /// Print the unified diff of each file that would change; write nothing.
+        #[arg(long = "diff")]
+        diff: bool,
+    },
     /// Run the language server on standard input and output (for editors).
     ///
     /// Diagnostics of the whole package as you type (every error and warning `orche vet`
@@ -242,13 +258,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Whether the command line names `vet`, whose usage errors exit 2: its first argument that
-/// is not an option.
+/// Whether the command line names `vet` or `fmt`, whose usage errors exit 2: its first
+/// argument that is not an option.
 fn ci_gate() -> bool {
     std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-'))
-        .is_some_and(|a| a == "vet")
+        .is_some_and(|a| a == "vet" || a == "fmt")
 }
 
 /// No file arguments mean the package in the current directory, as with `cue`.
@@ -400,6 +416,19 @@ fn run(cli: Cli) -> ExitCode {
             let done = cli::diff::diff(&old, &new, expr.as_deref(), out, color);
             finish(done, outfile.as_deref())
         }
+        Cmd::Fmt { paths, check, diff } => {
+            let mode = match (check, diff) {
+                (_, true) => cli::fmt::Mode::Diff,
+                (true, false) => cli::fmt::Mode::Check,
+                (false, false) => cli::fmt::Mode::Write,
+            };
+            let done = cli::fmt::fmt(&paths, mode);
+            render(&done.sources, &done.diags);
+            if write_output(None, &done.stdout) != ExitCode::SUCCESS {
+                return ExitCode::from(2);
+            }
+            ExitCode::from(done.code)
+        }
         Cmd::Lsp => {
             let (conn, io) = lsp_server::Connection::stdio();
             let served = orche::lsp::serve(&conn);
@@ -503,7 +532,14 @@ fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
     let tmp = dir.join(format!(".{name}.orche-{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
+    // A file rewritten in place (`orche fmt`) keeps its permissions.
+    let perms = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let result = std::fs::write(&tmp, text)
+        .and_then(|_| match perms {
+            Some(p) => std::fs::set_permissions(&tmp, p),
+            None => Ok(()),
+        })
+        .and_then(|_| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

@@ -30,10 +30,11 @@ fn help() {
     insta::assert_snapshot!("plan_help", orche(&["plan", "--help"]));
     insta::assert_snapshot!("vet_help", orche(&["vet", "--help"]));
     insta::assert_snapshot!("diff_help", orche(&["diff", "--help"]));
+    insta::assert_snapshot!("fmt_help", orche(&["fmt", "--help"]));
 }
 
-/// `orche vet` as a CI job runs it: clean, with errors (text, then GitHub annotations), and
-/// a usage error (exit 2).
+/// `orche vet` and `orche fmt` as a CI job runs them: clean, with errors (text, then GitHub
+/// annotations), a usage error (exit 2), the formatting check of the examples.
 #[test]
 fn vet_session() {
     let mut t = String::new();
@@ -43,6 +44,8 @@ fn vet_session() {
         &["vet", "--format", "github", "examples/cycle.orc"],
         &["vet", "examples/missing.orc"],
         &["vet", "--format", "xml", "examples/federation.orc"],
+        &["fmt", "--check", "examples"],
+        &["fmt", "--diff", "examples/hello.orc"],
     ] {
         t.push_str(&orche(args));
         t.push('\n');
