@@ -9,6 +9,7 @@
 //!   related information; files whose diagnostics went away get an empty list.
 //! - Completion: import paths, a field's string alternatives, a struct's allowed fields
 //!   (`lsp/complete.rs`).
+//! - Formatting: `orche fmt`'s result, as one edit of the whole document.
 //! - Code actions: the `did you mean …?` hints as quick fixes that edit the text.
 //! - Hover: the evaluated value of the field under the cursor (`lsp/hover.rs`).
 //! - Go to definition: from the references lowering resolved (`compile::Outcome::refs`), kept
@@ -73,6 +74,7 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
             "textDocumentSync": {"openClose": true, "change": 1},
             "documentSymbolProvider": true,
             "definitionProvider": true,
+            "documentFormattingProvider": true,
             "hoverProvider": true,
             "completionProvider": {"triggerCharacters": ["\"", ":"]},
             "codeActionProvider": {"codeActionKinds": ["quickfix"]},
@@ -213,6 +215,27 @@ impl Server {
                     .filter_map(|d| self.quick_fix(&uri, &text, d))
                     .collect();
                 Ok(Value::Array(actions))
+            }
+            "textDocument/formatting" => {
+                // The same result as `orche fmt`: one edit replacing the whole text, none when
+                // it is formatted already; a file that does not parse is an error.
+                let (_, text) = self.document(uri)?;
+                let formatted =
+                    crate::fmt::format(crate::source::FileId(0), &text).map_err(|ds| {
+                        let why = ds.first().map(|d| d.headline()).unwrap_or_default();
+                        (ErrorCode::RequestFailed, format!("not formatted: {why}"))
+                    })?;
+                if formatted == text {
+                    return Ok(json!([]));
+                }
+                let mut sources = crate::source::SourceMap::new();
+                let id = sources.add("doc", text.as_str());
+                let whole = render::location(
+                    &sources,
+                    crate::source::Span::new(id, 0, text.len()),
+                    self.unit,
+                );
+                Ok(json!([{"range": lsp_range(&whole), "newText": formatted}]))
             }
             "textDocument/definition" => {
                 let uri = uri.ok_or((ErrorCode::InvalidParams, "no textDocument.uri".into()))?;

@@ -333,6 +333,35 @@ fn outline_errors_and_robustness() {
         json!({"textDocument": {"uri": uri(&f)}, "position": {"line": 1, "character": 0}}),
     );
     assert_eq!(h["result"], Value::Null);
+    // Formatting: the document is formatted already; a messy one gets one edit, orche fmt's.
+    let r = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri(&f)}, "options": {"tabSize": 4, "insertSpaces": false}}),
+    );
+    assert_eq!(r["result"], json!([]), "{r}");
+    let g = dir.join("messy.orc");
+    std::fs::write(
+        &g,
+        "a:   1
+b:{c:1}
+",
+    )
+    .unwrap();
+    let r = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri(&g)}, "options": {"tabSize": 4, "insertSpaces": false}}),
+    );
+    assert_eq!(
+        r["result"][0]["newText"],
+        "a: 1
+b: {c: 1}
+",
+        "{r}"
+    );
+    assert_eq!(
+        r["result"][0]["range"]["end"],
+        json!({"line": 2, "character": 0})
+    );
     // Unknown methods and bad parameters get errors; the server lives on.
     let r = c.request("textDocument/frobnicate", json!({}));
     assert_eq!(r["error"]["code"], -32601);
