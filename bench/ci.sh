@@ -12,6 +12,7 @@
 # Each figure is the median of 5 runs (wall time, and the peak RSS GNU time reports).
 set -euo pipefail
 
+# shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 need_gnu_time
 work=$(mktemp -d "${TMPDIR:-/tmp}/orche-bench-ci.XXXXXX")

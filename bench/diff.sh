@@ -9,6 +9,7 @@
 #        ORCHE=path/to/orche bench/diff.sh    (skip the build, time this binary)
 set -euo pipefail
 
+# shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 size=${BENCH_SIZE:-1000x50}
 runs=${BENCH_RUNS:-5}

@@ -1,7 +1,8 @@
+# shellcheck shell=bash
 # Shared by the bench scripts (sourced, not run): go to the repository root, check for GNU
 # time, and build orche unless ORCHE names a binary to time.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 
 # need_gnu_time: exits unless /usr/bin/time is GNU time (for peak RSS).
 need_gnu_time() {

@@ -13,6 +13,7 @@
 # largest "Maximum resident set size" that GNU time (/usr/bin/time -v) reported over those runs.
 set -euo pipefail
 
+# shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 need_gnu_time
 

@@ -16,6 +16,7 @@
 # and 100 extra containers.
 set -euo pipefail
 
+# shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 need_gnu_time
 work=$(mktemp -d "${TMPDIR:-/tmp}/orche-bench-state.XXXXXX")
