@@ -117,17 +117,7 @@ impl Work {
     /// `orche ARGS…`, which must exit with `code`; its stdout is written to `out` when given.
     fn orche_expect(&self, args: &[&str], code: i32, out: Option<&str>) -> Output {
         let o = self.orche(args);
-        assert_eq!(
-            exit(&o),
-            code,
-            "orche {} exited {}, expected {code}\n{}",
-            args.join(" "),
-            exit(&o),
-            show(&o)
-        );
-        if let Some(name) = out {
-            std::fs::write(self.file(name), &o.stdout).expect("writing orche's output");
-        }
+        expect_orche(&o, args, code, out.map(|n| self.file(n)).as_deref());
         o
     }
 
@@ -419,6 +409,27 @@ federation.#Federation & {{
         port = n.port,
         pattern = orc(&ere_escape(&w.at("worker.sh"))),
         worker = orc_list(&worker),
+    )
+}
+
+/// A federation `name` (quoted here) of one loopback site `s` holding `resources` (the text
+/// between the braces of its `resources`).
+fn one_site(name: &str, resources: &str) -> String {
+    format!(
+        r#"package e2e
+
+import "orche/federation"
+
+federation.#Federation & {{
+	name: {}
+	sites: s: {{
+		tier: "core"
+		network: {{prefix: "127.0.0.0/8", dns: []}}
+		resources: {{{resources}}}
+	}}
+}}
+"#,
+        orc(name)
     )
 }
 
@@ -1320,22 +1331,9 @@ fn parallel_probes_are_bounded_and_fast() {
             orc(&server.url(&format!("p{i}.txt")))
         );
     }
-    let fed = format!(
-        r#"package e2e
-
-import "orche/federation"
-
-federation.#Federation & {{
-	name: {fed}
-	sites: s: {{
-		tier: "core"
-		network: {{prefix: "127.0.0.0/8", dns: []}}
-		resources: {{
-{resources}		}}
-	}}
-}}
-"#,
-        fed = orc(&format!("parallel-{}", services::unique_token())),
+    let fed = one_site(
+        &format!("parallel-{}", services::unique_token()),
+        &format!("\n{resources}\t\t"),
     );
     w.write("fed.orc", &fed);
     w.orche_expect(&["export", "--probes", "fed.orc"], 0, Some("probe.sh"));
@@ -1367,24 +1365,7 @@ federation.#Federation & {{
 fn empty_and_unactionable_plans() {
     let w = Work::new("drift-e2e-edges", None);
     let token = services::unique_token();
-    let fed = |name: &str, resources: &str| {
-        format!(
-            r#"package e2e
-
-import "orche/federation"
-
-federation.#Federation & {{
-	name: {}
-	sites: s: {{
-		tier: "core"
-		network: {{prefix: "127.0.0.0/8", dns: []}}
-		resources: {{{resources}}}
-	}}
-}}
-"#,
-            orc(&format!("{name}-{token}"))
-        )
-    };
+    let fed = |name: &str, resources: &str| one_site(&format!("{name}-{token}"), resources);
     // Nothing declared: an empty document, no drift, a plan with no step.
     w.write("empty.orc", &fed("empty", ""));
     w.orche_expect(&["export", "--probes", "empty.orc"], 0, Some("empty.sh"));

@@ -306,17 +306,7 @@ impl User {
             .env("NO_COLOR", "1")
             .env("TMPDIR", self.dir.path());
         let o = run_with_timeout(&mut cmd, ORCHE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            exit(&o),
-            code,
-            "orche {} exited {}, expected {code}\n{}",
-            args.join(" "),
-            exit(&o),
-            show(&o)
-        );
-        if let Some(name) = out {
-            std::fs::write(self.file(name), &o.stdout).expect("writing orche's output");
-        }
+        expect_orche(&o, args, code, out.map(|n| self.file(n)).as_deref());
         o
     }
 

@@ -196,17 +196,7 @@ impl Rig {
     /// `orche ARGS…`, which must exit with `code`; its stdout is written to `out` when given.
     fn orche_expect(&self, args: &[&str], code: i32, out: Option<&str>) -> Output {
         let o = self.orche(args);
-        assert_eq!(
-            exit(&o),
-            code,
-            "orche {} exited {}, expected {code}\n{}",
-            args.join(" "),
-            exit(&o),
-            show(&o)
-        );
-        if let Some(name) = out {
-            std::fs::write(self.file(name), &o.stdout).expect("writing orche's output");
-        }
+        expect_orche(&o, args, code, out.map(|n| self.file(n)).as_deref());
         o
     }
 

@@ -23,6 +23,22 @@ pub fn show(o: &Output) -> String {
     )
 }
 
+/// Asserts that `orche ARGS…` exited with `code` (showing its output when not), and writes its
+/// stdout to `save` when given.
+pub fn expect_orche(o: &Output, args: &[&str], code: i32, save: Option<&Path>) {
+    assert_eq!(
+        exit(o),
+        code,
+        "orche {} exited {}, expected {code}\n{}",
+        args.join(" "),
+        exit(o),
+        show(o)
+    );
+    if let Some(path) = save {
+        std::fs::write(path, &o.stdout).expect("writing orche's output");
+    }
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
