@@ -2,8 +2,12 @@
 //! eval, export (the walk that checks for errors and builds the data), emit. Used to measure the
 //! evaluator without the parser (docs/performance.md).
 //!
+//! With `--lsp N`, checks the files N times in one process as the language server does
+//! (`compile::check_texts`, one check per edit) and prints each phase's median, and the median
+//! and worst total: the part of an edit's latency that is the compiler's.
+//!
 //! Usage: cargo build --release --example phases
-//!        target/release/examples/phases FILE…
+//!        target/release/examples/phases [--lsp N] FILE…
 
 use orche::compile::{self, Format, Request};
 use orche::eval::ExportMode;
@@ -26,7 +30,12 @@ fn main() {
 }
 
 fn phases() {
-    let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--lsp") && args.len() > 2 {
+        let n: usize = args[1].parse().unwrap_or(20).max(1);
+        return lsp_checks(n, &args.split_off(2));
+    }
+    let paths: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();
     let outcome = compile::run(&Request {
         paths,
         expr: None,
@@ -46,4 +55,39 @@ fn phases() {
         std::process::exit(1);
     }
     println!("{} bytes of output", outcome.output.map_or(0, |o| o.len()));
+}
+
+fn lsp_checks(n: usize, files: &[String]) {
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .map(|f| (f.clone(), std::fs::read_to_string(f).unwrap_or_default()))
+        .collect();
+    let mut phases: Vec<(&'static str, Vec<f64>)> = Vec::new();
+    let mut totals = Vec::new();
+    for _ in 0..n {
+        let start = std::time::Instant::now();
+        let outcome = compile::check_texts(&texts);
+        drop(outcome.sources);
+        totals.push(start.elapsed().as_secs_f64());
+        for (i, (phase, d)) in outcome.timings.iter().enumerate() {
+            if phases.len() <= i {
+                phases.push((phase, Vec::new()));
+            }
+            phases[i].1.push(d.as_secs_f64());
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for (phase, v) in &mut phases {
+        eprintln!("{phase:>8} {:8.1} ms", median(v) * 1e3);
+    }
+    let worst = totals.iter().copied().fold(0.0, f64::max);
+    eprintln!(
+        "{:>8} {:8.1} ms (worst {:.1} ms, {n} checks)",
+        "total",
+        median(&mut totals) * 1e3,
+        worst * 1e3
+    );
 }
