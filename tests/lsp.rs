@@ -415,7 +415,7 @@ fn quick_fixes_for_typos() {
 }
 
 /// Completion: the kinds after `kind: "`, a resource's fields inside a resource, the packages
-/// in an import.
+/// in an import, the references in scope after `label: `.
 #[test]
 fn completion_from_the_schema() {
     let dir = scratch("complete");
@@ -453,5 +453,14 @@ fn completion_from_the_schema() {
         "{packages:?}"
     );
     assert!(packages.contains(&"strings".to_string()));
+    // After `label: ` (no quote), the names in scope: the struct's own fields, the enclosing
+    // ones', and the import's package name.
+    let text = text.replace("\t\t\t\n\t\t}", "\t\t\tuser: \n\t\t}");
+    change(&mut c, &f, 3, &text);
+    let names = complete(&mut c, 7, 9);
+    for k in ["kind", "resources", "tier", "sites", "f", "federation"] {
+        assert!(names.contains(&k.to_string()), "{names:?}");
+    }
+    assert!(!names.contains(&"user".to_string()), "{names:?}");
     c.stop();
 }

@@ -15,9 +15,11 @@ use crate::compile;
 pub enum Want {
     Imports,
     /// The value of the field `label` inside the struct at the path.
+    /// With `scope`, the names a reference there can use (when the value is not quoted).
     Value {
         path: Vec<String>,
         quoted: bool,
+        scope: Vec<String>,
     },
     Fields {
         path: Vec<String>,
@@ -56,10 +58,18 @@ pub fn want(text: &str, offset: usize) -> Option<(Want, String)> {
         if simple && (after.is_empty() || (after.starts_with('"') && !after[1..].contains('"'))) {
             let mut p = path;
             p.push(label.to_string());
+            let quoted = after.starts_with('"');
+            let scope = if quoted {
+                Vec::new()
+            } else {
+                // The line being typed is blanked: its own label is no reference.
+                names_in_scope(&blanked, offset)
+            };
             return Some((
                 Want::Value {
                     path: p,
-                    quoted: after.starts_with('"'),
+                    quoted,
+                    scope,
                 },
                 blanked,
             ));
@@ -82,36 +92,121 @@ fn in_import_block(text: &str, at: usize) -> bool {
 /// The labels already written at the start of lines of the struct around `offset` (a rough
 /// reading: lines at the cursor's brace depth).
 fn labels_in_struct(text: &str, offset: usize) -> Vec<String> {
+    struct_lines(text, struct_start(text, offset))
+        .filter_map(|line| line.trim().split_once(':'))
+        .map(|(l, _)| {
+            l.trim()
+                .trim_end_matches(['?', '!'])
+                .trim_matches('"')
+                .to_string()
+        })
+        .collect()
+}
+
+/// Where the struct around `offset` starts: just after its `{`, or 0 at the top level.
+fn struct_start(text: &str, offset: usize) -> usize {
     let mut depth = 0i32;
-    let mut start = 0;
     for (i, c) in text[..offset].char_indices().rev() {
         match c {
             '}' => depth += 1,
-            '{' if depth == 0 => {
-                start = i + 1;
-                break;
-            }
+            '{' if depth == 0 => return i + 1,
             '{' => depth -= 1,
             _ => {}
         }
     }
-    let mut out = Vec::new();
+    0
+}
+
+/// The lines of the struct starting at `start` that are at its own brace depth.
+fn struct_lines(text: &str, start: usize) -> impl Iterator<Item = &str> {
     let mut d = 0i32;
-    for line in text[start..].lines() {
-        if d == 0 {
-            if let Some((l, _)) = line.trim().split_once(':') {
-                out.push(
-                    l.trim()
-                        .trim_end_matches(['?', '!'])
-                        .trim_matches('"')
-                        .to_string(),
-                );
+    text[start..]
+        .lines()
+        .map_while(move |line| {
+            if d < 0 {
+                return None;
+            }
+            let own = d == 0;
+            d += line.matches('{').count() as i32 - line.matches('}').count() as i32;
+            Some(own.then_some(line))
+        })
+        .flatten()
+}
+
+/// The names a reference at `offset` can use: the identifier labels and `let` names of each
+/// struct around it, innermost first, then the file's top level and its imports' package
+/// names. A textual reading, like [`labels_in_struct`]; each name once.
+fn names_in_scope(text: &str, offset: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |name: &str| {
+        let ident = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || "_#$".contains(c))
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || "_#$".contains(c));
+        if ident && !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+        }
+    };
+    let mut at = offset;
+    loop {
+        let start = struct_start(text, at);
+        for line in struct_lines(text, start) {
+            let line = line.trim();
+            if let Some(rest) = line.strip_prefix("let ") {
+                add(rest.split('=').next().unwrap_or("").trim());
+            } else if let Some((label, _)) = line.split_once(':') {
+                add(label.trim().trim_end_matches(['?', '!']));
             }
         }
-        d += line.matches('{').count() as i32 - line.matches('}').count() as i32;
-        if d < 0 {
+        if start == 0 {
             break;
         }
+        at = start - 1;
+    }
+    for path in import_lines(text) {
+        add(&path);
+    }
+    out
+}
+
+/// The names the file's imports bind: an alias, else the package name (the last element of
+/// the path, or its `:name` qualifier).
+fn import_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_block = false;
+    for line in text.lines() {
+        let line = line.trim();
+        let spec = if let Some(rest) = line.strip_prefix("import") {
+            let rest = rest.trim();
+            if rest.starts_with('(') {
+                in_block = true;
+                rest[1..].trim()
+            } else {
+                rest
+            }
+        } else if in_block {
+            if line.starts_with(')') {
+                in_block = false;
+                continue;
+            }
+            line
+        } else {
+            continue;
+        };
+        let Some(q) = spec.find('"') else { continue };
+        let alias = spec[..q].trim();
+        let path = spec[q + 1..].split('"').next().unwrap_or("");
+        let name = if alias.is_empty() {
+            path.rsplit_once(':')
+                .map(|(_, n)| n)
+                .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path))
+        } else {
+            alias
+        };
+        out.push(name.to_string());
     }
     out
 }
@@ -128,10 +223,21 @@ pub fn items(want: &Want, texts: &[(String, String)]) -> Vec<serde_json::Value> 
                 .map(|n| json!({"label": n, "kind": 9, "insertText": n}))
                 .collect()
         }
-        Want::Value { path, quoted } => {
-            let Some(value) = compile::value_at(texts, path) else {
-                return Vec::new();
-            };
+        Want::Value {
+            path,
+            quoted,
+            scope,
+        } => {
+            let value = compile::value_at(texts, path).unwrap_or_default();
+            let references = scope.iter().map(|n| {
+                json!({
+                    "label": n,
+                    "kind": 6,
+                    "detail": "reference",
+                    "insertText": n,
+                    "sortText": format!("1{n}"),
+                })
+            });
             alternatives(&value)
                 .into_iter()
                 .enumerate()
@@ -146,6 +252,7 @@ pub fn items(want: &Want, texts: &[(String, String)]) -> Vec<serde_json::Value> 
                         "preselect": default,
                     })
                 })
+                .chain(references)
                 .collect()
         }
         Want::Fields { path, written } => {
@@ -197,9 +304,17 @@ mod tests {
         let at = |s: &str| t.find(s).unwrap() + s.len();
         assert!(matches!(want(t, at("orche/fed")), Some((Want::Imports, _))));
         match want(t, at("kind: \"do")) {
-            Some((Want::Value { path, quoted }, blanked)) => {
+            Some((
+                Want::Value {
+                    path,
+                    quoted,
+                    scope,
+                },
+                blanked,
+            )) => {
                 assert_eq!(path, ["x", "kind"]);
                 assert!(quoted);
+                assert!(scope.is_empty());
                 assert!(!blanked.contains("kind"));
             }
             _ => panic!("a value wanted"),
@@ -213,6 +328,33 @@ mod tests {
                 assert!(written.contains(&"name".to_string()));
             }
             _ => panic!("fields wanted"),
+        }
+    }
+
+    #[test]
+    fn references_in_scope() {
+        let t = "package p\n\nimport (\n\tfed \"orche/federation\"\n\t\"strings\"\n\t\"example.com/x:y\"\n)\n\nimport \"list\"\n\ntop: 1\nlet base = 2\nouter: {\n\tinner: {a: 1}\n\t#Def: {}\n\tsib: {\n\t\tlocal: 3\n\t\t\"quoted-x\": 4\n\t\tv: \n\t}\n}\nafter: 5\n";
+        let at = t.find("v: ").unwrap() + 3;
+        match want(t, at) {
+            Some((
+                Want::Value {
+                    path,
+                    quoted,
+                    scope,
+                },
+                _,
+            )) => {
+                assert_eq!(path, ["outer", "sib", "v"]);
+                assert!(!quoted);
+                assert_eq!(
+                    scope,
+                    [
+                        "local", "inner", "#Def", "sib", "top", "base", "outer", "after", "fed",
+                        "strings", "y", "list"
+                    ]
+                );
+            }
+            _ => panic!("a value wanted"),
         }
     }
 
