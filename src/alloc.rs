@@ -27,7 +27,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ptr::{self, null_mut};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 
 /// Size-class granularity and the alignment of every small block.
@@ -126,7 +126,32 @@ impl Local {
 
 fn new_chunk() -> *mut u8 {
     // SAFETY: a non-zero size and a valid power-of-two alignment.
-    unsafe { System.alloc(Layout::from_size_align_unchecked(CHUNK, ALIGN)) }
+    let p = unsafe { System.alloc(Layout::from_size_align_unchecked(CHUNK, ALIGN)) };
+    if !p.is_null() {
+        IN_USE.fetch_add(CHUNK as u64, Ordering::Relaxed);
+    }
+    p
+}
+
+/// Bytes taken from the system and not given back: every chunk, and the large blocks in use.
+static IN_USE: AtomicU64 = AtomicU64::new(0);
+
+/// The memory this allocator holds now, in bytes (the evaluation's memory budget compares it
+/// with `limit::Budget::memory`); 0 when it is not the global allocator.
+pub fn in_use() -> u64 {
+    IN_USE.load(Ordering::Relaxed)
+}
+
+/// Counts a large block's bytes in or out of [`in_use`].
+fn count_large(p: *mut u8, size: usize, taken: bool) {
+    if p.is_null() {
+        return;
+    }
+    if taken {
+        IN_USE.fetch_add(size as u64, Ordering::Relaxed);
+    } else {
+        IN_USE.fetch_sub(size as u64, Ordering::Relaxed);
+    }
 }
 
 /// Ranges whose pages the prefault thread should fault in, oldest first; a fixed ring, so that
@@ -230,8 +255,12 @@ unsafe impl GlobalAlloc for SizeClasses {
                 // SAFETY: non-zero size, valid alignment.
                 unsafe { System.alloc(Layout::from_size_align_unchecked(class_size(c), ALIGN)) }
             }),
-            // SAFETY: forwarded as is.
-            None => unsafe { System.alloc(layout) },
+            None => {
+                // SAFETY: forwarded as is.
+                let p = unsafe { System.alloc(layout) };
+                count_large(p, layout.size(), true);
+                p
+            }
         }
     }
 
@@ -241,8 +270,11 @@ unsafe impl GlobalAlloc for SizeClasses {
             Some(c) => {
                 let _ = LOCAL.try_with(|l| l.free(p, c));
             }
-            // SAFETY: `p` came from `System.alloc` with this layout.
-            None => unsafe { System.dealloc(p, layout) },
+            None => {
+                count_large(p, layout.size(), false);
+                // SAFETY: `p` came from `System.alloc` with this layout.
+                unsafe { System.dealloc(p, layout) }
+            }
         }
     }
 
@@ -251,8 +283,16 @@ unsafe impl GlobalAlloc for SizeClasses {
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
         match (class(&layout), class(&new_layout)) {
             (Some(a), Some(b)) if a == b => p,
-            // SAFETY: both large: the system allocator's own block, resized in place if it can.
-            (None, None) => unsafe { System.realloc(p, layout, new_size) },
+            (None, None) => {
+                // SAFETY: both large: the system allocator's own block, resized in place if
+                // it can.
+                let q = unsafe { System.realloc(p, layout, new_size) };
+                if !q.is_null() {
+                    count_large(p, layout.size(), false);
+                    count_large(q, new_size, true);
+                }
+                q
+            }
             _ => {
                 // SAFETY: `alloc` and `dealloc` as above; the copy covers the smaller size.
                 unsafe {

@@ -325,17 +325,24 @@ fn evaluate_files(
             timings: clock.timings,
         };
     }
-    let mut ev = eval::evaluate(&prog, root, Some(&loader));
-    let at = match expr {
-        Some(x) => eval::evaluate_in_root(&mut ev, x),
-        None => ev.root,
-    };
-    clock.mark("eval");
-    let (output, found) = f(&mut ev, at, &mut clock);
+    // A budget that runs out (`limit`) abandons the evaluation: its diagnostic is the result.
+    let run = crate::limit::catch(|| {
+        let mut ev = eval::evaluate(&prog, root, Some(&loader));
+        let at = match expr {
+            Some(x) => eval::evaluate_in_root(&mut ev, x),
+            None => ev.root,
+        };
+        clock.mark("eval");
+        let result = f(&mut ev, at, &mut clock);
+        if exit_after {
+            std::mem::forget(ev);
+        }
+        result
+    });
+    let (output, found) = run.unwrap_or_else(|d| (None, vec![d]));
     let mut diags = prior;
     diags.extend(found);
     if exit_after {
-        std::mem::forget(ev);
         std::mem::forget(prog);
     }
     Outcome {

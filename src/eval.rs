@@ -736,6 +736,12 @@ pub struct Ctx<'p> {
     pub clean_defs: FastMap<VId, bool>,
     /// The values of `ConjKind::Val` conjuncts.
     pub conj_vals: Vec<Val>,
+    /// The run's budget (`crate::limit`), read when the evaluation starts.
+    budget: crate::limit::Budget,
+    /// Steps taken so far (vertices made, expressions evaluated, values exported), and the
+    /// count at which the budget is compared next.
+    steps: std::cell::Cell<u64>,
+    next_check: std::cell::Cell<u64>,
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -779,7 +785,66 @@ impl<'p> Ctx<'p> {
             graph_reads: FastMap::default(),
             clean_defs: FastMap::default(),
             conj_vals: Vec::new(),
+            budget: crate::limit::budget(),
+            steps: std::cell::Cell::new(0),
+            next_check: std::cell::Cell::new(0),
         }
+    }
+
+    /// Counts one step of the run's budget, taken while evaluating vertex `near` (`NO_VID`:
+    /// unknown). Every so often it also compares the memory in use with the budget; when
+    /// either is exhausted the evaluation is abandoned (`limit::Hit`, caught by `compile`).
+    #[inline]
+    pub fn step(&self, near: VId) {
+        let n = self.steps.get() + 1;
+        self.steps.set(n);
+        if n >= self.next_check.get() {
+            self.check_budget(near);
+        }
+    }
+
+    /// Counts `n` steps at once: work proportional to a size (the elements of a list a builtin
+    /// returned).
+    pub fn steps(&self, n: u64, near: VId) {
+        let n = self.steps.get().saturating_add(n);
+        self.steps.set(n);
+        if n >= self.next_check.get() {
+            self.check_budget(near);
+        }
+    }
+
+    /// Steps taken so far.
+    pub fn steps_taken(&self) -> u64 {
+        self.steps.get()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn check_budget(&self, near: VId) {
+        use crate::limit::{Exhausted, Hit, CHECK_EVERY};
+        let n = self.steps.get();
+        self.next_check
+            .set((n + CHECK_EVERY).min(self.budget.steps.saturating_add(1)));
+        let arena = (self.vs.capacity() * std::mem::size_of::<Vertex>()) as u64;
+        let in_use = crate::alloc::in_use().max(arena);
+        let what = if n > self.budget.steps {
+            Exhausted::Steps
+        } else if in_use > self.budget.memory {
+            Exhausted::Memory
+        } else {
+            return;
+        };
+        let (path, span) = match self.vs.get(near as usize) {
+            Some(v) => (self.path(near), v.span),
+            None => (String::new(), Span::default()),
+        };
+        Hit {
+            what,
+            path,
+            span,
+            budget: self.budget,
+        }
+        .raise()
     }
 
     /// A conjunct expression for an evaluated value.
@@ -889,6 +954,7 @@ impl<'p> Ctx<'p> {
     }
 
     pub fn new_vertex(&mut self, parent: Option<VId>, label: Label, span: Span) -> VId {
+        self.step(parent.unwrap_or(NO_VID));
         let depth = parent.map(|p| self.vs[p as usize].depth + 1).unwrap_or(0);
         if self.vs.len().is_multiple_of(ARENA_STEP) {
             self.arena_ahead();

@@ -15,6 +15,7 @@ pub mod eval;
 pub mod export;
 pub mod fmt;
 pub mod graph;
+pub mod limit;
 pub mod load;
 pub mod lower;
 pub mod lsp;

@@ -113,11 +113,90 @@ fn dir_files(p: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// Why an input was not read.
+enum Refused {
+    Io(std::io::Error),
+    Limit(Diag),
+}
+
+/// The bytes of an input file. Only regular files are read (a FIFO or a device would block or
+/// never end), and at most `limit::MAX_INPUT` bytes of them, also when the file grows while it
+/// is read.
+fn read_input(p: &Path) -> Result<Vec<u8>, Refused> {
+    use std::io::Read;
+    let name = p.display();
+    let meta = std::fs::metadata(p).map_err(Refused::Io)?;
+    if !meta.is_file() {
+        let what = file_kind(&meta);
+        return Err(Refused::Limit(
+            Diag::new(
+                "orche::load::not_a_file",
+                format!("{name}: is {what}, not a regular file"),
+            )
+            .with_help("orche reads .orc/.cue files and directories of them"),
+        ));
+    }
+    let too_big = |len: u64| {
+        Refused::Limit(
+            Diag::new(
+                "orche::limit::input_size",
+                format!(
+                    "{name}: the file is {}, over the limit of {} for one input",
+                    crate::limit::human(len),
+                    crate::limit::human(crate::limit::MAX_INPUT)
+                ),
+            )
+            .with_help("split the configuration into several files of one package"),
+        )
+    };
+    if meta.len() > crate::limit::MAX_INPUT {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(p)
+        .and_then(|f| f.take(crate::limit::MAX_INPUT + 1).read_to_end(&mut bytes))
+        .map_err(Refused::Io)?;
+    if bytes.len() as u64 > crate::limit::MAX_INPUT {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// What a path that is not a regular file or a directory is, for messages.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
 fn load_file(p: &Path, sources: &mut SourceMap, diags: &mut Vec<Diag>) -> Option<ast::File> {
     let name = p.display().to_string();
-    let bytes = match std::fs::read(p) {
+    let bytes = match read_input(p) {
         Ok(b) => b,
-        Err(e) => {
+        Err(Refused::Limit(d)) => {
+            diags.push(d);
+            return None;
+        }
+        Err(Refused::Io(e)) => {
             let why = match e.kind() {
                 std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
                 _ => e.to_string(),

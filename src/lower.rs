@@ -860,8 +860,12 @@ impl Lower<'_> {
             ast::ExprKind::Null => ExprKind::Null,
             ast::ExprKind::Bool(b) => ExprKind::Bool(*b),
             ast::ExprKind::Int(t) | ast::ExprKind::Float(t) => match number::parse_literal(t) {
-                Some(n) => ExprKind::Num(n),
-                None => {
+                Some(n) if number::in_range(&n) => ExprKind::Num(n),
+                _ if number::literal_out_of_range(t) => {
+                    self.diags.push(number_out_of_range(t, span));
+                    ExprKind::Bottom
+                }
+                _ => {
                     self.diags.push(
                         Diag::new(
                             "orche::syntax::number",
@@ -1134,4 +1138,17 @@ fn sized_type(name: &str, cx: &mut Lower) -> ExprKind {
         .pop()
         .map(|e| e.kind)
         .unwrap_or(ExprKind::Kind(k))
+}
+
+/// The error of a number literal beyond orche's range (`number::in_range`).
+fn number_out_of_range(text: &str, span: Span) -> Diag {
+    Diag::new(
+        "orche::limit::number",
+        format!(
+            "number {text} is out of range: orche's numbers have decimal exponents within ±{}",
+            crate::limit::MAX_EXPONENT
+        ),
+    )
+    .with_label(span, "out of range")
+    .with_help("see docs/diagnostics.md#orchelimitnumber")
 }

@@ -22,6 +22,34 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// Evaluation steps a run may take (default 200M; also ORCHE_MAX_STEPS): 500M, 2G, 3000000000.
+    #[arg(long = "max-steps", global = true, value_name = "N")]
+    max_steps: Option<String>,
+    /// Memory a run may use (default 4G; also ORCHE_MAX_MEMORY): 512M, 16G.
+    #[arg(long = "max-memory", global = true, value_name = "SIZE")]
+    max_memory: Option<String>,
+}
+
+/// The evaluation budget from the flags, else the environment, else the defaults; a value
+/// that does not read as a count or a size is a usage error naming it.
+fn budget(cli: &Cli) -> Result<orche::limit::Budget, String> {
+    let mut b = orche::limit::Budget::default();
+    let pick = |flag: &Option<String>, var: &str| {
+        flag.clone()
+            .map(|v| (v, "--".to_string() + if var.ends_with("STEPS") { "max-steps" } else { "max-memory" }))
+            .or_else(|| std::env::var(var).ok().map(|v| (v, var.to_string())))
+    };
+    if let Some((v, from)) = pick(&cli.max_steps, "ORCHE_MAX_STEPS") {
+        b.steps = orche::limit::parse_count(&v)
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{from}: expected a count of steps such as 2000000000 or 2G, found {v:?}"))?;
+    }
+    if let Some((v, from)) = pick(&cli.max_memory, "ORCHE_MAX_MEMORY") {
+        b.memory = orche::limit::parse_size(&v)
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{from}: expected a size such as 512M or 16G, found {v:?}"))?;
+    }
+    Ok(b)
 }
 
 #[derive(Subcommand)]
@@ -238,6 +266,17 @@ fn main() -> ExitCode {
             };
         }
     };
+    match budget(&cli) {
+        Ok(b) => orche::limit::configure(b),
+        Err(e) => {
+            eprintln!("orche: {e}");
+            return if ci_gate() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            };
+        }
+    }
     // Page faults are a large part of the wall time (see `orche::alloc`): a second thread
     // takes most of them while the compiler thread works.
     orche::alloc::start_prefaulting();

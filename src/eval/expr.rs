@@ -17,6 +17,7 @@ use num_traits::{Signed, Zero};
 use std::rc::Rc;
 
 pub fn eval(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
+    ctx.step(env_vertex(env));
     let prog = ctx.prog;
     // Composite constants (`int & >0`, `"a" | "b"`) are evaluated once.
     if matches!(
@@ -599,25 +600,37 @@ fn binary(ctx: &mut Ctx, op: BinOp, x: Val, y: Val, span: Span) -> Val {
             _ => mismatch(),
         },
         BinOp::Add => match (&x, &y) {
-            (Val::Num(a), Val::Num(b)) => Val::num(a.add(b)),
+            (Val::Num(a), Val::Num(b)) => checked_num(a.add(b), span),
+            (Val::Str(a), Val::Str(b)) if a.len() + b.len() > crate::limit::MAX_BUILT => {
+                too_long((a.len() + b.len()) as u128, span)
+            }
+            (Val::Bytes(a), Val::Bytes(b)) if a.len() + b.len() > crate::limit::MAX_BUILT => {
+                too_long((a.len() + b.len()) as u128, span)
+            }
             (Val::Str(a), Val::Str(b)) => Val::Str(format!("{a}{b}").into()),
             (Val::Bytes(a), Val::Bytes(b)) => Val::Bytes([&a[..], &b[..]].concat().into()),
             _ => mismatch(),
         },
         BinOp::Sub => match (&x, &y) {
-            (Val::Num(a), Val::Num(b)) => Val::num(a.sub(b)),
+            (Val::Num(a), Val::Num(b)) => checked_num(a.sub(b), span),
             _ => mismatch(),
         },
         BinOp::Mul => match (&x, &y) {
-            (Val::Num(a), Val::Num(b)) => Val::num(a.mul(b)),
+            (Val::Num(a), Val::Num(b)) => checked_num(a.mul(b), span),
             (Val::Str(s), Val::Num(n)) | (Val::Num(n), Val::Str(s)) if n.is_int() => {
                 match as_int(n).and_then(repeat_count) {
+                    Some(c) if c as u128 * s.len() as u128 > crate::limit::MAX_BUILT as u128 => {
+                        too_long(c as u128 * s.len() as u128, span)
+                    }
                     Some(c) => Val::Str(s.repeat(c).into()),
                     None => bottom("orche::eval::operand", "invalid string repeat count", span),
                 }
             }
             (Val::Bytes(s), Val::Num(n)) | (Val::Num(n), Val::Bytes(s)) if n.is_int() => {
                 match as_int(n).and_then(repeat_count) {
+                    Some(c) if c as u128 * s.len() as u128 > crate::limit::MAX_BUILT as u128 => {
+                        too_long(c as u128 * s.len() as u128, span)
+                    }
                     Some(c) => Val::Bytes(s.repeat(c).into()),
                     None => bottom("orche::eval::operand", "invalid bytes repeat count", span),
                 }
@@ -626,13 +639,44 @@ fn binary(ctx: &mut Ctx, op: BinOp, x: Val, y: Val, span: Span) -> Val {
         },
         BinOp::Div => match (&x, &y) {
             (Val::Num(a), Val::Num(b)) => match a.div(b) {
-                Some(q) => Val::num(q),
+                Some(q) => checked_num(q, span),
                 None => bottom("orche::eval::division", "division by zero", span),
             },
             _ => mismatch(),
         },
         BinOp::And => meet(&x, &y),
     }
+}
+
+/// The vertex of the innermost frame of `env`, if it is one: where a step is taken, for the
+/// budget's message.
+fn env_vertex(env: Option<&Rc<Env>>) -> super::VId {
+    match env.map(|e| &e.frame) {
+        Some(super::Frame::Vertex(v)) => *v,
+        _ => super::NO_VID,
+    }
+}
+
+/// The result of arithmetic, or an error when it is out of orche's range (`number::in_range`):
+/// repeated squaring must not build numbers of millions of digits.
+fn checked_num(n: Num, span: Span) -> Val {
+    if crate::value::number::in_range(&n) {
+        Val::num(n)
+    } else {
+        bottom(
+            "orche::limit::number",
+            format!(
+                "the result is out of range: orche's numbers have decimal exponents within ±{}",
+                crate::limit::MAX_EXPONENT
+            ),
+            span,
+        )
+    }
+}
+
+/// The error of `+` or `*` on strings or bytes that would build more than `limit::MAX_BUILT`.
+fn too_long(len: u128, span: Span) -> Val {
+    bottom("orche::limit::size", crate::limit::too_long(len), span)
 }
 
 /// The integer of a number that is one.
@@ -702,6 +746,9 @@ fn interpolate(
                 }
             }
         }
+    }
+    if out.len() > crate::limit::MAX_BUILT {
+        return too_long(out.len() as u128, span);
     }
     if bytes {
         Val::Bytes(out.into())
@@ -988,7 +1035,19 @@ fn call_builtin(
         Err(e) => return e,
     };
     match (b.func)(&vals) {
-        Ok(v) => from_value(ctx, v, span),
+        Ok(v) => {
+            // A builtin's work is the size of what it returns (`list.Range`, `strings.Repeat`):
+            // a call in a loop must count against the budget as the loop's vertices do.
+            let size = match &v {
+                Value::List(xs) => xs.len(),
+                Value::Struct(m) => m.len(),
+                Value::Str(s) => s.len() / 64,
+                Value::Bytes(b) => b.len() / 64,
+                _ => 0,
+            };
+            ctx.steps(size as u64, env_vertex(env));
+            from_value(ctx, v, span)
+        }
         Err(BuiltinError::Msg(m)) => bottom(
             "orche::eval::builtin",
             builtins::call_error_message(b, &m),

@@ -44,6 +44,9 @@ pub fn export_to<S: DataSink>(
 ) -> bool {
     // Errors are reported at the field asked for, not at the vertex it forwards to.
     let at = v;
+    // A value shared at every level doubles its output at every level: each value written
+    // counts against the run's budget.
+    ctx.step(at);
     let v = ctx.deref(v);
     let vx = ctx.v(v);
     if let Some(e) = &vx.err {
@@ -181,6 +184,7 @@ fn unreachable_msg() -> String {
 
 /// Non-incomplete errors anywhere below `v` (definitions, hidden fields).
 fn collect_hard(ctx: &Ctx, v: VId, errs: &mut Vec<(VId, Rc<Bot>)>) {
+    ctx.step(v);
     let v = ctx.deref(v);
     let vx = ctx.v(v);
     if let Some(e) = &vx.err {

@@ -279,6 +279,46 @@ pub fn parse_decimal(s: &str) -> Option<Dec> {
     })
 }
 
+/// Bits of the largest integer magnitude below 10^(MAX_EXPONENT + 1) (log2(10) ≈ 3.3219).
+const MAX_INT_BITS: u64 = (crate::limit::MAX_EXPONENT as u64 + 1) * 33_219 / 10_000;
+
+/// Whether a number is within orche's range: its most significant digit's decimal exponent
+/// between -`MAX_EXPONENT` and `MAX_EXPONENT` (`crate::limit`), as in CUE's decimal context.
+/// Digits are counted from the coefficient's bits, so the bound is exact to within one digit.
+pub fn in_range(n: &Num) -> bool {
+    let (coef, exp) = match n {
+        Num::Int(i) => return i.bits() <= MAX_INT_BITS,
+        Num::Float(d) => (&d.coef, d.exp),
+    };
+    if coef.is_zero() {
+        return true;
+    }
+    let digits = (coef.bits() as f64 * std::f64::consts::LOG10_2) as i64 + 1;
+    let adjusted = exp.saturating_add(digits - 1);
+    (-crate::limit::MAX_EXPONENT..=crate::limit::MAX_EXPONENT).contains(&adjusted)
+}
+
+/// Whether `text` is a well-formed number literal whose value is out of range ([`in_range`]).
+pub fn literal_out_of_range(text: &str) -> bool {
+    let t: String = text.chars().filter(|c| *c != '_').collect();
+    let (body, _) = split_multiplier(&t);
+    if body.contains(['e', 'E']) && !body.to_ascii_lowercase().starts_with("0x") {
+        let Some(i) = body.find(['e', 'E']) else {
+            return false;
+        };
+        let exp = &body[i + 1..];
+        let digits = exp.trim_start_matches(['+', '-']);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            // An exponent too large for an i64 is out of range too.
+            return match parse_decimal(body) {
+                Some(d) => !in_range(&Num::Float(d)),
+                None => true,
+            };
+        }
+    }
+    parse_literal(text).is_some_and(|n| !in_range(&n))
+}
+
 /// Parses an int or float literal as written in source (underscores, `0x`, `0o`, `0b`, and
 /// multipliers `K M G T P` and `Ki Mi Gi Ti Pi`).
 pub fn parse_literal(text: &str) -> Option<Num> {
@@ -286,6 +326,11 @@ pub fn parse_literal(text: &str) -> Option<Num> {
     let (body, mult) = split_multiplier(&t);
     if let Some(m) = mult {
         let d = parse_decimal(body)?;
+        // `1e999999999K` must not build a billion-digit integer: it stays a float, out of
+        // range, for the caller to refuse.
+        if !in_range(&Num::Float(d.clone())) {
+            return Some(Num::Float(d));
+        }
         let v = d.mul(&Dec::from_int(m));
         return v.to_integer().map(Num::Int);
     }
