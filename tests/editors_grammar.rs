@@ -675,3 +675,27 @@ fn chosen_tokens_have_the_expected_scopes() {
     // An escape orche rejects is marked.
     expect(invalid, "\\q", "\\q", "invalid.illegal");
 }
+
+/// Text as it is while being typed: an unterminated string or interpolation ends with its line,
+/// and an unclosed `\(` in a multi-line string ends where the string does, so the lines after
+/// keep their colours.
+#[test]
+fn unfinished_input_does_not_spill() {
+    let text = "a: \"unterminated\nb: \"\\(open\nm: \"\"\"\n\tx \\(open\n\t\"\"\"\nc: 1\n";
+    let Some(t) = tokenize(&[("typing.orc".to_owned(), text.to_owned())]) else {
+        return;
+    };
+    let depths: Vec<u64> = t[0].lines.iter().map(|l| l.depth).collect();
+    assert_eq!(&depths[..2], &[1, 1], "{text}");
+    assert!(depths[2] > 1 && depths[3] > 1, "{depths:?}");
+    assert_eq!(&depths[4..], &[1, 1, 1], "{text}");
+    expect(&t[0], "b: ", "b", "support.type.property-name");
+    expect(
+        &t[0],
+        "\t\"\"\"",
+        "\"\"\"",
+        "punctuation.definition.string.end",
+    );
+    expect(&t[0], "c: 1", "c", "support.type.property-name");
+    expect(&t[0], "c: 1", "1", "constant.numeric");
+}
