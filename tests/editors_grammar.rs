@@ -7,7 +7,8 @@
 //! blanks gets a scope beyond the root, none is `invalid`, and a line ends with a rule left open
 //! exactly when it ends inside a multi-line string (found by a scan that does not use the
 //! grammar). On chosen tokens, the expected scopes (`#Site` a type, `"docker"` a string, `\(x)` an
-//! interpolation, `1Ki` a number, …). The manifest of the VS Code extension is checked without
+//! interpolation, `1Ki` a number, …); unfinished text (an unterminated string or `\(`) does not
+//! colour the lines after it. The manifest of the VS Code extension is checked without
 //! Node. The engine's checks skip with a message when `node` or the npm packages are missing,
 //! unless `ORCHE_REQUIRE_TEXTMATE` is set (`.ci/run` sets it after `npm ci`).
 
