@@ -224,3 +224,27 @@ fn an_output_file_killed_mid_write_keeps_its_old_content() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["big"].as_array().map(|a| a.len()), Some(600_000));
 }
+
+#[test]
+fn a_chain_of_a_hundred_thousand_references_is_evaluated() {
+    // `a0: a1`, `a1: a2`, …: once cubic in the chain's length (8,000 links took 13 s), now
+    // linear; the deadline only catches a return of the old cost (it was hours at this size).
+    let s = run::scratch("robustness").unwrap();
+    let n = 100_000;
+    let mut src = String::new();
+    for i in 0..n {
+        src.push_str(&format!("a{i}: a{}\n", i + 1));
+    }
+    src.push_str(&format!("a{n}: \"end\"\n"));
+    std::fs::write(s.path.join("chain.orc"), src).unwrap();
+    let o = orche(&s.path, &["export", "chain.orc"]);
+    assert_eq!(o.status, Status::Exited(0), "{}", o.stderr_text());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m = v.as_object().unwrap();
+    assert_eq!(m.len(), n + 1);
+    assert!(m.values().all(|x| x == "end"));
+    // Mutual references through a chain stay a reference cycle (incomplete), not a hang.
+    std::fs::write(s.path.join("cycle.orc"), "a: b\nb: c\nc: d\nd: a\n").unwrap();
+    let o = orche(&s.path, &["export", "cycle.orc"]);
+    fails_with(&o, "orche::eval::incomplete", &["a: incomplete value _"]);
+}

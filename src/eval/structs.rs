@@ -6,7 +6,7 @@
 use super::unify::{is_concrete, kind_name, kind_of, meet, show};
 use super::{
     comprehension, disjunct, expr, Bot, CloseId, Conj, ConjExpr, ConjKind, Ctx, Env, Frame, Group,
-    ListInfo, Pattern, Status, VId, Val, MAX_DEPTH,
+    FastMap, ListInfo, Pattern, Status, VId, Val, MAX_DEPTH,
 };
 use crate::lower::{
     kind, Decl, ExprId, ExprKind, FieldClass, Label, ListElem, ListLit, Ref, StructLit,
@@ -1011,6 +1011,9 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     if t == v {
         return;
     }
+    if ctx.v(t).status == Status::Fresh {
+        settle_chain(ctx, v, t);
+    }
     if let Some(val) = final_scalar(ctx, t) {
         // A finished scalar field (`kind: res.kind`, `timeout: res.health.timeout`, `#Kind`):
         // its value is what its conjuncts would give again, and a scalar cannot contain
@@ -1234,6 +1237,83 @@ fn declares_path(ctx: &mut Ctx, t: VId, below: &[VId]) -> bool {
         cur = a;
     }
     true
+}
+
+/// The vertex the only conjunct of `t` refers to, when `t` is a link of a reference chain:
+/// not evaluated yet, one conjunct, a plain reference (`a0: a1`), under a parent whose
+/// conjuncts are all in (expanded), so that evaluating it now gives what it would give later.
+fn chain_link(ctx: &mut Ctx, t: VId) -> Option<VId> {
+    let tx = ctx.v(t);
+    if tx.status != Status::Fresh || tx.conjs.len() != 1 {
+        return None;
+    }
+    let parent = tx.parent()?;
+    if ctx.v(parent).status < Status::Expanded {
+        return None;
+    }
+    let c = tx.conjs[0].clone();
+    let e = c.expr.as_expr()?;
+    if !matches!(ctx.prog.expr(e).kind, ExprKind::Ref(Ref::Field { .. })) {
+        return None;
+    }
+    resolve_target(ctx, e, c.env.as_ref())
+}
+
+/// A chain of fields each referring to the next (`a0: a1`, `a1: a2`, …, thousands long)
+/// that ends in a constant scalar (`a9999: 1`): its links are finalized from the far end, so
+/// that each meets a finished scalar (`final_scalar`) instead of inlining the rest of the
+/// chain again, which made a chain cost the cube of its length. Only a chain ending in a
+/// scalar: a link finalized early to a struct would be shared (`can_share`), and two structs
+/// that refer to each other through shared links would contain each other without end.
+/// Iterative, so a long chain does not deepen the stack.
+fn settle_chain(ctx: &mut Ctx, v: VId, t: VId) {
+    const MIN_LINKS: usize = 2;
+    let mut chain = vec![t];
+    let mut seen: FastMap<VId, ()> = FastMap::default();
+    seen.insert(t, ());
+    let mut cur = t;
+    let end = loop {
+        let Some(next) = chain_link(ctx, cur) else {
+            return;
+        };
+        // A cycle, or a link back into the vertex being evaluated: the ordinary path decides.
+        if next == v || seen.contains_key(&next) || ctx.is_ancestor_or_self(next, v) {
+            return;
+        }
+        if chain_link(ctx, next).is_none() {
+            break next;
+        }
+        seen.insert(next, ());
+        chain.push(next);
+        cur = next;
+    };
+    if chain.len() < MIN_LINKS || !constant_scalar(ctx, end) {
+        return;
+    }
+    finalize(ctx, end);
+    if final_scalar(ctx, end).is_none() {
+        return;
+    }
+    for &link in chain.iter().rev() {
+        finalize(ctx, link);
+    }
+}
+
+/// Whether `t` is a finished scalar, or not yet evaluated with only constant scalar
+/// conjuncts (`1`, `"x"`, `int & >0`): evaluating it cannot reach any other vertex.
+fn constant_scalar(ctx: &mut Ctx, t: VId) -> bool {
+    match ctx.v(t).status {
+        Status::Final => final_scalar(ctx, t).is_some(),
+        Status::Fresh => {
+            let exprs: Vec<Option<ExprId>> =
+                ctx.v(t).conjs.iter().map(|c| c.expr.as_expr()).collect();
+            !exprs.is_empty()
+                && exprs
+                    .into_iter()
+                    .all(|e| e.is_some_and(|e| ctx.is_const(e)))
+        }
+        _ => false,
+    }
 }
 
 /// Whether `t`, already inlined in `v`, is to be inlined again because it is now met in the
