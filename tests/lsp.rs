@@ -462,5 +462,22 @@ fn completion_from_the_schema() {
         assert!(names.contains(&k.to_string()), "{names:?}");
     }
     assert!(!names.contains(&"user".to_string()), "{names:?}");
+    // `kind: "` in a struct written on one line (`cache: {kind: ""}`): the kinds too, not
+    // the enclosing struct's fields.
+    let text = text.replace(
+        "\t\t\tuser: \n\t\t}",
+        "\t\t}\n\t\tresources: cache: {kind: \"\"}",
+    );
+    change(&mut c, &f, 4, &text);
+    let line = text.lines().position(|l| l.contains("cache: {kind")).unwrap();
+    let column = text.lines().nth(line).unwrap().find("kind: \"").unwrap() + 7;
+    let kinds = complete(&mut c, line as u64, column as u64);
+    let mut sorted = kinds.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        ["command", "docker", "file", "http", "process", "systemd", "tcp"],
+        "{kinds:?}"
+    );
     c.stop();
 }

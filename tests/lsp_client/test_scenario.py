@@ -273,11 +273,6 @@ async def test_completion_from_the_schema(client: LanguageClient, tmp_path: Path
     assert "name" in offered
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after `kind: \"` on a one-line struct (`cache: {kind: \"\"}`), completion offers the "
-    "enclosing struct's fields (db, web), not the kinds",
-)
 async def test_completion_of_a_kind_in_a_one_line_struct(client: LanguageClient, tmp_path: Path):
     enc = encoding(client)
     uri = write(tmp_path, "fleet.orc", KIND_INLINE)
