@@ -31,6 +31,7 @@ use thin_vec::ThinVec;
 pub use report::{
     export_to, export_vertex as export_value, to_diags as report_to_diags, ExportMode,
 };
+pub use unify::default_of as default_val;
 pub use unify::show as show_val;
 
 pub type VId = u32;
@@ -1391,6 +1392,77 @@ impl Evaluated<'_> {
             })
             .collect()
     }
+}
+
+impl Evaluated<'_> {
+    /// The regular field `name` of the struct at `v` as stored there, before following a
+    /// shared value or a single surviving alternative (`field` follows them).
+    pub fn field_arc(&mut self, v: VId, name: &str) -> Option<VId> {
+        let sym = self.ctx.quoted_sym(name);
+        let v = self.ctx.deref(v);
+        let a = structs::lookup(&mut self.ctx, v, Label::Field(sym))?;
+        let av = self.ctx.v(a);
+        (av.has_regular || av.has_required).then_some(a)
+    }
+
+    /// Where the value of `v` came from: the spans of the expressions unified into it (its
+    /// conjuncts), then those of the values it references (inlined or shared), in the order
+    /// the evaluator met them, each once. Conjuncts that are computed values (builtin
+    /// results) have no place and are left out.
+    pub fn declarations(&self, v: VId) -> Vec<Span> {
+        let mut out = Vec::new();
+        let mut seen = Vec::new();
+        self.declarations_into(v, &mut out, &mut seen);
+        out
+    }
+
+    fn declarations_into(&self, v: VId, out: &mut Vec<Span>, seen: &mut Vec<VId>) {
+        if seen.contains(&v) || seen.len() > 64 {
+            return;
+        }
+        seen.push(v);
+        let vx = self.ctx.v(v);
+        for c in &vx.conjs {
+            if let Some(e) = c.expr.as_expr() {
+                let span = self.ctx.prog.expr(e).span;
+                if span != Span::default() && !out.contains(&span) {
+                    out.push(span);
+                }
+            }
+        }
+        let mut next: Vec<VId> = Vec::new();
+        next.extend(vx.first_inlined());
+        if let Some(x) = &vx.x {
+            next.extend(x.inlined.iter().copied());
+        }
+        next.extend(vx.forward());
+        for t in next {
+            self.declarations_into(t, out, seen);
+        }
+    }
+}
+
+/// The type of the value at `v` when it is a scalar that is not concrete, defaults taken
+/// (`int` for `int & >0`, `string` for `=~"^a"`); `None` for concrete values, structs, lists,
+/// errors, and disjunctions of several structs.
+pub fn type_of_incomplete(ctx: &Ctx, v: VId) -> Option<String> {
+    let mut t = ctx.deref(v);
+    while let Some(alts) = ctx.v(t).alts() {
+        let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(a, _)| *a).collect();
+        match defaults[..] {
+            [d] => t = ctx.deref(d),
+            _ => return None,
+        }
+    }
+    let vx = ctx.v(t);
+    if vx.err.is_some() || vx.is_struct || !vx.lists().is_empty() {
+        return None;
+    }
+    let base = unify::default_of(&vx.base);
+    if unify::is_concrete(&base) || matches!(base, Val::Vertex(_) | Val::Bottom(_)) {
+        return None;
+    }
+    Some(unify::kind_name(unify::kind_of(&base)))
 }
 
 /// Gives every optional field below `at` its arc and value, for `orche eval`.

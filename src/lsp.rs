@@ -11,7 +11,9 @@
 //!   (`lsp/complete.rs`).
 //! - Formatting: `orche fmt`'s result, as one edit of the whole document.
 //! - Code actions: the `did you mean …?` hints as quick fixes that edit the text.
-//! - Hover: the evaluated value of the field under the cursor (`lsp/hover.rs`).
+//! - Hover: the evaluated value of the field under the cursor, defaults resolved, with its
+//!   type where it is not concrete, the doc comments of its declarations and their places
+//!   (`lsp/hover.rs`, `compile::hover_at`).
 //! - Go to definition: from the references lowering resolved (`compile::Outcome::refs`), kept
 //!   per file from its package's last check.
 //! - Edits that arrive while a check runs are coalesced: every message waiting is read before
@@ -167,9 +169,11 @@ impl Server {
                 };
                 let key = self.package_key(&uri);
                 let texts = self.package_texts(&key, &uri);
-                let Some(value) = compile::value_at(&texts, &path) else {
+                let Some(found) = compile::hover_at(&texts, &path) else {
                     return Ok(Value::Null);
                 };
+                let extras = self.hover_extras(&found);
+                let value = found.value;
                 let mut sources = crate::source::SourceMap::new();
                 let id = sources.add(uri.clone(), text);
                 let range = lsp_range(&render::location(
@@ -178,7 +182,7 @@ impl Server {
                     self.unit,
                 ));
                 Ok(json!({
-                    "contents": {"kind": "markdown", "value": hover::markdown(&path, &value)},
+                    "contents": {"kind": "markdown", "value": hover::markdown(&path, &value, &extras)},
                     "range": range,
                 }))
             }
@@ -388,6 +392,57 @@ impl Server {
             }
         };
         Some(fix(uri, d, d["range"].clone(), &new_text))
+    }
+
+    /// The hover's notes besides the value: the doc comments of the declarations that gave
+    /// it and their places (the package's files first, then the standard library's, each in
+    /// the order the evaluator met them, one per line).
+    fn hover_extras(&self, h: &compile::Hover) -> hover::Extras {
+        let mut docs: Vec<String> = Vec::new();
+        let mut places: Vec<(bool, hover::Place)> = Vec::new();
+        let mut lines: Vec<(crate::source::FileId, usize)> = Vec::new();
+        for span in &h.declarations {
+            let file = h.sources.get(span.file);
+            if file.name == "<expression>" {
+                continue;
+            }
+            let (line, _) = file.line_col(span.start);
+            if lines.contains(&(span.file, line)) {
+                continue;
+            }
+            lines.push((span.file, line));
+            if let Some(doc) = hover::doc_comment(&file.text, span.start as usize) {
+                if !docs.contains(&doc) {
+                    docs.push(doc);
+                }
+            }
+            let l = render::location(&h.sources, *span, self.unit);
+            let uri = self.uri_of(&l);
+            let name = if l.stdlib {
+                l.file.clone()
+            } else {
+                uri_to_path(&uri)
+                    .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .unwrap_or_else(|| l.file.clone())
+            };
+            let link = uri
+                .starts_with("file://")
+                .then(|| format!("{uri}#L{line}"));
+            places.push((
+                l.stdlib,
+                hover::Place {
+                    shown: format!("{name}:{line}"),
+                    link,
+                },
+            ));
+        }
+        places.sort_by_key(|(stdlib, _)| *stdlib);
+        hover::Extras {
+            disjunction: h.disjunction.clone(),
+            kind: h.kind.clone(),
+            docs,
+            places: places.into_iter().map(|(_, p)| p).collect(),
+        }
     }
 
     /// The text of `uri`: the open document, else the file on disk.

@@ -481,3 +481,68 @@ fn completion_from_the_schema() {
     );
     c.stop();
 }
+
+/// The start of `needle` in `text` as an LSP position (ASCII text: bytes are UTF-16 units).
+fn position_of(text: &str, needle: &str) -> Value {
+    let at = text.find(needle).unwrap_or_else(|| panic!("{needle:?} not in the text"));
+    let line = text[..at].matches('\n').count();
+    let character = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    json!({"line": line, "character": character})
+}
+
+/// Hover: defaults resolved (the disjunction said below), the type of a value that is not
+/// concrete, the doc comments of the declarations, and their places, the standard library's
+/// as links to its cached copy.
+#[test]
+fn hover_defaults_docs_and_places() {
+    let dir = scratch("hover");
+    let f = dir.join("fed.orc");
+    let text = "import \"orche/federation\"\n\n#Check: {\n\t// Seconds between checks.\n\tevery: int & >0 | *5\n\tmode:  \"a\" | \"b\"\n}\n\nc: #Check & {\n\tevery: _\n\tmode:  _\n}\n\nf: federation.#Federation & {\n\tname: \"f\"\n\tsites: edge: {\n\t\ttier: \"edge\", network: prefix: \"10.0.0.0/24\"\n\t\tresources: web: {kind: \"docker\", image: \"nginx\", health: timeout: 90}\n\t}\n}\n";
+    std::fs::write(&f, text).unwrap();
+    let (mut c, _) = Client::start(false);
+    open(&mut c, &f, text);
+    let hover = |c: &mut Client, needle: &str| {
+        let r = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&f)}, "position": position_of(text, needle)}),
+        );
+        r["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no hover at {needle:?}: {r}"))
+            .to_string()
+    };
+    // A default taken: the value, then the disjunction it is the default of, the doc comment
+    // of the definition's field, and both declarations.
+    let shown = hover(&mut c, "every: _");
+    assert!(shown.starts_with("```cue\nc.every: 5\n```\n"), "{shown}");
+    assert!(shown.contains("the default of `int & >0 | *5`"), "{shown}");
+    assert!(shown.contains("\nSeconds between checks.\n"), "{shown}");
+    let link = |line: usize| format!("[fed.orc:{line}]({}#L{line})", uri(&f));
+    assert!(shown.contains(&link(5)) && shown.contains(&link(10)), "{shown}");
+    // Not concrete: the value and its type.
+    let shown = hover(&mut c, "mode:  _");
+    assert!(shown.contains("c.mode: \"a\" | \"b\"\n"), "{shown}");
+    assert!(shown.contains("type: `string` (not concrete)"), "{shown}");
+    // A struct of the standard library's: its defaults resolved, #Health's doc comment, the
+    // places in the stdlib as links to the cached copy.
+    let shown = hover(&mut c, "health");
+    for field in ["\ttimeout: 90\n", "\tinterval: 5\n", "\tbackoff: \"exponential\"\n"] {
+        assert!(shown.contains(field), "{field:?} not in {shown}");
+    }
+    assert!(!shown.contains('|'), "{shown}");
+    assert!(shown.contains("A health check"), "{shown}");
+    assert!(shown.contains(&link(18)), "{shown}");
+    let stdlib = shown
+        .lines()
+        .find(|l| l.starts_with("- [stdlib/orche/federation/federation.orc:"))
+        .unwrap_or_else(|| panic!("no stdlib place in {shown}"));
+    let target = stdlib.split("](file://").nth(1).unwrap().trim_end_matches(')');
+    let (path, line) = target.split_once("#L").unwrap();
+    let copied = std::fs::read_to_string(path).unwrap();
+    let line: usize = line.parse().unwrap();
+    assert!(copied.lines().nth(line - 1).unwrap().contains("#Health"), "{stdlib}");
+    // A field of the stdlib's with its own doc comment.
+    let shown = hover(&mut c, "timeout");
+    assert!(shown.contains("become healthy"), "{shown}");
+    c.stop();
+}

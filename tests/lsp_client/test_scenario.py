@@ -165,11 +165,6 @@ async def test_hover_shows_the_evaluated_value(client: LanguageClient, tmp_path:
         assert field in shown, f"{field!r} not in hover:\n{shown}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/lsp.md says hover shows defaults resolved; it shows `interval: int & >0 | *5` "
-    "and a resource's `name: *\"web\" | string`",
-)
 async def test_hover_resolves_defaults(client: LanguageClient, tmp_path: Path):
     enc = encoding(client)
     uri = write(tmp_path, "fleet.orc", FLEET)
