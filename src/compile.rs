@@ -300,6 +300,29 @@ fn hover_of(ev: &mut eval::Evaluated, at: eval::VId, path: &[String]) -> Option<
     Some((value, disjunction, kind, ev.declarations(arc)))
 }
 
+/// The required fields the struct at a data path lacks, each with a value to write for it
+/// (`eval::placeholder`; `None` when none is obvious); `None` as for [`value_at`]. The
+/// language server's "add the missing required fields".
+pub fn missing_required(
+    texts: &[(String, String)],
+    path: &[String],
+) -> Option<Vec<(String, Option<String>, String)>> {
+    with_texts(texts, |ev, at| {
+        let v = follow(ev, at, path)?;
+        let missing = ev.missing_required(v);
+        Some(
+            missing
+                .into_iter()
+                .map(|(name, a)| {
+                    let shown = export::orc::print(&ev.ctx, a);
+                    let ty = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+                    (name, eval::placeholder(&ev.ctx, a), ty)
+                })
+                .collect(),
+        )
+    })
+}
+
 /// A field a struct has or allows, for the language server's completion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldInfo {

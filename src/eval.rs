@@ -1465,6 +1465,109 @@ pub fn type_of_incomplete(ctx: &Ctx, v: VId) -> Option<String> {
     Some(unify::kind_name(unify::kind_of(&base)))
 }
 
+impl Evaluated<'_> {
+    /// The required fields (`name!: T`) the struct at `v` declares and nobody set, in order,
+    /// each with its vertex.
+    pub fn missing_required(&mut self, v: VId) -> Vec<(String, VId)> {
+        structs::expand(&mut self.ctx, v);
+        structs::finalize_optional(&mut self.ctx, v);
+        let t = self.ctx.deref(v);
+        let ctx = &self.ctx;
+        ctx.v(t)
+            .arcs
+            .iter()
+            .filter_map(|(l, a)| match l {
+                Label::Field(s)
+                    if crate::lower::field_class(ctx.sym_name(*s))
+                        == crate::lower::FieldClass::Regular =>
+                {
+                    let av = ctx.v(*a);
+                    (av.has_required && !av.has_regular)
+                        .then(|| (ctx.field_name(*s).to_string(), *a))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A value to write for a field whose value is `v` when one is obvious, in orche syntax: its
+/// default, else the first alternative that has one, else for a type the simplest value it
+/// allows (`""`, `0` or the lowest value its bounds allow, `false`, `null`), `{}` for a struct
+/// and a list of placeholders for a list's required elements. `None` when there is none
+/// (`bytes`, a validator no candidate meets).
+pub fn placeholder(ctx: &Ctx, v: VId) -> Option<String> {
+    let t = ctx.deref(v);
+    let vx = ctx.v(t);
+    if vx.err.is_some() {
+        return None;
+    }
+    if let Some(alts) = vx.alts() {
+        let mut order: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(a, _)| *a).collect();
+        order.extend(alts.iter().filter(|(_, d)| !*d).map(|(a, _)| *a));
+        return order.into_iter().find_map(|a| placeholder(ctx, a));
+    }
+    if vx.is_struct {
+        return Some("{}".into());
+    }
+    if !vx.lists().is_empty() {
+        let items: Option<Vec<String>> = vx
+            .list_elems()
+            .into_iter()
+            .map(|(_, a)| placeholder(ctx, a))
+            .collect();
+        return Some(format!("[{}]", items?.join(", ")));
+    }
+    placeholder_val(&vx.base).map(|p| unify::show(&p))
+}
+
+fn placeholder_val(v: &Val) -> Option<Val> {
+    use crate::lower::kind;
+    let v = unify::default_of(v);
+    if unify::is_concrete(&v) {
+        return Some(v);
+    }
+    if let Val::Disj(ds) = &v {
+        return ds.iter().find_map(|(d, _)| placeholder_val(d));
+    }
+    let k = unify::kind_of(&v);
+    let mut candidates: Vec<Val> = Vec::new();
+    if k & kind::STRING != 0 {
+        candidates.push(Val::Str("".into()));
+    }
+    if k & kind::NUMBER != 0 {
+        // The lowest value the bounds allow, then zero.
+        let bounds: Vec<&Val> = match &v {
+            Val::Conj(cs) => cs.iter().collect(),
+            other => vec![other],
+        };
+        for b in bounds {
+            if let Val::Bound(op, n) = b {
+                if let Val::Num(n) = &**n {
+                    match op {
+                        BoundOp::Ge => candidates.push(Val::Num(n.clone())),
+                        BoundOp::Gt if n.is_int() => {
+                            candidates.push(Val::num(n.add(&Num::one())))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        candidates.push(Val::num(Num::from_i64(0)));
+        candidates.push(Val::num(Num::from_i64(1)));
+    }
+    if k & kind::BOOL != 0 {
+        candidates.push(Val::Bool(false));
+    }
+    if k & kind::NULL != 0 {
+        candidates.push(Val::Null);
+    }
+    candidates
+        .into_iter()
+        .find(|c| !matches!(unify::meet(&v, c), Val::Bottom(_)))
+}
+
 /// Gives every optional field below `at` its arc and value, for `orche eval`.
 pub fn finalize_optional(ev: &mut Evaluated, at: VId) {
     structs::finalize_optional(&mut ev.ctx, at);

@@ -10,7 +10,8 @@
 //! - Completion: import paths, a field's string alternatives, a struct's allowed fields
 //!   (`lsp/complete.rs`).
 //! - Formatting: `orche fmt`'s result, as one edit of the whole document.
-//! - Code actions: the `did you mean …?` hints as quick fixes that edit the text.
+//! - Code actions: the `did you mean …?` hints as quick fixes that edit the text; "add the
+//!   missing required fields" for a struct that lacks some (`lsp/required.rs`).
 //! - Hover: the evaluated value of the field under the cursor, defaults resolved, with its
 //!   type where it is not concrete, the doc comments of its declarations and their places
 //!   (`lsp/hover.rs`, `compile::hover_at`).
@@ -27,6 +28,7 @@
 
 mod complete;
 mod hover;
+mod required;
 mod symbols;
 
 use crate::compile;
@@ -214,10 +216,11 @@ impl Server {
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default();
-                let actions: Vec<Value> = diags
+                let mut actions: Vec<Value> = diags
                     .iter()
                     .filter_map(|d| self.quick_fix(&uri, &text, d))
                     .collect();
+                actions.extend(self.add_required(&uri, &text, &diags));
                 Ok(Value::Array(actions))
             }
             "textDocument/formatting" => {
@@ -328,6 +331,53 @@ impl Server {
             .find("` for `")
             .and_then(|i| rest[i + 7..].split('`').next());
         self.replace_in_range(uri, text, d, Some(typo), suggestion)
+    }
+
+    /// "Add the missing required fields": one action per struct that `field is required but
+    /// not present` diagnostics are about, adding every required field it lacks
+    /// (`lsp/required.rs`), with those diagnostics.
+    fn add_required(&self, uri: &str, text: &str, diags: &[Value]) -> Vec<Value> {
+        let mut structs: IndexMap<Vec<String>, Vec<Value>> = IndexMap::new();
+        for d in diags {
+            let path = d
+                .get("message")
+                .and_then(Value::as_str)
+                .and_then(required::struct_path);
+            if let Some(path) = path {
+                structs.entry(path).or_default().push(d.clone());
+            }
+        }
+        if structs.is_empty() {
+            return Vec::new();
+        }
+        let key = self.package_key(uri);
+        let texts = self.package_texts(&key, uri);
+        let mut out = Vec::new();
+        for (path, ds) in structs {
+            let Some(range) = required::struct_literal(text, &path) else {
+                continue;
+            };
+            let missing = compile::missing_required(&texts, &path).unwrap_or_default();
+            if missing.is_empty() {
+                continue;
+            }
+            let Some(new_text) = required::with_fields(text, range, &missing) else {
+                continue;
+            };
+            let names: Vec<&str> = missing.iter().map(|(n, _, _)| n.as_str()).collect();
+            let range = json!({
+                "start": position_of(text, range.0, self.unit),
+                "end": position_of(text, range.1, self.unit),
+            });
+            out.push(json!({
+                "title": format!("Add the missing required fields: {}", names.join(", ")),
+                "kind": "quickfix",
+                "diagnostics": ds,
+                "isPreferred": true,
+                "edit": {"changes": {uri: [{"range": range, "newText": new_text}]}},
+            }));
+        }
+        out
     }
 
     /// The quick fix replacing `typo` in the text of the diagnostic's range by `with` (the

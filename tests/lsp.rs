@@ -490,6 +490,20 @@ fn position_of(text: &str, needle: &str) -> Value {
     json!({"line": line, "character": character})
 }
 
+/// `text` with one `TextEdit` applied (ASCII text).
+fn apply(text: &str, edit: &Value) -> String {
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + p["character"].as_u64().unwrap() as usize
+    };
+    let (a, b) = (
+        offset(&edit["range"]["start"]),
+        offset(&edit["range"]["end"]),
+    );
+    format!("{}{}{}", &text[..a], edit["newText"].as_str().unwrap(), &text[b..])
+}
+
 /// Hover: defaults resolved (the disjunction said below), the type of a value that is not
 /// concrete, the doc comments of the declarations, and their places, the standard library's
 /// as links to its cached copy.
@@ -544,5 +558,65 @@ fn hover_defaults_docs_and_places() {
     // A field of the stdlib's with its own doc comment.
     let shown = hover(&mut c, "timeout");
     assert!(shown.contains("become healthy"), "{shown}");
+    c.stop();
+}
+
+/// The code action adding a struct's missing required fields: in a one-line resource (a
+/// kind's required field, from the standard library) and in a struct of the file's own
+/// definition, each with a value its type allows; applied, the diagnostics clear.
+#[test]
+fn add_the_missing_required_fields() {
+    let dir = scratch("required");
+    let f = dir.join("fed.orc");
+    let text = "import \"orche/federation\"\n\n#Svc: {\n\tname!:  string\n\tport!:  int & >1023\n\tproto!: \"tcp\" | \"udp\"\n\tmode:   *\"a\" | \"b\"\n}\n\nsvc: #Svc & {\n\tmode: \"b\"\n}\n\nf: federation.#Federation & {\n\tname: \"f\"\n\tsites: edge: {\n\t\ttier: \"edge\", network: prefix: \"10.0.0.0/24\"\n\t\tresources: db: {kind: \"docker\"}\n\t}\n}\n";
+    std::fs::write(&f, text).unwrap();
+    let (mut c, _) = Client::start(false);
+    open(&mut c, &f, text);
+    let ds = c.diagnostics_for(&uri(&f));
+    let required: Vec<Value> = ds
+        .iter()
+        .filter(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .contains("field is required but not present")
+        })
+        .cloned()
+        .collect();
+    assert_eq!(required.len(), 4, "{ds:?}");
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&f)}, "range": required[0]["range"],
+               "context": {"diagnostics": required}}),
+    );
+    let actions = r["result"].as_array().unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(actions.len(), 2, "{r}");
+    let titles: Vec<&str> = actions.iter().map(|a| a["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Add the missing required fields: name, port, proto",
+            "Add the missing required fields: image"
+        ]
+    );
+    assert!(actions.iter().all(|a| a["kind"] == "quickfix"));
+    let edit = |a: &Value| a["edit"]["changes"][uri(&f)][0].clone();
+    let fixed = apply(&apply(text, &edit(&actions[1])), &edit(&actions[0]));
+    assert!(
+        fixed.contains("svc: #Svc & {\n\tmode:  \"b\"\n\tname:  \"\"\n\tport:  1024\n\tproto: \"tcp\"\n}\n"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("\t\tresources: db: {kind: \"docker\", image: \"\"}\n"),
+        "{fixed}"
+    );
+    // The result is complete, and formatted.
+    change(&mut c, &f, 2, &fixed);
+    assert_eq!(c.diagnostics_for(&uri(&f)), Vec::<Value>::new());
+    let r = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri(&f)}, "options": {"tabSize": 4, "insertSpaces": false}}),
+    );
+    assert_eq!(r["result"], json!([]), "{r}");
     c.stop();
 }
