@@ -1546,9 +1546,7 @@ fn placeholder_val(v: &Val) -> Option<Val> {
                 if let Val::Num(n) = &**n {
                     match op {
                         BoundOp::Ge => candidates.push(Val::Num(n.clone())),
-                        BoundOp::Gt if n.is_int() => {
-                            candidates.push(Val::num(n.add(&Num::one())))
-                        }
+                        BoundOp::Gt if n.is_int() => candidates.push(Val::num(n.add(&Num::one()))),
                         _ => {}
                     }
                 }

@@ -475,9 +475,7 @@ impl Server {
                     .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
                     .unwrap_or_else(|| l.file.clone())
             };
-            let link = uri
-                .starts_with("file://")
-                .then(|| format!("{uri}#L{line}"));
+            let link = uri.starts_with("file://").then(|| format!("{uri}#L{line}"));
             places.push((
                 l.stdlib,
                 hover::Place {

@@ -419,7 +419,10 @@ mod tests {
         match want(t, at) {
             Some((Want::Value { path, .. }, blanked)) => {
                 assert_eq!(path, ["x", "web", "kind"]);
-                assert!(blanked.contains("\tweb: {image: \"a\",          }\n"), "{blanked:?}");
+                assert!(
+                    blanked.contains("\tweb: {image: \"a\",          }\n"),
+                    "{blanked:?}"
+                );
             }
             _ => panic!("a value wanted"),
         }

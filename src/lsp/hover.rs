@@ -126,10 +126,7 @@ pub fn markdown(path: &[String], value: &str, extras: &Extras) -> String {
     let mut notes = Vec::new();
     if let Some(d) = &extras.disjunction {
         if d.contains('\n') {
-            notes.push(format!(
-                "the default of:\n```cue\n{}\n```",
-                cut(d)
-            ));
+            notes.push(format!("the default of:\n```cue\n{}\n```", cut(d)));
         } else {
             notes.push(format!("the default of `{d}`"));
         }
@@ -204,7 +201,8 @@ mod tests {
 
     #[test]
     fn doc_comments_above_a_declaration() {
-        let text = "// Not this one.\n\n// How often.\n//  In seconds.\n\tinterval: 5\nx: 1 // no\ny: 2\n";
+        let text =
+            "// Not this one.\n\n// How often.\n//  In seconds.\n\tinterval: 5\nx: 1 // no\ny: 2\n";
         let at = |s: &str| text.find(s).unwrap();
         assert_eq!(
             doc_comment(text, at("5")).as_deref(),

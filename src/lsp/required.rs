@@ -219,7 +219,13 @@ mod tests {
         let missing = |names: &[&str]| -> Vec<Missing> {
             names
                 .iter()
-                .map(|n| (n.to_string(), Some("\"\"".to_string()), "string".to_string()))
+                .map(|n| {
+                    (
+                        n.to_string(),
+                        Some("\"\"".to_string()),
+                        "string".to_string(),
+                    )
+                })
                 .collect()
         };
         // A one-line literal stays on one line.
