@@ -469,7 +469,10 @@ fn completion_from_the_schema() {
         "\t\t}\n\t\tresources: cache: {kind: \"\"}",
     );
     change(&mut c, &f, 4, &text);
-    let line = text.lines().position(|l| l.contains("cache: {kind")).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.contains("cache: {kind"))
+        .unwrap();
     let column = text.lines().nth(line).unwrap().find("kind: \"").unwrap() + 7;
     let kinds = complete(&mut c, line as u64, column as u64);
     let mut sorted = kinds.clone();
@@ -484,7 +487,9 @@ fn completion_from_the_schema() {
 
 /// The start of `needle` in `text` as an LSP position (ASCII text: bytes are UTF-16 units).
 fn position_of(text: &str, needle: &str) -> Value {
-    let at = text.find(needle).unwrap_or_else(|| panic!("{needle:?} not in the text"));
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in the text"));
     let line = text[..at].matches('\n').count();
     let character = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
     json!({"line": line, "character": character})
@@ -501,7 +506,12 @@ fn apply(text: &str, edit: &Value) -> String {
         offset(&edit["range"]["start"]),
         offset(&edit["range"]["end"]),
     );
-    format!("{}{}{}", &text[..a], edit["newText"].as_str().unwrap(), &text[b..])
+    format!(
+        "{}{}{}",
+        &text[..a],
+        edit["newText"].as_str().unwrap(),
+        &text[b..]
+    )
 }
 
 /// Hover: defaults resolved (the disjunction said below), the type of a value that is not
@@ -532,7 +542,10 @@ fn hover_defaults_docs_and_places() {
     assert!(shown.contains("the default of `int & >0 | *5`"), "{shown}");
     assert!(shown.contains("\nSeconds between checks.\n"), "{shown}");
     let link = |line: usize| format!("[fed.orc:{line}]({}#L{line})", uri(&f));
-    assert!(shown.contains(&link(5)) && shown.contains(&link(10)), "{shown}");
+    assert!(
+        shown.contains(&link(5)) && shown.contains(&link(10)),
+        "{shown}"
+    );
     // Not concrete: the value and its type.
     let shown = hover(&mut c, "mode:  _");
     assert!(shown.contains("c.mode: \"a\" | \"b\"\n"), "{shown}");
@@ -540,7 +553,11 @@ fn hover_defaults_docs_and_places() {
     // A struct of the standard library's: its defaults resolved, #Health's doc comment, the
     // places in the stdlib as links to the cached copy.
     let shown = hover(&mut c, "health");
-    for field in ["\ttimeout: 90\n", "\tinterval: 5\n", "\tbackoff: \"exponential\"\n"] {
+    for field in [
+        "\ttimeout: 90\n",
+        "\tinterval: 5\n",
+        "\tbackoff: \"exponential\"\n",
+    ] {
         assert!(shown.contains(field), "{field:?} not in {shown}");
     }
     assert!(!shown.contains('|'), "{shown}");
@@ -550,11 +567,30 @@ fn hover_defaults_docs_and_places() {
         .lines()
         .find(|l| l.starts_with("- [stdlib/orche/federation/federation.orc:"))
         .unwrap_or_else(|| panic!("no stdlib place in {shown}"));
-    let target = stdlib.split("](file://").nth(1).unwrap().trim_end_matches(')');
+    let target = stdlib
+        .split("](file://")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')');
     let (path, line) = target.split_once("#L").unwrap();
-    let copied = std::fs::read_to_string(path).unwrap();
+    assert!(
+        path.ends_with(&format!(
+            "/orche/stdlib-{}/stdlib/orche/federation/federation.orc",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{stdlib}"
+    );
+    // The copy is the embedded file (read from the source tree: the cache directory is shared
+    // with the other tests, which may be rewriting it).
+    let embedded = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib/orche/federation/federation.orc"),
+    )
+    .unwrap();
     let line: usize = line.parse().unwrap();
-    assert!(copied.lines().nth(line - 1).unwrap().contains("#Health"), "{stdlib}");
+    assert!(
+        embedded.lines().nth(line - 1).unwrap().contains("#Health"),
+        "{stdlib}"
+    );
     // A field of the stdlib's with its own doc comment.
     let shown = hover(&mut c, "timeout");
     assert!(shown.contains("become healthy"), "{shown}");
@@ -591,7 +627,10 @@ fn add_the_missing_required_fields() {
     );
     let actions = r["result"].as_array().unwrap_or_else(|| panic!("{r}"));
     assert_eq!(actions.len(), 2, "{r}");
-    let titles: Vec<&str> = actions.iter().map(|a| a["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> = actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
     assert_eq!(
         titles,
         [
@@ -603,7 +642,9 @@ fn add_the_missing_required_fields() {
     let edit = |a: &Value| a["edit"]["changes"][uri(&f)][0].clone();
     let fixed = apply(&apply(text, &edit(&actions[1])), &edit(&actions[0]));
     assert!(
-        fixed.contains("svc: #Svc & {\n\tmode:  \"b\"\n\tname:  \"\"\n\tport:  1024\n\tproto: \"tcp\"\n}\n"),
+        fixed.contains(
+            "svc: #Svc & {\n\tmode:  \"b\"\n\tname:  \"\"\n\tport:  1024\n\tproto: \"tcp\"\n}\n"
+        ),
         "{fixed}"
     );
     assert!(
