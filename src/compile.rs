@@ -236,6 +236,93 @@ pub fn value_at(texts: &[(String, String)], path: &[String]) -> Option<String> {
     })
 }
 
+/// What the language server's hover shows of the field at a data path.
+pub struct Hover {
+    /// The files of the evaluation (the package's texts and the standard library's), for
+    /// the places in `declarations`.
+    pub sources: SourceMap,
+    /// The value printed as `orche eval` prints it, defaults resolved as `orche export`
+    /// resolves them (`export::orc::print_resolved`).
+    pub value: String,
+    /// The value before its default was taken (`int & >0 | *5`), when the field's own value
+    /// is a disjunction with a default.
+    pub disjunction: Option<String>,
+    /// The type of a value that is not concrete (`int` for `int & >0`); `None` for concrete
+    /// values, structs and lists.
+    pub kind: Option<String>,
+    /// The expressions unified into the field, and those of the values they reference
+    /// (`Evaluated::declarations`), in the order the evaluator met them.
+    pub declarations: Vec<Span>,
+}
+
+/// The hover of the field at a data path of a package given as texts; `None` as for
+/// [`value_at`].
+pub fn hover_at(texts: &[(String, String)], path: &[String]) -> Option<Hover> {
+    let (sources, files, _) = parse_texts(texts);
+    let mut found = None;
+    let outcome = evaluate_files(
+        sources,
+        files,
+        Vec::new(),
+        None,
+        false,
+        Clock::new(),
+        |ev, at, _| {
+            found = hover_of(ev, at, path);
+            (None, Vec::new())
+        },
+    );
+    let (value, disjunction, kind, declarations) = found?;
+    Some(Hover {
+        sources: outcome.sources,
+        value,
+        disjunction,
+        kind,
+        declarations,
+    })
+}
+
+type HoverParts = (String, Option<String>, Option<String>, Vec<Span>);
+
+fn hover_of(ev: &mut eval::Evaluated, at: eval::VId, path: &[String]) -> Option<HoverParts> {
+    let (last, parents) = path.split_last()?;
+    let parent = follow(ev, at, parents)?;
+    let arc = ev.field_arc(parent, last)?;
+    let v = ev.ctx.deref(arc);
+    eval::finalize_optional(ev, v);
+    let value = export::orc::print_resolved(&ev.ctx, v);
+    let plain = export::orc::print(&ev.ctx, v);
+    let vx = ev.ctx.v(v);
+    let disjunction = (plain != value
+        && (vx.alts().is_some() || matches!(vx.base, eval::Val::Disj(_))))
+    .then(|| plain.trim_end().to_string());
+    let kind = eval::type_of_incomplete(&ev.ctx, v);
+    Some((value, disjunction, kind, ev.declarations(arc)))
+}
+
+/// The required fields the struct at a data path lacks, each with a value to write for it
+/// (`eval::placeholder`; `None` when none is obvious); `None` as for [`value_at`]. The
+/// language server's "add the missing required fields".
+pub fn missing_required(
+    texts: &[(String, String)],
+    path: &[String],
+) -> Option<Vec<(String, Option<String>, String)>> {
+    with_texts(texts, |ev, at| {
+        let v = follow(ev, at, path)?;
+        let missing = ev.missing_required(v);
+        Some(
+            missing
+                .into_iter()
+                .map(|(name, a)| {
+                    let shown = export::orc::print(&ev.ctx, a);
+                    let ty = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+                    (name, eval::placeholder(&ev.ctx, a), ty)
+                })
+                .collect(),
+        )
+    })
+}
+
 /// A field a struct has or allows, for the language server's completion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldInfo {

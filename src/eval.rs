@@ -31,6 +31,7 @@ use thin_vec::ThinVec;
 pub use report::{
     export_to, export_vertex as export_value, to_diags as report_to_diags, ExportMode,
 };
+pub use unify::default_of as default_val;
 pub use unify::show as show_val;
 
 pub type VId = u32;
@@ -1457,6 +1458,178 @@ impl Evaluated<'_> {
             })
             .collect()
     }
+}
+
+impl Evaluated<'_> {
+    /// The regular field `name` of the struct at `v` as stored there, before following a
+    /// shared value or a single surviving alternative (`field` follows them).
+    pub fn field_arc(&mut self, v: VId, name: &str) -> Option<VId> {
+        let sym = self.ctx.quoted_sym(name);
+        let v = self.ctx.deref(v);
+        let a = structs::lookup(&mut self.ctx, v, Label::Field(sym))?;
+        let av = self.ctx.v(a);
+        (av.has_regular || av.has_required).then_some(a)
+    }
+
+    /// Where the value of `v` came from: the spans of the expressions unified into it (its
+    /// conjuncts), then those of the values it references (inlined or shared), in the order
+    /// the evaluator met them, each once. Conjuncts that are computed values (builtin
+    /// results) have no place and are left out.
+    pub fn declarations(&self, v: VId) -> Vec<Span> {
+        let mut out = Vec::new();
+        let mut seen = Vec::new();
+        self.declarations_into(v, &mut out, &mut seen);
+        out
+    }
+
+    fn declarations_into(&self, v: VId, out: &mut Vec<Span>, seen: &mut Vec<VId>) {
+        if seen.contains(&v) || seen.len() > 64 {
+            return;
+        }
+        seen.push(v);
+        let vx = self.ctx.v(v);
+        for c in &vx.conjs {
+            if let Some(e) = c.expr.as_expr() {
+                let span = self.ctx.prog.expr(e).span;
+                if span != Span::default() && !out.contains(&span) {
+                    out.push(span);
+                }
+            }
+        }
+        let mut next: Vec<VId> = Vec::new();
+        next.extend(vx.first_inlined());
+        if let Some(x) = &vx.x {
+            next.extend(x.inlined.iter().copied());
+        }
+        next.extend(vx.forward());
+        for t in next {
+            self.declarations_into(t, out, seen);
+        }
+    }
+}
+
+/// The type of the value at `v` when it is a scalar that is not concrete, defaults taken
+/// (`int` for `int & >0`, `string` for `=~"^a"`); `None` for concrete values, structs, lists,
+/// errors, and disjunctions of several structs.
+pub fn type_of_incomplete(ctx: &Ctx, v: VId) -> Option<String> {
+    let mut t = ctx.deref(v);
+    while let Some(alts) = ctx.v(t).alts() {
+        let defaults: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(a, _)| *a).collect();
+        match defaults[..] {
+            [d] => t = ctx.deref(d),
+            _ => return None,
+        }
+    }
+    let vx = ctx.v(t);
+    if vx.err.is_some() || vx.is_struct || !vx.lists().is_empty() {
+        return None;
+    }
+    let base = unify::default_of(&vx.base);
+    if unify::is_concrete(&base) || matches!(base, Val::Vertex(_) | Val::Bottom(_)) {
+        return None;
+    }
+    Some(unify::kind_name(unify::kind_of(&base)))
+}
+
+impl Evaluated<'_> {
+    /// The required fields (`name!: T`) the struct at `v` declares and nobody set, in order,
+    /// each with its vertex.
+    pub fn missing_required(&mut self, v: VId) -> Vec<(String, VId)> {
+        structs::expand(&mut self.ctx, v);
+        structs::finalize_optional(&mut self.ctx, v);
+        let t = self.ctx.deref(v);
+        let ctx = &self.ctx;
+        ctx.v(t)
+            .arcs
+            .iter()
+            .filter_map(|(l, a)| match l {
+                Label::Field(s)
+                    if crate::lower::field_class(ctx.sym_name(*s))
+                        == crate::lower::FieldClass::Regular =>
+                {
+                    let av = ctx.v(*a);
+                    (av.has_required && !av.has_regular)
+                        .then(|| (ctx.field_name(*s).to_string(), *a))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A value to write for a field whose value is `v` when one is obvious, in orche syntax: its
+/// default, else the first alternative that has one, else for a type the simplest value it
+/// allows (`""`, `0` or the lowest value its bounds allow, `false`, `null`), `{}` for a struct
+/// and a list of placeholders for a list's required elements. `None` when there is none
+/// (`bytes`, a validator no candidate meets).
+pub fn placeholder(ctx: &Ctx, v: VId) -> Option<String> {
+    let t = ctx.deref(v);
+    let vx = ctx.v(t);
+    if vx.err.is_some() {
+        return None;
+    }
+    if let Some(alts) = vx.alts() {
+        let mut order: Vec<VId> = alts.iter().filter(|(_, d)| *d).map(|(a, _)| *a).collect();
+        order.extend(alts.iter().filter(|(_, d)| !*d).map(|(a, _)| *a));
+        return order.into_iter().find_map(|a| placeholder(ctx, a));
+    }
+    if vx.is_struct {
+        return Some("{}".into());
+    }
+    if !vx.lists().is_empty() {
+        let items: Option<Vec<String>> = vx
+            .list_elems()
+            .into_iter()
+            .map(|(_, a)| placeholder(ctx, a))
+            .collect();
+        return Some(format!("[{}]", items?.join(", ")));
+    }
+    placeholder_val(&vx.base).map(|p| unify::show(&p))
+}
+
+fn placeholder_val(v: &Val) -> Option<Val> {
+    use crate::lower::kind;
+    let v = unify::default_of(v);
+    if unify::is_concrete(&v) {
+        return Some(v);
+    }
+    if let Val::Disj(ds) = &v {
+        return ds.iter().find_map(|(d, _)| placeholder_val(d));
+    }
+    let k = unify::kind_of(&v);
+    let mut candidates: Vec<Val> = Vec::new();
+    if k & kind::STRING != 0 {
+        candidates.push(Val::Str("".into()));
+    }
+    if k & kind::NUMBER != 0 {
+        // The lowest value the bounds allow, then zero.
+        let bounds: Vec<&Val> = match &v {
+            Val::Conj(cs) => cs.iter().collect(),
+            other => vec![other],
+        };
+        for b in bounds {
+            if let Val::Bound(op, n) = b {
+                if let Val::Num(n) = &**n {
+                    match op {
+                        BoundOp::Ge => candidates.push(Val::Num(n.clone())),
+                        BoundOp::Gt if n.is_int() => candidates.push(Val::num(n.add(&Num::one()))),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        candidates.push(Val::num(Num::from_i64(0)));
+        candidates.push(Val::num(Num::from_i64(1)));
+    }
+    if k & kind::BOOL != 0 {
+        candidates.push(Val::Bool(false));
+    }
+    if k & kind::NULL != 0 {
+        candidates.push(Val::Null);
+    }
+    candidates
+        .into_iter()
+        .find(|c| !matches!(unify::meet(&v, c), Val::Bottom(_)))
 }
 
 /// Gives every optional field below `at` its arc and value, for `orche eval`.

@@ -10,8 +10,11 @@
 //! - Completion: import paths, a field's string alternatives, a struct's allowed fields
 //!   (`lsp/complete.rs`).
 //! - Formatting: `orche fmt`'s result, as one edit of the whole document.
-//! - Code actions: the `did you mean …?` hints as quick fixes that edit the text.
-//! - Hover: the evaluated value of the field under the cursor (`lsp/hover.rs`).
+//! - Code actions: the `did you mean …?` hints as quick fixes that edit the text; "add the
+//!   missing required fields" for a struct that lacks some (`lsp/required.rs`).
+//! - Hover: the evaluated value of the field under the cursor, defaults resolved, with its
+//!   type where it is not concrete, the doc comments of its declarations and their places
+//!   (`lsp/hover.rs`, `compile::hover_at`).
 //! - Go to definition: from the references lowering resolved (`compile::Outcome::refs`), kept
 //!   per file from its package's last check.
 //! - Edits that arrive while a check runs are coalesced: every message waiting is read before
@@ -25,6 +28,7 @@
 
 mod complete;
 mod hover;
+mod required;
 mod symbols;
 
 use crate::compile;
@@ -167,9 +171,11 @@ impl Server {
                 };
                 let key = self.package_key(&uri);
                 let texts = self.package_texts(&key, &uri);
-                let Some(value) = compile::value_at(&texts, &path) else {
+                let Some(found) = compile::hover_at(&texts, &path) else {
                     return Ok(Value::Null);
                 };
+                let extras = self.hover_extras(&found);
+                let value = found.value;
                 let mut sources = crate::source::SourceMap::new();
                 let id = sources.add(uri.clone(), text);
                 let range = lsp_range(&render::location(
@@ -178,7 +184,7 @@ impl Server {
                     self.unit,
                 ));
                 Ok(json!({
-                    "contents": {"kind": "markdown", "value": hover::markdown(&path, &value)},
+                    "contents": {"kind": "markdown", "value": hover::markdown(&path, &value, &extras)},
                     "range": range,
                 }))
             }
@@ -210,10 +216,11 @@ impl Server {
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default();
-                let actions: Vec<Value> = diags
+                let mut actions: Vec<Value> = diags
                     .iter()
                     .filter_map(|d| self.quick_fix(&uri, &text, d))
                     .collect();
+                actions.extend(self.add_required(&uri, &text, &diags));
                 Ok(Value::Array(actions))
             }
             "textDocument/formatting" => {
@@ -326,6 +333,53 @@ impl Server {
         self.replace_in_range(uri, text, d, Some(typo), suggestion)
     }
 
+    /// "Add the missing required fields": one action per struct that `field is required but
+    /// not present` diagnostics are about, adding every required field it lacks
+    /// (`lsp/required.rs`), with those diagnostics.
+    fn add_required(&self, uri: &str, text: &str, diags: &[Value]) -> Vec<Value> {
+        let mut structs: IndexMap<Vec<String>, Vec<Value>> = IndexMap::new();
+        for d in diags {
+            let path = d
+                .get("message")
+                .and_then(Value::as_str)
+                .and_then(required::struct_path);
+            if let Some(path) = path {
+                structs.entry(path).or_default().push(d.clone());
+            }
+        }
+        if structs.is_empty() {
+            return Vec::new();
+        }
+        let key = self.package_key(uri);
+        let texts = self.package_texts(&key, uri);
+        let mut out = Vec::new();
+        for (path, ds) in structs {
+            let Some(range) = required::struct_literal(text, &path) else {
+                continue;
+            };
+            let missing = compile::missing_required(&texts, &path).unwrap_or_default();
+            if missing.is_empty() {
+                continue;
+            }
+            let Some(new_text) = required::with_fields(text, range, &missing) else {
+                continue;
+            };
+            let names: Vec<&str> = missing.iter().map(|(n, _, _)| n.as_str()).collect();
+            let range = json!({
+                "start": position_of(text, range.0, self.unit),
+                "end": position_of(text, range.1, self.unit),
+            });
+            out.push(json!({
+                "title": format!("Add the missing required fields: {}", names.join(", ")),
+                "kind": "quickfix",
+                "diagnostics": ds,
+                "isPreferred": true,
+                "edit": {"changes": {uri: [{"range": range, "newText": new_text}]}},
+            }));
+        }
+        out
+    }
+
     /// The quick fix replacing `typo` in the text of the diagnostic's range by `with` (the
     /// whole text when `typo` is `None`).
     fn replace_in_range(
@@ -388,6 +442,55 @@ impl Server {
             }
         };
         Some(fix(uri, d, d["range"].clone(), &new_text))
+    }
+
+    /// The hover's notes besides the value: the doc comments of the declarations that gave
+    /// it and their places (the package's files first, then the standard library's, each in
+    /// the order the evaluator met them, one per line).
+    fn hover_extras(&self, h: &compile::Hover) -> hover::Extras {
+        let mut docs: Vec<String> = Vec::new();
+        let mut places: Vec<(bool, hover::Place)> = Vec::new();
+        let mut lines: Vec<(crate::source::FileId, usize)> = Vec::new();
+        for span in &h.declarations {
+            let file = h.sources.get(span.file);
+            if file.name == "<expression>" {
+                continue;
+            }
+            let (line, _) = file.line_col(span.start);
+            if lines.contains(&(span.file, line)) {
+                continue;
+            }
+            lines.push((span.file, line));
+            if let Some(doc) = hover::doc_comment(&file.text, span.start as usize) {
+                if !docs.contains(&doc) {
+                    docs.push(doc);
+                }
+            }
+            let l = render::location(&h.sources, *span, self.unit);
+            let uri = self.uri_of(&l);
+            let name = if l.stdlib {
+                l.file.clone()
+            } else {
+                uri_to_path(&uri)
+                    .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .unwrap_or_else(|| l.file.clone())
+            };
+            let link = uri.starts_with("file://").then(|| format!("{uri}#L{line}"));
+            places.push((
+                l.stdlib,
+                hover::Place {
+                    shown: format!("{name}:{line}"),
+                    link,
+                },
+            ));
+        }
+        places.sort_by_key(|(stdlib, _)| *stdlib);
+        hover::Extras {
+            disjunction: h.disjunction.clone(),
+            kind: h.kind.clone(),
+            docs,
+            places: places.into_iter().map(|(_, p)| p).collect(),
+        }
     }
 
     /// The text of `uri`: the open document, else the file on disk.

@@ -462,5 +462,202 @@ fn completion_from_the_schema() {
         assert!(names.contains(&k.to_string()), "{names:?}");
     }
     assert!(!names.contains(&"user".to_string()), "{names:?}");
+    // `kind: "` in a struct written on one line (`cache: {kind: ""}`): the kinds too, not
+    // the enclosing struct's fields.
+    let text = text.replace(
+        "\t\t\tuser: \n\t\t}",
+        "\t\t}\n\t\tresources: cache: {kind: \"\"}",
+    );
+    change(&mut c, &f, 4, &text);
+    let line = text
+        .lines()
+        .position(|l| l.contains("cache: {kind"))
+        .unwrap();
+    let column = text.lines().nth(line).unwrap().find("kind: \"").unwrap() + 7;
+    let kinds = complete(&mut c, line as u64, column as u64);
+    let mut sorted = kinds.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        ["command", "docker", "file", "http", "process", "systemd", "tcp"],
+        "{kinds:?}"
+    );
+    c.stop();
+}
+
+/// The start of `needle` in `text` as an LSP position (ASCII text: bytes are UTF-16 units).
+fn position_of(text: &str, needle: &str) -> Value {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in the text"));
+    let line = text[..at].matches('\n').count();
+    let character = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    json!({"line": line, "character": character})
+}
+
+/// `text` with one `TextEdit` applied (ASCII text).
+fn apply(text: &str, edit: &Value) -> String {
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + p["character"].as_u64().unwrap() as usize
+    };
+    let (a, b) = (
+        offset(&edit["range"]["start"]),
+        offset(&edit["range"]["end"]),
+    );
+    format!(
+        "{}{}{}",
+        &text[..a],
+        edit["newText"].as_str().unwrap(),
+        &text[b..]
+    )
+}
+
+/// Hover: defaults resolved (the disjunction said below), the type of a value that is not
+/// concrete, the doc comments of the declarations, and their places, the standard library's
+/// as links to its cached copy.
+#[test]
+fn hover_defaults_docs_and_places() {
+    let dir = scratch("hover");
+    let f = dir.join("fed.orc");
+    let text = "import \"orche/federation\"\n\n#Check: {\n\t// Seconds between checks.\n\tevery: int & >0 | *5\n\tmode:  \"a\" | \"b\"\n}\n\nc: #Check & {\n\tevery: _\n\tmode:  _\n}\n\nf: federation.#Federation & {\n\tname: \"f\"\n\tsites: edge: {\n\t\ttier: \"edge\", network: prefix: \"10.0.0.0/24\"\n\t\tresources: web: {kind: \"docker\", image: \"nginx\", health: timeout: 90}\n\t}\n}\n";
+    std::fs::write(&f, text).unwrap();
+    let (mut c, _) = Client::start(false);
+    open(&mut c, &f, text);
+    let hover = |c: &mut Client, needle: &str| {
+        let r = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&f)}, "position": position_of(text, needle)}),
+        );
+        r["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no hover at {needle:?}: {r}"))
+            .to_string()
+    };
+    // A default taken: the value, then the disjunction it is the default of, the doc comment
+    // of the definition's field, and both declarations.
+    let shown = hover(&mut c, "every: _");
+    assert!(shown.starts_with("```cue\nc.every: 5\n```\n"), "{shown}");
+    assert!(shown.contains("the default of `int & >0 | *5`"), "{shown}");
+    assert!(shown.contains("\nSeconds between checks.\n"), "{shown}");
+    let link = |line: usize| format!("[fed.orc:{line}]({}#L{line})", uri(&f));
+    assert!(
+        shown.contains(&link(5)) && shown.contains(&link(10)),
+        "{shown}"
+    );
+    // Not concrete: the value and its type.
+    let shown = hover(&mut c, "mode:  _");
+    assert!(shown.contains("c.mode: \"a\" | \"b\"\n"), "{shown}");
+    assert!(shown.contains("type: `string` (not concrete)"), "{shown}");
+    // A struct of the standard library's: its defaults resolved, #Health's doc comment, the
+    // places in the stdlib as links to the cached copy.
+    let shown = hover(&mut c, "health");
+    for field in [
+        "\ttimeout: 90\n",
+        "\tinterval: 5\n",
+        "\tbackoff: \"exponential\"\n",
+    ] {
+        assert!(shown.contains(field), "{field:?} not in {shown}");
+    }
+    assert!(!shown.contains('|'), "{shown}");
+    assert!(shown.contains("A health check"), "{shown}");
+    assert!(shown.contains(&link(18)), "{shown}");
+    let stdlib = shown
+        .lines()
+        .find(|l| l.starts_with("- [stdlib/orche/federation/federation.orc:"))
+        .unwrap_or_else(|| panic!("no stdlib place in {shown}"));
+    let target = stdlib
+        .split("](file://")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')');
+    let (path, line) = target.split_once("#L").unwrap();
+    assert!(
+        path.ends_with(&format!(
+            "/orche/stdlib-{}/stdlib/orche/federation/federation.orc",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{stdlib}"
+    );
+    // The copy is the embedded file (read from the source tree: the cache directory is shared
+    // with the other tests, which may be rewriting it).
+    let embedded = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib/orche/federation/federation.orc"),
+    )
+    .unwrap();
+    let line: usize = line.parse().unwrap();
+    assert!(
+        embedded.lines().nth(line - 1).unwrap().contains("#Health"),
+        "{stdlib}"
+    );
+    // A field of the stdlib's with its own doc comment.
+    let shown = hover(&mut c, "timeout");
+    assert!(shown.contains("become healthy"), "{shown}");
+    c.stop();
+}
+
+/// The code action adding a struct's missing required fields: in a one-line resource (a
+/// kind's required field, from the standard library) and in a struct of the file's own
+/// definition, each with a value its type allows; applied, the diagnostics clear.
+#[test]
+fn add_the_missing_required_fields() {
+    let dir = scratch("required");
+    let f = dir.join("fed.orc");
+    let text = "import \"orche/federation\"\n\n#Svc: {\n\tname!:  string\n\tport!:  int & >1023\n\tproto!: \"tcp\" | \"udp\"\n\tmode:   *\"a\" | \"b\"\n}\n\nsvc: #Svc & {\n\tmode: \"b\"\n}\n\nf: federation.#Federation & {\n\tname: \"f\"\n\tsites: edge: {\n\t\ttier: \"edge\", network: prefix: \"10.0.0.0/24\"\n\t\tresources: db: {kind: \"docker\"}\n\t}\n}\n";
+    std::fs::write(&f, text).unwrap();
+    let (mut c, _) = Client::start(false);
+    open(&mut c, &f, text);
+    let ds = c.diagnostics_for(&uri(&f));
+    let required: Vec<Value> = ds
+        .iter()
+        .filter(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .contains("field is required but not present")
+        })
+        .cloned()
+        .collect();
+    assert_eq!(required.len(), 4, "{ds:?}");
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&f)}, "range": required[0]["range"],
+               "context": {"diagnostics": required}}),
+    );
+    let actions = r["result"].as_array().unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(actions.len(), 2, "{r}");
+    let titles: Vec<&str> = actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Add the missing required fields: name, port, proto",
+            "Add the missing required fields: image"
+        ]
+    );
+    assert!(actions.iter().all(|a| a["kind"] == "quickfix"));
+    let edit = |a: &Value| a["edit"]["changes"][uri(&f)][0].clone();
+    let fixed = apply(&apply(text, &edit(&actions[1])), &edit(&actions[0]));
+    assert!(
+        fixed.contains(
+            "svc: #Svc & {\n\tmode:  \"b\"\n\tname:  \"\"\n\tport:  1024\n\tproto: \"tcp\"\n}\n"
+        ),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("\t\tresources: db: {kind: \"docker\", image: \"\"}\n"),
+        "{fixed}"
+    );
+    // The result is complete, and formatted.
+    change(&mut c, &f, 2, &fixed);
+    assert_eq!(c.diagnostics_for(&uri(&f)), Vec::<Value>::new());
+    let r = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri(&f)}, "options": {"tabSize": 4, "insertSpaces": false}}),
+    );
+    assert_eq!(r["result"], json!([]), "{r}");
     c.stop();
 }

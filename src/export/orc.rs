@@ -6,15 +6,43 @@ use crate::eval::{Ctx, VId};
 use crate::lower::Label;
 
 pub fn print(ctx: &Ctx, v: VId) -> String {
+    print_with(ctx, v, false)
+}
+
+/// As [`print`], with defaults resolved as `orche export` resolves them: a disjunction with
+/// one default shows that default (`int & >0 | *5` is `5`); one with none or several stays a
+/// disjunction. The language server's hover.
+pub fn print_resolved(ctx: &Ctx, v: VId) -> String {
+    print_with(ctx, v, true)
+}
+
+fn print_with(ctx: &Ctx, v: VId, resolve: bool) -> String {
     let mut out = String::new();
-    let t = ctx.deref(v);
+    let t = resolved(ctx, ctx.deref(v), resolve);
     if ctx.v(t).is_struct && ctx.v(t).alts().is_none() && ctx.v(t).err.is_none() {
-        fields(ctx, t, 0, &mut out);
+        fields(ctx, t, 0, resolve, &mut out);
     } else {
-        value(ctx, v, 0, &mut out);
+        value(ctx, v, 0, resolve, &mut out);
         out.push('\n');
     }
     out
+}
+
+/// The single default alternative of `t` when resolving and it has one, else `t`.
+fn resolved(ctx: &Ctx, t: VId, resolve: bool) -> VId {
+    if !resolve {
+        return t;
+    }
+    match ctx.v(t).alts() {
+        Some(alts) => {
+            let mut defaults = alts.iter().filter(|(_, d)| *d);
+            match (defaults.next(), defaults.next()) {
+                (Some((a, _)), None) => resolved(ctx, ctx.deref(*a), resolve),
+                _ => t,
+            }
+        }
+        None => t,
+    }
 }
 
 fn tabs(out: &mut String, n: usize) {
@@ -23,7 +51,7 @@ fn tabs(out: &mut String, n: usize) {
     }
 }
 
-fn fields(ctx: &Ctx, v: VId, depth: usize, out: &mut String) {
+fn fields(ctx: &Ctx, v: VId, depth: usize, resolve: bool, out: &mut String) {
     let vx = ctx.v(v);
     for (l, a) in vx.arcs.iter() {
         let av = ctx.v(*a);
@@ -44,13 +72,13 @@ fn fields(ctx: &Ctx, v: VId, depth: usize, out: &mut String) {
         out.push_str(&name);
         out.push_str(marker);
         out.push_str(": ");
-        value(ctx, *a, depth, out);
+        value(ctx, *a, depth, resolve, out);
         out.push('\n');
     }
 }
 
-fn value(ctx: &Ctx, v: VId, depth: usize, out: &mut String) {
-    let t = ctx.deref(v);
+fn value(ctx: &Ctx, v: VId, depth: usize, resolve: bool, out: &mut String) {
+    let t = resolved(ctx, ctx.deref(v), resolve);
     let vx = ctx.v(t);
     if let Some(e) = &vx.err {
         out.push_str("_|_ // ");
@@ -65,7 +93,7 @@ fn value(ctx: &Ctx, v: VId, depth: usize, out: &mut String) {
             if *d {
                 out.push('*');
             }
-            value(ctx, *a, depth, out);
+            value(ctx, *a, depth, resolve, out);
         }
         return;
     }
@@ -75,7 +103,7 @@ fn value(ctx: &Ctx, v: VId, depth: usize, out: &mut String) {
             return;
         }
         out.push_str("{\n");
-        fields(ctx, t, depth + 1, out);
+        fields(ctx, t, depth + 1, resolve, out);
         tabs(out, depth);
         out.push('}');
         return;
@@ -90,7 +118,7 @@ fn value(ctx: &Ctx, v: VId, depth: usize, out: &mut String) {
         out.push_str("[\n");
         for (_, a) in items {
             tabs(out, depth + 1);
-            value(ctx, a, depth + 1, out);
+            value(ctx, a, depth + 1, resolve, out);
             out.push_str(",\n");
         }
         if open {
@@ -101,5 +129,9 @@ fn value(ctx: &Ctx, v: VId, depth: usize, out: &mut String) {
         out.push(']');
         return;
     }
-    out.push_str(&crate::eval::show_val(&vx.base));
+    if resolve {
+        out.push_str(&crate::eval::show_val(&crate::eval::default_val(&vx.base)));
+    } else {
+        out.push_str(&crate::eval::show_val(&vx.base));
+    }
 }

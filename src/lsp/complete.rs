@@ -5,8 +5,10 @@
 //! - elsewhere in a struct: the fields the struct has or allows (inside a site or a resource,
 //!   the schema's fields with their types), those not written yet first.
 //!
-//! The line being typed is blanked before the package is evaluated (half a line seldom
-//! parses); the struct the cursor is in is found as hover finds a field (`hover::path_at`).
+//! The field being typed (from the start of its line, or inside a struct opened on the line,
+//! after the last `{` or `,`) is blanked before the package is evaluated (half a line seldom
+//! parses), the braces closing structs opened before it kept (`segment_of`); the struct the
+//! cursor is in is found as hover finds a field (`hover::path_at`).
 
 use super::hover;
 use crate::compile;
@@ -32,20 +34,26 @@ pub enum Want {
 pub fn want(text: &str, offset: usize) -> Option<(Want, String)> {
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    let prefix = &text[line_start..offset];
-    let trimmed = prefix.trim_start();
+    let line = &text[line_start..line_end];
+    let trimmed = text[line_start..offset].trim_start();
     if trimmed.starts_with("import")
         || (trimmed.starts_with('"') && in_import_block(text, line_start))
     {
         return Some((Want::Imports, String::new()));
     }
+    // The field being typed: from the start of the line, or in a struct opened on the line
+    // (`cache: {kind: "`) from after its `{` or the last `,` at its depth.
+    let (segment, kept) = segment_of(line, offset - line_start);
+    let trimmed = line[segment..offset - line_start].trim_start();
     let mut blanked = String::with_capacity(text.len());
     blanked.push_str(&text[..line_start]);
-    blanked.extend(
-        text[line_start..line_end]
-            .chars()
-            .map(|c| if c == '\t' { '\t' } else { ' ' }),
-    );
+    blanked.extend(line.char_indices().map(|(i, c)| {
+        if i < segment || c == '\t' || kept.contains(&i) {
+            c
+        } else {
+            ' '
+        }
+    }));
     blanked.push_str(&text[line_end..]);
     // The enclosing struct: the innermost field around the cursor in the blanked text.
     let path = hover::path_at(&blanked, offset)
@@ -77,6 +85,67 @@ pub fn want(text: &str, offset: usize) -> Option<(Want, String)> {
     }
     let written = labels_in_struct(text, offset);
     Some((Want::Fields { path, written }, blanked))
+}
+
+/// Where the field being typed at byte `at` of `line` starts, and the closing braces after
+/// that start to keep when the rest of the line is blanked. The field starts after the last
+/// `{` still open at `at` or the last `,` inside it (at the start of the line when there is
+/// neither); the braces kept close a struct opened before that start, or one opened on an
+/// earlier line, so the blanked line still parses (`cache: {kind: ""}` becomes `cache: {   }`).
+/// Strings are skipped; the one being typed may be open at `at`.
+fn segment_of(line: &str, at: usize) -> (usize, Vec<usize>) {
+    // The brackets open at each point: the bracket, where, and the field start outside it.
+    let mut open: Vec<(char, usize, usize)> = Vec::new();
+    let mut start = 0;
+    let mut closers = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '/' if line[i..].starts_with("//") => break,
+            '{' | '[' | '(' => {
+                open.push((c, i, start));
+                if i < at {
+                    start = i + 1;
+                }
+            }
+            ',' if i < at => start = i + 1,
+            '}' | ']' | ')' => {
+                let opener = match c {
+                    '}' => '{',
+                    ']' => '[',
+                    _ => '(',
+                };
+                let matched = match open.last() {
+                    Some(&(o, _, _)) if o == opener => open.pop(),
+                    _ => None,
+                };
+                match matched {
+                    // Closed before the cursor: the field goes on after it.
+                    Some((_, _, outer)) if i < at => start = outer,
+                    // Closes a struct whose `{` stays: kept.
+                    Some((_, o, _)) if c == '}' && o < start => closers.push(i),
+                    Some(_) => {}
+                    // Closes a struct of an earlier line.
+                    None if i < at => start = i + 1,
+                    None if c == '}' => closers.push(i),
+                    None => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    (start.min(at), closers)
 }
 
 /// Whether the line starting at `at` is inside an `import ( … )` block.
@@ -329,6 +398,49 @@ mod tests {
             }
             _ => panic!("fields wanted"),
         }
+    }
+
+    #[test]
+    fn a_field_in_a_one_line_struct() {
+        // `kind: "` inside `cache: {…}` on one line: the value of `cache.kind`, and the line
+        // blanked so that `cache` is still there (its braces kept).
+        let t = "x: {\n\tcache: {kind: \"\"}\n\tweb: {image: \"a\", kind: \"d\"}\n}\n";
+        let at = t.find("kind: \"").unwrap() + "kind: \"".len();
+        match want(t, at) {
+            Some((Want::Value { path, quoted, .. }, blanked)) => {
+                assert_eq!(path, ["x", "cache", "kind"]);
+                assert!(quoted);
+                assert!(blanked.contains("\tcache: {        }\n"), "{blanked:?}");
+            }
+            _ => panic!("a value wanted"),
+        }
+        // After a field and a comma on the same line.
+        let at = t.find("kind: \"d").unwrap() + "kind: \"d".len();
+        match want(t, at) {
+            Some((Want::Value { path, .. }, blanked)) => {
+                assert_eq!(path, ["x", "web", "kind"]);
+                assert!(
+                    blanked.contains("\tweb: {image: \"a\",          }\n"),
+                    "{blanked:?}"
+                );
+            }
+            _ => panic!("a value wanted"),
+        }
+        // A name being typed in the one-line struct: its fields.
+        let t = "x: {\n\tcache: {kind: \"docker\", im}\n}\n";
+        let at = t.find("im}").unwrap() + 2;
+        match want(t, at) {
+            Some((Want::Fields { path, written }, _)) => {
+                assert_eq!(path, ["x", "cache"]);
+                assert!(written.contains(&"kind".to_string()));
+            }
+            _ => panic!("fields wanted"),
+        }
+        // A closing brace of an earlier line's struct is kept; a struct closed before the
+        // cursor is passed over.
+        assert_eq!(segment_of("\tkind: \"\"}", 8), (0, vec![9]));
+        assert_eq!(segment_of("a: {b: 1}, c: {d: 2} & e", 24), (10, vec![]));
+        assert_eq!(segment_of("p: [1, {a: 2}], k", 17), (15, vec![]));
     }
 
     #[test]

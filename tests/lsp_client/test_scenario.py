@@ -165,11 +165,6 @@ async def test_hover_shows_the_evaluated_value(client: LanguageClient, tmp_path:
         assert field in shown, f"{field!r} not in hover:\n{shown}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/lsp.md says hover shows defaults resolved; it shows `interval: int & >0 | *5` "
-    "and a resource's `name: *\"web\" | string`",
-)
 async def test_hover_resolves_defaults(client: LanguageClient, tmp_path: Path):
     enc = encoding(client)
     uri = write(tmp_path, "fleet.orc", FLEET)
@@ -273,11 +268,6 @@ async def test_completion_from_the_schema(client: LanguageClient, tmp_path: Path
     assert "name" in offered
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after `kind: \"` on a one-line struct (`cache: {kind: \"\"}`), completion offers the "
-    "enclosing struct's fields (db, web), not the kinds",
-)
 async def test_completion_of_a_kind_in_a_one_line_struct(client: LanguageClient, tmp_path: Path):
     enc = encoding(client)
     uri = write(tmp_path, "fleet.orc", KIND_INLINE)
@@ -323,6 +313,43 @@ async def test_quick_fix_for_a_typo(client: LanguageClient, tmp_path: Path):
     assert list(action.edit.changes) == [uri]
     fixed = apply_edits(TYPO, action.edit.changes[uri], enc)
     assert fixed == FLEET
+    did_change(client, uri, 2, fixed)
+    assert await diagnostics_for(client, uri) == []
+
+
+# A resource without the field its kind requires: a docker resource's `image`.
+MISSING = FLEET.replace(
+    'db: {kind: "docker", image: "postgres:16", health: timeout: 90}',
+    'db: {kind: "docker", health: timeout: 90}',
+)
+
+
+async def test_add_the_missing_required_fields(client: LanguageClient, tmp_path: Path):
+    enc = encoding(client)
+    uri = write(tmp_path, "fleet.orc", MISSING)
+    did_open(client, uri, MISSING)
+    (d,) = await diagnostics_for(client, uri, lambda ds: len(ds) > 0)
+    assert d.code == "orche::eval::incomplete"
+    assert d.message.startswith(
+        "fleet.sites.primary.resources.db.image: field is required but not present: image"
+    ), d.message
+    actions = await answer(
+        client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=doc(uri),
+                range=d.range,
+                context=types.CodeActionContext(diagnostics=[d]),
+            )
+        )
+    )
+    (action,) = actions
+    assert isinstance(action, types.CodeAction)
+    assert action.kind == types.CodeActionKind.QuickFix
+    assert action.title == "Add the missing required fields: image"
+    assert list(action.edit.changes) == [uri]
+    fixed = apply_edits(MISSING, action.edit.changes[uri], enc)
+    # Written into the one-line struct, which stays on one line.
+    assert fixed == MISSING.replace("health: timeout: 90}", 'health: timeout: 90, image: ""}')
     did_change(client, uri, 2, fixed)
     assert await diagnostics_for(client, uri) == []
 
