@@ -48,7 +48,7 @@ fn scalar_value(ctx: &mut Ctx, alts: &[(Conj, bool)], span: Span) -> Option<Val>
             ConjKind::Val(i) => ctx.conj_vals[i as usize].clone(),
         };
         match val {
-            Val::Vertex(_) | Val::Data(_) => return None,
+            ref x if composite(x) => return None,
             Val::Bottom(_) => {
                 first_err.get_or_insert(val);
             }
@@ -75,6 +75,18 @@ fn scalar_value(ctx: &mut Ctx, alts: &[(Conj, bool)], span: Span) -> Option<Val>
             ))
         })
     }))
+}
+
+/// Whether a value is or holds a struct or list: a nested disjunction with a struct
+/// alternative (`(0 | {f: 0}) | 1`) or a meet of such (`(0 | {f: 0}) & (0 | {f: 0})`) is
+/// resolved by clones like any other, not met as a value.
+fn composite(v: &Val) -> bool {
+    match v {
+        Val::Vertex(_) | Val::Data(_) => true,
+        Val::Disj(ds) => ds.iter().any(|(d, _)| composite(d)),
+        Val::Conj(cs) => cs.iter().any(composite),
+        _ => false,
+    }
 }
 
 /// What `meet_disjunction` meets for a disjunction of constant scalars (`Ctx::is_const`),

@@ -21,7 +21,9 @@ pub fn kind_of(v: &Val) -> u16 {
         Val::Kind(k) => *k,
         Val::Bound(op, b) => match op {
             BoundOp::Match | BoundOp::NotMatch => kind::STRING | kind::BYTES,
-            BoundOp::Ne => kind::TOP,
+            // `!=null` allows any other value; `!=0` and `!="x"` are of their operand's kind
+            // (`"a" & !=0` is a conflict, as in CUE).
+            BoundOp::Ne if matches!(**b, Val::Null) => kind::TOP,
             _ => match kind_of(b) {
                 k if k & kind::NUMBER != 0 => kind::NUMBER,
                 k => k,
@@ -181,7 +183,13 @@ pub fn scalar_eq(a: &Val, b: &Val) -> bool {
 /// Checks a concrete value against a bound. `None` if the bound does not apply to the type.
 pub fn check_bound(op: BoundOp, bound: &Val, x: &Val) -> Result<bool, String> {
     match op {
-        BoundOp::Ne => Ok(!scalar_eq(x, bound)),
+        BoundOp::Ne => {
+            let of = |k: u16| if k & kind::NUMBER != 0 { kind::NUMBER } else { k };
+            if !matches!(bound, Val::Null) && of(kind_of(x)) & of(kind_of(bound)) == 0 {
+                return Err("type".into());
+            }
+            Ok(!scalar_eq(x, bound))
+        }
         BoundOp::Match | BoundOp::NotMatch => {
             let re = match bound {
                 Val::Str(s) => s.clone(),
