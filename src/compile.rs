@@ -203,9 +203,18 @@ fn with_texts<T>(
     texts: &[(String, String)],
     f: impl FnOnce(&mut eval::Evaluated, eval::VId) -> Option<T>,
 ) -> Option<T> {
+    with_texts_and_sources(texts, f).0
+}
+
+/// [`with_texts`], also returning the files of the evaluation (the package's and the
+/// standard library's), for places in what `f` found.
+fn with_texts_and_sources<T>(
+    texts: &[(String, String)],
+    f: impl FnOnce(&mut eval::Evaluated, eval::VId) -> Option<T>,
+) -> (Option<T>, SourceMap) {
     let (sources, files, _) = parse_texts(texts);
     let mut result = None;
-    evaluate_files(
+    let outcome = evaluate_files(
         sources,
         files,
         Vec::new(),
@@ -217,7 +226,7 @@ fn with_texts<T>(
             (None, Vec::new())
         },
     );
-    result
+    (result, outcome.sources)
 }
 
 /// The vertex at a data path (field names from the root), if each is a regular field.
@@ -258,23 +267,10 @@ pub struct Hover {
 /// The hover of the field at a data path of a package given as texts; `None` as for
 /// [`value_at`].
 pub fn hover_at(texts: &[(String, String)], path: &[String]) -> Option<Hover> {
-    let (sources, files, _) = parse_texts(texts);
-    let mut found = None;
-    let outcome = evaluate_files(
-        sources,
-        files,
-        Vec::new(),
-        None,
-        false,
-        Clock::new(),
-        |ev, at, _| {
-            found = hover_of(ev, at, path);
-            (None, Vec::new())
-        },
-    );
+    let (found, sources) = with_texts_and_sources(texts, |ev, at| hover_of(ev, at, path));
     let (value, disjunction, kind, declarations) = found?;
     Some(Hover {
-        sources: outcome.sources,
+        sources,
         value,
         disjunction,
         kind,

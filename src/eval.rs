@@ -1438,6 +1438,21 @@ impl Evaluated<'_> {
     /// The regular fields the struct at `v` has or allows by an optional or required
     /// declaration, in order, each with whether it is optional (not present unless set).
     pub fn declared_fields(&mut self, v: VId) -> Vec<(String, bool, VId)> {
+        let fields = self.field_arcs(v);
+        let ctx = &self.ctx;
+        fields
+            .into_iter()
+            .map(|(name, a)| {
+                let av = ctx.v(a);
+                let optional = !av.has_regular && !av.has_required;
+                (name, optional, ctx.deref(a))
+            })
+            .collect()
+    }
+
+    /// The arcs of the struct at `v` whose labels are regular field names (not definitions or
+    /// hidden fields), declared ones included, in order.
+    fn field_arcs(&mut self, v: VId) -> Vec<(String, VId)> {
         structs::expand(&mut self.ctx, v);
         structs::finalize_optional(&mut self.ctx, v);
         let t = self.ctx.deref(v);
@@ -1450,9 +1465,7 @@ impl Evaluated<'_> {
                     if crate::lower::field_class(ctx.sym_name(*s))
                         == crate::lower::FieldClass::Regular =>
                 {
-                    let av = ctx.v(*a);
-                    let optional = !av.has_regular && !av.has_required;
-                    Some((ctx.field_name(*s).to_string(), optional, ctx.deref(*a)))
+                    Some((ctx.field_name(*s).to_string(), *a))
                 }
                 _ => None,
             })
@@ -1535,23 +1548,12 @@ impl Evaluated<'_> {
     /// The required fields (`name!: T`) the struct at `v` declares and nobody set, in order,
     /// each with its vertex.
     pub fn missing_required(&mut self, v: VId) -> Vec<(String, VId)> {
-        structs::expand(&mut self.ctx, v);
-        structs::finalize_optional(&mut self.ctx, v);
-        let t = self.ctx.deref(v);
-        let ctx = &self.ctx;
-        ctx.v(t)
-            .arcs
-            .iter()
-            .filter_map(|(l, a)| match l {
-                Label::Field(s)
-                    if crate::lower::field_class(ctx.sym_name(*s))
-                        == crate::lower::FieldClass::Regular =>
-                {
-                    let av = ctx.v(*a);
-                    (av.has_required && !av.has_regular)
-                        .then(|| (ctx.field_name(*s).to_string(), *a))
-                }
-                _ => None,
+        let fields = self.field_arcs(v);
+        fields
+            .into_iter()
+            .filter(|(_, a)| {
+                let av = self.ctx.v(*a);
+                av.has_required && !av.has_regular
             })
             .collect()
     }

@@ -128,10 +128,14 @@ impl Client {
     }
 }
 
+/// A fresh directory, its own for every call: tests run in parallel, and a server's cache
+/// directory removed under another server's feet made a test fail now and then.
 fn scratch(name: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("lsp")
-        .join(format!("{name}-{}", std::process::id()));
+        .join(format!("{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -580,12 +584,15 @@ fn hover_defaults_docs_and_places() {
         )),
         "{stdlib}"
     );
-    // The copy is the embedded file (read from the source tree: the cache directory is shared
-    // with the other tests, which may be rewriting it).
-    let embedded = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib/orche/federation/federation.orc"),
-    )
-    .unwrap();
+    // The link is to the server's copy (its own cache directory), which is the embedded file.
+    let embedded = std::fs::read_to_string(path).unwrap();
+    assert_eq!(
+        embedded,
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib/orche/federation/federation.orc"),
+        )
+        .unwrap()
+    );
     let line: usize = line.parse().unwrap();
     assert!(
         embedded.lines().nth(line - 1).unwrap().contains("#Health"),
