@@ -101,11 +101,12 @@ fn export(expr: &str) -> Option<serde_json::Value> {
     Some(v["out"].clone())
 }
 
-/// Values the evaluator is known to get wrong, FIXME(#13): a default inside a disjunction that
-/// is itself an alternative of a disjunction (`((*0 | _) | {f: int})` is `0` in CUE, not
-/// ambiguous; testdata/eval/disjunct/nested_default_struct.txtar). The generator makes
-/// disjunctions of plain alternatives only; a disjunction reaches another one through `&`
-/// alone, which this also skips when both carry defaults and one has a struct or list.
+/// Values the evaluator is known to get wrong, FIXME(#13): defaults of disjunctions nested in
+/// others where several are marked, met with structs or lists
+/// (testdata/eval/disjunct/nested_default_met.txtar), and a join of a disjunction with nested
+/// defaults with itself (`((*(*0 | 0) | (*1 | 0)) | (*(*0 | 0) | (*1 | 0)))` is `0` in CUE). The
+/// generator makes disjunctions of plain alternatives only; a disjunction reaches another one
+/// through `&` alone, which this skips when several carry marks and one has a struct or list.
 fn known_gap(values: &[&str]) -> bool {
     values
         .iter()

@@ -142,6 +142,11 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
         ctx.set_err(v, Bot::new("orche::eval::disjunction", msg, vec![span]));
         return;
     }
+    // No alternative of these disjunctions is marked: the default is that of the alternatives
+    // which have one of their own (a nested disjunction's), as CUE's rule U1 has it.
+    let unmarked = pending
+        .iter()
+        .all(|(alts, _)| alts.iter().all(|(_, m)| !m));
     let mut survivors: Vec<(VId, bool, Option<crate::value::Value>)> = Vec::new();
     let mut errors: Vec<Rc<Bot>> = Vec::new();
     let mut combo = vec![0usize; sizes.len()];
@@ -189,6 +194,11 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
             }
         }
         advance(&mut combo, &sizes);
+    }
+    if unmarked && survivors.iter().any(|(c, _, _)| has_own_default(ctx, *c)) {
+        for s in survivors.iter_mut() {
+            s.1 = has_own_default(ctx, s.0);
+        }
     }
     match survivors.len() {
         0 if same_deeper_error(ctx, v, &errors) => {
@@ -266,6 +276,14 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
     if ctx.v(v).status == Status::Expanding {
         ctx.vm(v).status = Status::Expanded;
     }
+}
+
+/// Whether a clone's value has a default of its own: the alternative it took was a
+/// disjunction with a marked default (`(*0 | {f: 0})` in `(*0 | {f: 0}) | 1`).
+fn has_own_default(ctx: &Ctx, c: VId) -> bool {
+    let cx = ctx.v(ctx.deref(c));
+    cx.alts().is_some_and(|alts| alts.iter().any(|(_, d)| *d))
+        || matches!(&cx.base, Val::Disj(ds) if ds.iter().any(|(_, d)| *d))
 }
 
 fn advance(combo: &mut [usize], sizes: &[usize]) {
