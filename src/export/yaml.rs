@@ -84,11 +84,15 @@ fn write_child(out: &mut String, x: &Value, depth: usize) {
     }
 }
 
-/// Whether a string is written as a literal block: it has a line break, and nothing a block
-/// cannot hold (control characters, a leading space, spaces before a line break).
+/// Whether a string is written as a literal block: it has a line break and a line that is not
+/// empty, and nothing a block cannot hold (control characters, a leading space on its first
+/// line that is not empty, which would set the block's indentation, spaces before a line
+/// break). A string of line breaks alone would read back empty.
 fn block_ok(s: &str) -> bool {
+    let first = s.trim_start_matches('\n');
     s.contains('\n')
-        && !s.starts_with([' ', '\t'])
+        && !s.trim_end_matches('\n').is_empty()
+        && !first.starts_with([' ', '\t'])
         && !s.contains(" \n")
         && !s.contains("\t\n")
         && s.chars().all(|c| c == '\n' || !c.is_control())
@@ -202,5 +206,22 @@ mod tests {
         assert_eq!(y(s("it's: x")), "'it''s: x'\n");
         assert_eq!(y(s("")), "\"\"\n");
         assert_eq!(y(s("bell\u{7}")), "\"bell\\a\"\n".replace("\\a", "\\u0007"));
+    }
+
+    #[test]
+    fn literal_blocks_read_back_whole() {
+        let field = |x: &str| {
+            let mut m = indexmap::IndexMap::new();
+            m.insert("k".to_string(), Value::Str(x.into()));
+            y(Value::Struct(m))
+        };
+        assert_eq!(field("a\nb\n"), "k: |\n  a\n  b\n");
+        assert_eq!(field("\na\n"), "k: |\n\n  a\n");
+        // Line breaks alone would be an empty block, which reads back as "" (found by
+        // fuzz/export); a first line that is not empty and starts with a space would set the
+        // block's indentation.
+        assert_eq!(field("\n"), "k: \"\\n\"\n");
+        assert_eq!(field("\n\n"), "k: \"\\n\\n\"\n");
+        assert_eq!(field("\n b"), "k: \"\\n b\"\n");
     }
 }
