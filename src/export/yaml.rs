@@ -95,7 +95,15 @@ fn block_ok(s: &str) -> bool {
         && !first.starts_with([' ', '\t'])
         && !s.contains(" \n")
         && !s.contains("\t\n")
-        && s.chars().all(|c| c == '\n' || !c.is_control())
+        && s.chars().all(|c| c == '\n' || !needs_escape(c))
+}
+
+/// Whether `c` must be escaped in a YAML scalar: control characters (C0, DEL, C1), which YAML
+/// does not allow raw (only tab and line breaks), the line and paragraph separators and NEL,
+/// which YAML 1.1 readers take as line breaks, and the byte order mark and the noncharacters
+/// U+FFFE and U+FFFF.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// `|-` (no final line break), `|` (one) or `|+` (several), then the lines indented.
@@ -143,7 +151,7 @@ fn scalar(v: &Value) -> String {
 /// plain scalar would read as another type or it holds characters only escapes can write;
 /// single-quoted when it only breaks plain syntax.
 fn quoted(s: &str) -> String {
-    if resolves_to_other_type(s) || s.chars().any(|c| c.is_control()) {
+    if resolves_to_other_type(s) || s.chars().any(needs_escape) {
         dq(s)
     } else if plain_syntax_ok(s) {
         s.to_string()
@@ -152,9 +160,23 @@ fn quoted(s: &str) -> String {
     }
 }
 
+/// Double-quoted: JSON's escapes, which YAML reads the same, and `\uXXXX` for the characters
+/// JSON leaves raw that YAML must not hold raw (DEL, C1 controls, the separators: found by
+/// fuzz/export).
 fn dq(s: &str) -> String {
-    let mut out = String::new();
-    super::json::quote(&mut out, s);
+    let mut json = String::new();
+    super::json::quote(&mut json, s);
+    if !json.chars().any(needs_escape) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{:04X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
     out
 }
 
@@ -223,5 +245,16 @@ mod tests {
         assert_eq!(field("\n"), "k: \"\\n\"\n");
         assert_eq!(field("\n\n"), "k: \"\\n\\n\"\n");
         assert_eq!(field("\n b"), "k: \"\\n b\"\n");
+    }
+
+    #[test]
+    fn characters_yaml_cannot_hold_raw_are_escaped() {
+        let s = |x: &str| Value::Str(x.into());
+        assert_eq!(y(s("del\u{7f}")), "\"del\\u007F\"\n");
+        assert_eq!(y(s("c1\u{85}\u{9f}")), "\"c1\\u0085\\u009F\"\n");
+        assert_eq!(y(s("a\u{2028}b\u{2029}c")), "\"a\\u2028b\\u2029c\"\n");
+        assert_eq!(y(s("\u{feff}x\u{fffe}")), "\"\\uFEFFx\\uFFFE\"\n");
+        assert_eq!(y(s("a\nb\u{7f}\n")), "\"a\\nb\\u007F\\n\"\n");
+        assert_eq!(y(s("é")), "é\n");
     }
 }
