@@ -84,14 +84,26 @@ fn write_child(out: &mut String, x: &Value, depth: usize) {
     }
 }
 
-/// Whether a string is written as a literal block: it has a line break, and nothing a block
-/// cannot hold (control characters, a leading space, spaces before a line break).
+/// Whether a string is written as a literal block: it has a line break and a line that is not
+/// empty, and nothing a block cannot hold (control characters, a leading space on its first
+/// line that is not empty, which would set the block's indentation, spaces before a line
+/// break). A string of line breaks alone would read back empty.
 fn block_ok(s: &str) -> bool {
+    let first = s.trim_start_matches('\n');
     s.contains('\n')
-        && !s.starts_with([' ', '\t'])
+        && !s.trim_end_matches('\n').is_empty()
+        && !first.starts_with([' ', '\t'])
         && !s.contains(" \n")
         && !s.contains("\t\n")
-        && s.chars().all(|c| c == '\n' || !c.is_control())
+        && s.chars().all(|c| c == '\n' || !needs_escape(c))
+}
+
+/// Whether `c` must be escaped in a YAML scalar: control characters (C0, DEL, C1), which YAML
+/// does not allow raw (only tab and line breaks), the line and paragraph separators and NEL,
+/// which YAML 1.1 readers take as line breaks, and the byte order mark and the noncharacters
+/// U+FFFE and U+FFFF.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// `|-` (no final line break), `|` (one) or `|+` (several), then the lines indented.
@@ -139,7 +151,7 @@ fn scalar(v: &Value) -> String {
 /// plain scalar would read as another type or it holds characters only escapes can write;
 /// single-quoted when it only breaks plain syntax.
 fn quoted(s: &str) -> String {
-    if resolves_to_other_type(s) || s.chars().any(|c| c.is_control()) {
+    if resolves_to_other_type(s) || s.chars().any(needs_escape) {
         dq(s)
     } else if plain_syntax_ok(s) {
         s.to_string()
@@ -148,9 +160,23 @@ fn quoted(s: &str) -> String {
     }
 }
 
+/// Double-quoted: JSON's escapes, which YAML reads the same, and `\uXXXX` for the characters
+/// JSON leaves raw that YAML must not hold raw (DEL, C1 controls, the separators: found by
+/// fuzz/export).
 fn dq(s: &str) -> String {
-    let mut out = String::new();
-    super::json::quote(&mut out, s);
+    let mut json = String::new();
+    super::json::quote(&mut json, s);
+    if !json.chars().any(needs_escape) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{:04X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
     out
 }
 
@@ -202,5 +228,33 @@ mod tests {
         assert_eq!(y(s("it's: x")), "'it''s: x'\n");
         assert_eq!(y(s("")), "\"\"\n");
         assert_eq!(y(s("bell\u{7}")), "\"bell\\a\"\n".replace("\\a", "\\u0007"));
+    }
+
+    #[test]
+    fn literal_blocks_read_back_whole() {
+        let field = |x: &str| {
+            let mut m = indexmap::IndexMap::new();
+            m.insert("k".to_string(), Value::Str(x.into()));
+            y(Value::Struct(m))
+        };
+        assert_eq!(field("a\nb\n"), "k: |\n  a\n  b\n");
+        assert_eq!(field("\na\n"), "k: |\n\n  a\n");
+        // Line breaks alone would be an empty block, which reads back as "" (found by
+        // fuzz/export); a first line that is not empty and starts with a space would set the
+        // block's indentation.
+        assert_eq!(field("\n"), "k: \"\\n\"\n");
+        assert_eq!(field("\n\n"), "k: \"\\n\\n\"\n");
+        assert_eq!(field("\n b"), "k: \"\\n b\"\n");
+    }
+
+    #[test]
+    fn characters_yaml_cannot_hold_raw_are_escaped() {
+        let s = |x: &str| Value::Str(x.into());
+        assert_eq!(y(s("del\u{7f}")), "\"del\\u007F\"\n");
+        assert_eq!(y(s("c1\u{85}\u{9f}")), "\"c1\\u0085\\u009F\"\n");
+        assert_eq!(y(s("a\u{2028}b\u{2029}c")), "\"a\\u2028b\\u2029c\"\n");
+        assert_eq!(y(s("\u{feff}x\u{fffe}")), "\"\\uFEFFx\\uFFFE\"\n");
+        assert_eq!(y(s("a\nb\u{7f}\n")), "\"a\\nb\\u007F\\n\"\n");
+        assert_eq!(y(s("é")), "é\n");
     }
 }

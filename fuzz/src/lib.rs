@@ -1,0 +1,72 @@
+//! What the fuzz targets (fuzz/fuzz_targets/, docs/fuzzing.md) share: reading the input as
+//! text, running the compiler on a stack like the CLI's, checking that every problem renders,
+//! and a scratch file for the entry points that read files.
+//!
+//! Invariant: a check that fails panics (libFuzzer then saves the input as a crash); nothing
+//! here prints.
+
+use orche::diag::Diag;
+use orche::source::{ColumnUnit, SourceMap};
+use std::path::PathBuf;
+
+/// The input as source text. Bytes that are not UTF-8 are left out: the CLI and the language
+/// server refuse them before the parser sees them (`orche::load::…`).
+pub fn text(data: &[u8]) -> Option<&str> {
+    std::str::from_utf8(data).ok()
+}
+
+/// Runs `f` on a thread with the stack the CLI gives its compiler thread (1 GiB, declared to the
+/// parser: src/main.rs), so that a stack overflow found here is one `orche` itself would hit,
+/// and one that `orche` would survive is not reported.
+pub fn on_cli_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let outcome = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("orche-fuzz".to_string())
+            .stack_size(1 << 30)
+            .spawn_scoped(scope, || {
+                orche::syntax::declare_big_stack();
+                f()
+            })
+            .expect("cannot start the compiler thread")
+            .join()
+    });
+    match outcome {
+        Ok(v) => v,
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// Renders `diags` every way the CLI and the language server can (text, JSON, SARIF, GitHub and
+/// GitLab annotations, positions in character, UTF-8 and UTF-16 columns): each must work for any span
+/// the compiler produced.
+pub fn render_all(sources: &SourceMap, diags: &[Diag]) {
+    let _ = orche::render::text::render(sources, diags, false);
+    for unit in [ColumnUnit::Chars, ColumnUnit::Utf8, ColumnUnit::Utf16] {
+        let items = orche::render::locate(sources, diags, unit);
+        let summary = orche::render::summary(sources, &items);
+        let _ = orche::render::json::render(&items, &summary);
+        let _ = orche::render::sarif::render(&items);
+        let _ = orche::render::github::render(&items);
+        let _ = orche::render::gitlab::render(&items);
+        let _ = orche::render::summary_line(&summary);
+    }
+}
+
+/// A file of this process's own in the temporary directory, holding `text`: for entry points
+/// that take paths (`compile::run`, `compile::declared`). Each process writes its own, so that
+/// fuzzers running side by side do not share it.
+pub fn scratch_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orche-fuzz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("cannot make the scratch directory");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("cannot write the scratch file");
+    path
+}
+
+/// JSON text as data; panics, naming `what`, when it is not JSON.
+pub fn json(what: &str, text: &str) -> serde_json::Value {
+    match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => panic!("{what} is not JSON ({e}):\n{text}"),
+    }
+}
