@@ -14,8 +14,7 @@
 #
 # Before fuzzing, each target replays its regression inputs, fuzz/regressions/TARGET/* (each
 # file a finding since fixed); one that fails is a crash. Files under
-# fuzz/regressions/TARGET/open/ are findings not yet fixed (timeouts of exponential evaluation
-# until the evaluation budget lands): they are not replayed.
+# fuzz/regressions/TARGET/open/ are findings not yet fixed: they are not replayed.
 #
 # Prints, per target, executions, crashes, timeouts and out-of-memory inputs found. Exit
 # status: 1 when a target crashed (a panic, a stack overflow, a failed check) or a regression

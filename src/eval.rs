@@ -457,6 +457,11 @@ impl Vertex {
         self.inlined == t || self.x.as_ref().is_some_and(|x| x.inlined.contains(&t))
     }
 
+    /// How many vertices' conjuncts were inlined here (the cost of `has_inlined`).
+    pub fn inlined_count(&self) -> usize {
+        usize::from(self.inlined != NO_VID) + self.x.as_ref().map_or(0, |x| x.inlined.len())
+    }
+
     /// The first vertex whose conjuncts were inlined here.
     pub fn first_inlined(&self) -> Option<VId> {
         (self.inlined != NO_VID).then_some(self.inlined)

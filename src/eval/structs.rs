@@ -1040,6 +1040,9 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     let mut cur = Some(v);
     let mut below: smallvec::SmallVec<[VId; 8]> = smallvec::SmallVec::new();
     while let Some(u) = cur {
+        // The walk up is the work of a deep inline (recursive optional fields expanded level
+        // after level): it counts against the budget.
+        ctx.steps(1 + ctx.v(u).inlined_count() as u64, v);
         if ctx.v(u).has_inlined(t) {
             if u == v {
                 if !reinline(ctx, v, t, close) {
@@ -1049,6 +1052,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             }
             // An ancestor that got `t` by embedding this very field (`_s` then `_s: #S` in
             // one struct) holds a copy of it, not a cycle.
+            ctx.steps((below.len() * ctx.v(u).inlined_count()) as u64, v);
             let via_below = below.iter().any(|b| ctx.v(u).has_inlined(*b));
             if ctx.v(t).is_struct_like() && !via_below && declares_path(ctx, t, &below) {
                 structural_cycle(ctx, v, span);

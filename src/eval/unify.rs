@@ -466,6 +466,9 @@ fn as_alts(v: &Val) -> SmallVec<[(&Val, bool); 8]> {
     }
 }
 
+/// Pairs of alternatives one meet of two scalar disjunctions may compare.
+const MAX_ALTERNATIVES: usize = 4096;
+
 fn meet_disj(a: &Val, b: &Val) -> Val {
     // A concrete scalar and a disjunction that has it among its alternatives (`"http"` and
     // `#Kind`): the scalar itself, whatever the marks.
@@ -481,6 +484,17 @@ fn meet_disj(a: &Val, b: &Val) -> Val {
     }
     let xs = as_alts(a);
     let ys = as_alts(b);
+    // Alternatives that do not simplify multiply (`(<"a" | >"b" | string) & …` twelve times is
+    // 3^12 of them, each compared with the others): refused past the bound struct
+    // disjunctions have too.
+    let pairs = xs.len().saturating_mul(ys.len());
+    if pairs > MAX_ALTERNATIVES {
+        return Val::Bottom(Bot::new(
+            "orche::eval::disjunction",
+            format!("too many disjunction alternatives ({pairs})"),
+            vec![],
+        ));
+    }
     // Usually one alternative survives: no Vec for it.
     let mut out: SmallVec<[(Val, bool); 2]> = SmallVec::new();
     let mut first_err = None;
