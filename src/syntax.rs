@@ -7,6 +7,8 @@
 pub mod ast;
 mod convert;
 pub use convert::declare_big_stack;
+/// How deep brackets, braces and expressions may nest (`orche::syntax::too_deep` past it).
+pub const MAX_NESTING: usize = error::MAX_DEPTH;
 mod descent;
 mod error;
 mod strings;

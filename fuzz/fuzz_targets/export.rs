@@ -169,15 +169,20 @@ fuzz_target!(|data: &[u8]| {
         );
         if let (Some(j), Some(y)) = (&as_json.output, &as_yaml.output) {
             let data = json("the JSON export", j);
-            let back: Yaml = match serde_yaml::from_str(y) {
-                Ok(v) => v,
+            let back: Option<Yaml> = match serde_yaml::from_str(y) {
+                Ok(v) => Some(v),
+                // serde_yaml's own nesting limit (128 levels) is below orche's (1,000): such a
+                // document is not compared.
+                Err(e) if e.to_string().contains("recursion limit exceeded") => None,
                 Err(e) => panic!("the YAML export does not read back ({e}):\n{y}"),
             };
-            let back = yaml_to_json(back, y);
-            assert!(
-                same(&data, &back),
-                "the YAML export reads back as other data:\nJSON:\n{j}\nYAML:\n{y}"
-            );
+            if let Some(back) = back {
+                let back = yaml_to_json(back, y);
+                assert!(
+                    same(&data, &back),
+                    "the YAML export reads back as other data:\nJSON:\n{j}\nYAML:\n{y}"
+                );
+            }
             // JSON is orche syntax: exporting it again gives the same JSON.
             let again = scratch_file("again.orc", j);
             let again = run(&again, ExportMode::Concrete, Format::Json);

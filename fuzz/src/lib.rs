@@ -15,10 +15,20 @@ pub fn text(data: &[u8]) -> Option<&str> {
     std::str::from_utf8(data).ok()
 }
 
+/// The evaluation budget of the targets: far below the CLI's defaults, so that an input that
+/// grows without bound (the hostile seeds of testdata/robustness/) stops with
+/// `orche::limit::…` well inside libFuzzer's time and memory limits, while every real seed
+/// (the stdlib seeds take under a million steps) runs whole.
+const FUZZ_BUDGET: orche::limit::Budget = orche::limit::Budget {
+    steps: 5_000_000,
+    memory: 512 << 20,
+};
+
 /// Runs `f` on a thread with the stack the CLI gives its compiler thread (1 GiB, declared to the
 /// parser: src/main.rs), so that a stack overflow found here is one `orche` itself would hit,
-/// and one that `orche` would survive is not reported.
+/// and one that `orche` would survive is not reported; with [`FUZZ_BUDGET`].
 pub fn on_cli_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    orche::limit::configure(FUZZ_BUDGET);
     let outcome = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("orche-fuzz".to_string())
@@ -63,9 +73,14 @@ pub fn scratch_file(name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// JSON text as data; panics, naming `what`, when it is not JSON.
+/// JSON text as data; panics, naming `what`, when it is not JSON. Without serde_json's
+/// recursion limit of 128: orche accepts 1,000 levels of nesting, and the targets run on a
+/// thread with the CLI's 1 GiB stack.
 pub fn json(what: &str, text: &str) -> serde_json::Value {
-    match serde_json::from_str(text) {
+    use serde::Deserialize;
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    match serde_json::Value::deserialize(&mut de).and_then(|v| de.end().map(|()| v)) {
         Ok(v) => v,
         Err(e) => panic!("{what} is not JSON ({e}):\n{text}"),
     }

@@ -303,8 +303,9 @@ pub fn format(toks: Vec<Tok<'_>>, bin: Vec<Option<bool>>) -> String {
     classify(&mut ts);
     // Each round breaks the outermost brackets of the long lines; the elements' lines are
     // measured again in the next round. Every round turns one-line brackets into multi-line
-    // ones, so the rounds are at most the brackets' nesting depth.
-    for _ in 0..200 {
+    // ones, so the rounds are at most the brackets' nesting depth, which the parser bounds:
+    // as many rounds as that bound, or a second formatting would break more (not idempotent).
+    for _ in 0..=crate::syntax::MAX_NESTING {
         let lines = lines(&ts);
         let breaks: Vec<usize> = lines
             .iter()
