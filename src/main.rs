@@ -36,13 +36,25 @@ fn budget(cli: &Cli) -> Result<orche::limit::Budget, String> {
     let mut b = orche::limit::Budget::default();
     let pick = |flag: &Option<String>, var: &str| {
         flag.clone()
-            .map(|v| (v, "--".to_string() + if var.ends_with("STEPS") { "max-steps" } else { "max-memory" }))
+            .map(|v| {
+                (
+                    v,
+                    "--".to_string()
+                        + if var.ends_with("STEPS") {
+                            "max-steps"
+                        } else {
+                            "max-memory"
+                        },
+                )
+            })
             .or_else(|| std::env::var(var).ok().map(|v| (v, var.to_string())))
     };
     if let Some((v, from)) = pick(&cli.max_steps, "ORCHE_MAX_STEPS") {
         b.steps = orche::limit::parse_count(&v)
             .filter(|n| *n > 0)
-            .ok_or_else(|| format!("{from}: expected a count of steps such as 2000000000 or 2G, found {v:?}"))?;
+            .ok_or_else(|| {
+                format!("{from}: expected a count of steps such as 2000000000 or 2G, found {v:?}")
+            })?;
     }
     if let Some((v, from)) = pick(&cli.max_memory, "ORCHE_MAX_MEMORY") {
         b.memory = orche::limit::parse_size(&v)

@@ -88,8 +88,21 @@ fn concrete() -> impl Strategy<Value = String> {
 }
 
 const PROBES: &[&str] = &[
-    "_", "0", "1", "2", "-1", "1.5", "\"a\"", "\"b\"", "true", "null", "{f: 1}", "{g: \"a\"}",
-    "[1]", "[1, 2]", "[]",
+    "_",
+    "0",
+    "1",
+    "2",
+    "-1",
+    "1.5",
+    "\"a\"",
+    "\"b\"",
+    "true",
+    "null",
+    "{f: 1}",
+    "{g: \"a\"}",
+    "[1]",
+    "[1, 2]",
+    "[]",
 ];
 
 /// The export of `out: EXPR`, or `None` when it fails (an error, or not concrete).
@@ -117,7 +130,10 @@ fn known_gap(values: &[&str]) -> bool {
 /// probe that tells them apart otherwise.
 fn same(a: &str, b: &str) -> Result<(), String> {
     for p in PROBES {
-        let (x, y) = (export(&format!("({a}) & {p}")), export(&format!("({b}) & {p}")));
+        let (x, y) = (
+            export(&format!("({a}) & {p}")),
+            export(&format!("({b}) & {p}")),
+        );
         if x != y {
             return Err(format!(
                 "with probe {p}:\n  ({a}) & {p} → {x:?}\n  ({b}) & {p} → {y:?}"

@@ -49,7 +49,11 @@ fn paths_that_are_not_regular_files_are_refused_by_name() {
     }
     // A device never ends.
     let o = orche(dir, &["export", "/dev/zero"]);
-    fails_with(&o, "orche::load::not_a_file", &["/dev/zero", "character device"]);
+    fails_with(
+        &o,
+        "orche::load::not_a_file",
+        &["/dev/zero", "character device"],
+    );
     // A symlink loop, a missing file, a directory without sources.
     std::os::unix::fs::symlink("loop-b.orc", dir.join("loop-a.orc")).unwrap();
     std::os::unix::fs::symlink("loop-a.orc", dir.join("loop-b.orc")).unwrap();
@@ -85,8 +89,16 @@ fn a_file_over_the_input_limit_is_not_read() {
     f.set_len(65 << 20).unwrap();
     let start = Instant::now();
     let o = orche(&s.path, &["export", "big.orc"]);
-    fails_with(&o, "orche::limit::input_size", &["big.orc", "65.0 MiB", "64.0 MiB"]);
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    fails_with(
+        &o,
+        "orche::limit::input_size",
+        &["big.orc", "65.0 MiB", "64.0 MiB"],
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -117,7 +129,10 @@ fn the_memory_budget_stops_a_run_and_the_environment_sets_it() {
     fails_with(
         &o,
         "orche::limit::memory",
-        &["memory budget exhausted: more than 64.0 MiB in use", "--max-memory"],
+        &[
+            "memory budget exhausted: more than 64.0 MiB in use",
+            "--max-memory",
+        ],
     );
     // The environment variable, and a flag after the command.
     let out = Command::new(env!("CARGO_BIN_EXE_orche"))
@@ -207,7 +222,11 @@ fn an_output_file_killed_mid_write_keeps_its_old_content() {
         let now = std::fs::read_to_string(&out).unwrap();
         let whole_new = serde_json::from_str::<serde_json::Value>(&now)
             .is_ok_and(|v| v["big"].as_array().map(|a| a.len()) == Some(600_000));
-        assert!(now == old || whole_new, "a half-written output: {} bytes", now.len());
+        assert!(
+            now == old || whole_new,
+            "a half-written output: {} bytes",
+            now.len()
+        );
         if seen && status.code().is_none() && now == old {
             killed_during_write = true;
             break;

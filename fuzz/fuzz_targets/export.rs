@@ -135,12 +135,16 @@ fn yaml_to_json(v: Yaml, yaml: &str) -> Value {
             None => panic!("the YAML output reads back a number JSON cannot hold ({x}):\n{yaml}"),
         },
         Yaml::Str(s) => Value::String(s),
-        Yaml::Seq(items) => Value::Array(items.into_iter().map(|x| yaml_to_json(x, yaml)).collect()),
+        Yaml::Seq(items) => {
+            Value::Array(items.into_iter().map(|x| yaml_to_json(x, yaml)).collect())
+        }
         Yaml::Map(m) => Value::Object(
             m.into_iter()
                 .map(|(k, v)| match k {
                     Yaml::Str(k) => (k, yaml_to_json(v, yaml)),
-                    _ => panic!("a key of the YAML output reads back as another type than string:\n{yaml}"),
+                    _ => panic!(
+                        "a key of the YAML output reads back as another type than string:\n{yaml}"
+                    ),
                 })
                 .collect(),
         ),
@@ -164,8 +168,16 @@ fuzz_target!(|data: &[u8]| {
         assert!(
             as_json.output.is_some() == as_yaml.output.is_some(),
             "JSON export {} but YAML export {}",
-            if as_json.output.is_some() { "succeeds" } else { "fails" },
-            if as_yaml.output.is_some() { "succeeds" } else { "fails" },
+            if as_json.output.is_some() {
+                "succeeds"
+            } else {
+                "fails"
+            },
+            if as_yaml.output.is_some() {
+                "succeeds"
+            } else {
+                "fails"
+            },
         );
         if let (Some(j), Some(y)) = (&as_json.output, &as_yaml.output) {
             let data = json("the JSON export", j);

@@ -33,10 +33,14 @@ fuzz_target!(|data: &[u8]| {
         let once = match orche::fmt::format(FileId(0), text) {
             Ok(once) => once,
             Err(diags) => {
-                assert!(!parses, "a text that parses is refused: {:?}", diags
-                    .iter()
-                    .map(|d| format!("{}: {}", d.code, d.message))
-                    .collect::<Vec<_>>());
+                assert!(
+                    !parses,
+                    "a text that parses is refused: {:?}",
+                    diags
+                        .iter()
+                        .map(|d| format!("{}: {}", d.code, d.message))
+                        .collect::<Vec<_>>()
+                );
                 return;
             }
         };
@@ -52,7 +56,10 @@ fuzz_target!(|data: &[u8]| {
             ),
             Err(_) => panic!("the formatted text is refused by fmt:\n{once}"),
         }
-        assert!(orche::fmt::is_formatted(&once), "is_formatted denies fmt's own output");
+        assert!(
+            orche::fmt::is_formatted(&once),
+            "is_formatted denies fmt's own output"
+        );
         let before = orche::fmt::comments(text);
         let after = orche::fmt::comments(&once);
         assert!(

@@ -25,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
             match syntax::parse_file_with_pest(id, text) {
                 Ok(slow) => {
                     let (fast, slow) = (format!("{fast:?}"), format!("{slow:?}"));
-                    assert!(fast == slow, "the fast path builds another tree than pest:\nfast: {fast}\npest: {slow}");
+                    assert!(
+                        fast == slow,
+                        "the fast path builds another tree than pest:\nfast: {fast}\npest: {slow}"
+                    );
                 }
                 Err(errs) => panic!(
                     "the fast path accepts a text pest rejects: {:?}",

@@ -28,7 +28,10 @@ fn check_shell(what: &str, script: &str) {
         .spawn()
         .expect("cannot run sh");
     // A script that `sh -n` stops reading early closes the pipe: not a finding in itself.
-    let _ = child.stdin.take().map(|mut i| i.write_all(script.as_bytes()));
+    let _ = child
+        .stdin
+        .take()
+        .map(|mut i| i.write_all(script.as_bytes()));
     let out = child.wait_with_output().expect("cannot wait for sh");
     assert!(
         out.status.success(),
@@ -60,7 +63,10 @@ fuzz_target!(|data: &[u8]| {
                 "the probe script",
                 &export::probe::script(&declared, kinds, sites),
             );
-            json("the probe list", &export::probe::list(&declared, kinds, sites));
+            json(
+                "the probe list",
+                &export::probe::list(&declared, kinds, sites),
+            );
         }
         let mut sources = input.sources;
         let live = match live_text {

@@ -144,9 +144,7 @@ pub fn resolve(ctx: &mut Ctx, v: VId) {
     }
     // No alternative of these disjunctions is marked: the default is that of the alternatives
     // which have one of their own (a nested disjunction's), as CUE's rule U1 has it.
-    let unmarked = pending
-        .iter()
-        .all(|(alts, _)| alts.iter().all(|(_, m)| !m));
+    let unmarked = pending.iter().all(|(alts, _)| alts.iter().all(|(_, m)| !m));
     let mut survivors: Vec<(VId, bool, Option<crate::value::Value>)> = Vec::new();
     let mut errors: Vec<Rc<Bot>> = Vec::new();
     let mut combo = vec![0usize; sizes.len()];

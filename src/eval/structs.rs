@@ -5,8 +5,8 @@
 
 use super::unify::{is_concrete, kind_name, kind_of, meet, show};
 use super::{
-    comprehension, disjunct, expr, Bot, CloseId, Conj, ConjExpr, ConjKind, Ctx, Env, Frame, Group,
-    FastMap, ListInfo, Pattern, Status, VId, Val, MAX_DEPTH,
+    comprehension, disjunct, expr, Bot, CloseId, Conj, ConjExpr, ConjKind, Ctx, Env, FastMap,
+    Frame, Group, ListInfo, Pattern, Status, VId, Val, MAX_DEPTH,
 };
 use crate::lower::{
     kind, Decl, ExprId, ExprKind, FieldClass, Label, ListElem, ListLit, Ref, StructLit,

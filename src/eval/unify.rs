@@ -184,7 +184,13 @@ pub fn scalar_eq(a: &Val, b: &Val) -> bool {
 pub fn check_bound(op: BoundOp, bound: &Val, x: &Val) -> Result<bool, String> {
     match op {
         BoundOp::Ne => {
-            let of = |k: u16| if k & kind::NUMBER != 0 { kind::NUMBER } else { k };
+            let of = |k: u16| {
+                if k & kind::NUMBER != 0 {
+                    kind::NUMBER
+                } else {
+                    k
+                }
+            };
             if !matches!(bound, Val::Null) && of(kind_of(x)) & of(kind_of(bound)) == 0 {
                 return Err("type".into());
             }

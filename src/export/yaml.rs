@@ -103,7 +103,11 @@ fn block_ok(s: &str) -> bool {
 /// which YAML 1.1 readers take as line breaks, and the byte order mark and the noncharacters
 /// U+FFFE and U+FFFF.
 fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}'
+        )
 }
 
 /// `|-` (no final line break), `|` (one) or `|+` (several), then the lines indented.
