@@ -34,29 +34,19 @@ struct Cli {
 /// that does not read as a count or a size is a usage error naming it.
 fn budget(cli: &Cli) -> Result<orche::limit::Budget, String> {
     let mut b = orche::limit::Budget::default();
-    let pick = |flag: &Option<String>, var: &str| {
-        flag.clone()
-            .map(|v| {
-                (
-                    v,
-                    "--".to_string()
-                        + if var.ends_with("STEPS") {
-                            "max-steps"
-                        } else {
-                            "max-memory"
-                        },
-                )
-            })
-            .or_else(|| std::env::var(var).ok().map(|v| (v, var.to_string())))
+    // The flag's value, else the variable's, with the name to quote in an error.
+    let pick = |flag: &Option<String>, name: &str, var: &str| match flag {
+        Some(v) => Some((v.clone(), name.to_string())),
+        None => std::env::var(var).ok().map(|v| (v, var.to_string())),
     };
-    if let Some((v, from)) = pick(&cli.max_steps, "ORCHE_MAX_STEPS") {
+    if let Some((v, from)) = pick(&cli.max_steps, "--max-steps", "ORCHE_MAX_STEPS") {
         b.steps = orche::limit::parse_count(&v)
             .filter(|n| *n > 0)
             .ok_or_else(|| {
                 format!("{from}: expected a count of steps such as 2000000000 or 2G, found {v:?}")
             })?;
     }
-    if let Some((v, from)) = pick(&cli.max_memory, "ORCHE_MAX_MEMORY") {
+    if let Some((v, from)) = pick(&cli.max_memory, "--max-memory", "ORCHE_MAX_MEMORY") {
         b.memory = orche::limit::parse_size(&v)
             .filter(|n| *n > 0)
             .ok_or_else(|| format!("{from}: expected a size such as 512M or 16G, found {v:?}"))?;

@@ -1272,24 +1272,26 @@ fn chain_link(ctx: &mut Ctx, t: VId) -> Option<VId> {
 /// Iterative, so a long chain does not deepen the stack.
 fn settle_chain(ctx: &mut Ctx, v: VId, t: VId) {
     const MIN_LINKS: usize = 2;
+    // Most inlined vertices are no link: nothing is allocated for them.
+    let Some(mut next) = chain_link(ctx, t) else {
+        return;
+    };
     let mut chain = vec![t];
     let mut seen: FastMap<VId, ()> = FastMap::default();
     seen.insert(t, ());
-    let mut cur = t;
     let end = loop {
-        let Some(next) = chain_link(ctx, cur) else {
-            return;
-        };
         // A cycle, or a link back into the vertex being evaluated: the ordinary path decides.
         if next == v || seen.contains_key(&next) || ctx.is_ancestor_or_self(next, v) {
             return;
         }
-        if chain_link(ctx, next).is_none() {
-            break next;
+        match chain_link(ctx, next) {
+            None => break next,
+            Some(after) => {
+                seen.insert(next, ());
+                chain.push(next);
+                next = after;
+            }
         }
-        seen.insert(next, ());
-        chain.push(next);
-        cur = next;
     };
     if chain.len() < MIN_LINKS || !constant_scalar(ctx, end) {
         return;
