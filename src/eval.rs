@@ -38,6 +38,8 @@ pub type VId = u32;
 
 /// No vertex (an id the arena never reaches).
 pub const NO_VID: VId = VId::MAX;
+/// The label of a vertex evaluated apart from the tree (an operand, a builtin's argument).
+pub const ANON: Label = Label::Index(u32::MAX);
 
 /// A closedness group id; 0 means "not closed".
 pub type CloseId = u32;
@@ -1252,7 +1254,14 @@ impl<'p> Ctx<'p> {
         let mut cur = Some(id);
         while let Some(c) = cur {
             let v = &self.vs[c as usize];
-            if v.parent().is_some() {
+            if v.label == ANON {
+                // A value computed apart (a builtin's argument, an operand): the path inside
+                // it, as CUE prints it (`0` for its first element); the anonymous value itself
+                // is where it was written.
+                if !labels.is_empty() {
+                    break;
+                }
+            } else if v.parent().is_some() {
                 labels.push(self.label_name(v.label));
             }
             cur = v.parent();

@@ -244,7 +244,7 @@ pub fn list_sort(
                 ord == std::cmp::Ordering::Less
             });
         }
-        let c = ctx.new_vertex(None, Label::Index(u32::MAX), span);
+        let c = ctx.new_vertex(None, crate::eval::ANON, span);
         ctx.vm(c).has_regular = true;
         let mut m = indexmap::IndexMap::new();
         m.insert("x".to_string(), a.clone());

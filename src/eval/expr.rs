@@ -223,7 +223,7 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
 /// Evaluates an expression into a fresh vertex (struct and list operands).
 pub fn anon(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> Val {
     let parent = env.and_then(innermost_vertex);
-    let v = ctx.new_vertex(parent, Label::Index(u32::MAX), span);
+    let v = ctx.new_vertex(parent, crate::eval::ANON, span);
     ctx.vm(v).has_regular = true;
     ctx.vm(v).conjs.push(Conj {
         expr: ConjExpr::expr(id),
@@ -271,11 +271,12 @@ fn index_error(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>, span: Span) -> 
                     span,
                 );
             }
-            bottom(
-                "orche::eval::index",
-                format!("index out of range [{n}] with length {len}"),
-                span,
-            )
+            let msg = format!("index out of range [{n}] with length {len}");
+            // An open list (`[...int]`) may still grow: not an error yet, as in CUE.
+            if ctx.v(t).lists().iter().all(|l| l.open) {
+                return incomplete(msg, span);
+            }
+            bottom("orche::eval::index", msg, span)
         }
         (Val::Vertex(_), Val::Str(s)) => incomplete(format!("undefined field: {s}"), span),
         (Val::Str(_) | Val::Bytes(_), Val::Num(n)) => match &base {
@@ -876,7 +877,7 @@ fn list_repeat(ctx: &mut Ctx, args: &[ExprId], env: Option<&Rc<Env>>, span: Span
     if total > 1 << 20 {
         return None;
     }
-    let c = ctx.new_vertex(None, Label::Index(u32::MAX), span);
+    let c = ctx.new_vertex(None, crate::eval::ANON, span);
     ctx.vm(c).has_regular = true;
     let mut k = 0u32;
     for _ in 0..n {
@@ -917,7 +918,7 @@ fn qualify_keys(ctx: &mut Ctx, args: &[ExprId], env: Option<&Rc<Env>>, span: Spa
         return None;
     }
     let entries: Vec<(crate::lower::Sym, super::VId)> = ctx.present_fields(t).collect();
-    let c = ctx.new_vertex(None, Label::Index(u32::MAX), span);
+    let c = ctx.new_vertex(None, crate::eval::ANON, span);
     ctx.vm(c).has_regular = true;
     ctx.vm(c).is_struct = true;
     for (s, a) in entries {
@@ -1190,7 +1191,7 @@ fn predeclared(
                 }
             };
             let (t, elems) = structs::expanded_elems(ctx, t);
-            let c = ctx.new_vertex(ctx.v(t).parent(), Label::Index(u32::MAX), span);
+            let c = ctx.new_vertex(ctx.v(t).parent(), crate::eval::ANON, span);
             ctx.vm(c).has_regular = true;
             if p == Predeclared::And {
                 for e in elems {
@@ -1357,7 +1358,7 @@ pub fn to_value(ctx: &mut Ctx, v: &Val, span: Span) -> Result<Value, Val> {
 pub fn from_value(ctx: &mut Ctx, v: Value, span: Span) -> Val {
     match v {
         Value::List(_) | Value::Struct(_) => {
-            let t = ctx.new_vertex(None, Label::Index(u32::MAX), span);
+            let t = ctx.new_vertex(None, crate::eval::ANON, span);
             ctx.vm(t).has_regular = true;
             let data = ctx.conj_val(Val::Data(Rc::new(v)));
             ctx.vm(t).conjs.push(Conj {

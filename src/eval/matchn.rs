@@ -211,7 +211,7 @@ fn data_matches(ctx: &mut Ctx, s: &Val, data: &Value, span: Span) -> Option<bool
         }
     }
     // Unify the data with the schema in a scratch vertex and look for errors.
-    let c = ctx.new_vertex(None, Label::Index(u32::MAX), span);
+    let c = ctx.new_vertex(None, crate::eval::ANON, span);
     ctx.vm(c).has_regular = true;
     for val in [data_val(data), s.clone()] {
         let expr = ctx.conj_val(val);

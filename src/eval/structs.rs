@@ -9,7 +9,7 @@ use super::{
     Frame, Group, ListInfo, Pattern, Status, VId, Val, MAX_DEPTH,
 };
 use crate::lower::{
-    kind, Decl, ExprId, ExprKind, FieldClass, Label, ListElem, ListLit, Ref, StructLit,
+    kind, Decl, ExprId, ExprKind, FieldClass, InterpPart, Label, ListElem, ListLit, Ref, StructLit,
 };
 use crate::source::Span;
 use crate::syntax::ast::Constraint;
@@ -827,16 +827,28 @@ fn reads_frame(ctx: &Ctx, e: ExprId) -> bool {
     let prog = ctx.prog;
     match &prog.expr(e).kind {
         ExprKind::Ref(Ref::Field { up: 0, .. }) => true,
-        ExprKind::Index(x, i) => {
-            reads_frame(ctx, *i)
-                || match &prog.expr(*x).kind {
-                    ExprKind::List(l) => l.elems.iter().any(|el| match el {
-                        ListElem::Expr(x) => reads_frame(ctx, *x),
-                        ListElem::Comprehension(_) => true,
-                    }),
-                    _ => reads_frame(ctx, *x),
-                }
+        ExprKind::Index(x, i) => reads_frame(ctx, *i) || reads_frame(ctx, *x),
+        ExprKind::List(l) => l.elems.iter().any(|el| match el {
+            ListElem::Expr(x) => reads_frame(ctx, *x),
+            ListElem::Comprehension(_) => true,
+        }),
+        // An operation on such a read (`number & list.Sum(#in)`, `len(#in) + 1`).
+        ExprKind::Select(x, _) | ExprKind::Unary(_, x) | ExprKind::Bound(_, x) => {
+            reads_frame(ctx, *x)
         }
+        ExprKind::Binary(_, x, y) => reads_frame(ctx, *x) || reads_frame(ctx, *y),
+        ExprKind::Call(f, args) => {
+            reads_frame(ctx, *f) || args.iter().any(|a| reads_frame(ctx, *a))
+        }
+        ExprKind::Slice(x, lo, hi) => {
+            reads_frame(ctx, *x)
+                || lo.is_some_and(|e| reads_frame(ctx, e))
+                || hi.is_some_and(|e| reads_frame(ctx, e))
+        }
+        ExprKind::Interp { parts, .. } => parts
+            .iter()
+            .any(|p| matches!(p, InterpPart::Expr(x) if reads_frame(ctx, *x))),
+        ExprKind::Disj(alts) => alts.iter().any(|(x, _)| reads_frame(ctx, *x)),
         _ => false,
     }
 }
@@ -883,11 +895,17 @@ fn process_list(
             }
         }
     }
+    // The element type is in the elements' closedness group, as a pattern constraint's value
+    // is in its field's: `#L: [...{a: int, b: *1 | int}] & [{a: 1}]` allows `b`.
     let rest = lit.ellipsis.as_ref().map(|t| {
         t.map(|t| Conj {
             expr: ConjExpr::expr(t),
             env: env.clone(),
-            close,
+            close: if ctx.is_const(t) {
+                0
+            } else {
+                ctx.child_group(close, Label::Index(0))
+            },
         })
     });
     let info = ListInfo {
