@@ -153,6 +153,12 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
             }
         }
         ExprKind::Binary(BinOp::And, a, b) => {
+            // Struct literals meet in one vertex even when each alone is a scalar: an
+            // embedding may read a field the other side sets (`{#t: _, #t} & {#t: "s", _}`).
+            let literal = |e: ExprId| matches!(ctx.prog.expr(e).kind, ExprKind::Struct(_));
+            if literal(*a) || literal(*b) {
+                return anon(ctx, id, env, span);
+            }
             let x = eval(ctx, *a, env);
             let y = eval(ctx, *b, env);
             if matches!(x, Val::Vertex(_)) || matches!(y, Val::Vertex(_)) {
