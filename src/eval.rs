@@ -1310,6 +1310,30 @@ impl<'p> Ctx<'p> {
         false
     }
 
+    /// Whether a reference from `v` to `t` enters a definition from outside it: `t` is a
+    /// definition, or lies in one that does not also hold `v`. A reference inside one
+    /// definition (`#X: {a: {…}, b: a & {y: 1}}`) brings fields that the definition declares
+    /// anyway: no closedness of its own, as in CUE.
+    pub fn enters_definition(&self, t: VId, v: VId) -> bool {
+        let is_def = |c: VId| match self.vs[c as usize].label {
+            Label::Field(s) => {
+                crate::lower::field_class(self.sym_name(s)) == crate::lower::FieldClass::Definition
+            }
+            _ => false,
+        };
+        if is_def(t) {
+            return true;
+        }
+        let mut cur = self.vs[t as usize].parent();
+        while let Some(c) = cur {
+            if is_def(c) {
+                return !self.is_ancestor_or_self(c, v);
+            }
+            cur = self.vs[c as usize].parent();
+        }
+        false
+    }
+
     pub fn is_ancestor_or_self(&self, anc: VId, mut id: VId) -> bool {
         loop {
             if id == anc {

@@ -421,6 +421,12 @@ pub fn process_expr(
         }
         ExprKind::Ref(_) | ExprKind::Select(..) | ExprKind::Index(..) => {
             match resolve_target(ctx, id, env.as_ref()) {
+                // A field that is only optional has no value to refer to (`y?: int`, `z: y`):
+                // the reference is incomplete, as CUE has it, not `int`.
+                Some(t) if !embed && optional_only(ctx, t) => {
+                    let val = expr::eval(ctx, id, env.as_ref());
+                    process_val(ctx, v, val, close, e.span)
+                }
                 Some(t) => inline(ctx, v, t, close, embed, e.span),
                 None => {
                     let val = expr::eval(ctx, id, env.as_ref());
@@ -1083,7 +1089,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     if !ctx.v(v).has_inlined(t) {
         ctx.vm(v).push_inlined(t);
     }
-    let defish = ctx.in_definition(t);
+    let defish = ctx.enters_definition(t, v);
     // A definition shares too (`health: #Health`): alone in `v`, its conjuncts would give
     // its own value, closed the same way. Only one that is all concrete data: errors below a
     // shared vertex are reported at its own path, and those of a definition must be
@@ -1765,17 +1771,36 @@ pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
         }
         return;
     }
-    // Arcs are only ever appended: the first `n` are those present now.
+    let skip = |ctx: &Ctx, a: VId| {
+        let av = ctx.v(a);
+        matches!(av.label, Label::Let(_))
+            || (!av.has_regular && !av.has_required && av.has_optional)
+    };
     let n = ctx.v(t).arcs.len();
     for i in 0..n {
         let a = ctx.v(t).arcs.nth(i);
-        let av = ctx.v(a);
-        if matches!(av.label, Label::Let(_))
-            || (!av.has_regular && !av.has_required && av.has_optional)
-        {
+        if skip(ctx, a) {
             continue;
         }
         finalize_deep(ctx, a);
+        if ctx.v(t).arcs.len() != n {
+            // Finalizing `a` gave this struct an arc (a lookup of an optional field, which is
+            // inserted where it was declared): positions moved, so the rest is walked by id.
+            let rest: Vec<VId> = ctx
+                .v(t)
+                .arcs
+                .iter()
+                .map(|(_, x)| *x)
+                .skip_while(|x| *x != a)
+                .skip(1)
+                .collect();
+            for a in rest {
+                if !skip(ctx, a) {
+                    finalize_deep(ctx, a);
+                }
+            }
+            break;
+        }
     }
     check_container_validators(ctx, t);
     if ctx.v(t).status == Status::Final {
@@ -1899,4 +1924,10 @@ fn widen_embedded(
             }
         }
     }
+}
+
+/// Whether field `a` is only optional so far (`x?: int`): a reference to it is incomplete.
+fn optional_only(ctx: &Ctx, a: VId) -> bool {
+    let av = ctx.v(a);
+    !av.has_regular && !av.has_required && av.has_optional
 }
