@@ -262,13 +262,20 @@ fn dir_instance(
             ));
             None
         }
-        Err(module::Missing::NoFiles) if module.is_none() && qual.is_none() => {
-            // Outside a module: the directory's package-less files (as before modules).
+        Err(module::Missing::NoFiles(files))
+            if module.is_none() && qual.is_none() && !files.is_empty() =>
+        {
+            // Outside a module: the directory's package-less files are its package (as
+            // orche always read a directory).
+            Some(files)
+        }
+        Err(module::Missing::NoFiles(_)) if module.is_none() && qual.is_none() => {
+            // No source files at all: `load` words the error.
             let (files, ds) = super::load(&[dir.to_path_buf()], sources);
             diags.extend(ds);
             (diags.len() == before).then_some(files)
         }
-        Err(module::Missing::NoFiles) => {
+        Err(module::Missing::NoFiles(_)) => {
             diags.push(
                 Diag::new(
                     "orche::load::empty_dir",

@@ -224,7 +224,7 @@ pub fn resolve(
         match package_files(dir, stop, Some(&imp.package), sources, diags) {
             Ok(found) => files.extend(found),
             Err(Missing::OtherPackages(names)) => other_packages.extend(names),
-            Err(Missing::NoDir | Missing::NoFiles) => {}
+            Err(Missing::NoDir | Missing::NoFiles(_)) => {}
         }
     }
     if files.is_empty() {
@@ -274,8 +274,9 @@ fn labelled(d: Diag, at: Option<Span>) -> Diag {
 /// Why a directory gave no files of the package.
 pub enum Missing {
     NoDir,
-    /// The directory has no package files (only files without a package clause, or none).
-    NoFiles,
+    /// The directory has no package files: only files without a package clause or of
+    /// `package _` (these, parsed), or none.
+    NoFiles(Vec<ast::File>),
     /// Only files of other packages (their names, `name (file)`).
     OtherPackages(Vec<String>),
 }
@@ -298,7 +299,7 @@ pub fn package_files(
     let name = match name {
         Some(n) => n.to_string(),
         None => match names.as_slice() {
-            [] => return Err(Missing::NoFiles),
+            [] => return Err(Missing::NoFiles(own)),
             [(n, _)] => n.clone(),
             [(a, fa), (b, fb), ..] => {
                 diags.push(
@@ -315,14 +316,14 @@ pub fn package_files(
                         display(dir)
                     )),
                 );
-                return Err(Missing::NoFiles);
+                return Err(Missing::NoFiles(Vec::new()));
             }
         },
     };
     let mut files: Vec<ast::File> = own.into_iter().filter(|f| is_package(f, &name)).collect();
     if files.is_empty() {
         return Err(if names.is_empty() {
-            Missing::NoFiles
+            Missing::NoFiles(Vec::new())
         } else {
             Missing::OtherPackages(names.iter().map(|(n, f)| format!("{n:?} in {f}")).collect())
         });
