@@ -229,14 +229,15 @@ fn with_evaluation(
 /// the exported JSON when there are no errors.
 pub fn check_texts(texts: &[(String, String)]) -> Outcome {
     let clock = Clock::new();
-    let (sources, files, syntax) = parse_texts(texts);
+    let (mut sources, files, syntax) = parse_texts(texts);
+    let module = texts_module(texts, &mut sources);
     evaluate_files(
         sources,
         files,
         syntax,
         None,
         false,
-        None,
+        module.as_ref(),
         clock,
         |ev, at, clock| {
             let req = Request {
@@ -252,6 +253,18 @@ pub fn check_texts(texts: &[(String, String)]) -> Outcome {
             }
         },
     )
+}
+
+/// The module the first text's file lies in (`load::module`), for the imports of a package
+/// given as texts; a module file with errors counts as none here (the CLI reports it).
+fn texts_module(texts: &[(String, String)], sources: &mut SourceMap) -> Option<Module> {
+    let dir = std::path::Path::new(&texts.first()?.0).parent()?;
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    crate::load::module::find(dir, sources).ok().flatten()
 }
 
 /// Parses `(name, text)` pairs: the sources, the files that parse, the syntax errors of the
@@ -283,7 +296,8 @@ fn with_texts_and_sources<T>(
     texts: &[(String, String)],
     f: impl FnOnce(&mut eval::Evaluated, eval::VId) -> Option<T>,
 ) -> (Option<T>, SourceMap) {
-    let (sources, files, _) = parse_texts(texts);
+    let (mut sources, files, _) = parse_texts(texts);
+    let module = texts_module(texts, &mut sources);
     let mut result = None;
     let outcome = evaluate_files(
         sources,
@@ -291,7 +305,7 @@ fn with_texts_and_sources<T>(
         Vec::new(),
         None,
         false,
-        None,
+        module.as_ref(),
         Clock::new(),
         |ev, at, _| {
             result = f(ev, at);

@@ -113,3 +113,17 @@ fn an_error_in_a_package_imported_twice_is_reported_once() {
     assert_eq!(err.matches("conflicting values").count(), 1, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_editor_check_resolves_imports_in_the_module_of_the_file() {
+    // The language server checks a package given as texts (`compile::check_texts`); its
+    // imports are resolved in the module the first file lies in.
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/module/federation.cue");
+    let text = std::fs::read_to_string(&path).expect("example");
+    let outcome = orche::compile::check_texts(&[(path.display().to_string(), text)]);
+    assert!(outcome.diags.is_empty(), "{:?}", outcome.diags);
+    let json: serde_json::Value =
+        serde_json::from_str(outcome.output.as_deref().expect("output")).expect("JSON");
+    assert_eq!(json["sites"]["replica"]["location"], "eu-west");
+}
