@@ -3,14 +3,17 @@
 //! Invariant: the same request gives byte-identical output.
 
 use crate::diag::Diag;
-use crate::eval::{self, ExportMode, PackageLoader};
+use crate::eval::{self, ExportMode};
 use crate::export;
-use crate::lower::{self, ExprId, Program};
+use crate::load::args::Instance;
+use crate::load::module::Module;
+use crate::lower::{self, Program};
 use crate::source::{SourceMap, Span};
 use crate::syntax;
-use indexmap::IndexMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+mod packages;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -70,59 +73,118 @@ impl Clock {
     }
 }
 
-struct StdLoader {
-    roots: IndexMap<String, ExprId>,
-}
-
-impl PackageLoader for StdLoader {
-    fn root_expr(&self, path: &str) -> Option<ExprId> {
-        self.roots.get(path).copied()
-    }
-}
-
-/// Lowers every `orche/…` package imported (transitively) by `files`.
-fn lower_stdlib(
-    prog: &mut Program,
-    files: &[syntax::ast::File],
-    sources: &mut SourceMap,
-    diags: &mut Vec<Diag>,
-) -> StdLoader {
-    let mut roots = IndexMap::new();
-    let mut queue: Vec<String> = files
-        .iter()
-        .flat_map(|f| f.imports.iter().map(|i| i.path.clone()))
-        .filter(|p| p.starts_with("orche/"))
-        .collect();
-    while let Some(path) = queue.pop() {
-        if roots.contains_key(&path) {
-            continue;
-        }
-        let Some(pfiles) = crate::load::stdlib_package(&path, sources, diags) else {
-            continue;
-        };
-        queue.extend(
-            pfiles
-                .iter()
-                .flat_map(|f| f.imports.iter().map(|i| i.path.clone()))
-                .filter(|p| p.starts_with("orche/")),
-        );
-        let refs: Vec<&syntax::ast::File> = pfiles.iter().collect();
-        let (root, lowered) = lower::lower_package(prog, &refs, Span::default());
-        diags.extend(lowered.diags);
-        roots.insert(path, root);
-    }
-    StdLoader { roots }
-}
-
 pub fn run(req: &Request) -> Outcome {
-    with_evaluation(
-        &req.paths,
-        req.expr.as_deref(),
-        req.exit_after,
-        |ev, at, clock| match report_and_emit(req, ev, at, clock) {
+    let emit =
+        |ev: &mut eval::Evaluated, at, clock: &mut Clock| match report_and_emit(req, ev, at, clock)
+        {
             Ok(text) => (Some(text), Vec::new()),
             Err(diags) => (None, diags),
-        },
+        };
+    let (mut sources, instances, clock) = match load_instances(&req.paths) {
+        Ok(x) => x,
+        Err(outcome) => return outcome,
+    };
+    if instances.len() == 1 {
+        let inst = instances.into_iter().next().expect("one instance");
+        return evaluate_instance(
+            sources,
+            inst,
+            req.expr.as_deref(),
+            req.exit_after,
+            clock,
+            emit,
+        );
+    }
+    // Several instances (`./...`, several directories): each evaluated on its own and printed
+    // in turn, as `cue` prints them.
+    let separator = match (req.mode, req.format) {
+        (_, Format::Json) => "",
+        (_, Format::Yaml) => "---\n",
+        (_, Format::Orc) => "// ---\n",
+    };
+    let mut all = Outcome {
+        sources: SourceMap::new(),
+        output: Some(String::new()),
+        diags: Vec::new(),
+        warnings: Vec::new(),
+        refs: Vec::new(),
+        timings: Vec::new(),
+    };
+    for (i, inst) in instances.into_iter().enumerate() {
+        let o = evaluate_instance(
+            sources,
+            inst,
+            req.expr.as_deref(),
+            req.exit_after,
+            Clock::new(),
+            emit,
+        );
+        sources = o.sources;
+        all.diags.extend(o.diags);
+        all.warnings.extend(o.warnings);
+        all.refs.extend(o.refs);
+        all.timings.extend(o.timings);
+        all.output = match (all.output, o.output) {
+            (Some(mut text), Some(more)) => {
+                if i > 0 {
+                    text.push_str(separator);
+                }
+                text.push_str(&more);
+                Some(text)
+            }
+            _ => None,
+        };
+    }
+    all.sources = sources;
+    all.timings.insert(
+        0,
+        (
+            "parse",
+            clock.timings.first().map_or(Duration::ZERO, |t| t.1),
+        ),
+    );
+    all
+}
+
+/// Reads the command-line arguments into package instances (`load::args`); an outcome with
+/// the problems when there are any.
+fn load_instances(paths: &[PathBuf]) -> Result<(SourceMap, Vec<Instance>, Clock), Outcome> {
+    let mut clock = Clock::new();
+    let mut sources = SourceMap::new();
+    let (instances, diags) = crate::load::args::load_instances(paths, &mut sources);
+    clock.mark("parse");
+    if !diags.is_empty() {
+        return Err(Outcome {
+            sources,
+            output: None,
+            diags,
+            warnings: Vec::new(),
+            refs: Vec::new(),
+            timings: clock.timings,
+        });
+    }
+    Ok((sources, instances, clock))
+}
+
+/// `evaluate_files` on one instance, its imports resolved in its module.
+fn evaluate_instance(
+    sources: SourceMap,
+    inst: Instance,
+    expr: Option<&str>,
+    exit_after: bool,
+    clock: Clock,
+    f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
+) -> Outcome {
+    let module = inst.module.clone();
+    evaluate_files(
+        sources,
+        inst.files,
+        Vec::new(),
+        expr,
+        exit_after,
+        module.as_deref(),
+        clock,
+        f,
     )
 }
 
@@ -135,21 +197,29 @@ fn with_evaluation(
     exit_after: bool,
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
-    let mut clock = Clock::new();
-    let mut sources = SourceMap::new();
-    let (files, diags) = crate::load::load(paths, &mut sources);
-    clock.mark("parse");
-    if !diags.is_empty() {
+    let (sources, mut instances, clock) = match load_instances(paths) {
+        Ok(x) => x,
+        Err(outcome) => return outcome,
+    };
+    if instances.len() != 1 {
         return Outcome {
             sources,
             output: None,
-            diags,
+            diags: vec![Diag::new(
+                "orche::load::several_packages",
+                format!(
+                    "the arguments name {} packages; this command takes one",
+                    instances.len()
+                ),
+            )
+            .with_help("name one directory, file set or import path")],
             warnings: Vec::new(),
             refs: Vec::new(),
             timings: clock.timings,
         };
     }
-    evaluate_files(sources, files, Vec::new(), expr, exit_after, clock, f)
+    let inst = instances.remove(0);
+    evaluate_instance(sources, inst, expr, exit_after, clock, f)
 }
 
 /// Checks a package given as texts, as `orche vet` checks files: the language server's view
@@ -159,13 +229,15 @@ fn with_evaluation(
 /// the exported JSON when there are no errors.
 pub fn check_texts(texts: &[(String, String)]) -> Outcome {
     let clock = Clock::new();
-    let (sources, files, syntax) = parse_texts(texts);
+    let (mut sources, files, syntax) = parse_texts(texts);
+    let module = texts_module(texts, &mut sources);
     evaluate_files(
         sources,
         files,
         syntax,
         None,
         false,
+        module.as_ref(),
         clock,
         |ev, at, clock| {
             let req = Request {
@@ -181,6 +253,18 @@ pub fn check_texts(texts: &[(String, String)]) -> Outcome {
             }
         },
     )
+}
+
+/// The module the first text's file lies in (`load::module`), for the imports of a package
+/// given as texts; a module file with errors counts as none here (the CLI reports it).
+fn texts_module(texts: &[(String, String)], sources: &mut SourceMap) -> Option<Module> {
+    let dir = std::path::Path::new(&texts.first()?.0).parent()?;
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    crate::load::module::find(dir, sources).ok().flatten()
 }
 
 /// Parses `(name, text)` pairs: the sources, the files that parse, the syntax errors of the
@@ -212,7 +296,8 @@ fn with_texts_and_sources<T>(
     texts: &[(String, String)],
     f: impl FnOnce(&mut eval::Evaluated, eval::VId) -> Option<T>,
 ) -> (Option<T>, SourceMap) {
-    let (sources, files, _) = parse_texts(texts);
+    let (mut sources, files, _) = parse_texts(texts);
+    let module = texts_module(texts, &mut sources);
     let mut result = None;
     let outcome = evaluate_files(
         sources,
@@ -220,6 +305,7 @@ fn with_texts_and_sources<T>(
         Vec::new(),
         None,
         false,
+        module.as_ref(),
         Clock::new(),
         |ev, at, _| {
             result = f(ev, at);
@@ -362,12 +448,13 @@ fn evaluate_files(
     prior: Vec<Diag>,
     expr: Option<&str>,
     exit_after: bool,
+    module: Option<&Module>,
     mut clock: Clock,
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
     let mut diags = Vec::new();
     let mut prog = Program::default();
-    let loader = lower_stdlib(&mut prog, &files, &mut sources, &mut diags);
+    let loader = packages::lower_imports(&mut prog, &files, module, &mut sources, &mut diags);
     let refs: Vec<&syntax::ast::File> = files.iter().collect();
     let root_span = files.first().map(|f| f.span).unwrap_or_default();
     let (root, lowered) = lower::lower_package(&mut prog, &refs, root_span);

@@ -883,8 +883,7 @@ impl<'p> Ctx<'p> {
 
     /// The name of a regular field as it appears in output.
     pub fn field_name(&self, s: crate::lower::Sym) -> &str {
-        let n = self.sym_name(s);
-        n.strip_prefix(crate::lower::QUOTED_MARK).unwrap_or(n)
+        crate::lower::shown_name(self.sym_name(s))
     }
 
     /// `field_name` as a shared string (pattern aliases, `for` keys), made once per symbol.
@@ -932,7 +931,7 @@ impl<'p> Ctx<'p> {
     pub fn label_name(&self, l: Label) -> String {
         match l {
             Label::Field(s) => {
-                let n = self.sym_name(s);
+                let n = crate::lower::hidden_name(self.sym_name(s));
                 if let Some(q) = n.strip_prefix(crate::lower::QUOTED_MARK) {
                     format!("{q:?}")
                 } else if crate::lower::is_identifier(n) {

@@ -8,6 +8,9 @@ use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{self, ast};
 use std::path::{Path, PathBuf};
 
+pub mod args;
+pub mod module;
+
 /// The embedded standard library: import path → files (name, text).
 pub static STDLIB: &[(&str, &[(&str, &str)])] = &[
     (
@@ -39,7 +42,7 @@ pub fn package_known(path: &str) -> bool {
 }
 
 /// Extensions orche reads from a directory.
-const EXTENSIONS: [&str; 2] = ["orc", "cue"];
+pub(crate) const EXTENSIONS: [&str; 2] = ["orc", "cue"];
 
 /// Reads and parses the inputs. Returns the parsed files (in argument order, directory entries
 /// sorted by name) and every problem found.
@@ -96,7 +99,7 @@ pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<ast::File>, Vec<
     (files, diags)
 }
 
-fn dir_files(p: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub(crate) fn dir_files(p: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(p)? {
         let path = e?.path();
@@ -189,7 +192,16 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
 }
 
 fn load_file(p: &Path, sources: &mut SourceMap, diags: &mut Vec<Diag>) -> Option<ast::File> {
-    let name = p.display().to_string();
+    load_file_named(p, p.display().to_string(), sources, diags)
+}
+
+/// `load_file`, the file shown as `name` in messages.
+pub(crate) fn load_file_named(
+    p: &Path,
+    name: String,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diag>,
+) -> Option<ast::File> {
     let bytes = match read_input(p) {
         Ok(b) => b,
         Err(Refused::Limit(d)) => {
@@ -255,7 +267,7 @@ fn parse_added(id: FileId, sources: &SourceMap, diags: &mut Vec<Diag>) -> Option
     }
 }
 
-fn check_packages(files: &[ast::File], diags: &mut Vec<Diag>) {
+pub(crate) fn check_packages(files: &[ast::File], diags: &mut Vec<Diag>) {
     let mut first: Option<&ast::Ident> = None;
     for f in files {
         if let Some(p) = &f.package {

@@ -272,10 +272,10 @@ impl Program {
         }
     }
 
-    /// The field name as it appears in output (without the quoting mark).
+    /// The field name as it appears in output (without the quoting mark or a hidden
+    /// field's package).
     pub fn field_name(&self, s: Sym) -> &str {
-        let n = self.sym_name(s);
-        n.strip_prefix(QUOTED_MARK).unwrap_or(n)
+        shown_name(self.sym_name(s))
     }
 
     pub fn add(&mut self, kind: ExprKind, span: Span) -> ExprId {
@@ -287,7 +287,7 @@ impl Program {
     pub fn label_name(&self, l: Label) -> String {
         match l {
             Label::Field(s) => {
-                let n = self.sym_name(s);
+                let n = hidden_name(self.sym_name(s));
                 if let Some(q) = n.strip_prefix(QUOTED_MARK) {
                     format!("{q:?}")
                 } else if is_identifier(n) {
@@ -328,6 +328,24 @@ pub fn is_identifier(s: &str) -> bool {
 /// NUL so that they never collide with the definition or hidden field of the same spelling.
 pub const QUOTED_MARK: char = '\0';
 
+/// Hidden fields belong to their package (CUE): in an imported module package `_x` is interned
+/// as `_x`, this mark and the package's import path, so that it never meets the importer's `_x`.
+pub const HIDDEN_MARK: char = '\u{1}';
+
+/// A hidden field's name without its package (`hidden_name("_x\u{1}a.b/c:c")` is `_x`).
+pub fn hidden_name(n: &str) -> &str {
+    match n.split_once(HIDDEN_MARK) {
+        Some((name, _)) => name,
+        None => n,
+    }
+}
+
+/// A symbol's name as output shows it: without the quoting mark or a hidden field's package.
+pub fn shown_name(n: &str) -> &str {
+    let n = hidden_name(n);
+    n.strip_prefix(QUOTED_MARK).unwrap_or(n)
+}
+
 /// One file of the package with the imports it declares.
 pub struct FileInput<'a> {
     pub file: &'a ast::File,
@@ -340,7 +358,19 @@ pub fn lower_package(
     files: &[&ast::File],
     root_span: Span,
 ) -> (ExprId, Lowered) {
+    lower_package_in(prog, files, root_span, None)
+}
+
+/// `lower_package` for an imported module package: its hidden fields are its own
+/// (`HIDDEN_MARK`), `package` being its canonical import path.
+pub fn lower_package_in(
+    prog: &mut Program,
+    files: &[&ast::File],
+    root_span: Span,
+    package: Option<&str>,
+) -> (ExprId, Lowered) {
     let mut cx = Lower {
+        hidden_scope: package.map(str::to_string),
         prog,
         diags: Vec::new(),
         scopes: Scopes::default(),
@@ -362,7 +392,9 @@ pub fn lower_package(
     for f in files {
         cx.scopes.set_imports(&f.imports);
         for imp in &f.imports {
-            if !crate::load::package_known(&imp.path) {
+            if !crate::load::package_known(&imp.path)
+                && !crate::load::module::is_module_import(&imp.path)
+            {
                 cx.diags.push(
                     Diag::new("orche::load::import", format!("import {:?} not found", imp.path))
                         .with_label(imp.span, "unknown package")
@@ -438,6 +470,7 @@ pub fn lower_expr_in_root(
         warnings: Vec::new(),
         refs: Vec::new(),
         root_fallback: true,
+        hidden_scope: None,
     };
     let mut top = cx.scopes.new_struct_scope();
     for f in files {
@@ -466,10 +499,23 @@ struct Lower<'p> {
     /// For `-e`: a name not declared in the files refers to a field of the evaluated root
     /// (one that an embedding, such as `federation.#Federation & {…}`, brings).
     root_fallback: bool,
+    /// The import path of the module package being lowered (its hidden fields are its own).
+    hidden_scope: Option<String>,
 }
 
 impl Lower<'_> {
-    /// Warnings for every `let` and import that no reference used.
+    /// The symbol of an identifier label or reference: a hidden name in an imported module
+    /// package carries the package (`HIDDEN_MARK`).
+    fn ident_sym(&mut self, name: &str) -> Sym {
+        match &self.hidden_scope {
+            Some(p) if field_class(name) == FieldClass::Hidden => {
+                self.prog.sym(&format!("{name}{HIDDEN_MARK}{p}"))
+            }
+            _ => self.prog.sym(name),
+        }
+    }
+
+    /// Warnings for every `let` that no reference used; errors for unused imports.
     fn unused_warnings(&mut self) {
         for t in self.scopes.tracked.iter().filter(|t| !t.used) {
             let d = match t.kind {
@@ -479,12 +525,18 @@ impl Lower<'_> {
                 )
                 .with_label(t.span, "declared here")
                 .with_help("remove it, or use it (cue rejects an unused let as an error)"),
-                scope::TrackedKind::Import => Diag::warning(
-                    "orche::lint::unused_import",
-                    format!("import {:?} is never used", t.name),
-                )
-                .with_label(t.span, "imported here")
-                .with_help("remove the import (cue rejects an unused import as an error)"),
+                // An error, as in CUE.
+                scope::TrackedKind::Import => {
+                    self.diags.push(
+                        Diag::new(
+                            "orche::load::unused_import",
+                            format!("imported and not used: {:?}", t.name),
+                        )
+                        .with_label(t.span, "imported here")
+                        .with_help("remove the import, or use the package"),
+                    );
+                    continue;
+                }
             };
             self.warnings.push(d);
         }
@@ -534,7 +586,7 @@ impl Lower<'_> {
                         _ => None,
                     };
                     if let Some(n) = name {
-                        let s = self.prog.sym(n);
+                        let s = self.ident_sym(n);
                         scope
                             .names
                             .entry(n.to_string())
@@ -555,7 +607,7 @@ impl Lower<'_> {
                         // only known at run time, so such aliases resolve to the field name
                         // when static.
                         let label = match &f.label.kind {
-                            ast::LabelKind::Ident(i) => Some(Label::Field(self.prog.sym(&i.name))),
+                            ast::LabelKind::Ident(i) => Some(Label::Field(self.ident_sym(&i.name))),
                             ast::LabelKind::String(s) => {
                                 Some(Label::Field(self.prog.quoted_sym(s)))
                             }
@@ -653,7 +705,7 @@ impl Lower<'_> {
                         ast::LabelKind::Ident(i) => {
                             let class = field_class(&i.name);
                             has_field |= class == FieldClass::Regular;
-                            let label = Label::Field(self.prog.sym(&i.name));
+                            let label = Label::Field(self.ident_sym(&i.name));
                             out.push(Decl::Field {
                                 label,
                                 class,
@@ -776,7 +828,7 @@ impl Lower<'_> {
             return self.struct_lit_named(decls, f.value.span, &[alias]);
         }
         let label = match &f.label.kind {
-            ast::LabelKind::Ident(i) => Label::Field(self.prog.sym(&i.name)),
+            ast::LabelKind::Ident(i) => Label::Field(self.ident_sym(&i.name)),
             ast::LabelKind::String(s) => Label::Field(self.prog.quoted_sym(s)),
             _ => return self.expr(&f.value),
         };
@@ -914,7 +966,7 @@ impl Lower<'_> {
                     }
                 }
                 let x = self.expr(x);
-                ExprKind::Select(x, self.prog.sym(&name.name))
+                ExprKind::Select(x, self.ident_sym(&name.name))
             }
             ast::ExprKind::Index(x, i) => {
                 let x = self.expr(x);
@@ -1024,7 +1076,7 @@ impl Lower<'_> {
             return self.add(kind, span);
         }
         if self.root_fallback && self.scopes.depth() > 0 {
-            let label = Label::Field(self.prog.sym(&i.name));
+            let label = Label::Field(self.ident_sym(&i.name));
             let up = (self.scopes.depth() - 1) as u32;
             return self.add(ExprKind::Ref(Ref::Field { up, label }), span);
         }

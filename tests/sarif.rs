@@ -58,7 +58,7 @@ fn sarif_logs_validate_against_the_schema() {
     let dir = scratch("logs");
     std::fs::write(
         dir.join("problems.orc"),
-        "import \"strings\"\nname: \"x\"\nsite: { label: \"é\", name: name }\nlet unused = 3\na: 1 & 2\n",
+        "name: \"x\"\nsite: { label: \"é\", name: name }\nlet unused = 3\na: 1 & 2\n",
     )
     .unwrap();
     std::fs::write(

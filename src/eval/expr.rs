@@ -95,7 +95,12 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
                 span,
             )
         }),
-        ExprKind::Import(p) => Val::Pkg(p.clone()),
+        // A module package is a value of its own (`import "example.com/x"`, then `x` embedded
+        // or selected from); builtin and `orche/…` packages are looked up by member.
+        ExprKind::Import(p) => match module_package(ctx, p) {
+            Some(v) => Val::Vertex(v),
+            None => Val::Pkg(p.clone()),
+        },
         ExprKind::Predeclared(p) => Val::Func(Func::Predeclared(*p)),
         ExprKind::Unresolved(name) => bottom(
             "orche::lower::unresolved",
@@ -356,6 +361,12 @@ fn undefined_in(v: Val, within: super::VId, label: Label) -> Val {
 fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
     let base = default_of(&base);
     match base {
+        // A struct of an imported module package that is an error is that error wherever a
+        // field is selected from it (`b: c.c & {x: 1}`, then `b.x`), reported where it was
+        // made, as CUE does.
+        Val::Vertex(t) if package_error(ctx, t).is_some() => {
+            Val::Bottom(package_error(ctx, t).expect("checked"))
+        }
         Val::Vertex(t) => match lookup(ctx, t, Label::Field(sym)) {
             Some(a) => {
                 if optional_only(ctx, a) {
@@ -378,8 +389,10 @@ fn select(ctx: &mut Ctx, base: Val, sym: crate::lower::Sym, span: Span) -> Val {
                 }
                 // A closed struct that is complete and does not allow the field will never
                 // have it: that is an error, not an incomplete value.
+                // So is a member an imported package (finished when imported) lacks.
                 let v = if ctx.v(t).status >= super::Status::Expanded
-                    && structs::rejects(ctx, t, Label::Field(sym))
+                    && (structs::rejects(ctx, t, Label::Field(sym))
+                        || ctx.packages.values().any(|p| *p == t))
                 {
                     bottom(
                         "orche::eval::select",
@@ -468,6 +481,40 @@ pub fn package_vertex(ctx: &mut Ctx, pkg: &str) -> Option<super::VId> {
     // whose only conjunct is one of them shares its value (`structs::can_share`).
     super::structs::finalize_deep(ctx, v);
     Some(v)
+}
+
+/// The error of a finished vertex lying in an imported module package, if it has one that is
+/// not an incomplete value.
+pub fn package_error(ctx: &Ctx, t: super::VId) -> Option<Rc<super::Bot>> {
+    if ctx.packages.is_empty() {
+        return None;
+    }
+    let vx = ctx.v(t);
+    let err = vx.err.as_ref().filter(|e| !e.incomplete)?;
+    in_module_package(ctx, t).then(|| err.clone())
+}
+
+/// Whether `t` lies in an imported module package (its root is one of `ctx.packages`).
+pub fn in_module_package(ctx: &Ctx, t: super::VId) -> bool {
+    if ctx.packages.is_empty() {
+        return false;
+    }
+    let mut at = t;
+    while let Some(p) = ctx.v(at).parent() {
+        at = p;
+    }
+    ctx.packages
+        .iter()
+        .any(|(k, v)| *v == at && crate::load::module::is_module_import(k))
+}
+
+/// The evaluated root of an imported module package (`load::module`); `None` for builtin and
+/// `orche/…` packages.
+pub fn module_package(ctx: &mut Ctx, pkg: &str) -> Option<super::VId> {
+    if !crate::load::module::is_module_import(pkg) {
+        return None;
+    }
+    package_vertex(ctx, pkg)
 }
 
 fn short_pkg(p: &str) -> &str {

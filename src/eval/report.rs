@@ -241,7 +241,9 @@ fn report_path(ctx: &Ctx, v: VId, b: &Bot) -> String {
     if let Some(o) = b.origin.get() {
         if o != v {
             let at = ctx.path(o);
-            if path_below(&here, &at) {
+            // An error made in an imported package is reported at its path there, as CUE
+            // reports it.
+            if path_below(&here, &at) || super::expr::in_module_package(ctx, o) {
                 return at;
             }
         }

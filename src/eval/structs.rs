@@ -419,7 +419,7 @@ pub fn process_expr(
                 .collect();
             disjunct::meet_disjunction(ctx, v, alts, e.span);
         }
-        ExprKind::Ref(_) | ExprKind::Select(..) | ExprKind::Index(..) => {
+        ExprKind::Ref(_) | ExprKind::Select(..) | ExprKind::Index(..) | ExprKind::Import(_) => {
             match resolve_target(ctx, id, env.as_ref()) {
                 // A field that is only optional has no value to refer to (`y?: int`, `z: y`):
                 // the reference is incomplete, as CUE has it, not `int`.
@@ -1455,6 +1455,7 @@ pub fn resolve_target(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Optio
             Val::Vertex(t) => Some(t),
             _ => None,
         },
+        ExprKind::Import(p) => expr::module_package(ctx, p),
         ExprKind::Select(x, sym) => {
             let t = match resolve_target(ctx, *x, env) {
                 Some(t) => t,
@@ -1463,6 +1464,11 @@ pub fn resolve_target(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Optio
                     _ => return None,
                 },
             };
+            if expr::package_error(ctx, t).is_some() {
+                // Selected from an imported package's struct that is an error: the error
+                // (`expr::select`).
+                return None;
+            }
             lookup(ctx, t, Label::Field(*sym))
         }
         ExprKind::Index(x, i) => {

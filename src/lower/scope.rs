@@ -174,15 +174,8 @@ impl Scopes {
         for imp in imports {
             let name = match &imp.alias {
                 Some(a) => a.name.clone(),
-                None => imp
-                    .path
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or(&imp.path)
-                    .split(':')
-                    .next()
-                    .unwrap_or("")
-                    .to_string(),
+                // `a/b@v0:name` is `name`; `a/b@v0` is `b` (CUE's default qualifier).
+                None => crate::load::module::ImportPath::parse(&imp.path).package,
             };
             let at = self.track(TrackedKind::Import, &imp.path, imp.span);
             self.imports.insert(name, (imp.path.as_str().into(), at));
