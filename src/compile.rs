@@ -12,6 +12,9 @@ use indexmap::IndexMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod place;
+pub use place::vet_data;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Json,
@@ -115,8 +118,15 @@ fn lower_stdlib(
 }
 
 pub fn run(req: &Request) -> Outcome {
-    with_evaluation(
+    run_placed(req, &crate::load::data::Placement::default())
+}
+
+/// [`run`], with each data document placed at the path `placement`'s label expressions give
+/// (`-l`, docs/data-files.md).
+pub fn run_placed(req: &Request, placement: &crate::load::data::Placement) -> Outcome {
+    with_evaluation_placed(
         &req.paths,
+        placement,
         req.expr.as_deref(),
         req.exit_after,
         |ev, at, clock| match report_and_emit(req, ev, at, clock) {
@@ -135,9 +145,27 @@ fn with_evaluation(
     exit_after: bool,
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
+    let placement = crate::load::data::Placement::default();
+    with_evaluation_placed(paths, &placement, expr, exit_after, f)
+}
+
+/// [`with_evaluation`], data documents placed as `placement` says.
+fn with_evaluation_placed(
+    paths: &[PathBuf],
+    placement: &crate::load::data::Placement,
+    expr: Option<&str>,
+    exit_after: bool,
+    f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
+) -> Outcome {
     let mut clock = Clock::new();
     let mut sources = SourceMap::new();
-    let (files, diags) = crate::load::load(paths, &mut sources);
+    let (mut files, data, mut diags) = crate::load::load_with_data(paths, &mut sources);
+    if diags.is_empty() {
+        match place::place_all(data, placement, &mut sources) {
+            Ok(placed) => files.extend(placed),
+            Err(ds) => diags = ds,
+        }
+    }
     clock.mark("parse");
     if !diags.is_empty() {
         return Outcome {
@@ -149,7 +177,22 @@ fn with_evaluation(
             timings: clock.timings,
         };
     }
-    evaluate_files(sources, files, Vec::new(), expr, exit_after, clock, f)
+    evaluate_files(
+        sources,
+        files,
+        Vec::new(),
+        expr.map(Select::Text),
+        exit_after,
+        clock,
+        f,
+    )
+}
+
+/// The value an evaluation hands on: an expression's (as text, or already parsed), or the
+/// root's when there is none.
+enum Select<'a> {
+    Text(&'a str),
+    Ast(syntax::ast::Expr),
 }
 
 /// Checks a package given as texts, as `orche vet` checks files: the language server's view
@@ -360,7 +403,7 @@ fn evaluate_files(
     mut sources: SourceMap,
     files: Vec<syntax::ast::File>,
     prior: Vec<Diag>,
-    expr: Option<&str>,
+    expr: Option<Select<'_>>,
     exit_after: bool,
     mut clock: Clock,
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
@@ -374,23 +417,25 @@ fn evaluate_files(
     diags.extend(lowered.diags);
     let warnings = lowered.warnings;
     let references = lowered.refs;
-    let expr = match expr {
-        Some(text) => {
+    let parsed = match expr {
+        Some(Select::Text(text)) => {
             let id = sources.add("<expression>", text);
             match syntax::parse_expr(id, text) {
-                Ok(e) => {
-                    let (x, ds) = lower::lower_expr_in_root(&mut prog, &e, &refs);
-                    diags.extend(ds);
-                    Some(x)
-                }
+                Ok(e) => Some(e),
                 Err(es) => {
                     diags.extend(es);
                     None
                 }
             }
         }
+        Some(Select::Ast(e)) => Some(e),
         None => None,
     };
+    let expr = parsed.map(|e| {
+        let (x, ds) = lower::lower_expr_in_root(&mut prog, &e, &refs);
+        diags.extend(ds);
+        x
+    });
     clock.mark("lower");
     // The AST is not needed any more: its memory is free for evaluation.
     drop(refs);
