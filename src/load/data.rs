@@ -303,10 +303,9 @@ fn number(text: &str, float: bool, span: Span) -> Expr {
 fn data_error(kind: Kind, file: FileId, at: usize, msg: impl Into<String>) -> Diag {
     let msg = msg.into();
     let code = match kind {
-        Kind::Json | Kind::Jsonl => "orche::load::json",
         Kind::Yaml => "orche::load::yaml",
         Kind::Toml => "orche::load::toml",
-        Kind::Source => "orche::load::data",
+        Kind::Json | Kind::Jsonl | Kind::Source => "orche::load::json",
     };
     Diag::new(code, format!("invalid {}: {msg}", kind.name()))
         .with_label(Span::new(file, at, at), msg)

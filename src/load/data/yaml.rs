@@ -31,8 +31,9 @@ enum Frame {
         decls: Vec<Decl>,
         /// The key read, waiting for its value; `None` for a merge key (`<<`).
         key: Option<Option<(String, Span)>>,
-        /// Mappings merged in with `<<`, in order.
-        merged: Vec<Expr>,
+        /// Mappings merged in with `<<`, in order, with the number of fields before the merge
+        /// key.
+        merged: Vec<(usize, Expr)>,
     },
 }
 
@@ -128,12 +129,15 @@ pub(super) fn docs(file: FileId, text: &str) -> Result<Vec<Expr>, Diag> {
                         ..
                     } => {
                         merge(&mut decls, merged);
+                        // A block mapping's event comes after its first key: start there.
+                        let start = match decls.first() {
+                            Some(Decl::Field(f)) => start.min(f.span.start as usize),
+                            _ => start,
+                        };
                         (mk(ExprKind::Struct(decls), b.span(start, end)), anchor)
                     }
                 };
-                let n = count(&e);
                 b.value(e, anchor, at, false)?;
-                let _ = n;
             }
         }
     }
@@ -144,31 +148,62 @@ pub(super) fn docs(file: FileId, text: &str) -> Result<Vec<Expr>, Diag> {
     Ok(b.docs)
 }
 
-/// Adds the fields of merged mappings that the mapping does not set itself (the first merged
-/// mapping that sets a key wins), after its own fields.
-fn merge(decls: &mut Vec<Decl>, merged: Vec<Expr>) {
+/// Adds the fields of merged mappings where the merge key (`<<`) stands, as cue does: a key
+/// the mapping sets before the merge key keeps its own value; one it sets after it takes the
+/// merged field's place with its own value; the first merged mapping that sets a key wins.
+fn merge(decls: &mut Vec<Decl>, merged: Vec<(usize, Expr)>) {
     if merged.is_empty() {
         return;
     }
-    let key = |d: &Decl| match d {
-        Decl::Field(f) => match &f.label.kind {
-            ast::LabelKind::String(s) => Some(s.clone()),
+    fn key(d: &Decl) -> Option<&str> {
+        match d {
+            Decl::Field(f) => match &f.label.kind {
+                ast::LabelKind::String(s) => Some(s),
+                _ => None,
+            },
             _ => None,
-        },
-        _ => None,
-    };
-    let mut seen: std::collections::HashSet<String> = decls.iter().filter_map(key).collect();
-    for m in merged {
-        if let ExprKind::Struct(fields) = m.kind {
-            for f in fields {
-                if let Some(k) = key(&f) {
-                    if seen.insert(k) {
-                        decls.push(f);
+        }
+    }
+    let own = std::mem::take(decls);
+    let mut at = 0;
+    let mut out: Vec<Decl> = Vec::new();
+    let mut merged_keys: Vec<(String, usize)> = Vec::new();
+    let mut own_iter = own.into_iter().enumerate().peekable();
+    let mut merges = merged.into_iter().peekable();
+    loop {
+        // Fields of merges that stand at this point.
+        while let Some((pos, _)) = merges.peek() {
+            if *pos != at {
+                break;
+            }
+            let (_, m) = merges.next().expect("peeked");
+            if let ExprKind::Struct(fields) = m.kind {
+                for f in fields {
+                    let Some(k) = key(&f).map(str::to_string) else {
+                        continue;
+                    };
+                    if out.iter().any(|d| key(d) == Some(&k)) {
+                        continue;
                     }
+                    merged_keys.push((k, out.len()));
+                    out.push(f);
                 }
             }
         }
+        let Some((_, d)) = own_iter.next() else {
+            break;
+        };
+        at += 1;
+        let replaced = key(&d).and_then(|k| merged_keys.iter().find(|(m, _)| m == k));
+        match replaced {
+            Some((_, i)) => out[*i] = d,
+            None => out.push(d),
+        }
+        if own_iter.peek().is_none() && merges.peek().is_none() {
+            break;
+        }
     }
+    *decls = out;
 }
 
 /// The number of nodes of a value (what an alias to it adds).
@@ -392,12 +427,12 @@ impl Builder<'_> {
                     ))
                 }
                 Some(None) => match e.kind {
-                    ExprKind::Struct(_) => merged.push(e),
+                    ExprKind::Struct(_) => merged.push((decls.len(), e)),
                     ExprKind::List(elems) => {
                         for x in elems {
                             match x {
                                 ast::ListElem::Expr(x) if matches!(x.kind, ExprKind::Struct(_)) => {
-                                    merged.push(x)
+                                    merged.push((decls.len(), x))
                                 }
                                 _ => {
                                     return Err(self.err(
