@@ -68,7 +68,16 @@ fn the_example_exports_with_and_without_placement() {
     let dir = repo().join("examples/data");
     let placed = orche_in(
         &dir,
-        &["export", "schema.cue", "edge.yaml", "core.json", "-l", "\"sites\"", "-l", "name"],
+        &[
+            "export",
+            "schema.cue",
+            "edge.yaml",
+            "core.json",
+            "-l",
+            "\"sites\"",
+            "-l",
+            "name",
+        ],
         None,
     );
     assert_eq!(placed.code, 0, "{}", placed.stderr);
@@ -86,11 +95,19 @@ fn the_example_exports_with_and_without_placement() {
     // Without -l the documents unify at the root: the two edge sites disagree on their name.
     let root = orche_in(&dir, &["export", "schema.cue", "edge.yaml"], None);
     assert_eq!(root.code, 1);
-    assert!(root.stderr.contains("conflicting values"), "{}", root.stderr);
+    assert!(
+        root.stderr.contains("conflicting values"),
+        "{}",
+        root.stderr
+    );
     assert!(root.stderr.contains("edge.yaml:2:7"), "{}", root.stderr);
 
     // One document alone exports as it is, schema applied at the root.
-    let one = orche_in(&dir, &["export", "schema.cue", "core.json", "-e", "name"], None);
+    let one = orche_in(
+        &dir,
+        &["export", "schema.cue", "core.json", "-e", "name"],
+        None,
+    );
     assert_eq!(one.code, 0, "{}", one.stderr);
     assert_eq!(one.stdout.trim(), "\"core-virginia\"");
 }
@@ -111,7 +128,15 @@ fn vet_d_reports_every_failing_file_at_its_line_and_column() {
     );
     let all = orche_in(
         &dir,
-        &["vet", "schema.cue", "good.yaml", "bad.yaml", "worse.yaml", "-d", "#Site"],
+        &[
+            "vet",
+            "schema.cue",
+            "good.yaml",
+            "bad.yaml",
+            "worse.yaml",
+            "-d",
+            "#Site",
+        ],
         None,
     );
     assert_eq!(all.code, 1, "{}", all.stderr);
@@ -124,15 +149,29 @@ fn vet_d_reports_every_failing_file_at_its_line_and_column() {
     let j = orche_in(
         &dir,
         &[
-            "vet", "--format", "json", "schema.cue", "bad.yaml", "worse.yaml", "-d", "#Site",
+            "vet",
+            "--format",
+            "json",
+            "schema.cue",
+            "bad.yaml",
+            "worse.yaml",
+            "-d",
+            "#Site",
         ],
         None,
     );
     assert_eq!(j.code, 1);
     let found = json(&j.stdout).to_string();
-    assert!(found.contains("bad.yaml") && found.contains("worse.yaml"), "{found}");
+    assert!(
+        found.contains("bad.yaml") && found.contains("worse.yaml"),
+        "{found}"
+    );
 
-    let ok = orche_in(&dir, &["vet", "schema.cue", "good.yaml", "-d", "#Site"], None);
+    let ok = orche_in(
+        &dir,
+        &["vet", "schema.cue", "good.yaml", "-d", "#Site"],
+        None,
+    );
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     assert!(ok.stderr.is_empty(), "{}", ok.stderr);
     let _ = std::fs::remove_dir_all(&dir);
@@ -141,11 +180,19 @@ fn vet_d_reports_every_failing_file_at_its_line_and_column() {
 #[test]
 fn standard_input_takes_a_qualifier_and_is_source_without_one() {
     let dir = scratch("stdin", &[("schema.cue", "port: int & <100\n")]);
-    let yaml = orche_in(&dir, &["export", "schema.cue", "yaml:", "-"], Some("port: 8\n"));
+    let yaml = orche_in(
+        &dir,
+        &["export", "schema.cue", "yaml:", "-"],
+        Some("port: 8\n"),
+    );
     assert_eq!(yaml.code, 0, "{}", yaml.stderr);
     assert_eq!(json(&yaml.stdout)["port"], 8);
 
-    let bad = orche_in(&dir, &["export", "schema.cue", "json:", "-"], Some("{\"port\": 800}\n"));
+    let bad = orche_in(
+        &dir,
+        &["export", "schema.cue", "json:", "-"],
+        Some("{\"port\": 800}\n"),
+    );
     assert_eq!(bad.code, 1);
     assert!(bad.stderr.contains("[-:1:10]"), "{}", bad.stderr);
 
@@ -154,10 +201,18 @@ fn standard_input_takes_a_qualifier_and_is_source_without_one() {
     assert_eq!(src.code, 0, "{}", src.stderr);
     assert_eq!(json(&src.stdout)["a"], 2);
 
-    let lines = orche_in(&dir, &["export", "jsonl:", "-"], Some("{\"a\": 1}\n{\"b\": 2\n"));
+    let lines = orche_in(
+        &dir,
+        &["export", "jsonl:", "-"],
+        Some("{\"a\": 1}\n{\"b\": 2\n"),
+    );
     assert_eq!(lines.code, 1);
     assert!(lines.stderr.contains("[-:3:1]"), "{}", lines.stderr);
-    assert!(lines.stderr.contains("unexpected end of JSON input"), "{}", lines.stderr);
+    assert!(
+        lines.stderr.contains("unexpected end of JSON input"),
+        "{}",
+        lines.stderr
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -180,8 +235,16 @@ fn malformed_data_names_file_line_and_column() {
     ] {
         let r = orche_in(&dir, &["export", file], None);
         assert_eq!(r.code, 1, "{file}: {}", r.stderr);
-        assert!(r.stderr.contains(at), "{file}: expected {at} in\n{}", r.stderr);
-        assert!(r.stderr.contains(what), "{file}: expected {what} in\n{}", r.stderr);
+        assert!(
+            r.stderr.contains(at),
+            "{file}: expected {at} in\n{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains(what),
+            "{file}: expected {what} in\n{}",
+            r.stderr
+        );
         assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     }
     let _ = std::fs::remove_dir_all(&dir);

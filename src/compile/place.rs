@@ -88,7 +88,11 @@ fn place(
         };
         names.push(label);
     }
-    let span = Span::new(doc.span.file, doc.span.start as usize, doc.span.start as usize);
+    let span = Span::new(
+        doc.span.file,
+        doc.span.start as usize,
+        doc.span.start as usize,
+    );
     let mut doc = doc;
     for label in names.into_iter().rev() {
         let outer = doc.span;
@@ -132,7 +136,11 @@ fn eval_label(
     e: &ast::Expr,
     with_context: bool,
 ) -> Result<String, Diag> {
-    let span = Span::new(doc.span.file, doc.span.start as usize, doc.span.start as usize);
+    let span = Span::new(
+        doc.span.file,
+        doc.span.start as usize,
+        doc.span.start as usize,
+    );
     let scope = if with_context {
         let int = |n: usize| ast::Expr {
             kind: ast::ExprKind::Int(n.to_string()),

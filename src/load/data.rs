@@ -608,8 +608,9 @@ pub fn toml_doc(file: FileId, text: &str) -> Result<Expr, Diag> {
             DeValue::Boolean(b) => mk(ExprKind::Bool(*b), span),
             DeValue::Integer(i) => {
                 let digits = i.as_str();
-                let n = num_bigint::BigInt::parse_bytes(digits.as_bytes(), i.radix())
-                    .ok_or_else(|| data_error(Kind::Toml, file, span.start as usize, "bad integer"))?;
+                let n = num_bigint::BigInt::parse_bytes(digits.as_bytes(), i.radix()).ok_or_else(
+                    || data_error(Kind::Toml, file, span.start as usize, "bad integer"),
+                )?;
                 number(&n.to_string(), false, span)
             }
             DeValue::Float(f) => {
@@ -636,12 +637,7 @@ pub fn toml_doc(file: FileId, text: &str) -> Result<Expr, Diag> {
             DeValue::Table(t) => table_expr(file, text, t, span)?,
         })
     }
-    fn table_expr(
-        file: FileId,
-        text: &str,
-        t: &DeTable<'_>,
-        span: Span,
-    ) -> Result<Expr, Diag> {
+    fn table_expr(file: FileId, text: &str, t: &DeTable<'_>, span: Span) -> Result<Expr, Diag> {
         let mut decls = Vec::new();
         for (k, v) in t {
             let kr = k.span();
@@ -703,7 +699,10 @@ mod tests {
 
     #[test]
     fn qualifiers_apply_until_the_next() {
-        assert!(matches!(qualifier(Path::new("yaml:")), Some(Ok(Kind::Yaml))));
+        assert!(matches!(
+            qualifier(Path::new("yaml:")),
+            Some(Ok(Kind::Yaml))
+        ));
         assert!(matches!(qualifier(Path::new("xml:")), Some(Err(_))));
         assert!(qualifier(Path::new("./a:")).is_none());
         assert!(any_data(&[PathBuf::from("x.yml")]));

@@ -294,7 +294,10 @@ impl Builder<'_> {
 
     fn open(&mut self, frame: Frame, at: usize) -> Result<(), Diag> {
         if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
-            return Err(self.err(at, "a mapping key must be a scalar, not a mapping or a sequence"));
+            return Err(self.err(
+                at,
+                "a mapping key must be a scalar, not a mapping or a sequence",
+            ));
         }
         if self.stack.len() >= MAX_DEPTH {
             return Err(self.err(at, format!("nesting deeper than {MAX_DEPTH} levels")));
@@ -358,10 +361,7 @@ impl Builder<'_> {
                         (w, g) if w == g => e,
                         ("float", "int") => number(&format!("{}.0", int_text(&e)), true, span),
                         _ => {
-                            return Err(self.err(
-                                at,
-                                format!("cannot decode {value:?} as !!{want}"),
-                            ))
+                            return Err(self.err(at, format!("cannot decode {value:?} as !!{want}")))
                         }
                     }
                 }
@@ -420,12 +420,7 @@ impl Builder<'_> {
             Some(Frame::Map {
                 decls, key, merged, ..
             }) => match key.take() {
-                None => {
-                    return Err(self.err(
-                        at,
-                        "a mapping key must be a scalar, not an alias",
-                    ))
-                }
+                None => return Err(self.err(at, "a mapping key must be a scalar, not an alias")),
                 Some(None) => match e.kind {
                     ExprKind::Struct(_) => merged.push((decls.len(), e)),
                     ExprKind::List(elems) => {
@@ -444,10 +439,9 @@ impl Builder<'_> {
                         }
                     }
                     _ => {
-                        return Err(self.err(
-                            at,
-                            "a merge key (<<) takes a mapping or a list of mappings",
-                        ))
+                        return Err(
+                            self.err(at, "a merge key (<<) takes a mapping or a list of mappings")
+                        )
                     }
                 },
                 Some(Some((k, kspan))) => decls.push(field(k, kspan, e)),
@@ -609,7 +603,13 @@ mod tests {
         let Decl::Field(f) = &decls[1] else {
             panic!("field expected")
         };
-        assert_eq!(&text[f.value.span.start as usize..f.value.span.end as usize], "xyz");
-        assert_eq!(&text[f.label.span.start as usize..f.label.span.end as usize], "bé");
+        assert_eq!(
+            &text[f.value.span.start as usize..f.value.span.end as usize],
+            "xyz"
+        );
+        assert_eq!(
+            &text[f.label.span.start as usize..f.label.span.end as usize],
+            "bé"
+        );
     }
 }
