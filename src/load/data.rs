@@ -586,7 +586,12 @@ impl Json<'_> {
 
 /// The documents of a YAML stream. An empty stream is one `null` document.
 pub fn yaml_docs(file: FileId, text: &str) -> Result<Vec<Expr>, Diag> {
-    yaml::docs(file, text)
+    let mut docs = yaml::docs(file, text)?;
+    if docs.is_empty() {
+        // An empty stream is `null`, as in cue.
+        docs.push(mk(ExprKind::Null, Span::new(file, 0, 0)));
+    }
+    Ok(docs)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -141,10 +141,6 @@ pub(super) fn docs(file: FileId, text: &str) -> Result<Vec<Expr>, Diag> {
             }
         }
     }
-    if b.docs.is_empty() {
-        // An empty stream is `null`, as in cue.
-        b.docs.push(mk(ExprKind::Null, Span::new(file, 0, 0)));
-    }
     Ok(b.docs)
 }
 
