@@ -4,6 +4,7 @@
 Usage: gen.py SITES RESOURCES [SEED] > federation.cue
        gen.py --graph SITES RESOURCES [SEED] > federation.cue
        gen.py --stdlib SITES RESOURCES [SEED] > federation.orc
+       gen.py --stdlib-yaml DIR SITES RESOURCES [SEED]   (DIR/federation.orc, DIR/sites/*.yaml)
 
 Every site has RESOURCES resources; each resource depends on 0-3 resources declared before it
 in the same site, so the graph has no cycles. The output depends only on the arguments: the
@@ -14,6 +15,12 @@ algorithms may change between versions. The file uses only the CUE core language
 With --stdlib the same shape goes through orche's standard library instead:
 `federation.#Federation & {...}`, sites with tiers and networks, and one resource in eight
 also depending on a resource of an earlier site (so sites stay acyclic). Only orche reads it.
+
+With --stdlib-yaml the same federation (the same sites, resources and dependencies as
+--stdlib with the same arguments) is split into DIR/federation.orc, which holds only the
+`federation.#Federation & {name: "bench"}` head, and one YAML data file per site under
+DIR/sites/ (`sites: {NAME: {...}}`), which `orche export DIR/federation.orc DIR/sites/*.yaml`
+unifies at the root. Its export equals the single file's.
 
 --graph appends a closed `#Graph` whose comprehensions list every dependency edge and every
 node of all sites (`graph: #Graph & {in: sites}`): a stand-in for computed graph fields until
@@ -146,7 +153,65 @@ def stdlib_site(rng, s, resources):
     return "".join(out)
 
 
+YAML_HEAD = """\
+package bench
+
+import "orche/federation"
+
+federation.#Federation & {
+\tname: "bench"
+}
+"""
+
+
+def yaml_site(rng, s, resources):
+    """The site stdlib_site writes, as a YAML document; the same random choices in the same
+    order."""
+    out = []
+    name = f"site-{s:04d}"
+    tier = "edge" if rng.below(3) == 0 else "core"
+    out.append(f"sites:\n  {name}:\n")
+    out.append(f"    tier: {tier}\n")
+    out.append(f'    network: {{prefix: "10.{s // 256}.{s % 256}.0/24", dns: ["10.{s // 256}.{s % 256}.2"]}}\n')
+    out.append("    resources:\n")
+    for r in range(resources):
+        kind = KINDS[rng.below(len(KINDS))]
+        fields = [f"kind: {kind}"]
+        if kind == "docker":
+            fields.append(f'image: "registry.example.org/{name}/svc-{r:03d}:1.{rng.below(20)}"')
+        elif kind == "systemd":
+            fields.append(f'unit: "svc-{r:03d}.service"')
+        else:
+            fields.append(f'url: "http://svc-{r:03d}.{name}.example.org:{8000 + r}/health"')
+        if rng.below(4) == 0:
+            fields.append(f"health: {{timeout: {10 * (1 + rng.below(12))}}}")
+        deps = sorted({rng.below(r) for _ in range(rng.below(4))}) if r > 0 else []
+        entries = [f'"svc-{d:03d}": true' for d in deps]
+        if s > 0 and rng.below(8) == 0:
+            other = rng.below(s)
+            entries.append(f'"site-{other:04d}/svc-{rng.below(resources):03d}": true')
+        if entries:
+            fields.append(f"depends_on: {{{', '.join(entries)}}}")
+        out.append(f'      "svc-{r:03d}": {{{", ".join(fields)}}}\n')
+    return "".join(out)
+
+
 def main(argv):
+    if len(argv) > 1 and argv[1] == "--stdlib-yaml":
+        import os
+
+        argv = argv[1:]
+        if len(argv) not in (4, 5):
+            sys.exit(__doc__)
+        root, sites, resources = argv[1], int(argv[2]), int(argv[3])
+        rng = XorShift(int(argv[4]) if len(argv) == 5 else 1)
+        os.makedirs(os.path.join(root, "sites"), exist_ok=True)
+        with open(os.path.join(root, "federation.orc"), "w") as f:
+            f.write(YAML_HEAD)
+        for s in range(sites):
+            with open(os.path.join(root, "sites", f"site-{s:04d}.yaml"), "w") as f:
+                f.write(yaml_site(rng, s, resources))
+        return
     if len(argv) > 1 and argv[1] == "--stdlib":
         argv = argv[1:]
         if len(argv) not in (3, 4):

@@ -14,6 +14,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 mod packages;
+mod place;
+pub use place::vet_data;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -74,6 +76,12 @@ impl Clock {
 }
 
 pub fn run(req: &Request) -> Outcome {
+    run_placed(req, &crate::load::data::Placement::default())
+}
+
+/// [`run`], with each data document placed at the path `placement`'s label expressions give
+/// (`-l`, docs/data-files.md).
+pub fn run_placed(req: &Request, placement: &crate::load::data::Placement) -> Outcome {
     let emit =
         |ev: &mut eval::Evaluated, at, clock: &mut Clock| match report_and_emit(req, ev, at, clock)
         {
@@ -89,6 +97,7 @@ pub fn run(req: &Request) -> Outcome {
         return evaluate_instance(
             sources,
             inst,
+            placement,
             req.expr.as_deref(),
             req.exit_after,
             clock,
@@ -114,6 +123,7 @@ pub fn run(req: &Request) -> Outcome {
         let o = evaluate_instance(
             sources,
             inst,
+            placement,
             req.expr.as_deref(),
             req.exit_after,
             Clock::new(),
@@ -168,19 +178,34 @@ fn load_instances(paths: &[PathBuf]) -> Result<(SourceMap, Vec<Instance>, Clock)
 
 /// `evaluate_files` on one instance, its imports resolved in its module.
 fn evaluate_instance(
-    sources: SourceMap,
+    mut sources: SourceMap,
     inst: Instance,
+    placement: &crate::load::data::Placement,
     expr: Option<&str>,
     exit_after: bool,
     clock: Clock,
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
     let module = inst.module.clone();
+    let mut files = inst.files;
+    match place::place_all(inst.data, placement, &mut sources) {
+        Ok(placed) => files.extend(placed),
+        Err(diags) => {
+            return Outcome {
+                sources,
+                output: None,
+                diags,
+                warnings: Vec::new(),
+                refs: Vec::new(),
+                timings: clock.timings,
+            }
+        }
+    }
     evaluate_files(
         sources,
-        inst.files,
+        files,
         Vec::new(),
-        expr,
+        expr.map(Select::Text),
         exit_after,
         module.as_deref(),
         clock,
@@ -193,6 +218,18 @@ fn evaluate_instance(
 /// request before `f` runs.
 fn with_evaluation(
     paths: &[PathBuf],
+    expr: Option<&str>,
+    exit_after: bool,
+    f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
+) -> Outcome {
+    let placement = crate::load::data::Placement::default();
+    with_evaluation_placed(paths, &placement, expr, exit_after, f)
+}
+
+/// [`with_evaluation`], data documents placed as `placement` says.
+fn with_evaluation_placed(
+    paths: &[PathBuf],
+    placement: &crate::load::data::Placement,
     expr: Option<&str>,
     exit_after: bool,
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
@@ -219,7 +256,14 @@ fn with_evaluation(
         };
     }
     let inst = instances.remove(0);
-    evaluate_instance(sources, inst, expr, exit_after, clock, f)
+    evaluate_instance(sources, inst, placement, expr, exit_after, clock, f)
+}
+
+/// The value an evaluation hands on: an expression's (as text, or already parsed), or the
+/// root's when there is none.
+enum Select<'a> {
+    Text(&'a str),
+    Ast(syntax::ast::Expr),
 }
 
 /// Checks a package given as texts, as `orche vet` checks files: the language server's view
@@ -446,7 +490,7 @@ fn evaluate_files(
     mut sources: SourceMap,
     files: Vec<syntax::ast::File>,
     prior: Vec<Diag>,
-    expr: Option<&str>,
+    expr: Option<Select<'_>>,
     exit_after: bool,
     module: Option<&Module>,
     mut clock: Clock,
@@ -461,23 +505,25 @@ fn evaluate_files(
     diags.extend(lowered.diags);
     let warnings = lowered.warnings;
     let references = lowered.refs;
-    let expr = match expr {
-        Some(text) => {
+    let parsed = match expr {
+        Some(Select::Text(text)) => {
             let id = sources.add("<expression>", text);
             match syntax::parse_expr(id, text) {
-                Ok(e) => {
-                    let (x, ds) = lower::lower_expr_in_root(&mut prog, &e, &refs);
-                    diags.extend(ds);
-                    Some(x)
-                }
+                Ok(e) => Some(e),
                 Err(es) => {
                     diags.extend(es);
                     None
                 }
             }
         }
+        Some(Select::Ast(e)) => Some(e),
         None => None,
     };
+    let expr = parsed.map(|e| {
+        let (x, ds) = lower::lower_expr_in_root(&mut prog, &e, &refs);
+        diags.extend(ds);
+        x
+    });
     clock.mark("lower");
     // The AST is not needed any more: its memory is free for evaluation.
     drop(refs);

@@ -9,6 +9,7 @@ use crate::syntax::{self, ast};
 use std::path::{Path, PathBuf};
 
 pub mod args;
+pub mod data;
 pub mod module;
 
 /// The embedded standard library: import path → files (name, text).
@@ -45,8 +46,37 @@ pub fn package_known(path: &str) -> bool {
 pub(crate) const EXTENSIONS: [&str; 2] = ["orc", "cue"];
 
 /// Reads and parses the inputs. Returns the parsed files (in argument order, directory entries
-/// sorted by name) and every problem found.
+/// sorted by name; data files' documents last, each unified at the root) and every problem
+/// found.
 pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<ast::File>, Vec<Diag>) {
+    let (mut files, data, diags) = load_with_data(paths, sources);
+    files.extend(
+        data.into_iter()
+            .flat_map(|d| d.docs.into_iter().map(data::doc_file)),
+    );
+    (files, diags)
+}
+
+/// [`load`], with the data files (`.json`, `.yaml`, …, or named by a qualifier such as
+/// `yaml:`) kept apart as documents (docs/data-files.md), for placing them (`-l`) or checking
+/// them one by one (`vet`).
+pub fn load_with_data(
+    paths: &[PathBuf],
+    sources: &mut SourceMap,
+) -> (Vec<ast::File>, Vec<data::DataFile>, Vec<Diag>) {
+    let mut diags = Vec::new();
+    let inputs = data::split_inputs(paths, sources, &mut diags);
+    let mut files = inputs.stdin_source;
+    if !inputs.sources.is_empty() || inputs.other == 0 {
+        let (more, ds) = load_sources(&inputs.sources, sources);
+        files.extend(more);
+        diags.extend(ds);
+    }
+    (files, inputs.data, diags)
+}
+
+/// The source files and directories among the inputs.
+fn load_sources(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<ast::File>, Vec<Diag>) {
     let mut files = Vec::new();
     let mut diags = Vec::new();
     if paths.is_empty() {
@@ -202,6 +232,17 @@ pub(crate) fn load_file_named(
     sources: &mut SourceMap,
     diags: &mut Vec<Diag>,
 ) -> Option<ast::File> {
+    let text = read_text_named(p, &name, diags)?;
+    parse_text(name, text, sources, diags)
+}
+
+/// The text of an input file, or `None` with the problem in `diags`.
+fn read_text(p: &Path, diags: &mut Vec<Diag>) -> Option<String> {
+    read_text_named(p, &p.display().to_string(), diags)
+}
+
+/// [`read_text`], the file shown as `name` in messages.
+fn read_text_named(p: &Path, name: &str, diags: &mut Vec<Diag>) -> Option<String> {
     let bytes = match read_input(p) {
         Ok(b) => b,
         Err(Refused::Limit(d)) => {
@@ -220,8 +261,13 @@ pub(crate) fn load_file_named(
             return None;
         }
     };
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
+    utf8_text(name, bytes, diags)
+}
+
+/// Bytes as text, or `None` with an error naming the first invalid byte's line and column.
+fn utf8_text(name: &str, bytes: Vec<u8>, diags: &mut Vec<Diag>) -> Option<String> {
+    match String::from_utf8(bytes) {
+        Ok(t) => Some(t),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
@@ -237,12 +283,11 @@ pub(crate) fn load_file_named(
                     "orche::load::utf8",
                     format!("{name}:{line}:{col}: invalid UTF-8 (byte offset {at})"),
                 )
-                .with_help("orche source files must be UTF-8 encoded"),
+                .with_help("orche source and data files must be UTF-8 encoded"),
             );
-            return None;
+            None
         }
-    };
-    parse_text(name, text, sources, diags)
+    }
 }
 
 pub fn parse_text(

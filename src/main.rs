@@ -78,6 +78,8 @@ enum Cmd {
         /// Write to this file instead of standard output.
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
+        #[command(flatten)]
+        place: PlaceArgs,
     },
     /// Print the evaluated value; incomplete values are allowed.
     Eval {
@@ -89,6 +91,8 @@ enum Cmd {
         out: EvalOut,
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
+        #[command(flatten)]
+        place: PlaceArgs,
     },
     /// Print the dependency graph of a federation: nodes, levels, order, waves and cycles.
     Graph {
@@ -194,7 +198,34 @@ enum Cmd {
         /// Warnings fail too (exit 1).
         #[arg(long = "strict")]
         strict: bool,
+        /// Check each data file's documents against this expression instead of the root
+        /// (repeatable: each must hold; CUE's `vet -d`).
+        #[arg(short = 'd', long = "schema", value_name = "EXPR")]
+        schema: Vec<String>,
+        #[command(flatten)]
+        place: PlaceArgs,
     },
+}
+
+/// Where data files' documents go (docs/data-files.md).
+#[derive(clap::Args, Clone, Default)]
+struct PlaceArgs {
+    /// Place each data document at this label (repeatable: one label per level), an
+    /// expression evaluated against the document: -l '"sites"' -l name.
+    #[arg(short = 'l', long = "path", value_name = "EXPR")]
+    path: Vec<String>,
+    /// Evaluate -l labels against {filename, index, recordCount, data} instead of the document.
+    #[arg(long = "with-context")]
+    with_context: bool,
+}
+
+impl PlaceArgs {
+    fn placement(self) -> orche::load::data::Placement {
+        orche::load::data::Placement {
+            labels: self.path,
+            with_context: self.with_context,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -326,6 +357,7 @@ fn run(cli: Cli) -> ExitCode {
             outfile,
             probes,
             site,
+            place,
         } => {
             if probes {
                 let out = match out {
@@ -355,6 +387,7 @@ fn run(cli: Cli) -> ExitCode {
                     format,
                     exit_after: true,
                 },
+                place,
                 outfile.as_deref(),
             )
         }
@@ -363,6 +396,7 @@ fn run(cli: Cli) -> ExitCode {
             expr,
             out,
             outfile,
+            place,
         } => {
             let format = match out {
                 EvalOut::Orc => Format::Orc,
@@ -377,6 +411,7 @@ fn run(cli: Cli) -> ExitCode {
                     format,
                     exit_after: true,
                 },
+                place,
                 outfile.as_deref(),
             )
         }
@@ -491,6 +526,8 @@ fn run(cli: Cli) -> ExitCode {
             files,
             format,
             strict,
+            schema,
+            place,
         } => {
             let format = match format {
                 VetFormat::Text => cli::vet::VetFormat::Text,
@@ -500,7 +537,11 @@ fn run(cli: Cli) -> ExitCode {
                 VetFormat::Sarif => cli::vet::VetFormat::Sarif,
             };
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let done = cli::vet::vet(&or_cwd(files), format, strict, color);
+            let data = cli::vet::DataArgs {
+                placement: place.placement(),
+                schemas: schema,
+            };
+            let done = cli::vet::vet(&or_cwd(files), format, strict, color, &data);
             eprint!("{}", done.stderr);
             if write_output(None, &done.stdout) != ExitCode::SUCCESS {
                 return ExitCode::from(2);
@@ -528,8 +569,8 @@ fn finish(done: cli::state::Done, outfile: Option<&Path>) -> ExitCode {
     ExitCode::from(done.code)
 }
 
-fn emit(req: Request, outfile: Option<&Path>) -> ExitCode {
-    let outcome = compile::run(&req);
+fn emit(req: Request, place: PlaceArgs, outfile: Option<&Path>) -> ExitCode {
+    let outcome = compile::run_placed(&req, &place.placement());
     if !outcome.diags.is_empty() {
         render(&outcome.sources, &outcome.diags);
         return ExitCode::FAILURE;

@@ -32,15 +32,33 @@ const IO_CODES: &[&str] = &[
     "orche::load::empty_dir",
 ];
 
+/// How data files among the inputs are checked (docs/data-files.md).
+#[derive(Default)]
+pub struct DataArgs {
+    /// `-l` labels: where each document is placed before it is checked.
+    pub placement: orche::load::data::Placement,
+    /// `-d` expressions: each document is checked against them instead of the root.
+    pub schemas: Vec<String>,
+}
+
 /// Evaluates `files` as `orche export` does and reports every problem in `format`; `color`
-/// says whether the text format may use colour.
-pub fn vet(files: &[PathBuf], format: VetFormat, strict: bool, color: bool) -> Vetted {
-    let outcome = compile::run(&Request {
-        paths: files.to_vec(),
-        expr: None,
-        mode: ExportMode::Concrete,
-        format: Format::Json,
-        exit_after: true,
+/// says whether the text format may use colour. Data files among them are checked one
+/// document at a time (`compile::vet_data`).
+pub fn vet(
+    files: &[PathBuf],
+    format: VetFormat,
+    strict: bool,
+    color: bool,
+    data: &DataArgs,
+) -> Vetted {
+    let outcome = compile::vet_data(files, &data.placement, &data.schemas).unwrap_or_else(|| {
+        compile::run(&Request {
+            paths: files.to_vec(),
+            expr: None,
+            mode: ExportMode::Concrete,
+            format: Format::Json,
+            exit_after: true,
+        })
     });
     let mut warnings = outcome.warnings;
     warnings.sort_by_key(|d| d.labels.first().map(|l| (l.span.file, l.span.start)));

@@ -85,6 +85,8 @@ pub fn classify(arg: &Path) -> Arg {
 /// ancestors') and the module its imports are resolved in.
 pub struct Instance {
     pub files: Vec<ast::File>,
+    /// Its data files (docs/data-files.md), kept apart for `-l` placement and `vet`.
+    pub data: Vec<super::data::DataFile>,
     pub module: Option<Rc<Module>>,
 }
 
@@ -103,7 +105,7 @@ pub fn load_instances(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<Instan
         })
         .collect();
     if !loose.is_empty() || args.is_empty() {
-        let (files, ds) = super::load(&loose, sources);
+        let (files, data, ds) = super::load_with_data(&loose, sources);
         diags.extend(ds);
         let first = loose
             .iter()
@@ -121,8 +123,13 @@ pub fn load_instances(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<Instan
             })
             .unwrap_or_else(|| PathBuf::from("."));
         let module = find_module(&dir, sources, &mut diags);
-        out.push(Instance { files, module });
+        out.push(Instance {
+            files,
+            data,
+            module,
+        });
     }
+    let data_only = !loose.is_empty() && !loose.iter().any(|p| matches!(classify(p), Arg::File(_)));
     for a in args {
         match a {
             Arg::File(_) | Arg::Data(_) => {}
@@ -135,7 +142,11 @@ pub fn load_instances(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<Instan
                     sources,
                     &mut diags,
                 ) {
-                    out.push(Instance { files, module });
+                    out.push(Instance {
+                        files,
+                        data: Vec::new(),
+                        module,
+                    });
                 }
             }
             Arg::Pattern(dir, qual) => {
@@ -164,6 +175,7 @@ pub fn load_instances(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<Instan
                     ) {
                         out.push(Instance {
                             files,
+                            data: Vec::new(),
                             module: module.clone(),
                         });
                     }
@@ -197,10 +209,19 @@ pub fn load_instances(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<Instan
                 if let Some(files) =
                     module::resolve(module.as_deref(), &path, None, sources, &mut diags)
                 {
-                    out.push(Instance { files, module });
+                    out.push(Instance {
+                        files,
+                        data: Vec::new(),
+                        module,
+                    });
                 }
             }
         }
+    }
+    // Data files beside one package (`orche vet ./schemas site.yaml`) belong to it, as in cue.
+    if data_only && out.len() == 2 {
+        let first = out.remove(0);
+        out[0].data = first.data;
     }
     (out, diags)
 }

@@ -1,8 +1,10 @@
 //! The `encoding/yaml` package: `Marshal` and `MarshalStream`, with a small block-style emitter
 //! following yaml.v3's choices (2-space indentation, sequences indented under their key,
 //! strings quoted only when they would read back as something else, literal blocks for
-//! multi-line strings). Invariant: the output parses back to the same value.
-//! FIXME(yaml-unmarshal): `Unmarshal`, `Validate` and `ValidatePartial` are not provided.
+//! multi-line strings). Invariant: the output parses back to the same value. `Unmarshal` and
+//! `UnmarshalStream` read YAML as data files are read (`load::data`, docs/data-files.md).
+//! FIXME(yaml-validate): `Validate` and `ValidatePartial` take a schema, which builtins on
+//! concrete values cannot receive; they are not provided.
 
 use super::{builtin, Args, Builtin, BuiltinError};
 use crate::value::Value;
@@ -14,7 +16,94 @@ const P: &str = "encoding/yaml";
 pub(super) static FUNCS: &[Builtin] = &[
     builtin!(P, "Marshal", 1, marshal),
     builtin!(P, "MarshalStream", 1, marshal_stream),
+    builtin!(P, "Unmarshal", 1, unmarshal),
+    builtin!(P, "UnmarshalStream", 1, unmarshal_stream),
 ];
+
+/// The documents of a YAML text, as data files' documents are read.
+fn documents(a: &Args) -> Result<Vec<Value>, BuiltinError> {
+    let text = std::str::from_utf8(a.bytes(0)?).map_err(|_| a.fail("invalid UTF-8"))?;
+    // An empty text is one null document, in a stream too (as cue reads it).
+    let docs = crate::load::data::yaml_docs(crate::source::FileId(0), text).map_err(|d| {
+        let at = d.labels.first().map(|l| l.span.start as usize).unwrap_or(0);
+        let line = text[..at.min(text.len())].matches('\n').count() + 1;
+        a.fail(format!("line {line}: {}", d.message))
+    })?;
+    docs.iter()
+        .map(|d| to_value(d).map_err(|m| a.fail(m)))
+        .collect()
+}
+
+fn unmarshal(args: &[Value]) -> R {
+    let a = Args::new(args, "yaml.Unmarshal");
+    let mut docs = documents(&a)?;
+    if docs.len() != 1 {
+        return Err(a.fail("expected a single YAML document"));
+    }
+    Ok(docs.remove(0))
+}
+
+fn unmarshal_stream(args: &[Value]) -> R {
+    let a = Args::new(args, "yaml.UnmarshalStream");
+    Ok(Value::List(documents(&a)?))
+}
+
+/// A data document's syntax tree as a value; a key given twice must have equal values.
+fn to_value(e: &crate::syntax::ast::Expr) -> Result<Value, String> {
+    use crate::syntax::ast::{Decl, ExprKind, LabelKind, ListElem, UnaryOp};
+    use crate::value::number::{parse_decimal, Num};
+    let num = |text: &str, float: bool| -> Result<Value, String> {
+        let n = if float {
+            parse_decimal(text).map(Num::Float)
+        } else {
+            text.parse().ok().map(Num::Int)
+        };
+        n.map(Value::Num)
+            .ok_or_else(|| format!("invalid number {text}"))
+    };
+    Ok(match &e.kind {
+        ExprKind::Null => Value::Null,
+        ExprKind::Bool(b) => Value::Bool(*b),
+        ExprKind::String(s) => Value::Str(s.clone()),
+        ExprKind::Int(t) => num(t, false)?,
+        ExprKind::Float(t) => num(t, true)?,
+        ExprKind::Unary(UnaryOp::Neg, x) => match &x.kind {
+            ExprKind::Int(t) => num(&format!("-{t}"), false)?,
+            ExprKind::Float(t) => num(&format!("-{t}"), true)?,
+            _ => return Err("unexpected value".into()),
+        },
+        ExprKind::List(elems) => Value::List(
+            elems
+                .iter()
+                .map(|x| match x {
+                    ListElem::Expr(x) => to_value(x),
+                    _ => Err("unexpected list element".to_string()),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        ExprKind::Struct(decls) => {
+            let mut out = indexmap::IndexMap::new();
+            for d in decls {
+                let Decl::Field(f) = d else { continue };
+                let LabelKind::String(k) = &f.label.kind else {
+                    continue;
+                };
+                let v = to_value(&f.value)?;
+                match out.get(k) {
+                    Some(old) if *old != v => {
+                        return Err(format!("key {k:?} is given twice with different values"))
+                    }
+                    Some(_) => {}
+                    None => {
+                        out.insert(k.clone(), v);
+                    }
+                }
+            }
+            Value::Struct(out)
+        }
+        _ => return Err("unexpected value".into()),
+    })
+}
 
 fn marshal(args: &[Value]) -> R {
     let a = Args::new(args, "yaml.Marshal");

@@ -1,0 +1,400 @@
+//! Data documents into the evaluation: placing each at the path its `-l` label expressions
+//! give (`orche export -l`, with `--with-context`), and `orche vet` of data files, each
+//! document checked on its own against the package's root or the `-d` expressions (CUE's
+//! `vet -d`). See docs/data-files.md. Invariant: documents are placed and checked in argument
+//! order, and a label that does not evaluate to a string is an error naming the data file.
+
+use super::{evaluate_files, report_and_emit, Clock, Format, Outcome, Request, Select};
+use crate::diag::Diag;
+use crate::eval::{self, ExportMode};
+use crate::load::data::{self, DataFile, Placement};
+use crate::lower::{self, Program};
+use crate::source::{SourceMap, Span};
+use crate::syntax::{self, ast};
+use crate::value::Value;
+use std::path::PathBuf;
+
+/// Every data document as a file of the package, placed as `placement` says.
+pub(super) fn place_all(
+    data: Vec<DataFile>,
+    placement: &Placement,
+    sources: &mut SourceMap,
+) -> Result<Vec<ast::File>, Vec<Diag>> {
+    let mut out = Vec::new();
+    if placement.is_empty() {
+        for d in data {
+            out.extend(d.docs.into_iter().map(data::doc_file));
+        }
+        return Ok(out);
+    }
+    let labels = parse_labels(placement, sources)?;
+    let mut diags = Vec::new();
+    for d in data {
+        let count = d.docs.len();
+        for (index, doc) in d.docs.into_iter().enumerate() {
+            match place(&d.name, index, count, doc, &labels, placement.with_context) {
+                Ok(doc) => out.push(data::doc_file(doc)),
+                Err(e) => diags.push(e),
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
+
+/// The label expressions, parsed (each registered as a source of its own).
+fn parse_labels(
+    placement: &Placement,
+    sources: &mut SourceMap,
+) -> Result<Vec<(String, ast::Expr)>, Vec<Diag>> {
+    let mut diags = Vec::new();
+    let mut out = Vec::new();
+    for text in &placement.labels {
+        let id = sources.add("<-l label>", text.clone());
+        match syntax::parse_expr(id, text) {
+            Ok(e) => out.push((text.clone(), e)),
+            Err(es) => diags.extend(es),
+        }
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
+
+/// One document wrapped in the fields its labels name.
+fn place(
+    name: &str,
+    index: usize,
+    count: usize,
+    doc: ast::Expr,
+    labels: &[(String, ast::Expr)],
+    with_context: bool,
+) -> Result<ast::Expr, Diag> {
+    let mut names = Vec::new();
+    for (text, e) in labels {
+        let found = if with_context {
+            None
+        } else {
+            quick_label(&doc, e)
+        };
+        let label = match found {
+            Some(s) => s,
+            None => eval_label(name, index, count, &doc, text, e, with_context)?,
+        };
+        names.push(label);
+    }
+    let span = Span::new(
+        doc.span.file,
+        doc.span.start as usize,
+        doc.span.start as usize,
+    );
+    let mut doc = doc;
+    for label in names.into_iter().rev() {
+        let outer = doc.span;
+        doc = ast::Expr {
+            kind: ast::ExprKind::Struct(vec![data::field(label, span, doc)]),
+            span: outer,
+        };
+    }
+    Ok(doc)
+}
+
+/// A label read straight from the document: a string literal, or a field (`name`,
+/// `metadata.name`) holding a string. `None` when the expression needs evaluating.
+fn quick_label(doc: &ast::Expr, e: &ast::Expr) -> Option<String> {
+    fn at<'a>(doc: &'a ast::Expr, e: &ast::Expr) -> Option<&'a ast::Expr> {
+        match &e.kind {
+            ast::ExprKind::Ident(id) if !id.name.starts_with(['#', '_']) => {
+                data::lookup(doc, &id.name)
+            }
+            ast::ExprKind::Selector(base, id) => data::lookup(at(doc, base)?, &id.name),
+            _ => None,
+        }
+    }
+    match &e.kind {
+        ast::ExprKind::String(s) => Some(s.clone()),
+        _ => match &at(doc, e)?.kind {
+            ast::ExprKind::String(s) => Some(s.clone()),
+            _ => None,
+        },
+    }
+}
+
+/// Evaluates a label expression against the document (or its context), with the builtin
+/// packages it names imported, as `cue` does for `-l`.
+fn eval_label(
+    name: &str,
+    index: usize,
+    count: usize,
+    doc: &ast::Expr,
+    text: &str,
+    e: &ast::Expr,
+    with_context: bool,
+) -> Result<String, Diag> {
+    let span = Span::new(
+        doc.span.file,
+        doc.span.start as usize,
+        doc.span.start as usize,
+    );
+    let scope = if with_context {
+        let int = |n: usize| ast::Expr {
+            kind: ast::ExprKind::Int(n.to_string()),
+            span,
+        };
+        ast::Expr {
+            kind: ast::ExprKind::Struct(vec![
+                data::field(
+                    "filename".into(),
+                    span,
+                    ast::Expr {
+                        kind: ast::ExprKind::String(name.to_string()),
+                        span,
+                    },
+                ),
+                data::field("index".into(), span, int(index)),
+                data::field("recordCount".into(), span, int(count)),
+                data::field("data".into(), span, doc.clone()),
+            ]),
+            span,
+        }
+    } else {
+        doc.clone()
+    };
+    let mut file = data::doc_file(scope);
+    let mut used = Vec::new();
+    package_names(e, &mut used);
+    for pkg in used {
+        if crate::eval::builtins::package_exists(&pkg)
+            && !file.decls.iter().any(|d| is_field(d, &pkg))
+        {
+            file.imports.push(ast::Import {
+                alias: None,
+                path: pkg,
+                span,
+            });
+        }
+    }
+    let fail = |why: String| {
+        Diag::new(
+            "orche::load::label",
+            format!("{name}: cannot place document {index}: label {text:?} {why}"),
+        )
+        .with_label(span, "this document")
+        .with_help("a -l label is an expression evaluated against each data document (with --with-context: against {filename, index, recordCount, data}); write a literal label in quotes: -l '\"sites\"'")
+    };
+    let result = crate::limit::catch(|| {
+        let mut prog = Program::default();
+        let refs = [&file];
+        let (root, lowered) = lower::lower_package(&mut prog, &refs, span);
+        let (x, ds) = lower::lower_expr_in_root(&mut prog, e, &refs);
+        // The imports are the label's, lowered after the document: not unused.
+        let mut problems = lowered
+            .diags
+            .into_iter()
+            .filter(|d| d.code != "orche::load::unused_import")
+            .chain(ds);
+        if let Some(d) = problems.next() {
+            return Err(d.message);
+        }
+        let mut ev = eval::evaluate(&prog, root, None);
+        let at = eval::evaluate_in_root(&mut ev, x);
+        let mut errs = Vec::new();
+        let v = eval::export_value(&ev.ctx, at, ExportMode::Concrete, &mut errs);
+        if let Some(d) = eval::report_to_diags(&ev.ctx, errs).into_iter().next() {
+            return Err(d.message);
+        }
+        Ok(v)
+    });
+    match result {
+        Ok(Ok(Some(Value::Str(s)))) => Ok(s),
+        Ok(Ok(Some(v))) => Err(fail(format!(
+            "is {}, not a string",
+            crate::export::json::to_string(&v).trim_end()
+        ))),
+        Ok(Ok(None)) => Err(fail("has no concrete value".into())),
+        Ok(Err(msg)) => Err(fail(format!("does not evaluate: {msg}"))),
+        Err(d) => Err(d),
+    }
+}
+
+fn is_field(d: &ast::Decl, name: &str) -> bool {
+    matches!(d, ast::Decl::Field(f) if matches!(&f.label.kind, ast::LabelKind::String(s) if s == name))
+}
+
+/// The identifiers used as the base of a selector (`strings` in `strings.ToUpper(x)`).
+fn package_names(e: &ast::Expr, out: &mut Vec<String>) {
+    use ast::ExprKind as K;
+    match &e.kind {
+        K::Selector(base, _) => {
+            if let K::Ident(id) = &base.kind {
+                if !out.contains(&id.name) {
+                    out.push(id.name.clone());
+                }
+            } else {
+                package_names(base, out);
+            }
+        }
+        K::Call(f, args) => {
+            package_names(f, out);
+            args.iter().for_each(|a| package_names(a, out));
+        }
+        K::Index(a, b) | K::Binary(_, a, b) => {
+            package_names(a, out);
+            package_names(b, out);
+        }
+        K::Unary(_, a) | K::Paren(a) => package_names(a, out),
+        K::Interpolation(i) => {
+            for p in &i.parts {
+                if let ast::InterpPart::Expr(x) = p {
+                    package_names(x, out);
+                }
+            }
+        }
+        K::List(elems) => {
+            for x in elems {
+                if let ast::ListElem::Expr(x) = x {
+                    package_names(x, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `orche vet` with data files: each document of each data file is checked on its own,
+/// unified with the package's root, or with every `-d` expression when there are any (then
+/// the package's root itself is not exported), and must be concrete. `None` when the inputs
+/// name no data file (an ordinary vet). Every document's errors are reported.
+pub fn vet_data(paths: &[PathBuf], placement: &Placement, schemas: &[String]) -> Option<Outcome> {
+    if !data::any_data(paths) {
+        return None;
+    }
+    let mut clock = Clock::new();
+    let mut sources = SourceMap::new();
+    let (mut instances, mut diags) = crate::load::args::load_instances(paths, &mut sources);
+    if diags.is_empty() && instances.len() != 1 {
+        diags.push(
+            Diag::new(
+                "orche::load::several_packages",
+                format!(
+                    "the arguments name {} packages; vet with data files takes one",
+                    instances.len()
+                ),
+            )
+            .with_help("name one directory, file set or import path beside the data files"),
+        );
+    }
+    let (files, data, module) = match instances.pop() {
+        Some(inst) if diags.is_empty() => (inst.files, inst.data, inst.module),
+        _ => (Vec::new(), Vec::new(), None),
+    };
+    let early = |sources, diags, clock: Clock| Outcome {
+        sources,
+        output: None,
+        diags,
+        warnings: Vec::new(),
+        refs: Vec::new(),
+        timings: clock.timings,
+    };
+    if !diags.is_empty() {
+        return Some(early(sources, diags, clock));
+    }
+    let mut exprs = Vec::new();
+    let mut bad = Vec::new();
+    for text in schemas {
+        let id = sources.add("<-d expression>", text.clone());
+        match syntax::parse_expr(id, text) {
+            Ok(e) => exprs.push(e),
+            Err(es) => bad.extend(es),
+        }
+    }
+    if !bad.is_empty() {
+        return Some(early(sources, bad, clock));
+    }
+    clock.mark("parse");
+    // Each document placed (when -l is given) as one file of its own.
+    let mut docs = Vec::new();
+    for d in data {
+        for doc in &d.docs {
+            docs.push(DataFile {
+                name: d.name.clone(),
+                file: d.file,
+                kind: d.kind,
+                docs: vec![doc.clone()],
+            });
+        }
+    }
+    let mut all = Vec::new();
+    let mut warnings = Vec::new();
+    let mut first = true;
+    let req = Request {
+        paths: Vec::new(),
+        expr: None,
+        mode: ExportMode::Concrete,
+        format: Format::Json,
+        exit_after: false,
+    };
+    for one in docs {
+        let placed = if exprs.is_empty() {
+            match place_all(vec![one.clone()], placement, &mut sources) {
+                Ok(p) => p,
+                Err(ds) => {
+                    all.extend(ds);
+                    continue;
+                }
+            }
+        } else {
+            vec![]
+        };
+        let (pkg, select) = if exprs.is_empty() {
+            let mut pkg = files.clone();
+            pkg.extend(placed);
+            (pkg, None)
+        } else {
+            let doc = one.docs.into_iter().next().expect("one document");
+            let span = doc.span;
+            let both = exprs.iter().cloned().fold(doc, |acc, e| ast::Expr {
+                kind: ast::ExprKind::Binary(ast::BinaryOp::And, Box::new(e), Box::new(acc)),
+                span,
+            });
+            (files.clone(), Some(Select::Ast(both)))
+        };
+        let outcome = evaluate_files(
+            sources,
+            pkg,
+            Vec::new(),
+            select,
+            false,
+            module.as_deref(),
+            Clock::new(),
+            |ev, at, clock| match report_and_emit(&req, ev, at, clock) {
+                Ok(_) => (None, Vec::new()),
+                Err(diags) => (None, diags),
+            },
+        );
+        sources = outcome.sources;
+        for d in outcome.diags {
+            if !all.contains(&d) {
+                all.push(d);
+            }
+        }
+        if first {
+            warnings = outcome.warnings;
+            first = false;
+        }
+    }
+    clock.mark("eval");
+    Some(Outcome {
+        sources,
+        output: None,
+        diags: all,
+        warnings,
+        refs: Vec::new(),
+        timings: clock.timings,
+    })
+}
