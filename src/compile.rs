@@ -30,6 +30,9 @@ pub struct Request {
     /// resources freeing the arena costs a tenth of a second). The CLI sets it; a long-lived
     /// caller (the language server) must not.
     pub exit_after: bool,
+    /// `-t key=value` / `-t name` arguments: `@tag` injection and `@if` selection
+    /// (`load::tags`).
+    pub tags: Vec<String>,
 }
 
 pub struct Outcome {
@@ -115,9 +118,10 @@ fn lower_stdlib(
 }
 
 pub fn run(req: &Request) -> Outcome {
-    with_evaluation(
+    with_evaluation_tagged(
         &req.paths,
         req.expr.as_deref(),
+        &req.tags,
         req.exit_after,
         |ev, at, clock| match report_and_emit(req, ev, at, clock) {
             Ok(text) => (Some(text), Vec::new()),
@@ -135,9 +139,22 @@ fn with_evaluation(
     exit_after: bool,
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
+    with_evaluation_tagged(paths, expr, &[], exit_after, f)
+}
+
+/// [`with_evaluation`] with `-t` tags: the parsed files go through `load::tags::apply`.
+fn with_evaluation_tagged(
+    paths: &[PathBuf],
+    expr: Option<&str>,
+    tags: &[String],
+    exit_after: bool,
+    f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
+) -> Outcome {
     let mut clock = Clock::new();
     let mut sources = SourceMap::new();
-    let (files, diags) = crate::load::load(paths, &mut sources);
+    let (files, mut diags) = crate::load::load(paths, &mut sources);
+    let (files, tag_diags) = crate::load::tags::apply(files, &sources, tags);
+    diags.extend(tag_diags);
     clock.mark("parse");
     if !diags.is_empty() {
         return Outcome {
@@ -174,6 +191,7 @@ pub fn check_texts(texts: &[(String, String)]) -> Outcome {
                 mode: ExportMode::Concrete,
                 format: Format::Json,
                 exit_after: false,
+                tags: Vec::new(),
             };
             match report_and_emit(&req, ev, at, clock) {
                 Ok(json) => (Some(json), Vec::new()),

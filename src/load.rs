@@ -8,6 +8,8 @@ use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{self, ast};
 use std::path::{Path, PathBuf};
 
+pub mod tags;
+
 /// The embedded standard library: import path → files (name, text).
 pub static STDLIB: &[(&str, &[(&str, &str)])] = &[
     (

@@ -78,6 +78,10 @@ enum Cmd {
         /// Write to this file instead of standard output.
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
+        /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
+        /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
+        #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
     },
     /// Print the evaluated value; incomplete values are allowed.
     Eval {
@@ -89,6 +93,10 @@ enum Cmd {
         out: EvalOut,
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
+        /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
+        /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
+        #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
     },
     /// Print the dependency graph of a federation: nodes, levels, order, waves and cycles.
     Graph {
@@ -194,6 +202,14 @@ enum Cmd {
         /// Warnings fail too (exit 1).
         #[arg(long = "strict")]
         strict: bool,
+        /// Report every value that is not concrete (cue's `vet -c`); without it, incomplete
+        /// values are one error saying the instance is incomplete, as cue's default.
+        #[arg(short = 'c', long = "concrete")]
+        concrete: bool,
+        /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
+        /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
+        #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
     },
 }
 
@@ -326,6 +342,7 @@ fn run(cli: Cli) -> ExitCode {
             outfile,
             probes,
             site,
+            tags,
         } => {
             if probes {
                 let out = match out {
@@ -354,6 +371,7 @@ fn run(cli: Cli) -> ExitCode {
                     mode: ExportMode::Concrete,
                     format,
                     exit_after: true,
+                    tags,
                 },
                 outfile.as_deref(),
             )
@@ -363,6 +381,7 @@ fn run(cli: Cli) -> ExitCode {
             expr,
             out,
             outfile,
+            tags,
         } => {
             let format = match out {
                 EvalOut::Orc => Format::Orc,
@@ -376,6 +395,7 @@ fn run(cli: Cli) -> ExitCode {
                     mode: ExportMode::Eval,
                     format,
                     exit_after: true,
+                    tags,
                 },
                 outfile.as_deref(),
             )
@@ -491,6 +511,8 @@ fn run(cli: Cli) -> ExitCode {
             files,
             format,
             strict,
+            concrete,
+            tags,
         } => {
             let format = match format {
                 VetFormat::Text => cli::vet::VetFormat::Text,
@@ -500,7 +522,7 @@ fn run(cli: Cli) -> ExitCode {
                 VetFormat::Sarif => cli::vet::VetFormat::Sarif,
             };
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let done = cli::vet::vet(&or_cwd(files), format, strict, color);
+            let done = cli::vet::vet(&or_cwd(files), format, strict, color, &tags, concrete);
             eprint!("{}", done.stderr);
             if write_output(None, &done.stdout) != ExitCode::SUCCESS {
                 return ExitCode::from(2);
