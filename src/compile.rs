@@ -17,6 +17,8 @@ pub enum Format {
     Json,
     Yaml,
     Orc,
+    /// cue's `--out text`: a string value printed as it is; any other value is an error.
+    Text,
 }
 
 #[derive(Clone, Debug)]
@@ -465,6 +467,36 @@ fn report_and_emit(
     at: eval::VId,
     clock: &mut Clock,
 ) -> Result<String, Vec<Diag>> {
+    if req.format == Format::Text {
+        let mut errs = Vec::new();
+        let v = eval::export_value(&ev.ctx, at, ExportMode::Concrete, &mut errs);
+        clock.mark("export");
+        let diags = eval::report_to_diags(&ev.ctx, errs);
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        return match v {
+            Some(crate::value::Value::Str(text)) => Ok(format!("{text}\n")),
+            Some(other) => {
+                let d = Diag::new(
+                    "orche::export::text",
+                    format!(
+                        "cannot use value {} (type {}) as string",
+                        eval::builtins::show(&other),
+                        other.kind_name()
+                    ),
+                );
+                Err(vec![match &req.expr {
+                    Some(e) => d.with_path(e.clone()),
+                    None => d,
+                }])
+            }
+            None => Err(vec![Diag::new(
+                "orche::export::text",
+                "the value has no text form",
+            )]),
+        };
+    }
     if req.mode == ExportMode::Concrete && req.format != Format::Orc {
         let mut errs = Vec::new();
         let text = if req.format == Format::Json {

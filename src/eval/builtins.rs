@@ -552,7 +552,7 @@ impl<'a> Args<'a> {
 }
 
 /// A value in CUE syntax, for messages: `"a"`, `'b'`, `[1, 2]`, `{a: 1}`.
-pub(crate) fn show(v: &Value) -> String {
+pub fn show(v: &Value) -> String {
     let mut out = String::new();
     show_into(v, &mut out);
     out

@@ -285,47 +285,54 @@ fn tag_spec(body: &str) -> TagSpec {
 /// Injects the value given for `a`'s tag into the innermost field around `a`.
 fn inject(file: &mut ast::File, a: &Attr, given: &mut [Given]) -> Result<(), Diag> {
     let spec = tag_spec(&a.body);
-    let mut value: Option<String> = None;
+    // Every value given (`-t key=…` and the `short=` names) is one more conjunct, so two
+    // different values conflict as in cue.
+    // `key=value` ones first, then the short names (the order cue's messages show).
+    let mut values: Vec<String> = Vec::new();
+    let mut shorts: Vec<String> = Vec::new();
     for g in given.iter_mut() {
         match &g.value {
             Some(v) if g.key == spec.key => {
                 g.used = true;
-                value = Some(v.clone());
+                values.push(v.clone());
             }
             None if spec.short.contains(&g.key) => {
                 g.used = true;
-                value = Some(g.key.clone());
+                shorts.push(g.key.clone());
             }
             _ => {}
         }
     }
-    let Some(text) = value else {
+    values.extend(shorts);
+    if values.is_empty() {
         return Ok(());
-    };
+    }
     let mut path = Vec::new();
     let Some(field) = field_at(&mut file.decls, a.span.start as usize, &mut path) else {
         return Ok(());
     };
-    let lit = typed_literal(&text, &spec, a.span).map_err(|m| {
-        let d = Diag::new("orche::load::tag", m).with_label(a.span, "tag");
-        if path.is_empty() {
-            d
-        } else {
-            d.with_path(path.join("."))
-        }
-    })?;
-    let old = std::mem::replace(
-        &mut field.value,
-        Expr {
-            kind: ExprKind::Null,
-            span: a.span,
-        },
-    );
-    let span = old.span;
-    field.value = Expr {
-        kind: ExprKind::Binary(BinaryOp::And, Box::new(old), Box::new(lit)),
-        span,
-    };
+    for text in values {
+        let lit = typed_literal(&text, &spec, a.span).map_err(|m| {
+            let d = Diag::new("orche::load::tag", m).with_label(a.span, "tag");
+            if path.is_empty() {
+                d
+            } else {
+                d.with_path(path.join("."))
+            }
+        })?;
+        let old = std::mem::replace(
+            &mut field.value,
+            Expr {
+                kind: ExprKind::Null,
+                span: a.span,
+            },
+        );
+        let span = old.span;
+        field.value = Expr {
+            kind: ExprKind::Binary(BinaryOp::And, Box::new(old), Box::new(lit)),
+            span,
+        };
+    }
     Ok(())
 }
 
