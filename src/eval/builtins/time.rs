@@ -302,6 +302,17 @@ pub(crate) fn parse_go_duration(orig: &str) -> Result<i64, String> {
     Ok(d as i64)
 }
 
+/// A duration written as a Go duration string (`"30s"`, `"1m30s"`), in whole seconds rounded
+/// up: how the federation's health checks and graphs read a `time.Duration` where they count
+/// seconds. `None` for text that is not a duration, or one that is negative.
+pub(crate) fn duration_seconds(s: &str) -> Option<i64> {
+    let ns = parse_go_duration(s).ok()?;
+    if ns < 0 {
+        return None;
+    }
+    Some(ns / 1_000_000_000 + i64::from(ns % 1_000_000_000 != 0))
+}
+
 /// Go's `Duration.String`: `72h3m0.5s`, `1.5µs`, `0s`.
 pub(crate) fn go_duration_string(d: i64) -> String {
     let neg = d < 0;
