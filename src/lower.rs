@@ -376,12 +376,15 @@ pub fn lower_package(
                     .filter(|p| !p.starts_with("orche/"))
                     .collect();
                 cx.diags.push(
-                    Diag::new("orche::load::import", format!("import {:?} not found", imp.path))
-                        .with_label(imp.span, "unknown package")
-                        .with_help(format!(
-                            "builtin packages: {}; orche/… for the standard library",
-                            known.join(", ")
-                        )),
+                    Diag::new(
+                        "orche::load::import",
+                        format!("import {:?} not found", imp.path),
+                    )
+                    .with_label(imp.span, "unknown package")
+                    .with_help(format!(
+                        "builtin packages: {}; orche/… for the standard library",
+                        known.join(", ")
+                    )),
                 );
             }
         }

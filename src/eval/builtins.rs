@@ -27,6 +27,7 @@ mod json;
 mod list;
 mod math;
 mod net;
+mod path;
 mod regexp;
 mod strconv;
 mod strings;
@@ -35,7 +36,6 @@ mod tabwriter;
 pub(crate) mod time;
 mod uuid;
 mod yaml;
-mod path;
 
 use crate::value::{Dec, Num, Value};
 use indexmap::IndexMap;

@@ -94,8 +94,7 @@ pub fn apply(
         }
         kept.push(file);
     }
-    if kept.iter().all(|f| sources.get(f.span.file).stdlib) && total > 0 && !excluded.is_empty()
-    {
+    if kept.iter().all(|f| sources.get(f.span.file).stdlib) && total > 0 && !excluded.is_empty() {
         diags.push(Diag::new(
             "orche::load::build_attr",
             format!(
@@ -252,7 +251,10 @@ impl IfParser<'_> {
                 }
                 Ok(set)
             }
-            other => Err(format!("unexpected {}", other.unwrap_or("end of expression"))),
+            other => Err(format!(
+                "unexpected {}",
+                other.unwrap_or("end of expression")
+            )),
         }
     }
 }
@@ -392,7 +394,10 @@ fn typed_literal(text: &str, spec: &TagSpec, span: Span) -> Result<Expr, String>
         },
         "int" | "number" | "float" => {
             let e = crate::syntax::parse_expr(span.file, text).map_err(|_| {
-                format!("invalid {} value {text:?} for injection tag {:?}", spec.typ, spec.key)
+                format!(
+                    "invalid {} value {text:?} for injection tag {:?}",
+                    spec.typ, spec.key
+                )
             })?;
             let ok = match &e.kind {
                 ExprKind::Int(_) => true,

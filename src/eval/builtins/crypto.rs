@@ -14,8 +14,14 @@ fn sum<D: Digest>(args: &[Value], name: &'static str) -> R {
 }
 
 pub(super) static SHA256: &[Builtin] = &[
-    builtin!("crypto/sha256", "Sum224", 1, |a| sum::<sha2::Sha224>(a, "sha256.Sum224")),
-    builtin!("crypto/sha256", "Sum256", 1, |a| sum::<sha2::Sha256>(a, "sha256.Sum256")),
+    builtin!("crypto/sha256", "Sum224", 1, |a| sum::<sha2::Sha224>(
+        a,
+        "sha256.Sum224"
+    )),
+    builtin!("crypto/sha256", "Sum256", 1, |a| sum::<sha2::Sha256>(
+        a,
+        "sha256.Sum256"
+    )),
 ];
 
 pub(super) fn sha256_consts(name: &str) -> Option<Value> {
@@ -28,8 +34,14 @@ pub(super) fn sha256_consts(name: &str) -> Option<Value> {
 }
 
 pub(super) static SHA512: &[Builtin] = &[
-    builtin!("crypto/sha512", "Sum384", 1, |a| sum::<sha2::Sha384>(a, "sha512.Sum384")),
-    builtin!("crypto/sha512", "Sum512", 1, |a| sum::<sha2::Sha512>(a, "sha512.Sum512")),
+    builtin!("crypto/sha512", "Sum384", 1, |a| sum::<sha2::Sha384>(
+        a,
+        "sha512.Sum384"
+    )),
+    builtin!("crypto/sha512", "Sum512", 1, |a| sum::<sha2::Sha512>(
+        a,
+        "sha512.Sum512"
+    )),
     builtin!("crypto/sha512", "Sum512_224", 1, |a| {
         sum::<sha2::Sha512_224>(a, "sha512.Sum512_224")
     }),

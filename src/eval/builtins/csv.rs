@@ -175,11 +175,13 @@ fn read_record(lines: &mut Lines) -> Result<Option<(usize, Vec<String>)>, String
                     Some(b',') => {
                         at += 1;
                         col += 1;
-                        fields.push(String::from_utf8_lossy(&std::mem::take(&mut cur)).into_owned());
+                        fields
+                            .push(String::from_utf8_lossy(&std::mem::take(&mut cur)).into_owned());
                         continue 'field;
                     }
                     _ if len_nl(l) == l.len() => {
-                        fields.push(String::from_utf8_lossy(&std::mem::take(&mut cur)).into_owned());
+                        fields
+                            .push(String::from_utf8_lossy(&std::mem::take(&mut cur)).into_owned());
                         break 'field;
                     }
                     _ => {
@@ -218,9 +220,7 @@ fn decode(args: &[Value]) -> R {
         match want {
             None => want = Some(fields.len()),
             Some(n) if n != fields.len() => {
-                return Err(a.fail(format!(
-                    "record on line {line}: wrong number of fields"
-                )))
+                return Err(a.fail(format!("record on line {line}: wrong number of fields")))
             }
             _ => {}
         }
@@ -240,7 +240,10 @@ mod tests {
     #[test]
     fn decode_reads_quoted_fields_and_reports_like_go() {
         let v = dec("a,b\n\"c,d\",e\n").unwrap();
-        assert_eq!(crate::export::json::to_compact(&v), r#"[["a","b"],["c,d","e"]]"#);
+        assert_eq!(
+            crate::export::json::to_compact(&v),
+            r#"[["a","b"],["c,d","e"]]"#
+        );
         assert_eq!(
             dec("a,\"b\n"),
             Err(super::super::msg(

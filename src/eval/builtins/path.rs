@@ -94,7 +94,11 @@ impl Os {
 }
 
 /// The arguments and the OS: argument `i` when given (one of CUE's OS names), else Unix.
-fn args_os<'a>(args: &'a [Value], fname: &'static str, i: usize) -> Result<(Args<'a>, Os), BuiltinError> {
+fn args_os<'a>(
+    args: &'a [Value],
+    fname: &'static str,
+    i: usize,
+) -> Result<(Args<'a>, Os), BuiltinError> {
     if args.len() > i + 1 {
         return Err(super::msg(format!(
             "too many arguments in call to {fname} (have {}, want {})",
@@ -112,7 +116,13 @@ fn args_os<'a>(args: &'a [Value], fname: &'static str, i: usize) -> Result<(Args
             let alts: Vec<String> = OSES
                 .iter()
                 .enumerate()
-                .map(|(j, o)| if j == 0 { format!("*\"{o}\"") } else { format!("\"{o}\"") })
+                .map(|(j, o)| {
+                    if j == 0 {
+                        format!("*\"{o}\"")
+                    } else {
+                        format!("\"{o}\"")
+                    }
+                })
                 .collect();
             return Err(super::msg(format!(
                 "cannot use {} as {} in argument {} to {fname}",
@@ -162,7 +172,9 @@ fn volume_len(p: &[u8], os: Os) -> usize {
 
 fn from_slash(p: &[u8], os: Os) -> Vec<u8> {
     if os == Os::Windows {
-        p.iter().map(|&c| if c == b'/' { b'\\' } else { c }).collect()
+        p.iter()
+            .map(|&c| if c == b'/' { b'\\' } else { c })
+            .collect()
     } else {
         p.to_vec()
     }
@@ -170,7 +182,9 @@ fn from_slash(p: &[u8], os: Os) -> Vec<u8> {
 
 fn to_slash(p: &[u8], os: Os) -> Vec<u8> {
     if os == Os::Windows {
-        p.iter().map(|&c| if c == b'\\' { b'/' } else { c }).collect()
+        p.iter()
+            .map(|&c| if c == b'\\' { b'/' } else { c })
+            .collect()
     } else {
         p.to_vec()
     }
@@ -432,11 +446,7 @@ fn same_word(a: &[u8], b: &[u8], os: Os) -> bool {
 fn rel_fn(args: &[Value]) -> R {
     let (a, os) = args_os(args, "path.Rel", 2)?;
     let (basepath, targpath) = (a.str(0)?, a.str(1)?);
-    let fail = || {
-        a.fail(format!(
-            "Rel: can't make {targpath} relative to {basepath}"
-        ))
-    };
+    let fail = || a.fail(format!("Rel: can't make {targpath} relative to {basepath}"));
     let (bp, tp) = (basepath.as_bytes(), targpath.as_bytes());
     let base_vol = &bp[..volume_len(bp, os)];
     let targ_vol = &tp[..volume_len(tp, os)];

@@ -53,7 +53,13 @@ fn align(text: &str) -> String {
 
 /// Go's `Writer.format`: lays out lines `line0..line1` knowing the widths of the columns to
 /// the left (`widths`).
-fn format(lines: &[Vec<&str>], widths: &mut Vec<usize>, mut line0: usize, line1: usize, out: &mut String) {
+fn format(
+    lines: &[Vec<&str>],
+    widths: &mut Vec<usize>,
+    mut line0: usize,
+    line1: usize,
+    out: &mut String,
+) {
     let column = widths.len();
     let mut this = line0;
     while this < line1 {
@@ -76,7 +82,13 @@ fn format(lines: &[Vec<&str>], widths: &mut Vec<usize>, mut line0: usize, line1:
     write_lines(lines, widths, line0, line1, out);
 }
 
-fn write_lines(lines: &[Vec<&str>], widths: &[usize], line0: usize, line1: usize, out: &mut String) {
+fn write_lines(
+    lines: &[Vec<&str>],
+    widths: &[usize],
+    line0: usize,
+    line1: usize,
+    out: &mut String,
+) {
     for (i, line) in lines.iter().enumerate().take(line1).skip(line0) {
         for (j, cell) in line.iter().enumerate() {
             out.push_str(cell);

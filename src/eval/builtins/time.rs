@@ -58,7 +58,9 @@ pub(super) fn consts(name: &str) -> Option<Value> {
             if let Some(m) = MONTHS.iter().position(|m| *m == name) {
                 return i(m as i64 + 1);
             }
-            DAYS.iter().position(|d| *d == name).map(|d| Value::int(d as i64))
+            DAYS.iter()
+                .position(|d| *d == name)
+                .map(|d| Value::int(d as i64))
         }
     }
 }
@@ -118,7 +120,10 @@ fn time(args: &[Value]) -> R {
     let s = a.str(0)?;
     match parse_go(RFC3339_NANO, s) {
         Ok(_) => Ok(Value::Bool(true)),
-        Err(_) => Err(invalid("Time", format!("invalid time {}", go_quote(s, false)))),
+        Err(_) => Err(invalid(
+            "Time",
+            format!("invalid time {}", go_quote(s, false)),
+        )),
     }
 }
 
@@ -526,19 +531,17 @@ fn next_chunk(layout: &str) -> (&str, Option<(Std, &str)>, &str) {
                 }
             }
             b'M' if starts(i, "MST") => Some((Std::TZ, 3)),
-            b'0' if b.get(i + 1).is_some_and(|c| (b'1'..=b'6').contains(c)) => {
-                Some((
-                    [
-                        Std::ZeroMonth,
-                        Std::ZeroDay,
-                        Std::ZeroHour12,
-                        Std::ZeroMinute,
-                        Std::ZeroSecond,
-                        Std::Year,
-                    ][(b[i + 1] - b'1') as usize],
-                    2,
-                ))
-            }
+            b'0' if b.get(i + 1).is_some_and(|c| (b'1'..=b'6').contains(c)) => Some((
+                [
+                    Std::ZeroMonth,
+                    Std::ZeroDay,
+                    Std::ZeroHour12,
+                    Std::ZeroMinute,
+                    Std::ZeroSecond,
+                    Std::Year,
+                ][(b[i + 1] - b'1') as usize],
+                2,
+            )),
             b'0' if starts(i, "002") => Some((Std::ZeroYearDay, 3)),
             b'1' if starts(i, "15") => Some((Std::Hour, 2)),
             b'1' => Some((Std::NumMonth, 1)),
@@ -547,7 +550,11 @@ fn next_chunk(layout: &str) -> (&str, Option<(Std, &str)>, &str) {
             b'_' if starts(i, "_2") => {
                 if starts(i, "_2006") {
                     // A literal `_`, then the year.
-                    return (&layout[..i + 1], Some((Std::LongYear, &layout[i + 1..i + 5])), &layout[i + 5..]);
+                    return (
+                        &layout[..i + 1],
+                        Some((Std::LongYear, &layout[i + 1..i + 5])),
+                        &layout[i + 5..],
+                    );
                 }
                 Some((Std::UnderDay, 2))
             }
@@ -587,13 +594,24 @@ fn next_chunk(layout: &str) -> (&str, Option<(Std, &str)>, &str) {
                     None
                 } else {
                     let n = j - (i + 1);
-                    Some((if ch == b'0' { Std::Frac0(n) } else { Std::Frac9(n) }, j - i))
+                    Some((
+                        if ch == b'0' {
+                            Std::Frac0(n)
+                        } else {
+                            Std::Frac9(n)
+                        },
+                        j - i,
+                    ))
                 }
             }
             _ => None,
         };
         if let Some((std, len)) = found {
-            return (&layout[..i], Some((std, &layout[i..i + len])), &layout[i + len..]);
+            return (
+                &layout[..i],
+                Some((std, &layout[i..i + len])),
+                &layout[i + len..],
+            );
         }
         i += layout[i..].chars().next().map_or(1, char::len_utf8);
     }
@@ -874,7 +892,11 @@ fn zone_len(value: &str) -> Option<usize> {
         }
         return (j > 1).then_some(j);
     }
-    let upper = b.iter().take(6).take_while(|c| c.is_ascii_uppercase()).count();
+    let upper = b
+        .iter()
+        .take(6)
+        .take_while(|c| c.is_ascii_uppercase())
+        .count();
     match upper {
         5 if b[4] == b'T' => Some(5),
         4 if b[3] == b'T' || value.starts_with("WITA") => Some(4),
@@ -910,12 +932,16 @@ pub(crate) fn parse_go(layout_all: &str, value_all: &str) -> Result<Time, String
         let range = |what: &str| parse_message(value_all, &format!(": {what} out of range"));
         match std {
             Std::Year => {
-                let (n, rest) = getnum(value, true).filter(|_| value.len() >= 2).ok_or_else(bad)?;
+                let (n, rest) = getnum(value, true)
+                    .filter(|_| value.len() >= 2)
+                    .ok_or_else(bad)?;
                 year = n as i128 + if n >= 69 { 1900 } else { 2000 };
                 value = rest;
             }
             Std::LongYear => {
-                let p = value.get(..4).filter(|p| p.bytes().all(|c| c.is_ascii_digit()));
+                let p = value
+                    .get(..4)
+                    .filter(|p| p.bytes().all(|c| c.is_ascii_digit()));
                 let p = p.ok_or_else(bad)?;
                 year = p.parse().map_err(|_| bad())?;
                 value = &value[4..];
@@ -1052,7 +1078,13 @@ pub(crate) fn parse_go(layout_all: &str, value_all: &str) -> Result<Time, String
             | Std::NumColonTZ
             | Std::NumColonSecondsTZ => {
                 let b = value.as_bytes();
-                let need = |n: usize| if b.len() < n || !value.is_char_boundary(n) { Err(bad()) } else { Ok(()) };
+                let need = |n: usize| {
+                    if b.len() < n || !value.is_char_boundary(n) {
+                        Err(bad())
+                    } else {
+                        Ok(())
+                    }
+                };
                 let (sign, h, m, s, rest);
                 match std {
                     Std::Iso8601ColonTZ | Std::NumColonTZ => {
@@ -1060,7 +1092,8 @@ pub(crate) fn parse_go(layout_all: &str, value_all: &str) -> Result<Time, String
                         if b[3] != b':' {
                             return Err(bad());
                         }
-                        (sign, h, m, s, rest) = (b[0], &value[1..3], &value[4..6], "00", &value[6..]);
+                        (sign, h, m, s, rest) =
+                            (b[0], &value[1..3], &value[4..6], "00", &value[6..]);
                     }
                     Std::NumShortTZ | Std::Iso8601ShortTZ => {
                         need(3)?;
@@ -1081,7 +1114,8 @@ pub(crate) fn parse_go(layout_all: &str, value_all: &str) -> Result<Time, String
                     }
                     _ => {
                         need(5)?;
-                        (sign, h, m, s, rest) = (b[0], &value[1..3], &value[3..5], "00", &value[5..]);
+                        (sign, h, m, s, rest) =
+                            (b[0], &value[1..3], &value[3..5], "00", &value[5..]);
                     }
                 }
                 let num = |x: &str| getnum(x, true).map(|(n, _)| n as i64).ok_or_else(bad);
@@ -1160,7 +1194,10 @@ pub(crate) fn parse_go(layout_all: &str, value_all: &str) -> Result<Time, String
             d = yd - BEFORE[m as usize - 1];
         }
         if month >= 0 && month != m {
-            return Err(parse_message(value_all, ": day-of-year does not match month"));
+            return Err(parse_message(
+                value_all,
+                ": day-of-year does not match month",
+            ));
         }
         month = m;
         if day >= 0 && day != d {

@@ -115,7 +115,10 @@ fn parse(args: &[Value]) -> R {
 
 fn urn(args: &[Value]) -> R {
     let a = Args::new(args, "uuid.URN");
-    Ok(Value::Str(format!("urn:uuid:{}", to_string(&arg_uuid(&a, 0)?))))
+    Ok(Value::Str(format!(
+        "urn:uuid:{}",
+        to_string(&arg_uuid(&a, 0)?)
+    )))
 }
 
 fn variant(args: &[Value]) -> R {
@@ -186,7 +189,10 @@ fn from_int(args: &[Value]) -> R {
 /// CUE's `ToInt`: the string's bytes read as one big-endian number.
 fn to_int(args: &[Value]) -> R {
     let a = Args::new(args, "uuid.ToInt");
-    Ok(int_value(BigInt::from_bytes_be(Sign::Plus, a.str(0)?.as_bytes())))
+    Ok(int_value(BigInt::from_bytes_be(
+        Sign::Plus,
+        a.str(0)?.as_bytes(),
+    )))
 }
 
 #[cfg(test)]
