@@ -376,7 +376,36 @@ fn field_at<'a>(
         };
         return field_at(inner, offset, path);
     }
-    Some(f)
+    Some(innermost(f, path))
+}
+
+/// `a: b: c: x @tag(t)` is short for `a: {b: {c: x}}`: the attribute belongs to `c`, the field
+/// whose value ends where `a`'s does (a braced struct ends after its last field's value).
+fn innermost<'a>(mut f: &'a mut ast::Field, path: &mut Vec<String>) -> &'a mut ast::Field {
+    loop {
+        let end = f.value.span.end;
+        let descend = match &f.value.kind {
+            ExprKind::Struct(ds) => {
+                matches!(ds.as_slice(), [Decl::Field(g)] if g.value.span.end == end)
+            }
+            _ => false,
+        };
+        if !descend {
+            return f;
+        }
+        let ExprKind::Struct(ds) = &mut f.value.kind else {
+            unreachable!("checked above: a struct")
+        };
+        let Some(Decl::Field(g)) = ds.first_mut() else {
+            unreachable!("checked above: one field")
+        };
+        path.push(match &g.label.kind {
+            LabelKind::Ident(i) => i.name.clone(),
+            LabelKind::String(s) => s.clone(),
+            _ => "?".into(),
+        });
+        f = g;
+    }
 }
 
 /// The tag's text as a literal of the tag's type.
