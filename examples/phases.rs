@@ -42,6 +42,7 @@ fn phases() {
         mode: ExportMode::Concrete,
         format: Format::Json,
         exit_after: false,
+        tags: Vec::new(),
     });
     let mut total = 0.0;
     for (phase, d) in &outcome.timings {

@@ -22,6 +22,8 @@ pub enum Format {
     Json,
     Yaml,
     Orc,
+    /// cue's `--out text`: a string value printed as it is; any other value is an error.
+    Text,
 }
 
 #[derive(Clone, Debug)]
@@ -35,6 +37,9 @@ pub struct Request {
     /// resources freeing the arena costs a tenth of a second). The CLI sets it; a long-lived
     /// caller (the language server) must not.
     pub exit_after: bool,
+    /// `-t key=value` / `-t name` arguments: `@tag` injection and `@if` selection
+    /// (`load::tags`).
+    pub tags: Vec<String>,
 }
 
 pub struct Outcome {
@@ -98,6 +103,7 @@ pub fn run_placed(req: &Request, placement: &crate::load::data::Placement) -> Ou
             sources,
             inst,
             placement,
+            &req.tags,
             req.expr.as_deref(),
             req.exit_after,
             clock,
@@ -107,7 +113,7 @@ pub fn run_placed(req: &Request, placement: &crate::load::data::Placement) -> Ou
     // Several instances (`./...`, several directories): each evaluated on its own and printed
     // in turn, as `cue` prints them.
     let separator = match (req.mode, req.format) {
-        (_, Format::Json) => "",
+        (_, Format::Json | Format::Text) => "",
         (_, Format::Yaml) => "---\n",
         (_, Format::Orc) => "// ---\n",
     };
@@ -124,6 +130,7 @@ pub fn run_placed(req: &Request, placement: &crate::load::data::Placement) -> Ou
             sources,
             inst,
             placement,
+            &req.tags,
             req.expr.as_deref(),
             req.exit_after,
             Clock::new(),
@@ -181,13 +188,24 @@ fn evaluate_instance(
     mut sources: SourceMap,
     inst: Instance,
     placement: &crate::load::data::Placement,
+    tags: &[String],
     expr: Option<&str>,
     exit_after: bool,
     clock: Clock,
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
     let module = inst.module.clone();
-    let mut files = inst.files;
+    let (mut files, tag_diags) = crate::load::tags::apply(inst.files, &sources, tags);
+    if !tag_diags.is_empty() {
+        return Outcome {
+            sources,
+            output: None,
+            diags: tag_diags,
+            warnings: Vec::new(),
+            refs: Vec::new(),
+            timings: clock.timings,
+        };
+    }
     match place::place_all(inst.data, placement, &mut sources) {
         Ok(placed) => files.extend(placed),
         Err(diags) => {
@@ -223,13 +241,15 @@ fn with_evaluation(
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
     let placement = crate::load::data::Placement::default();
-    with_evaluation_placed(paths, &placement, expr, exit_after, f)
+    with_evaluation_placed(paths, &placement, &[], expr, exit_after, f)
 }
 
-/// [`with_evaluation`], data documents placed as `placement` says.
+/// [`with_evaluation`], data documents placed as `placement` says and `-t` tags applied to
+/// the parsed files (`load::tags`).
 fn with_evaluation_placed(
     paths: &[PathBuf],
     placement: &crate::load::data::Placement,
+    tags: &[String],
     expr: Option<&str>,
     exit_after: bool,
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
@@ -256,7 +276,7 @@ fn with_evaluation_placed(
         };
     }
     let inst = instances.remove(0);
-    evaluate_instance(sources, inst, placement, expr, exit_after, clock, f)
+    evaluate_instance(sources, inst, placement, tags, expr, exit_after, clock, f)
 }
 
 /// The value an evaluation hands on: an expression's (as text, or already parsed), or the
@@ -290,6 +310,7 @@ pub fn check_texts(texts: &[(String, String)]) -> Outcome {
                 mode: ExportMode::Concrete,
                 format: Format::Json,
                 exit_after: false,
+                tags: Vec::new(),
             };
             match report_and_emit(&req, ev, at, clock) {
                 Ok(json) => (Some(json), Vec::new()),
@@ -580,6 +601,36 @@ fn report_and_emit(
     at: eval::VId,
     clock: &mut Clock,
 ) -> Result<String, Vec<Diag>> {
+    if req.format == Format::Text {
+        let mut errs = Vec::new();
+        let v = eval::export_value(&ev.ctx, at, ExportMode::Concrete, &mut errs);
+        clock.mark("export");
+        let diags = eval::report_to_diags(&ev.ctx, errs);
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        return match v {
+            Some(crate::value::Value::Str(text)) => Ok(format!("{text}\n")),
+            Some(other) => {
+                let d = Diag::new(
+                    "orche::export::text",
+                    format!(
+                        "cannot use value {} (type {}) as string",
+                        eval::builtins::show(&other),
+                        other.kind_name()
+                    ),
+                );
+                Err(vec![match &req.expr {
+                    Some(e) => d.with_path(e.clone()),
+                    None => d,
+                }])
+            }
+            None => Err(vec![Diag::new(
+                "orche::export::text",
+                "the value has no text form",
+            )]),
+        };
+    }
     if req.mode == ExportMode::Concrete && req.format != Format::Orc {
         let mut errs = Vec::new();
         let text = if req.format == Format::Json {

@@ -8,7 +8,7 @@
 //! Invariant: pure (text in, text or diagnostics out); the language server formats with it too.
 
 mod layout;
-mod lex;
+pub(crate) mod lex;
 mod ops;
 
 use crate::diag::Diag;

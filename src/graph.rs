@@ -130,6 +130,8 @@ impl Graph {
                     ds,
                     match fields.get("timeout") {
                         Some(Value::Num(n)) => n.to_i64(),
+                        // A duration string (`"30s"`): its seconds.
+                        Some(Value::Str(s)) => crate::eval::builtins::time::duration_seconds(s),
                         _ => None,
                     },
                 ),

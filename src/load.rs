@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 pub mod args;
 pub mod data;
 pub mod module;
+pub mod tags;
 
 /// The embedded standard library: import path → files (name, text).
 pub static STDLIB: &[(&str, &[(&str, &str)])] = &[

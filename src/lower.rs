@@ -392,13 +392,31 @@ pub fn lower_package_in(
     for f in files {
         cx.scopes.set_imports(&f.imports);
         for imp in &f.imports {
-            if !crate::load::package_known(&imp.path)
+            if let Some(why) = crate::eval::builtins::unsupported(&imp.path) {
+                cx.diags.push(
+                    Diag::new(
+                        "orche::load::import",
+                        format!("import {:?}: package not supported by orche", imp.path),
+                    )
+                    .with_label(imp.span, "unsupported package")
+                    .with_help(why),
+                );
+            } else if !crate::load::package_known(&imp.path)
                 && !crate::load::module::is_module_import(&imp.path)
             {
+                let known: Vec<&str> = crate::eval::builtins::packages()
+                    .filter(|p| !p.starts_with("orche/"))
+                    .collect();
                 cx.diags.push(
-                    Diag::new("orche::load::import", format!("import {:?} not found", imp.path))
-                        .with_label(imp.span, "unknown package")
-                        .with_help("builtin packages: strings, list, math, struct, regexp, strconv, net, encoding/json, encoding/yaml, encoding/base64, encoding/hex; orche/… for the standard library"),
+                    Diag::new(
+                        "orche::load::import",
+                        format!("import {:?} not found", imp.path),
+                    )
+                    .with_label(imp.span, "unknown package")
+                    .with_help(format!(
+                        "builtin packages: {}; orche/… for the standard library",
+                        known.join(", ")
+                    )),
                 );
             }
         }

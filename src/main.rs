@@ -63,10 +63,12 @@ enum Cmd {
     Export {
         /// Files (.orc or .cue) or directories (their package); default: the current directory.
         files: Vec<PathBuf>,
-        /// Export only the value of this expression (with --probes: the federation to probe).
+        /// Export only the value of this expression (with --probes: the federation to probe);
+        /// repeatable: each value is printed in turn, as cue does.
         #[arg(short = 'e', long = "expression")]
-        expr: Option<String>,
-        /// json or yaml; with --probes, sh (default) or json.
+        expr: Vec<String>,
+        /// json, yaml or text (a string value printed as it is); with --probes, sh (default)
+        /// or json.
         #[arg(long = "out", value_enum)]
         out: Option<ExportOut>,
         /// Emit the probe script whose output is live state (for `orche drift` and `orche plan`).
@@ -80,19 +82,29 @@ enum Cmd {
         outfile: Option<PathBuf>,
         #[command(flatten)]
         place: PlaceArgs,
+        /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
+        /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
+        #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
     },
     /// Print the evaluated value; incomplete values are allowed.
     Eval {
         /// Files (.orc or .cue) or directories (their package); default: the current directory.
         files: Vec<PathBuf>,
+        /// Print only the value of this expression; repeatable (each value after a `// expr`
+        /// line, as cue does).
         #[arg(short = 'e', long = "expression")]
-        expr: Option<String>,
+        expr: Vec<String>,
         #[arg(long = "out", value_enum, default_value = "orc")]
         out: EvalOut,
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
         #[command(flatten)]
         place: PlaceArgs,
+        /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
+        /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
+        #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
     },
     /// Print the dependency graph of a federation: nodes, levels, order, waves and cycles.
     Graph {
@@ -204,6 +216,14 @@ enum Cmd {
         schema: Vec<String>,
         #[command(flatten)]
         place: PlaceArgs,
+        /// Report every value that is not concrete (cue's `vet -c`); without it, incomplete
+        /// values are one error saying the instance is incomplete, as cue's default.
+        #[arg(short = 'c', long = "concrete")]
+        concrete: bool,
+        /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
+        /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
+        #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
     },
 }
 
@@ -232,6 +252,7 @@ impl PlaceArgs {
 enum ExportOut {
     Json,
     Yaml,
+    Text,
     Sh,
 }
 
@@ -358,15 +379,19 @@ fn run(cli: Cli) -> ExitCode {
             probes,
             site,
             place,
+            tags,
         } => {
             if probes {
                 let out = match out {
                     None | Some(ExportOut::Sh) => cli::state::ProbeOut::Sh,
                     Some(ExportOut::Json) => cli::state::ProbeOut::Json,
-                    Some(ExportOut::Yaml) => {
-                        eprintln!("orche: --probes writes sh or json, not yaml");
+                    Some(ExportOut::Yaml) | Some(ExportOut::Text) => {
+                        eprintln!("orche: --probes writes sh or json");
                         return ExitCode::FAILURE;
                     }
+                };
+                let Some(expr) = one_expr(expr) else {
+                    return ExitCode::FAILURE;
                 };
                 let done = cli::state::probes(&or_cwd(files), expr.as_deref(), &site, out);
                 return finish(done, outfile.as_deref());
@@ -374,19 +399,22 @@ fn run(cli: Cli) -> ExitCode {
             let format = match out {
                 None | Some(ExportOut::Json) => Format::Json,
                 Some(ExportOut::Yaml) => Format::Yaml,
+                Some(ExportOut::Text) => Format::Text,
                 Some(ExportOut::Sh) => {
                     eprintln!("orche: --out sh is for --probes");
                     return ExitCode::FAILURE;
                 }
             };
-            emit(
+            emit_each(
                 Request {
                     paths: or_cwd(files),
-                    expr,
+                    expr: None,
                     mode: ExportMode::Concrete,
                     format,
                     exit_after: true,
+                    tags,
                 },
+                expr,
                 place,
                 outfile.as_deref(),
             )
@@ -397,20 +425,23 @@ fn run(cli: Cli) -> ExitCode {
             out,
             outfile,
             place,
+            tags,
         } => {
             let format = match out {
                 EvalOut::Orc => Format::Orc,
                 EvalOut::Json => Format::Json,
                 EvalOut::Yaml => Format::Yaml,
             };
-            emit(
+            emit_each(
                 Request {
                     paths: or_cwd(files),
-                    expr,
+                    expr: None,
                     mode: ExportMode::Eval,
                     format,
                     exit_after: true,
+                    tags,
                 },
+                expr,
                 place,
                 outfile.as_deref(),
             )
@@ -528,6 +559,8 @@ fn run(cli: Cli) -> ExitCode {
             strict,
             schema,
             place,
+            concrete,
+            tags,
         } => {
             let format = match format {
                 VetFormat::Text => cli::vet::VetFormat::Text,
@@ -541,7 +574,15 @@ fn run(cli: Cli) -> ExitCode {
                 placement: place.placement(),
                 schemas: schema,
             };
-            let done = cli::vet::vet(&or_cwd(files), format, strict, color, &data);
+            let done = cli::vet::vet(
+                &or_cwd(files),
+                format,
+                strict,
+                color,
+                &data,
+                &tags,
+                concrete,
+            );
             eprint!("{}", done.stderr);
             if write_output(None, &done.stdout) != ExitCode::SUCCESS {
                 return ExitCode::from(2);
@@ -567,6 +608,68 @@ fn finish(done: cli::state::Done, outfile: Option<&Path>) -> ExitCode {
         }
     }
     ExitCode::from(done.code)
+}
+
+/// `--probes` takes one federation: at most one `-e`.
+fn one_expr(mut exprs: Vec<String>) -> Option<Option<String>> {
+    if exprs.len() > 1 {
+        eprintln!("orche: --probes takes one -e expression");
+        return None;
+    }
+    Some(exprs.pop())
+}
+
+/// [`emit`] once per `-e` expression (once for the whole value without one). With several,
+/// each value is printed in turn as cue does: JSON and text one after the other, YAML
+/// documents separated by `---`, `eval` output after a `// expr` line; a failing expression
+/// is reported and the others still printed (exit 1).
+fn emit_each(
+    req: Request,
+    exprs: Vec<String>,
+    place: PlaceArgs,
+    outfile: Option<&Path>,
+) -> ExitCode {
+    if exprs.len() <= 1 {
+        return emit(
+            Request {
+                expr: exprs.into_iter().next(),
+                ..req
+            },
+            place,
+            outfile,
+        );
+    }
+    let mut text = String::new();
+    let mut failed = false;
+    for (i, e) in exprs.iter().enumerate() {
+        let outcome = compile::run_placed(
+            &Request {
+                expr: Some(e.clone()),
+                ..req.clone()
+            },
+            &place.clone().placement(),
+        );
+        if !outcome.diags.is_empty() {
+            render(&outcome.sources, &outcome.diags);
+            failed = true;
+            continue;
+        }
+        let out = outcome.output.unwrap_or_default();
+        match (req.mode, req.format) {
+            (ExportMode::Eval, Format::Orc) => {
+                text.push_str(&format!("// {e}\n"));
+            }
+            (_, Format::Yaml) if i > 0 && !text.is_empty() => text.push_str("---\n"),
+            _ => {}
+        }
+        text.push_str(&out);
+    }
+    let written = write_output(outfile, &text);
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        written
+    }
 }
 
 fn emit(req: Request, place: PlaceArgs, outfile: Option<&Path>) -> ExitCode {

@@ -21,6 +21,7 @@ fn run(path: &std::path::Path, mode: ExportMode, format: Format) -> compile::Out
         mode,
         format,
         exit_after: false,
+        tags: Vec::new(),
     });
     render_all(&outcome.sources, &outcome.diags);
     outcome

@@ -43,26 +43,40 @@ pub struct DataArgs {
 
 /// Evaluates `files` as `orche export` does and reports every problem in `format`; `color`
 /// says whether the text format may use colour. Data files among them are checked one
-/// document at a time (`compile::vet_data`).
+/// document at a time (`compile::vet_data`). `tags` are the `-t` arguments; `concrete` is
+/// `-c`: without it, a package whose only errors are incomplete values fails with one error
+/// saying so (cue's default), not one per value.
 pub fn vet(
     files: &[PathBuf],
     format: VetFormat,
     strict: bool,
     color: bool,
     data: &DataArgs,
+    tags: &[String],
+    concrete: bool,
 ) -> Vetted {
-    let outcome = compile::vet_data(files, &data.placement, &data.schemas).unwrap_or_else(|| {
+    let checked_data = compile::vet_data(files, &data.placement, &data.schemas, tags);
+    // Data documents are checked concretely, as cue does: `-c` is implied.
+    let concrete = concrete || checked_data.is_some();
+    let outcome = checked_data.unwrap_or_else(|| {
         compile::run(&Request {
             paths: files.to_vec(),
             expr: None,
             mode: ExportMode::Concrete,
             format: Format::Json,
             exit_after: true,
+            tags: tags.to_vec(),
         })
     });
     let mut warnings = outcome.warnings;
     warnings.sort_by_key(|d| d.labels.first().map(|l| (l.span.file, l.span.start)));
     let mut all: Vec<Diag> = outcome.diags;
+    if !concrete && !all.is_empty() && all.iter().all(|d| d.code == "orche::eval::incomplete") {
+        all = vec![Diag::new(
+            "orche::vet::incomplete",
+            "some instances are incomplete; use the -c flag to show errors or -c=false to allow incomplete instances",
+        )];
+    }
     let io = all.iter().any(|d| IO_CODES.contains(&d.code));
     all.extend(warnings);
     let items = render::locate(&outcome.sources, &all, ColumnUnit::Chars);

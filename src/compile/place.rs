@@ -270,7 +270,12 @@ fn package_names(e: &ast::Expr, out: &mut Vec<String>) {
 /// unified with the package's root, or with every `-d` expression when there are any (then
 /// the package's root itself is not exported), and must be concrete. `None` when the inputs
 /// name no data file (an ordinary vet). Every document's errors are reported.
-pub fn vet_data(paths: &[PathBuf], placement: &Placement, schemas: &[String]) -> Option<Outcome> {
+pub fn vet_data(
+    paths: &[PathBuf],
+    placement: &Placement,
+    schemas: &[String],
+    tags: &[String],
+) -> Option<Outcome> {
     if !data::any_data(paths) {
         return None;
     }
@@ -290,7 +295,11 @@ pub fn vet_data(paths: &[PathBuf], placement: &Placement, schemas: &[String]) ->
         );
     }
     let (files, data, module) = match instances.pop() {
-        Some(inst) if diags.is_empty() => (inst.files, inst.data, inst.module),
+        Some(inst) if diags.is_empty() => {
+            let (files, tag_diags) = crate::load::tags::apply(inst.files, &sources, tags);
+            diags.extend(tag_diags);
+            (files, inst.data, inst.module)
+        }
         _ => (Vec::new(), Vec::new(), None),
     };
     let early = |sources, diags, clock: Clock| Outcome {
@@ -338,6 +347,7 @@ pub fn vet_data(paths: &[PathBuf], placement: &Placement, schemas: &[String]) ->
         mode: ExportMode::Concrete,
         format: Format::Json,
         exit_after: false,
+        tags: Vec::new(),
     };
     for one in docs {
         let placed = if exprs.is_empty() {

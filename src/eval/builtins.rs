@@ -18,6 +18,8 @@
 
 mod base64;
 mod bits;
+mod crypto;
+mod csv;
 pub mod graph;
 mod hex;
 mod host;
@@ -25,10 +27,14 @@ mod json;
 mod list;
 mod math;
 mod net;
+mod path;
 mod regexp;
 mod strconv;
 mod strings;
 mod structs;
+mod tabwriter;
+pub(crate) mod time;
+mod uuid;
 mod yaml;
 
 use crate::value::{Dec, Num, Value};
@@ -91,8 +97,33 @@ fn no_consts(_: &str) -> Option<Value> {
 
 static PACKAGES: &[Package] = &[
     Package {
+        path: "crypto/md5",
+        funcs: &[crypto::MD5],
+        consts: crypto::md5_consts,
+    },
+    Package {
+        path: "crypto/sha1",
+        funcs: &[crypto::SHA1],
+        consts: crypto::sha1_consts,
+    },
+    Package {
+        path: "crypto/sha256",
+        funcs: &[crypto::SHA256],
+        consts: crypto::sha256_consts,
+    },
+    Package {
+        path: "crypto/sha512",
+        funcs: &[crypto::SHA512],
+        consts: crypto::sha512_consts,
+    },
+    Package {
         path: "encoding/base64",
         funcs: &[base64::FUNCS],
+        consts: no_consts,
+    },
+    Package {
+        path: "encoding/csv",
+        funcs: &[csv::FUNCS],
         consts: no_consts,
     },
     Package {
@@ -136,6 +167,11 @@ static PACKAGES: &[Package] = &[
         consts: no_consts,
     },
     Package {
+        path: "path",
+        funcs: &[path::FUNCS],
+        consts: path::consts,
+    },
+    Package {
         path: "regexp",
         funcs: &[regexp::FUNCS],
         consts: no_consts,
@@ -154,6 +190,21 @@ static PACKAGES: &[Package] = &[
         path: "struct",
         funcs: &[structs::FUNCS],
         consts: no_consts,
+    },
+    Package {
+        path: "text/tabwriter",
+        funcs: &[tabwriter::FUNCS],
+        consts: no_consts,
+    },
+    Package {
+        path: "time",
+        funcs: &[time::FUNCS],
+        consts: time::consts,
+    },
+    Package {
+        path: "uuid",
+        funcs: &[uuid::FUNCS],
+        consts: uuid::consts,
     },
 ];
 
@@ -185,6 +236,18 @@ pub fn packages() -> impl Iterator<Item = &'static str> {
     PACKAGES.iter().map(|p| p.path)
 }
 
+/// Why a package of CUE's standard library is not provided, for the import's error.
+pub fn unsupported(path: &str) -> Option<&'static str> {
+    match path {
+        "text/template" => Some(
+            "text/template.Execute runs Go's template language (pipelines, range/with/define, \
+             printf and Go's printing of maps and numbers); orche does not implement it, since \
+             a subset would silently print something other than cue does (docs/spec.md)",
+        ),
+        _ => None,
+    }
+}
+
 /// Builtins whose arguments are a comparator or a constraint rather than data: the evaluator
 /// must implement them itself (with [`sort_values`] for the sorting ones).
 pub fn needs_evaluator(b: &Builtin) -> bool {
@@ -211,13 +274,14 @@ pub fn call(b: &Builtin, args: &[Value]) -> Result<Value, BuiltinError> {
     (b.func)(args)
 }
 
-/// The message CUE prints for a failed call: `error in call to pkg.Name: <detail>`, except for
-/// argument errors, which are complete as they are.
+/// The message CUE prints for a failed call: `error in call to path/pkg.Name: <detail>` (the
+/// full import path, as `cue` prints it), except for argument errors and messages that already
+/// carry the prefix (validators' own errors), which are complete as they are.
 pub fn call_error_message(b: &Builtin, message: &str) -> String {
-    if is_argument_error(message) {
+    if is_argument_error(message) || message.starts_with("error in call to ") {
         message.to_string()
     } else {
-        format!("error in call to {}: {message}", b.qualified_name())
+        format!("error in call to {}.{}: {message}", b.pkg, b.name)
     }
 }
 
@@ -488,7 +552,7 @@ impl<'a> Args<'a> {
 }
 
 /// A value in CUE syntax, for messages: `"a"`, `'b'`, `[1, 2]`, `{a: 1}`.
-pub(crate) fn show(v: &Value) -> String {
+pub fn show(v: &Value) -> String {
     let mut out = String::new();
     show_into(v, &mut out);
     out

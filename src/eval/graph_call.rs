@@ -155,6 +155,10 @@ fn read_map(ctx: &Ctx, t: VId) -> Option<GraphRead> {
                         Val::Num(x) if !ctx.v(w).is_struct && ctx.v(w).lists().is_empty() => {
                             x.to_i64()
                         }
+                        // A duration string (`"30s"`): its seconds.
+                        Val::Str(s) if !ctx.v(w).is_struct && ctx.v(w).lists().is_empty() => {
+                            super::builtins::time::duration_seconds(s)
+                        }
                         _ => None,
                     });
                 (d, w)

@@ -172,6 +172,10 @@ fn resource(
     let num = |h: &IndexMap<String, Value>, f: &str, d: u64| -> u64 {
         match h.get(f) {
             Some(Value::Num(n)) => n.to_i64().and_then(|i| u64::try_from(i).ok()).unwrap_or(d),
+            // A duration string (`timeout: "30s"`): its seconds, rounded up.
+            Some(Value::Str(s)) => crate::eval::builtins::time::duration_seconds(s)
+                .and_then(|i| u64::try_from(i).ok())
+                .unwrap_or(d),
             _ => d,
         }
     };

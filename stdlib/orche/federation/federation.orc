@@ -12,6 +12,7 @@ import (
 	"list"
 	"net"
 	"strings"
+	"time"
 	dag "orche/graph"
 )
 
@@ -26,10 +27,11 @@ import (
 
 // A health check: how long to wait for a resource, and how to retry.
 #Health: {
-	// Seconds to wait for the resource to become healthy.
-	timeout: int & >0 | *60
-	// Seconds between checks.
-	interval: int & >0 | *5
+	// How long to wait for the resource to become healthy: seconds, or a duration as the
+	// seeds wrote it (`"300s"`, `"2m"`; read as whole seconds, rounded up).
+	timeout: int & >0 | *60 | time.Duration
+	// Time between checks: seconds, or a duration (`"5s"`).
+	interval: int & >0 | *5 | time.Duration
 	retries: int & >=0 & <=16 | *3
 	backoff: *"exponential" | "progressive" | "fixed_jitter"
 	// Seconds; the unit of every retry delay.
@@ -146,7 +148,8 @@ _kind_fields: {
 	replica_sites: {[string]: true}
 	replication: {
 		mode:       *"async" | "sync"
-		lag_budget: *"5m" | string
+		// A duration (`"5m"`, `"30s"`), or seconds.
+		lag_budget: *"5m" | time.Duration | int & >=0
 	}
 	failover: {
 		automatic: *false | bool
@@ -160,8 +163,9 @@ _kind_fields: {
 	site?:    string
 	resource: string
 	kind:     #Kind
-	// The health timeout, for the startup estimate.
-	timeout: int
+	// The health timeout, for the startup estimate: seconds, or a duration (`"30s"`, counted
+	// in whole seconds, rounded up).
+	timeout: int | time.Duration
 	// Keys of other nodes of the same graph.
 	depends_on: {[string]: true}
 	// In a #SiteGraph: dependencies on other sites' resources, which are not edges.

@@ -1,0 +1,496 @@
+//! Tags and build attributes, as `cue help injection` describes them: a step on parsed files,
+//! before lowering. `@if(expr)` before a file's `package` clause keeps the file only when the
+//! expression holds over the tags given bare (`-t prod`); `@tag(key)` after a field injects
+//! `-t key=value` into it, typed by `type=` (`string` by default, `int`, `number`, `bool`), and
+//! `short=a|b` lets `-t a` set it to `"a"`. Attributes are found by lexing each file's text
+//! again (the AST drops them) and matched to the innermost field around them by span.
+//! Invariant: without `-t` arguments and without `@if` attributes, the files pass unchanged;
+//! every tag given is used or reported, as cue reports it.
+
+use crate::diag::Diag;
+use crate::source::{SourceMap, Span};
+use crate::syntax::ast::{self, BinaryOp, Decl, Expr, ExprKind, LabelKind};
+
+/// One `-t` argument: `key=value`, or a bare name (an `@if` tag or a `short=` value).
+#[derive(Clone, Debug)]
+struct Given {
+    key: String,
+    value: Option<String>,
+    used: bool,
+}
+
+/// An attribute found in a file: its name, its argument text and where it is.
+struct Attr {
+    name: String,
+    body: String,
+    span: Span,
+}
+
+/// Keeps the files that `@if` selects and injects the `-t` values into `@tag` fields. Returns
+/// the files left and every problem (an unknown tag, a value of the wrong type, a file with two
+/// `@if`s, all files excluded).
+pub fn apply(
+    files: Vec<ast::File>,
+    sources: &SourceMap,
+    tags: &[String],
+) -> (Vec<ast::File>, Vec<Diag>) {
+    let mut given: Vec<Given> = tags
+        .iter()
+        .map(|t| match t.split_once('=') {
+            Some((k, v)) => Given {
+                key: k.trim().to_string(),
+                value: Some(v.to_string()),
+                used: false,
+            },
+            None => Given {
+                key: t.trim().to_string(),
+                value: None,
+                used: false,
+            },
+        })
+        .collect();
+    let mut diags = Vec::new();
+    let mut kept = Vec::new();
+    let mut excluded = Vec::new();
+    let total = files.len();
+    for mut file in files {
+        let src = sources.get(file.span.file);
+        if src.stdlib {
+            kept.push(file);
+            continue;
+        }
+        let text = src.text.clone();
+        let attrs = attributes(&text, file.span);
+        let lead = leading_count(&text, &attrs);
+        let ifs: Vec<&Attr> = attrs[..lead].iter().filter(|a| a.name == "if").collect();
+        if ifs.len() > 1 {
+            diags.push(
+                Diag::new("orche::load::build_attr", "multiple @if attributes")
+                    .with_label(ifs[1].span, "second @if")
+                    .with_label(ifs[0].span, "previous declaration here"),
+            );
+            continue;
+        }
+        if let Some(a) = ifs.first() {
+            match eval_if(&a.body, &mut given) {
+                Ok(true) => {}
+                Ok(false) => {
+                    excluded.push(format!("{}: @if({}) did not match", src.name, a.body));
+                    continue;
+                }
+                Err(e) => {
+                    diags.push(
+                        Diag::new("orche::load::build_attr", format!("invalid @if: {e}"))
+                            .with_label(a.span, "here"),
+                    );
+                    continue;
+                }
+            }
+        }
+        for a in attrs[lead..].iter().filter(|a| a.name == "tag") {
+            if let Err(d) = inject(&mut file, a, &mut given) {
+                diags.push(d);
+            }
+        }
+        kept.push(file);
+    }
+    if kept.iter().all(|f| sources.get(f.span.file).stdlib) && total > 0 && !excluded.is_empty() {
+        diags.push(Diag::new(
+            "orche::load::build_attr",
+            format!(
+                "build constraints exclude all CUE files:\n    {}",
+                excluded.join("\n    ")
+            ),
+        ));
+    }
+    for g in given.iter().filter(|g| !g.used) {
+        let message = match g.value {
+            Some(_) => format!("no tag for {:?}", g.key),
+            None => format!("tag {:?} not used in any file", g.key),
+        };
+        diags.push(Diag::new("orche::load::tag", message));
+    }
+    (kept, diags)
+}
+
+/// Every attribute of a file, from its text (`@name(body)`).
+fn attributes(text: &str, file: Span) -> Vec<Attr> {
+    let Some(toks) = crate::fmt::lex::lex(text) else {
+        return Vec::new();
+    };
+    toks.iter()
+        .filter(|t| t.kind == crate::fmt::lex::Kind::Attr)
+        .filter_map(|t| {
+            let inner = t.text.strip_prefix('@')?;
+            let open = inner.find('(')?;
+            let body = inner[open + 1..].strip_suffix(')')?;
+            Some(Attr {
+                name: inner[..open].to_string(),
+                body: body.trim().to_string(),
+                span: Span::new(file.file, t.start, t.start + t.text.len()),
+            })
+        })
+        .collect()
+}
+
+/// How many of `attrs` are file-level: before the `package` clause, or before the first
+/// declaration in a file without one.
+fn leading_count(text: &str, attrs: &[Attr]) -> usize {
+    let Some(toks) = crate::fmt::lex::lex(text) else {
+        return 0;
+    };
+    use crate::fmt::lex::Kind;
+    let first = toks
+        .iter()
+        .find(|t| !matches!(t.kind, Kind::Attr | Kind::Comment | Kind::Newline))
+        .map_or(usize::MAX, |t| t.start);
+    attrs
+        .iter()
+        .take_while(|a| (a.span.start as usize) < first)
+        .count()
+}
+
+/// Evaluates an `@if` expression: tag names (true when given bare), `!`, `&&`, `||`, parens.
+fn eval_if(body: &str, given: &mut [Given]) -> Result<bool, String> {
+    let toks = if_tokens(body)?;
+    let mut p = IfParser {
+        toks: &toks,
+        at: 0,
+        given,
+    };
+    let v = p.or()?;
+    if p.at != toks.len() {
+        return Err(format!("unexpected {:?}", toks[p.at]));
+    }
+    Ok(v)
+}
+
+fn if_tokens(body: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let cs: Vec<char> = body.chars().collect();
+    let mut i = 0;
+    while i < cs.len() {
+        let c = cs[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '&' || c == '|' {
+            if cs.get(i + 1) != Some(&c) {
+                return Err(format!("expected {c}{c}"));
+            }
+            out.push(format!("{c}{c}"));
+            i += 2;
+        } else if c == '!' || c == '(' || c == ')' {
+            out.push(c.to_string());
+            i += 1;
+        } else if c.is_alphanumeric() || c == '_' || c == '-' || c == '.' {
+            let start = i;
+            while i < cs.len() && (cs[i].is_alphanumeric() || matches!(cs[i], '_' | '-' | '.')) {
+                i += 1;
+            }
+            out.push(cs[start..i].iter().collect());
+        } else {
+            return Err(format!("unexpected {c:?}"));
+        }
+    }
+    Ok(out)
+}
+
+struct IfParser<'a> {
+    toks: &'a [String],
+    at: usize,
+    given: &'a mut [Given],
+}
+
+impl IfParser<'_> {
+    fn peek(&self) -> Option<&str> {
+        self.toks.get(self.at).map(String::as_str)
+    }
+
+    fn or(&mut self) -> Result<bool, String> {
+        let mut v = self.and()?;
+        while self.peek() == Some("||") {
+            self.at += 1;
+            v |= self.and()?;
+        }
+        Ok(v)
+    }
+
+    fn and(&mut self) -> Result<bool, String> {
+        let mut v = self.unary()?;
+        while self.peek() == Some("&&") {
+            self.at += 1;
+            v &= self.unary()?;
+        }
+        Ok(v)
+    }
+
+    fn unary(&mut self) -> Result<bool, String> {
+        match self.peek() {
+            Some("!") => {
+                self.at += 1;
+                Ok(!self.unary()?)
+            }
+            Some("(") => {
+                self.at += 1;
+                let v = self.or()?;
+                if self.peek() != Some(")") {
+                    return Err("expected )".into());
+                }
+                self.at += 1;
+                Ok(v)
+            }
+            Some(name) if !matches!(name, "&&" | "||" | ")") => {
+                let name = name.to_string();
+                self.at += 1;
+                let mut set = false;
+                for g in self.given.iter_mut().filter(|g| g.key == name) {
+                    if g.value.is_none() {
+                        g.used = true;
+                        set = true;
+                    }
+                }
+                Ok(set)
+            }
+            other => Err(format!(
+                "unexpected {}",
+                other.unwrap_or("end of expression")
+            )),
+        }
+    }
+}
+
+/// The parsed arguments of `@tag(key, type=…, short=a|b)`.
+struct TagSpec {
+    key: String,
+    typ: String,
+    short: Vec<String>,
+}
+
+fn tag_spec(body: &str) -> TagSpec {
+    let mut spec = TagSpec {
+        key: String::new(),
+        typ: "string".into(),
+        short: Vec::new(),
+    };
+    for (i, part) in body.split(',').map(str::trim).enumerate() {
+        match part.split_once('=') {
+            Some(("type", t)) => spec.typ = t.trim().to_string(),
+            Some(("short", s)) => spec.short = s.split('|').map(|x| x.trim().to_string()).collect(),
+            Some(_) => {}
+            None if i == 0 => spec.key = part.to_string(),
+            None => {}
+        }
+    }
+    spec
+}
+
+/// Injects the value given for `a`'s tag into the innermost field around `a`.
+fn inject(file: &mut ast::File, a: &Attr, given: &mut [Given]) -> Result<(), Diag> {
+    let spec = tag_spec(&a.body);
+    // Every value given (`-t key=…` and the `short=` names) is one more conjunct, so two
+    // different values conflict as in cue.
+    // `key=value` ones first, then the short names (the order cue's messages show).
+    let mut values: Vec<String> = Vec::new();
+    let mut shorts: Vec<String> = Vec::new();
+    for g in given.iter_mut() {
+        match &g.value {
+            Some(v) if g.key == spec.key => {
+                g.used = true;
+                values.push(v.clone());
+            }
+            None if spec.short.contains(&g.key) => {
+                g.used = true;
+                shorts.push(g.key.clone());
+            }
+            _ => {}
+        }
+    }
+    values.extend(shorts);
+    if values.is_empty() {
+        return Ok(());
+    }
+    let mut path = Vec::new();
+    let Some(field) = field_at(&mut file.decls, a.span.start as usize, &mut path) else {
+        return Ok(());
+    };
+    for text in values {
+        let lit = typed_literal(&text, &spec, a.span).map_err(|m| {
+            let d = Diag::new("orche::load::tag", m).with_label(a.span, "tag");
+            if path.is_empty() {
+                d
+            } else {
+                d.with_path(path.join("."))
+            }
+        })?;
+        let old = std::mem::replace(
+            &mut field.value,
+            Expr {
+                kind: ExprKind::Null,
+                span: a.span,
+            },
+        );
+        let span = old.span;
+        field.value = Expr {
+            kind: ExprKind::Binary(BinaryOp::And, Box::new(old), Box::new(lit)),
+            span,
+        };
+    }
+    Ok(())
+}
+
+/// The field an attribute at `offset` belongs to: inside a struct value that holds it, else
+/// the last field of this level whose value ends before it.
+fn field_at<'a>(
+    decls: &'a mut [Decl],
+    offset: usize,
+    path: &mut Vec<String>,
+) -> Option<&'a mut ast::Field> {
+    let mut inside = None;
+    let mut before = None;
+    for (i, d) in decls.iter().enumerate() {
+        let Decl::Field(f) = d else { continue };
+        let v = f.value.span;
+        let (vs, ve) = (v.start as usize, v.end as usize);
+        if vs <= offset && offset < ve {
+            if matches!(f.value.kind, ExprKind::Struct(_)) {
+                inside = Some(i);
+            }
+            break;
+        }
+        if ve <= offset {
+            before = Some(i);
+        }
+    }
+    let i = inside.or(before)?;
+    let Decl::Field(f) = &mut decls[i] else {
+        return None;
+    };
+    path.push(match &f.label.kind {
+        LabelKind::Ident(i) => i.name.clone(),
+        LabelKind::String(s) => s.clone(),
+        _ => "?".into(),
+    });
+    if inside.is_some() {
+        let ExprKind::Struct(inner) = &mut f.value.kind else {
+            return None;
+        };
+        return field_at(inner, offset, path);
+    }
+    Some(innermost(f, path))
+}
+
+/// `a: b: c: x @tag(t)` is short for `a: {b: {c: x}}`: the attribute belongs to `c`, the field
+/// whose value ends where `a`'s does (a braced struct ends after its last field's value).
+fn innermost<'a>(mut f: &'a mut ast::Field, path: &mut Vec<String>) -> &'a mut ast::Field {
+    loop {
+        let end = f.value.span.end;
+        let descend = match &f.value.kind {
+            ExprKind::Struct(ds) => {
+                matches!(ds.as_slice(), [Decl::Field(g)] if g.value.span.end == end)
+            }
+            _ => false,
+        };
+        if !descend {
+            return f;
+        }
+        let ExprKind::Struct(ds) = &mut f.value.kind else {
+            unreachable!("checked above: a struct")
+        };
+        let Some(Decl::Field(g)) = ds.first_mut() else {
+            unreachable!("checked above: one field")
+        };
+        path.push(match &g.label.kind {
+            LabelKind::Ident(i) => i.name.clone(),
+            LabelKind::String(s) => s.clone(),
+            _ => "?".into(),
+        });
+        f = g;
+    }
+}
+
+/// The tag's text as a literal of the tag's type.
+fn typed_literal(text: &str, spec: &TagSpec, span: Span) -> Result<Expr, String> {
+    let kind = match spec.typ.as_str() {
+        "bool" => match text {
+            "true" => ExprKind::Bool(true),
+            "false" => ExprKind::Bool(false),
+            _ => {
+                return Err(format!(
+                    "invalid boolean value {text:?} for injection tag {:?}",
+                    spec.key
+                ))
+            }
+        },
+        "int" | "number" | "float" => {
+            let e = crate::syntax::parse_expr(span.file, text).map_err(|_| {
+                format!(
+                    "invalid {} value {text:?} for injection tag {:?}",
+                    spec.typ, spec.key
+                )
+            })?;
+            let ok = match &e.kind {
+                ExprKind::Int(_) => true,
+                ExprKind::Float(_) => spec.typ != "int",
+                ExprKind::Unary(ast::UnaryOp::Neg, x) => matches!(
+                    (&x.kind, spec.typ.as_str()),
+                    (ExprKind::Int(_), _) | (ExprKind::Float(_), "number" | "float")
+                ),
+                ExprKind::Ident(i) => return Err(format!("reference {:?} not found", i.name)),
+                _ => false,
+            };
+            if !ok {
+                return Err(format!(
+                    "invalid {} value {text:?} for injection tag {:?}",
+                    spec.typ, spec.key
+                ));
+            }
+            return Ok(respan(e, span));
+        }
+        _ => ExprKind::String(text.to_string()),
+    };
+    Ok(Expr { kind, span })
+}
+
+/// The literal parsed from the tag's text, with the attribute's span (its own spans index the
+/// tag text, not the file).
+fn respan(e: Expr, span: Span) -> Expr {
+    let kind = match e.kind {
+        ExprKind::Unary(op, x) => ExprKind::Unary(op, Box::new(respan(*x, span))),
+        k => k,
+    };
+    Expr { kind, span }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn given(tags: &[&str]) -> Vec<Given> {
+        tags.iter()
+            .map(|t| Given {
+                key: t.to_string(),
+                value: None,
+                used: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn if_expressions_follow_precedence() {
+        let mut g = given(&["prod", "eu"]);
+        assert_eq!(eval_if("prod", &mut g), Ok(true));
+        assert_eq!(eval_if("!prod && eu", &mut g), Ok(false));
+        assert_eq!(eval_if("us || (prod && !us)", &mut g), Ok(true));
+        assert!(g.iter().all(|g| g.used));
+        assert!(eval_if("prod &", &mut g).is_err());
+        assert!(eval_if("(prod", &mut g).is_err());
+    }
+
+    #[test]
+    fn tag_arguments_are_read() {
+        let s = tag_spec("env, type=int, short=a|b");
+        assert_eq!(s.key, "env");
+        assert_eq!(s.typ, "int");
+        assert_eq!(s.short, vec!["a", "b"]);
+    }
+}
