@@ -56,6 +56,20 @@ pub struct Outcome {
     pub timings: Timings,
 }
 
+impl Outcome {
+    /// A request that stopped with `diags` before producing anything.
+    pub(crate) fn failed(sources: SourceMap, diags: Vec<Diag>, timings: Timings) -> Outcome {
+        Outcome {
+            sources,
+            output: None,
+            diags,
+            warnings: Vec::new(),
+            refs: Vec::new(),
+            timings,
+        }
+    }
+}
+
 /// Phase name → elapsed time, in the order the phases ran.
 pub type Timings = Vec<(&'static str, Duration)>;
 
@@ -171,14 +185,7 @@ fn load_instances(paths: &[PathBuf]) -> Result<(SourceMap, Vec<Instance>, Clock)
     let (instances, diags) = crate::load::args::load_instances(paths, &mut sources);
     clock.mark("parse");
     if !diags.is_empty() {
-        return Err(Outcome {
-            sources,
-            output: None,
-            diags,
-            warnings: Vec::new(),
-            refs: Vec::new(),
-            timings: clock.timings,
-        });
+        return Err(Outcome::failed(sources, diags, clock.timings));
     }
     Ok((sources, instances, clock))
 }
@@ -197,27 +204,11 @@ fn evaluate_instance(
     let module = inst.module.clone();
     let (mut files, tag_diags) = crate::load::tags::apply(inst.files, &sources, tags);
     if !tag_diags.is_empty() {
-        return Outcome {
-            sources,
-            output: None,
-            diags: tag_diags,
-            warnings: Vec::new(),
-            refs: Vec::new(),
-            timings: clock.timings,
-        };
+        return Outcome::failed(sources, tag_diags, clock.timings);
     }
     match place::place_all(inst.data, placement, &mut sources) {
         Ok(placed) => files.extend(placed),
-        Err(diags) => {
-            return Outcome {
-                sources,
-                output: None,
-                diags,
-                warnings: Vec::new(),
-                refs: Vec::new(),
-                timings: clock.timings,
-            }
-        }
+        Err(diags) => return Outcome::failed(sources, diags, clock.timings),
     }
     evaluate_files(
         sources,

@@ -302,14 +302,7 @@ pub fn vet_data(
         }
         _ => (Vec::new(), Vec::new(), None),
     };
-    let early = |sources, diags, clock: Clock| Outcome {
-        sources,
-        output: None,
-        diags,
-        warnings: Vec::new(),
-        refs: Vec::new(),
-        timings: clock.timings,
-    };
+    let early = |sources, diags, clock: Clock| Outcome::failed(sources, diags, clock.timings);
     if !diags.is_empty() {
         return Some(early(sources, diags, clock));
     }
