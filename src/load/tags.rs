@@ -55,7 +55,9 @@ pub fn apply(
     let total = files.len();
     for mut file in files {
         let src = sources.get(file.span.file);
-        if src.stdlib {
+        // A file without `@` has no attribute: nothing to lex (a third of the time of a
+        // 100 × 50 export went to lexing every file again).
+        if src.stdlib || !src.text.contains('@') {
             kept.push(file);
             continue;
         }
