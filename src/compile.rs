@@ -42,6 +42,21 @@ pub struct Request {
     pub tags: Vec<String>,
 }
 
+impl Request {
+    /// A check of a package that is not a command line's (the editor's texts, a data
+    /// document): concrete JSON, no tags, kept alive after.
+    pub(crate) fn check() -> Request {
+        Request {
+            paths: Vec::new(),
+            expr: None,
+            mode: ExportMode::Concrete,
+            format: Format::Json,
+            exit_after: false,
+            tags: Vec::new(),
+        }
+    }
+}
+
 pub struct Outcome {
     pub sources: SourceMap,
     /// The rendered output when there were no errors.
@@ -111,21 +126,8 @@ pub fn run_placed(req: &Request, placement: &crate::load::data::Placement) -> Ou
         Ok(x) => x,
         Err(outcome) => return outcome,
     };
-    if instances.len() == 1 {
-        let inst = instances.into_iter().next().expect("one instance");
-        return evaluate_instance(
-            sources,
-            inst,
-            placement,
-            &req.tags,
-            req.expr.as_deref(),
-            req.exit_after,
-            clock,
-            emit,
-        );
-    }
-    // Several instances (`./...`, several directories): each evaluated on its own and printed
-    // in turn, as `cue` prints them.
+    // Each instance (several for `./...` or several directories) evaluated on its own and
+    // printed in turn, as `cue` prints them.
     let separator = match (req.mode, req.format) {
         (_, Format::Json | Format::Text) => "",
         (_, Format::Yaml) => "---\n",
@@ -295,14 +297,7 @@ pub fn check_texts(texts: &[(String, String)]) -> Outcome {
         module.as_ref(),
         clock,
         |ev, at, clock| {
-            let req = Request {
-                paths: Vec::new(),
-                expr: None,
-                mode: ExportMode::Concrete,
-                format: Format::Json,
-                exit_after: false,
-                tags: Vec::new(),
-            };
+            let req = Request::check();
             match report_and_emit(&req, ev, at, clock) {
                 Ok(json) => (Some(json), Vec::new()),
                 Err(diags) => (None, diags),

@@ -4,7 +4,7 @@
 //! `vet -d`). See docs/data-files.md. Invariant: documents are placed and checked in argument
 //! order, and a label that does not evaluate to a string is an error naming the data file.
 
-use super::{evaluate_files, report_and_emit, Clock, Format, Outcome, Request, Select};
+use super::{evaluate_files, report_and_emit, Clock, Outcome, Request, Select};
 use crate::diag::Diag;
 use crate::eval::{self, ExportMode};
 use crate::load::data::{self, DataFile, Placement};
@@ -334,14 +334,7 @@ pub fn vet_data(
     let mut all = Vec::new();
     let mut warnings = Vec::new();
     let mut first = true;
-    let req = Request {
-        paths: Vec::new(),
-        expr: None,
-        mode: ExportMode::Concrete,
-        format: Format::Json,
-        exit_after: false,
-        tags: Vec::new(),
-    };
+    let req = Request::check();
     for one in docs {
         let placed = if exprs.is_empty() {
             match place_all(vec![one.clone()], placement, &mut sources) {

@@ -90,6 +90,17 @@ pub struct Instance {
     pub module: Option<Rc<Module>>,
 }
 
+impl Instance {
+    /// A package's instance: its files, no data files.
+    fn package(files: Vec<ast::File>, module: Option<Rc<Module>>) -> Instance {
+        Instance {
+            files,
+            data: Vec::new(),
+            module,
+        }
+    }
+}
+
 /// Reads the arguments into instances. Files and data arguments together form the first
 /// instance (as `load::load` reads them); each directory or import path is one instance, each
 /// pattern one per package found.
@@ -142,11 +153,7 @@ pub fn load_instances(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<Instan
                     sources,
                     &mut diags,
                 ) {
-                    out.push(Instance {
-                        files,
-                        data: Vec::new(),
-                        module,
-                    });
+                    out.push(Instance::package(files, module));
                 }
             }
             Arg::Pattern(dir, qual) => {
@@ -173,11 +180,7 @@ pub fn load_instances(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<Instan
                         sources,
                         &mut diags,
                     ) {
-                        out.push(Instance {
-                            files,
-                            data: Vec::new(),
-                            module: module.clone(),
-                        });
+                        out.push(Instance::package(files, module.clone()));
                     }
                 }
                 if out.len() == before && diags.is_empty() {
@@ -209,11 +212,7 @@ pub fn load_instances(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<Instan
                 if let Some(files) =
                     module::resolve(module.as_deref(), &path, None, sources, &mut diags)
                 {
-                    out.push(Instance {
-                        files,
-                        data: Vec::new(),
-                        module,
-                    });
+                    out.push(Instance::package(files, module));
                 }
             }
         }
