@@ -334,6 +334,10 @@ pub const HIDDEN_MARK: char = '\u{1}';
 
 /// A hidden field's name without its package (`hidden_name("_x\u{1}a.b/c:c")` is `_x`).
 pub fn hidden_name(n: &str) -> &str {
+    // Only hidden names (`_x`, `_#x`) carry the mark: the rest are returned without a scan.
+    if !n.starts_with('_') {
+        return n;
+    }
     match n.split_once(HIDDEN_MARK) {
         Some((name, _)) => name,
         None => n,
