@@ -1050,6 +1050,15 @@ impl<'p> Ctx<'p> {
             K::Unary(_, x) | K::Bound(_, x) => self.is_const(*x),
             K::Binary(_, a, b) => self.is_const(*a) && self.is_const(*b),
             K::Disj(alts) => alts.iter().all(|(a, _)| self.is_const(*a)),
+            // A function or validator of a builtin package (`time.Duration`, `net.IP`) is the
+            // same value wherever it is used (`orche/…` packages hold definitions: not these).
+            K::Select(x, sym) => match &prog.expr(*x).kind {
+                K::Import(p) if !p.starts_with("orche/") => matches!(
+                    builtins::lookup(p, self.sym_name(*sym)),
+                    Some(builtins::Member::Func(_))
+                ),
+                _ => false,
+            },
             K::Interp { parts, .. } => parts.iter().all(|p| match p {
                 InterpPart::Lit(_) => true,
                 InterpPart::Expr(e) => self.is_const(*e),
