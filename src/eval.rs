@@ -742,6 +742,10 @@ pub struct Ctx<'p> {
     /// Definitions whose whole value is concrete data without errors, by vertex
     /// (`structs::exports_cleanly`): only those are shared.
     pub clean_defs: FastMap<VId, bool>,
+    /// Struct literals without references met alone in a vertex (`structs::share_literal`):
+    /// seen once, or the one evaluated copy every later vertex shares (`NO_VID` when its
+    /// value is not clean data).
+    pub lit_shares: FastMap<ExprId, LitShare>,
     /// The values of `ConjKind::Val` conjuncts.
     pub conj_vals: Vec<Val>,
     /// The run's budget (`crate::limit`), read when the evaluation starts.
@@ -750,6 +754,16 @@ pub struct Ctx<'p> {
     /// count at which the budget is compared next.
     steps: std::cell::Cell<u64>,
     next_check: std::cell::Cell<u64>,
+}
+
+/// What `Ctx::lit_shares` knows of a struct literal.
+#[derive(Clone, Copy)]
+pub enum LitShare {
+    /// Met alone in one vertex so far: evaluated there, as any literal.
+    Once,
+    /// Evaluated once on its own: later vertices share this value (`NO_VID`: they cannot,
+    /// it is not clean data).
+    Value(VId),
 }
 
 /// Supplies evaluated stdlib packages (`import "orche/…"`) to the evaluator.
@@ -792,6 +806,7 @@ impl<'p> Ctx<'p> {
             pkg_members: FastMap::default(),
             graph_reads: FastMap::default(),
             clean_defs: FastMap::default(),
+            lit_shares: FastMap::default(),
             conj_vals: Vec::new(),
             budget: crate::limit::budget(),
             steps: std::cell::Cell::new(0),

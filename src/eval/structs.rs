@@ -393,6 +393,7 @@ pub fn process_expr(
     let prog = ctx.prog;
     let e = prog.expr(id);
     match &e.kind {
+        ExprKind::Struct(_) if !embed && share_literal(ctx, v, id) => {}
         ExprKind::Struct(lit) => process_struct(ctx, v, id, lit, env, close),
         ExprKind::List(lit) => process_list(ctx, v, lit, env, close, e.span),
         ExprKind::Binary(crate::lower::BinOp::And, a, b) => {
@@ -1398,6 +1399,64 @@ fn exports_cleanly(ctx: &mut Ctx, t: VId) -> bool {
     ) && errs.is_empty();
     ctx.clean_defs.insert(t, ok);
     ok
+}
+
+/// Structure sharing for literals: a struct literal without references anywhere inside
+/// (`health: {timeout: int & >0 | *60}` in a definition) that is the only conjunct of `v` has
+/// the same value in every vertex it is met in, so the second vertex it is met alone in
+/// evaluates it once on its own and every vertex from then on shares that value, as
+/// `health: #Health` shares the definition's. Only clean data is shared (errors below a
+/// shared vertex would be reported at its own path); a second conjunct ends the sharing
+/// (`add_conj`), and the literal is then processed in `v` as usual. The first vertex does
+/// not share: most literals (the data of a configuration) are met once. Returns whether `v`
+/// now shares.
+fn share_literal(ctx: &mut Ctx, v: VId, id: ExprId) -> bool {
+    let vx = ctx.v(v);
+    let alone = vx.conjs.len() == 1
+        && matches!(vx.conjs[0].expr.get(), ConjKind::Expr(e) if e == id)
+        && vx.status == Status::Expanding
+        && vx.arcs.is_empty()
+        && vx.x.is_none()
+        && vx.groups().is_empty()
+        && matches!(vx.base, Val::Top)
+        && vx.err.is_none();
+    // Only a field in its parent's arcs: a scratch vertex (`close({…})` makes one whose group
+    // is the point) passes its value on, and would pass the shared one.
+    let field = alone
+        && vx
+            .parent()
+            .is_some_and(|p| ctx.v(p).arcs.get(&vx.label) == Some(&v));
+    if !field || !ctx.is_ref_free(id) {
+        return false;
+    }
+    let t = match ctx.lit_shares.get(&id).copied() {
+        None => {
+            ctx.lit_shares.insert(id, super::LitShare::Once);
+            return false;
+        }
+        Some(super::LitShare::Value(t)) => t,
+        Some(super::LitShare::Once) => {
+            let (label, span) = (ctx.v(v).label, ctx.v(v).span);
+            let t = ctx.new_vertex(None, label, span);
+            // The copy is itself a vertex the literal is alone in: it must not share.
+            ctx.lit_shares.insert(id, super::LitShare::Value(super::NO_VID));
+            ctx.vm(t).conjs.push(Conj {
+                expr: ConjExpr::expr(id),
+                env: None,
+                close: 0,
+            });
+            finalize_deep(ctx, t);
+            let clean = ctx.v(t).alts().is_none() && exports_cleanly(ctx, t);
+            let t = if clean { t } else { super::NO_VID };
+            ctx.lit_shares.insert(id, super::LitShare::Value(t));
+            t
+        }
+    };
+    if t == super::NO_VID {
+        return false;
+    }
+    ctx.vm(v).share(t);
+    true
 }
 
 /// Whether `v` may share the value of `t`: `v` has no other conjunct and nothing of its own
