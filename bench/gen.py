@@ -5,6 +5,7 @@ Usage: gen.py SITES RESOURCES [SEED] > federation.cue
        gen.py --graph SITES RESOURCES [SEED] > federation.cue
        gen.py --stdlib SITES RESOURCES [SEED] > federation.orc
        gen.py --stdlib-yaml DIR SITES RESOURCES [SEED]   (DIR/federation.orc, DIR/sites/*.yaml)
+       gen.py --jsonnet SITES RESOURCES [SEED] > federation.jsonnet
 
 Every site has RESOURCES resources; each resource depends on 0-3 resources declared before it
 in the same site, so the graph has no cycles. The output depends only on the arguments: the
@@ -21,6 +22,13 @@ With --stdlib-yaml the same federation (the same sites, resources and dependenci
 `federation.#Federation & {name: "bench"}` head, and one YAML data file per site under
 DIR/sites/ (`sites: {NAME: {...}}`), which `orche export DIR/federation.orc DIR/sites/*.yaml`
 unifies at the root. Its export equals the single file's.
+
+With --jsonnet the plain workload (the same sites and resources as without it, for the same
+arguments) is written in Jsonnet, for jrsonnet: the schemas become objects that each site and
+resource is added to (defaults by inheritance, `health+:` where a resource sets a timeout),
+with assertions for the kinds, regions and port bounds that the CUE schema constrains. It
+evaluates to the same data as `cue export` of the plain file, with fields in Jsonnet's sorted
+order.
 
 --graph appends a closed `#Graph` whose comprehensions list every dependency edge and every
 node of all sites (`graph: #Graph & {in: sites}`): a stand-in for computed graph fields until
@@ -108,6 +116,73 @@ def site(rng, s, resources):
             fields.append(f"depends_on: {{{inner}}}")
         out.append(f'\t\t"svc-{r:03d}": {{{", ".join(fields)}}}\n')
     out.append("\t}\n}\n")
+    return "".join(out)
+
+
+JSONNET_HEAD = """\
+local Resource = {
+\tkind: error 'kind is required',
+\tassert std.member(['docker', 'systemd', 'http'], self.kind) : 'kind: not a known kind',
+\tassert !std.objectHas(self, 'port') || (std.isNumber(self.port) && self.port == std.floor(self.port) && self.port > 0 && self.port < 65536) : 'port: out of range',
+\tassert !std.objectHas(self, 'image') || std.isString(self.image) : 'image: not a string',
+\thealth: {
+\t\ttimeout: 60,
+\t\tinterval: 10,
+\t\tassert std.isNumber(self.timeout) && self.timeout == std.floor(self.timeout) && self.timeout > 0 : 'timeout: not a positive int',
+\t\tassert std.isNumber(self.interval) && self.interval == std.floor(self.interval) && self.interval > 0 : 'interval: not a positive int',
+\t},
+\tdepends_on: {},
+\tassert std.all([self.depends_on[d] == true for d in std.objectFields(self.depends_on)]) : 'depends_on: values must be true',
+};
+local Site = {
+\tregion: 'eu-west',
+\tassert std.member(['eu-west', 'eu-central', 'us-east'], self.region) : 'region: not a known region',
+\tresources: {},
+};
+local input = {
+"""
+
+JSONNET_TAIL = """\
+};
+{
+\tsites: {
+\t\t[s]: Site + input[s] + {
+\t\t\tname: s,
+\t\t\tresources: {
+\t\t\t\t[r]: Resource + input[s].resources[r] + {name: r}
+\t\t\t\tfor r in std.objectFields(input[s].resources)
+\t\t\t},
+\t\t}
+\t\tfor s in std.objectFields(input)
+\t},
+}
+"""
+
+
+def jsonnet_site(rng, s, resources):
+    """The site `site` writes, in Jsonnet; the same random choices in the same order."""
+    out = []
+    name = f"site-{s:04d}"
+    out.append(f"\t'{name}': {{\n")
+    region = REGIONS[rng.below(len(REGIONS))]
+    if region != "eu-west":
+        out.append(f"\t\tregion: '{region}',\n")
+    out.append("\t\tresources: {\n")
+    for r in range(resources):
+        kind = KINDS[rng.below(len(KINDS))]
+        fields = [f"kind: '{kind}'"]
+        if kind != "systemd":
+            fields.append(f"port: {8000 + r}")
+        if kind == "docker":
+            fields.append(f"image: 'registry.example.org/{name}/svc-{r:03d}:1.{rng.below(20)}'")
+        if rng.below(4) == 0:
+            fields.append(f"health+: {{timeout: {10 * (1 + rng.below(12))}}}")
+        deps = sorted({rng.below(r) for _ in range(rng.below(4))}) if r > 0 else []
+        if deps:
+            inner = ", ".join(f"'svc-{d:03d}': true" for d in deps)
+            fields.append(f"depends_on: {{{inner}}}")
+        out.append(f"\t\t\t'svc-{r:03d}': {{{', '.join(fields)}}},\n")
+    out.append("\t\t},\n\t},\n")
     return "".join(out)
 
 
@@ -223,6 +298,18 @@ def main(argv):
         for s in range(sites):
             out.write(stdlib_site(rng, s, resources))
         out.write("\t}\n}\n")
+        return
+    if len(argv) > 1 and argv[1] == "--jsonnet":
+        argv = argv[1:]
+        if len(argv) not in (3, 4):
+            sys.exit(__doc__)
+        sites, resources = int(argv[1]), int(argv[2])
+        rng = XorShift(int(argv[3]) if len(argv) == 4 else 1)
+        out = sys.stdout
+        out.write(JSONNET_HEAD)
+        for s in range(sites):
+            out.write(jsonnet_site(rng, s, resources))
+        out.write(JSONNET_TAIL)
         return
     graph = "--graph" in argv[1:]
     argv = [a for a in argv if a != "--graph"]

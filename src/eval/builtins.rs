@@ -386,6 +386,10 @@ impl<'a> Args<'a> {
 
     /// `cannot use 1 (type int) as string in argument 1 to strings.ToUpper`.
     pub(crate) fn type_err(&self, i: usize, expected: &str) -> BuiltinError {
+        if super::unify::quiet() {
+            // A failed alternative of a disjunction: the message would be dropped unread.
+            return msg(String::new());
+        }
         match self.args.get(i) {
             Some(v) => msg(format!(
                 "cannot use {} (type {}) as {expected} in argument {} to {}",

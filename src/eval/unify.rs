@@ -5,8 +5,32 @@
 use super::{Bot, Val, Validator};
 use crate::lower::{kind, BoundOp};
 use smallvec::SmallVec;
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::rc::Rc;
+
+thread_local! {
+    /// Set while `meet_disj` meets pairs of alternatives whose errors nobody reads (several
+    /// pairs: a failed pair is dropped): a failing validator then builds no message.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether an error being built now will be dropped unread (`QUIET`).
+pub(crate) fn quiet() -> bool {
+    QUIET.with(Cell::get)
+}
+
+/// Runs `f` with `QUIET` set, restoring it after, also when `f` unwinds.
+fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            QUIET.with(|q| q.set(self.0));
+        }
+    }
+    let _restore = Restore(QUIET.with(|q| q.replace(true)));
+    f()
+}
 
 pub fn kind_of(v: &Val) -> u16 {
     match v {
@@ -242,6 +266,9 @@ fn check_validator(v: &Validator, x: &Val) -> Option<Val> {
     };
     match res {
         Ok(crate::value::Value::Bool(true)) => None,
+        Ok(_) | Err(super::builtins::BuiltinError::Msg(_)) if quiet() => Some(Val::Bottom(
+            Bot::new("orche::eval::validator", String::new(), vec![]),
+        )),
         Ok(_) => Some(Val::Bottom(Bot::new(
             "orche::eval::validator",
             format!("invalid value {} (does not satisfy {})", show(x), v.text),
@@ -512,7 +539,11 @@ fn meet_disj(a: &Val, b: &Val) -> Val {
             if !single && is_concrete(x) && is_concrete(y) && !equal_concrete(x, y) {
                 continue;
             }
-            let m = meet(x, y);
+            let m = if single {
+                meet(x, y)
+            } else {
+                quietly(|| meet(x, y))
+            };
             if let Val::Bottom(_) = m {
                 first_err.get_or_insert(m);
                 continue;
