@@ -611,12 +611,9 @@ impl Lower<'_> {
                         let s = self.ident_sym(n);
                         scope
                             .names
-                            .entry(n.to_string())
+                            .entry_ref(n)
                             .or_insert(Binding::Field(Label::Field(s)));
-                        scope
-                            .decl_spans
-                            .entry(n.to_string())
-                            .or_insert(f.label.span);
+                        scope.decl_spans.entry_ref(n).or_insert(f.label.span);
                     }
                     let dynamic = matches!(
                         f.label.kind,
@@ -667,7 +664,7 @@ impl Lower<'_> {
                     self.scopes.track_let(self.let_counter, &l.name);
                     scope
                         .decl_spans
-                        .entry(l.name.name.clone())
+                        .entry_ref(l.name.name.as_str())
                         .or_insert(l.name.span);
                 }
                 _ => {}

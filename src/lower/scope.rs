@@ -17,9 +17,13 @@ pub enum Binding {
     Import(Rc<str>),
 }
 
+/// A scope's names: looked up by name only, never iterated (hashed with foldhash, like the
+/// program's symbols).
+pub type Names<V> = hashbrown::HashMap<String, V, foldhash::fast::FixedState>;
+
 #[derive(Default, Debug)]
 pub struct Scope {
-    pub names: IndexMap<String, Binding>,
+    pub names: Names<Binding>,
     /// Ids of the `let` declarations of this struct, in source order.
     pub lets: Vec<u32>,
     /// A scope of names only, with no frame at run time: a value alias (`a: X=v`), whose
@@ -27,7 +31,7 @@ pub struct Scope {
     pub frameless: bool,
     /// Where each field or `let` name of this struct is first declared (for the shadowing
     /// warning).
-    pub decl_spans: IndexMap<String, Span>,
+    pub decl_spans: Names<Span>,
     /// The comprehension `let` this scope binds, as an index into `Scopes::tracked`.
     tracked: Option<usize>,
 }
