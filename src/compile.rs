@@ -24,6 +24,9 @@ pub enum Format {
     Orc,
     /// cue's `--out text`: a string value printed as it is; any other value is an error.
     Text,
+    /// No text at all: the problems of a concrete value only (`orche vet`, the editor's
+    /// checks); the output is empty when there are none.
+    Diagnostics,
 }
 
 #[derive(Clone, Debug)]
@@ -44,13 +47,13 @@ pub struct Request {
 
 impl Request {
     /// A check of a package that is not a command line's (the editor's texts, a data
-    /// document): concrete JSON, no tags, kept alive after.
+    /// document): its problems as a concrete value (no text), no tags, kept alive after.
     pub(crate) fn check() -> Request {
         Request {
             paths: Vec::new(),
             expr: None,
             mode: ExportMode::Concrete,
-            format: Format::Json,
+            format: Format::Diagnostics,
             exit_after: false,
             tags: Vec::new(),
         }
@@ -129,7 +132,7 @@ pub fn run_placed(req: &Request, placement: &crate::load::data::Placement) -> Ou
     // Each instance (several for `./...` or several directories) evaluated on its own and
     // printed in turn, as `cue` prints them.
     let separator = match (req.mode, req.format) {
-        (_, Format::Json | Format::Text) => "",
+        (_, Format::Json | Format::Text | Format::Diagnostics) => "",
         (_, Format::Yaml) => "---\n",
         (_, Format::Orc) => "// ---\n",
     };
@@ -626,6 +629,11 @@ fn report_and_emit(
             let mut w = export::json::JsonWriter::new();
             let ok = eval::export_to(&ev.ctx, at, ExportMode::Concrete, &mut errs, &mut w);
             ok.then(|| w.finish())
+        } else if req.format == Format::Diagnostics {
+            // The same walk for its errors, writing nothing.
+            let sink = &mut crate::value::NullSink;
+            let ok = eval::export_to(&ev.ctx, at, ExportMode::Concrete, &mut errs, sink);
+            ok.then(String::new)
         } else {
             eval::export_value(&ev.ctx, at, ExportMode::Concrete, &mut errs)
                 .map(|v| export::yaml::to_string(&v))

@@ -63,7 +63,7 @@ pub fn vet(
             paths: files.to_vec(),
             expr: None,
             mode: ExportMode::Concrete,
-            format: Format::Json,
+            format: Format::Diagnostics,
             exit_after: true,
             tags: tags.to_vec(),
         })
