@@ -4,7 +4,9 @@
 //! diagnostics of a two-file package published to the file they point into, with the other
 //! side of a conflict as related information; cleared when fixed; a file with a syntax error
 //! shows it while the rest of the package keeps its diagnostics; a burst of edits ends with the
-//! diagnostics of the last text; the outline; an unknown method answered with an error; shutdown.
+//! diagnostics of the last text; the outline; an unknown method answered with an error; shutdown. The issue's whole editor session
+//! (conflict, fix, hover, definition into the stdlib, completion, quick fix, formatting) is kept as
+//! an insta snapshot of its transcript (`editor_session`).
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -667,4 +669,118 @@ fn add_the_missing_required_fields() {
     );
     assert_eq!(r["result"], json!([]), "{r}");
     c.stop();
+}
+
+/// The whole editor session of the issue, as one transcript kept as an insta snapshot
+/// (`tests/snapshots/lsp__editor_session.snap`): initialize, open, an edit introducing a
+/// conflict (its diagnostic with the range and the other side), an edit fixing it (cleared),
+/// hover, go to definition into the standard library, completion inside a site's resource, a
+/// quick fix applied, formatting, shutdown. Paths are written `$DIR` and `$CACHE`, and the
+/// version `$VERSION`, so the snapshot is the same on every machine.
+#[test]
+fn editor_session() {
+    let dir = scratch("session");
+    let f = dir.join("fed.orc");
+    let text = "import \"orche/federation\"\n\nf: federation.#Federation & {\n\tname: \"f\"\n\tsites: edge: {\n\t\ttier: \"edge\", network: prefix: \"10.0.0.0/24\"\n\t\tresources: {\n\t\t\tdb: {kind: \"docker\", image: \"postgres\"}\n\t\t\tweb: {kind: \"docker\", image: \"nginx\", health: timeout: 30}\n\t\t}\n\t}\n}\n";
+    std::fs::write(&f, text).unwrap();
+    let (mut c, init) = Client::start(true);
+    let mut out = String::new();
+    let mut log = |title: &str, v: &Value| {
+        out.push_str(&format!(
+            "== {title}\n{}\n",
+            serde_json::to_string_pretty(v).unwrap()
+        ));
+    };
+    log("initialize", &init["result"]);
+    open(&mut c, &f, text);
+    log("didOpen: diagnostics", &json!(c.diagnostics_for(&uri(&f))));
+    // A conflict: the health timeout of `web` set twice.
+    let conflict = text.replace(
+        "timeout: 30}",
+        "timeout: 30}\n\t\t\tweb: health: timeout: 40",
+    );
+    change(&mut c, &f, 2, &conflict);
+    log(
+        "didChange (conflict): diagnostics",
+        &json!(c.diagnostics_for(&uri(&f))),
+    );
+    change(&mut c, &f, 3, text);
+    log(
+        "didChange (fixed): diagnostics",
+        &json!(c.diagnostics_for(&uri(&f))),
+    );
+    let at = |needle: &str| json!({"textDocument": {"uri": uri(&f)}, "position": position_of(text, needle)});
+    let r = c.request("textDocument/hover", at("health"));
+    log("hover on `health`", &r["result"]);
+    let r = c.request("textDocument/definition", at("#Federation"));
+    log("definition of `#Federation`", &r["result"]);
+    // Inside `db`'s braces, after its last field.
+    let inside = text.find("\"postgres\"").unwrap() + "\"postgres\"".len();
+    let line = text[..inside].matches('\n').count();
+    let character = inside - text[..inside].rfind('\n').map_or(0, |i| i + 1);
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri(&f)}, "position": {"line": line, "character": character}}),
+    );
+    let labels: Vec<Value> = r["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|i| json!([i["label"], i["detail"]]))
+        .collect();
+    log("completion inside `db`", &json!(labels));
+    // A typo'd kind, and the quick fix that corrects it, applied.
+    let typo = text.replace(
+        "kind: \"docker\", image: \"postgres\"",
+        "kind: \"dockr\", image: \"postgres\"",
+    );
+    change(&mut c, &f, 4, &typo);
+    let ds = c.diagnostics_for(&uri(&f));
+    log("didChange (typo): diagnostics", &json!(ds));
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&f)}, "range": ds[0]["range"], "context": {"diagnostics": [ds[0]]}}),
+    );
+    log("codeAction", &r["result"]);
+    let fixed = apply(&typo, &r["result"][0]["edit"]["changes"][uri(&f)][0]);
+    assert_eq!(fixed, text);
+    change(&mut c, &f, 5, &fixed);
+    log(
+        "didChange (quick fix applied): diagnostics",
+        &json!(c.diagnostics_for(&uri(&f))),
+    );
+    let messy = text.replace("\tname: \"f\"", "  name:    \"f\"");
+    change(&mut c, &f, 6, &messy);
+    c.diagnostics_for(&uri(&f));
+    let r = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri(&f)}, "options": {"tabSize": 4, "insertSpaces": false}}),
+    );
+    log("formatting", &r["result"]);
+    let formatted = apply(&messy, &r["result"][0]);
+    assert_eq!(formatted, text);
+    c.stop();
+    let cache = scratch("cache");
+    let cache = cache.parent().unwrap().display().to_string();
+    let shown = out
+        .replace(&dir.display().to_string(), "$DIR")
+        .replace(env!("CARGO_PKG_VERSION"), "$VERSION");
+    // The server's cache directory (`XDG_CACHE_HOME`) is a scratch directory of its own.
+    let shown = replace_scratch(&shown, &format!("{cache}/cache-"), "$CACHE");
+    insta::assert_snapshot!("editor_session", shown);
+}
+
+/// Replaces `prefix` and the `PID-N` that follows it up to the next `/` with `by`.
+fn replace_scratch(text: &str, prefix: &str, by: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(prefix) {
+        out.push_str(&rest[..i]);
+        out.push_str(by);
+        let after = &rest[i + prefix.len()..];
+        let end = after.find('/').unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }

@@ -1439,7 +1439,8 @@ fn share_literal(ctx: &mut Ctx, v: VId, id: ExprId) -> bool {
             let (label, span) = (ctx.v(v).label, ctx.v(v).span);
             let t = ctx.new_vertex(None, label, span);
             // The copy is itself a vertex the literal is alone in: it must not share.
-            ctx.lit_shares.insert(id, super::LitShare::Value(super::NO_VID));
+            ctx.lit_shares
+                .insert(id, super::LitShare::Value(super::NO_VID));
             ctx.vm(t).conjs.push(Conj {
                 expr: ConjExpr::expr(id),
                 env: None,
