@@ -4,7 +4,8 @@
 //! diagnostics of a two-file package published to the file they point into, with the other
 //! side of a conflict as related information; cleared when fixed; a file with a syntax error
 //! shows it while the rest of the package keeps its diagnostics; a burst of edits ends with the
-//! diagnostics of the last text; the outline; an unknown method answered with an error; shutdown.
+//! diagnostics of the last text; the outline; an unknown method answered with an error; a hover
+//! of a value too large to print stopped by the budget; shutdown.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -42,9 +43,15 @@ fn read_message(r: &mut BufReader<ChildStdout>) -> Option<Value> {
 
 impl Client {
     fn start(utf8: bool) -> (Client, Value) {
+        Client::start_with(utf8, &[])
+    }
+
+    /// [`Client::start`] with more environment variables for the server.
+    fn start_with(utf8: bool, env: &[(&str, &str)]) -> (Client, Value) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_orche"))
             .arg("lsp")
             .env("XDG_CACHE_HOME", scratch("cache"))
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -666,5 +673,37 @@ fn add_the_missing_required_fields() {
         json!({"textDocument": {"uri": uri(&f)}, "options": {"tabSize": 4, "insertSpaces": false}}),
     );
     assert_eq!(r["result"], json!([]), "{r}");
+    c.stop();
+}
+
+/// Hover of a field whose value doubles at every level (`a30` holds 2^30 copies of `a0`) stops
+/// at the evaluation budget and shows nothing, instead of printing the value without end (a
+/// finding of the `lsp` fuzz target, fuzz/regressions/lsp/hover-share-doubling); a small field
+/// of the same document still shows.
+#[test]
+fn hover_of_a_value_too_large_to_print() {
+    let dir = scratch("doubling");
+    let f = dir.join("d.orc");
+    let mut text = String::from("a0: {x: 1, y: 2}\n");
+    for i in 1..=30 {
+        text.push_str(&format!("a{i}: {{l: a{0}, r: a{0}}}\n", i - 1));
+    }
+    std::fs::write(&f, &text).unwrap();
+    let (mut c, _) = Client::start_with(false, &[("ORCHE_MAX_STEPS", "1000000")]);
+    open(&mut c, &f, &text);
+    c.diagnostics_for(&uri(&f));
+    let hover = |c: &mut Client, line: u64| {
+        c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&f)}, "position": {"line": line, "character": 1}}),
+        )
+    };
+    let h = hover(&mut c, 30);
+    assert_eq!(h["result"], Value::Null, "{h}");
+    let h = hover(&mut c, 2);
+    let shown = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(shown.contains("x: 1"), "{h}");
     c.stop();
 }

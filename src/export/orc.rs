@@ -1,6 +1,7 @@
 //! `orche eval` output: an evaluated value in orche (CUE) syntax, incomplete values included,
 //! definitions and optional fields shown, lets left out. Invariant: fields print in the order
-//! the evaluator stored them.
+//! the evaluator stored them; each value printed is a step of the run's budget (`limit`), so
+//! printing runs inside `limit::catch` as the evaluation does.
 
 use crate::eval::{Ctx, VId};
 use crate::lower::Label;
@@ -78,6 +79,11 @@ fn fields(ctx: &Ctx, v: VId, depth: usize, resolve: bool, out: &mut String) {
 }
 
 fn value(ctx: &Ctx, v: VId, depth: usize, resolve: bool, out: &mut String) {
+    // A value shared at every level doubles its text at every level (`a1: {l: a0, r: a0}`, …):
+    // each value printed counts against the run's budget, as in the JSON export, so that the
+    // language server's hover of such a field stops with `orche::limit::…` instead of printing
+    // 2^n copies.
+    ctx.step(v);
     let t = resolved(ctx, ctx.deref(v), resolve);
     let vx = ctx.v(t);
     if let Some(e) = &vx.err {
