@@ -23,12 +23,12 @@ use orche_fuzz::{on_cli_stack_with, text};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
-/// The evaluation budget: a fifth of the other targets' steps and an eighth of their memory.
+/// The evaluation budget: a tenth of the other targets' steps and an eighth of their memory.
 /// Every hover and completion evaluates the package anew (about 25 evaluations per input), so
 /// a seed that runs the other targets' budget out (testdata/robustness/) would take each
 /// input past libFuzzer's timeout; the evaluator's limits are the `eval` target's business.
 const LSP_BUDGET: orche::limit::Budget = orche::limit::Budget {
-    steps: 1_000_000,
+    steps: 500_000,
     memory: 64 << 20,
 };
 
@@ -250,8 +250,9 @@ impl Client {
         }
     }
 
-    /// Every request about the document as it is now.
-    fn ask_everything(&mut self) {
+    /// Every request about the document as it is now; hover, completion and definition at
+    /// `at` (each hover and completion evaluates the package anew).
+    fn ask_everything(&mut self, at: &[usize]) {
         let text = self.text.clone();
         self.ask("textDocument/documentSymbol", json!({}));
         if let Some(edits) = self.ask(
@@ -278,9 +279,9 @@ impl Client {
             "textDocument/codeAction",
             json!({"range": whole, "context": {"diagnostics": diagnostics}}),
         );
-        let mut at: Vec<Value> = places(&text, 3)
-            .into_iter()
-            .map(|i| position_of(&text, i, self.utf8))
+        let mut at: Vec<Value> = at
+            .iter()
+            .map(|i| position_of(&text, *i, self.utf8))
             .collect();
         // Past the end of the text: the server clamps.
         let lines = text.matches('\n').count();
@@ -330,14 +331,14 @@ fuzz_target!(|data: &[u8]| {
         c.notify("initialized", json!({}));
 
         c.set_text(text, true);
-        c.ask_everything();
-        // Typing: the rest of a line cut at one of the places.
-        let cuts = places(text, 3);
-        let cut = cuts[cuts.len() / 2];
+        let at = places(text, 2);
+        c.ask_everything(&at);
+        // Typing: the rest of a line cut at one of the places, and the requests there.
+        let cut = at[at.len() / 2];
         let line_end = text[cut..].find('\n').map_or(text.len(), |i| cut + i);
         let typed = format!("{}{}", &text[..cut], &text[line_end..]);
         c.set_text(&typed, false);
-        c.ask_everything();
+        c.ask_everything(&[cut]);
         c.set_text(text, false);
         c.ask("textDocument/documentSymbol", json!({}));
         c.notify(
