@@ -3,9 +3,9 @@
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
-# SECONDS is per target (default 60): `fuzz/run.sh 60` runs the five targets for five minutes
-# in all, after the build and the seeding. TARGETs default to all of them: parse, eval, fmt,
-# export, state. Each runs with libFuzzer in fork mode, one fuzzing process at a time
+# SECONDS is per target (default 60): `fuzz/run.sh 60` runs the seven targets for seven
+# minutes in all, after the build and the seeding. TARGETs default to all of them: parse,
+# eval, fmt, export, state, data, lsp. Each runs with libFuzzer in fork mode, one fuzzing process at a time
 # (`-fork=1`: a timeout or an out-of-memory is recorded and fuzzing goes on; a crash stops the
 # target), from its corpus (kept between runs) and the seed corpus that fuzz/seed.sh makes anew
 # (testdata/, ../shared/conformance/, examples/, stdlib/). Everything goes under
@@ -29,7 +29,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo" || exit 2
 seconds=${1:-60}
 shift || true
-all=(parse eval fmt export state)
+all=(parse eval fmt export state data lsp)
 targets=("$@")
 ((${#targets[@]})) || targets=("${all[@]}")
 if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
@@ -69,6 +69,10 @@ rows=()
 for t in "${targets[@]}"; do
     seeds=$work/seeds/orc
     [[ $t == state ]] && seeds=$work/seeds/state
+    [[ $t == data ]] && seeds=$work/seeds/data
+    # The language's tokens, or (target `data`) those of JSON, YAML and TOML.
+    dict=fuzz/orche.dict
+    [[ -f fuzz/$t.dict ]] && dict=fuzz/$t.dict
     corpus=$work/corpus/$t
     art=$work/artifacts/$t
     log=$work/logs/$t.log
@@ -91,7 +95,7 @@ for t in "${targets[@]}"; do
     echo "== $t: fuzzing for $seconds s (log: $log)"
     before=$(find "$art" -type f | sort)
     "$bin/$t" -fork=1 -ignore_crashes=0 -max_total_time="$seconds" "${limits[@]}" \
-        -dict=fuzz/orche.dict -artifact_prefix="$art/" "${extra[@]}" \
+        -dict="$dict" -artifact_prefix="$art/" "${extra[@]}" \
         "$corpus" "$seeds" </dev/null >"$log" 2>&1
     status=$?
     new=$(comm -13 <(echo "$before") <(find "$art" -type f | sort) | sed '/^$/d')

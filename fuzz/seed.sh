@@ -7,7 +7,10 @@
 # OUT/orc/    every `.orc`/`.cue` section of the golden cases (testdata/**/*.txtar) and of CUE's
 #             conformance cases ($ORCHE_SHARED/conformance/**/*.txtar, read as data), and the
 #             files of examples/ and stdlib/: one file each (cue.mod/ files left out); the seeds
-#             of `parse`, `eval`, `fmt` and `export`.
+#             of `parse`, `eval`, `fmt`, `export` and `lsp`.
+# OUT/data/   the seeds of `data`: every `.json`, `.jsonl`, `.ndjson`, `.yaml`, `.yml` and `.toml`
+#             section of the golden cases and of the conformance cases, and those files of
+#             examples/ and testdata/.
 # OUT/state/  the seeds of `state`: each federation of testdata/state/ followed by a line
 #             `-- live.json --` and each of its live-state documents, each such federation
 #             alone, and every seed of OUT/orc/ that imports "orche/federation".
@@ -20,8 +23,8 @@ out=${1:?usage: fuzz/seed.sh OUT}
 shared=${ORCHE_SHARED:-$repo/../shared}
 conformance=$shared/conformance
 
-rm -rf "$out/orc" "$out/state"
-mkdir -p "$out/orc" "$out/state"
+rm -rf "$out/orc" "$out/state" "$out/data"
+mkdir -p "$out/orc" "$out/state" "$out/data"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -72,6 +75,7 @@ for t in "${txtars[@]}"; do
         [[ -e $s ]] || continue
         case $s in
             *.orc | *.cue) store "$s" "$out/orc" ;;
+            *.json | *.jsonl | *.ndjson | *.yaml | *.yml | *.toml) store "$s" "$out/data" ;;
         esac
     done
     # A federation with its live-state documents.
@@ -91,9 +95,13 @@ done
 while IFS= read -r -d '' f; do
     store "$f" "$out/orc"
 done < <(find "$repo/examples" "$repo/stdlib" \( -name '*.orc' -o -name '*.cue' \) -print0 | sort -z)
+while IFS= read -r -d '' f; do
+    store "$f" "$out/data"
+done < <(find "$repo/examples" "$repo/testdata" \( -name '*.json' -o -name '*.jsonl' -o -name '*.ndjson' \
+    -o -name '*.yaml' -o -name '*.yml' -o -name '*.toml' \) -print0 | sort -z)
 grep -l 'orche/federation' "$out/orc"/* 2>/dev/null | while IFS= read -r f; do
     cp "$f" "$out/state/"
 done
 
-echo "seed.sh: $(find "$out/orc" -type f | wc -l) seeds for parse, eval, fmt and export," \
-    "$(find "$out/state" -type f | wc -l) for state (in $out)"
+echo "seed.sh: $(find "$out/orc" -type f | wc -l) seeds for parse, eval, fmt, export and lsp," \
+    "$(find "$out/state" -type f | wc -l) for state, $(find "$out/data" -type f | wc -l) for data (in $out)"

@@ -480,9 +480,11 @@ pub fn fields_at(texts: &[(String, String)], path: &[String]) -> Option<Vec<Fiel
             fields
                 .into_iter()
                 .map(|(name, optional, vid)| {
-                    let shown = export::orc::print(&ev.ctx, vid);
+                    // The first lines are enough for 80 characters: a large value is not
+                    // printed whole.
+                    let (shown, cut) = export::orc::print_prefix(&ev.ctx, vid, 2048);
                     let mut value = shown.split_whitespace().collect::<Vec<_>>().join(" ");
-                    if value.chars().count() > 80 {
+                    if cut || value.chars().count() > 80 {
                         value = value.chars().take(79).collect::<String>() + "…";
                     }
                     FieldInfo {

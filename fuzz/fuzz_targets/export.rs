@@ -11,7 +11,7 @@ use libfuzzer_sys::fuzz_target;
 use orche::compile::{self, Format, Request};
 use orche::eval::ExportMode;
 use orche::source::FileId;
-use orche_fuzz::{json, on_cli_stack, render_all, scratch_file, text};
+use orche_fuzz::{json, on_cli_stack, render_all, same, scratch_file, text};
 use serde_json::Value;
 
 fn run(path: &std::path::Path, mode: ExportMode, format: Format) -> compile::Outcome {
@@ -25,26 +25,6 @@ fn run(path: &std::path::Path, mode: ExportMode, format: Format) -> compile::Out
     });
     render_all(&outcome.sources, &outcome.diags);
     outcome
-}
-
-/// Whether `a` and `b` are the same data; numbers are equal when they are the same number as
-/// `f64` (YAML readers turn big integers and decimals into floats).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            x == y || {
-                let (x, y) = (x.to_string().parse::<f64>(), y.to_string().parse::<f64>());
-                matches!((x, y), (Ok(x), Ok(y)) if x == y)
-            }
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 /// A YAML node as serde_yaml reads it, kept whole: `serde_yaml::Value` cannot hold integers

@@ -1,28 +1,39 @@
 //! `orche eval` output: an evaluated value in orche (CUE) syntax, incomplete values included,
 //! definitions and optional fields shown, lets left out. Invariant: fields print in the order
-//! the evaluator stored them.
+//! the evaluator stored them; each value printed is a step of the run's budget (`limit`), so
+//! printing runs inside `limit::catch` as the evaluation does.
 
 use crate::eval::{Ctx, VId};
 use crate::lower::Label;
 
 pub fn print(ctx: &Ctx, v: VId) -> String {
-    print_with(ctx, v, false)
+    print_with(ctx, v, false, usize::MAX)
+}
+
+/// The start of [`print`]'s text: printing stops once the text is past `max` bytes, so a
+/// one-line summary of a large value (the language server's completion) costs no more than
+/// its first lines. The flag says whether the text was cut.
+pub fn print_prefix(ctx: &Ctx, v: VId, max: usize) -> (String, bool) {
+    let text = print_with(ctx, v, false, max);
+    let cut = text.len() > max;
+    (text, cut)
 }
 
 /// As [`print`], with defaults resolved as `orche export` resolves them: a disjunction with
 /// one default shows that default (`int & >0 | *5` is `5`); one with none or several stays a
 /// disjunction. The language server's hover.
 pub fn print_resolved(ctx: &Ctx, v: VId) -> String {
-    print_with(ctx, v, true)
+    print_with(ctx, v, true, usize::MAX)
 }
 
-fn print_with(ctx: &Ctx, v: VId, resolve: bool) -> String {
+/// The text of `v`, stopping once it is past `max` bytes.
+fn print_with(ctx: &Ctx, v: VId, resolve: bool, max: usize) -> String {
     let mut out = String::new();
     let t = resolved(ctx, ctx.deref(v), resolve);
     if ctx.v(t).is_struct && ctx.v(t).alts().is_none() && ctx.v(t).err.is_none() {
-        fields(ctx, t, 0, resolve, &mut out);
+        fields(ctx, t, 0, resolve, max, &mut out);
     } else {
-        value(ctx, v, 0, resolve, &mut out);
+        value(ctx, v, 0, resolve, max, &mut out);
         out.push('\n');
     }
     out
@@ -51,9 +62,12 @@ fn tabs(out: &mut String, n: usize) {
     }
 }
 
-fn fields(ctx: &Ctx, v: VId, depth: usize, resolve: bool, out: &mut String) {
+fn fields(ctx: &Ctx, v: VId, depth: usize, resolve: bool, max: usize, out: &mut String) {
     let vx = ctx.v(v);
     for (l, a) in vx.arcs.iter() {
+        if out.len() > max {
+            return;
+        }
         let av = ctx.v(*a);
         let name = match l {
             Label::Field(_) => ctx.label_name(*l),
@@ -72,12 +86,20 @@ fn fields(ctx: &Ctx, v: VId, depth: usize, resolve: bool, out: &mut String) {
         out.push_str(&name);
         out.push_str(marker);
         out.push_str(": ");
-        value(ctx, *a, depth, resolve, out);
+        value(ctx, *a, depth, resolve, max, out);
         out.push('\n');
     }
 }
 
-fn value(ctx: &Ctx, v: VId, depth: usize, resolve: bool, out: &mut String) {
+fn value(ctx: &Ctx, v: VId, depth: usize, resolve: bool, max: usize, out: &mut String) {
+    if out.len() > max {
+        return;
+    }
+    // A value shared at every level doubles its text at every level (`a1: {l: a0, r: a0}`, …):
+    // each value printed counts against the run's budget, as in the JSON export, so that the
+    // language server's hover of such a field stops with `orche::limit::…` instead of printing
+    // 2^n copies.
+    ctx.step(v);
     let t = resolved(ctx, ctx.deref(v), resolve);
     let vx = ctx.v(t);
     if let Some(e) = &vx.err {
@@ -93,7 +115,7 @@ fn value(ctx: &Ctx, v: VId, depth: usize, resolve: bool, out: &mut String) {
             if *d {
                 out.push('*');
             }
-            value(ctx, *a, depth, resolve, out);
+            value(ctx, *a, depth, resolve, max, out);
         }
         return;
     }
@@ -103,7 +125,7 @@ fn value(ctx: &Ctx, v: VId, depth: usize, resolve: bool, out: &mut String) {
             return;
         }
         out.push_str("{\n");
-        fields(ctx, t, depth + 1, resolve, out);
+        fields(ctx, t, depth + 1, resolve, max, out);
         tabs(out, depth);
         out.push('}');
         return;
@@ -117,8 +139,11 @@ fn value(ctx: &Ctx, v: VId, depth: usize, resolve: bool, out: &mut String) {
         }
         out.push_str("[\n");
         for (_, a) in items {
+            if out.len() > max {
+                break;
+            }
             tabs(out, depth + 1);
-            value(ctx, a, depth + 1, resolve, out);
+            value(ctx, a, depth + 1, resolve, max, out);
             out.push_str(",\n");
         }
         if open {
@@ -128,6 +153,19 @@ fn value(ctx: &Ctx, v: VId, depth: usize, resolve: bool, out: &mut String) {
         tabs(out, depth);
         out.push(']');
         return;
+    }
+    // A string longer than the room left (`print_prefix`) is shown from its start only: the
+    // completion of a struct holding strings of megabytes quotes a line of each, not all.
+    if let crate::eval::Val::Str(text) = &vx.base {
+        let mut room = max.saturating_sub(out.len());
+        if text.len() > room {
+            while !text.is_char_boundary(room) {
+                room -= 1;
+            }
+            let head = crate::eval::Val::Str(text[..room].into());
+            out.push_str(&crate::eval::show_val(&head));
+            return;
+        }
     }
     if resolve {
         out.push_str(&crate::eval::show_val(&crate::eval::default_val(&vx.base)));
