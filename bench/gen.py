@@ -93,28 +93,40 @@ class XorShift:
         return (self.next() >> 33) % n
 
 
-def site(rng, s, resources):
-    out = []
+def plain_site(rng, s, resources):
+    """The random choices of one site of the plain workload: its name, region and resources
+    (name, kind, port, image, health timeout, dependencies), drawn in a fixed order."""
     name = f"site-{s:04d}"
-    out.append(f'sites: "{name}": {{\n')
     region = REGIONS[rng.below(len(REGIONS))]
+    out = []
+    for r in range(resources):
+        kind = KINDS[rng.below(len(KINDS))]
+        port = 8000 + r if kind != "systemd" else None
+        image = f"registry.example.org/{name}/svc-{r:03d}:1.{rng.below(20)}" if kind == "docker" else None
+        timeout = 10 * (1 + rng.below(12)) if rng.below(4) == 0 else None
+        deps = sorted({rng.below(r) for _ in range(rng.below(4))}) if r > 0 else []
+        out.append((f"svc-{r:03d}", kind, port, image, timeout, deps))
+    return name, region, out
+
+
+def site(rng, s, resources):
+    name, region, res = plain_site(rng, s, resources)
+    out = [f'sites: "{name}": {{\n']
     if region != "eu-west":
         out.append(f'\tregion: "{region}"\n')
     out.append("\tresources: {\n")
-    for r in range(resources):
-        kind = KINDS[rng.below(len(KINDS))]
+    for rname, kind, port, image, timeout, deps in res:
         fields = [f'kind: "{kind}"']
-        if kind != "systemd":
-            fields.append(f"port: {8000 + r}")
-        if kind == "docker":
-            fields.append(f'image: "registry.example.org/{name}/svc-{r:03d}:1.{rng.below(20)}"')
-        if rng.below(4) == 0:
-            fields.append(f"health: timeout: {10 * (1 + rng.below(12))}")
-        deps = sorted({rng.below(r) for _ in range(rng.below(4))}) if r > 0 else []
+        if port is not None:
+            fields.append(f"port: {port}")
+        if image is not None:
+            fields.append(f'image: "{image}"')
+        if timeout is not None:
+            fields.append(f"health: timeout: {timeout}")
         if deps:
             inner = ", ".join(f'"svc-{d:03d}": true' for d in deps)
             fields.append(f"depends_on: {{{inner}}}")
-        out.append(f'\t\t"svc-{r:03d}": {{{", ".join(fields)}}}\n')
+        out.append(f'\t\t"{rname}": {{{", ".join(fields)}}}\n')
     out.append("\t}\n}\n")
     return "".join(out)
 
@@ -161,27 +173,23 @@ JSONNET_TAIL = """\
 
 def jsonnet_site(rng, s, resources):
     """The site `site` writes, in Jsonnet; the same random choices in the same order."""
-    out = []
-    name = f"site-{s:04d}"
-    out.append(f"\t'{name}': {{\n")
-    region = REGIONS[rng.below(len(REGIONS))]
+    name, region, res = plain_site(rng, s, resources)
+    out = [f"\t'{name}': {{\n"]
     if region != "eu-west":
         out.append(f"\t\tregion: '{region}',\n")
     out.append("\t\tresources: {\n")
-    for r in range(resources):
-        kind = KINDS[rng.below(len(KINDS))]
+    for rname, kind, port, image, timeout, deps in res:
         fields = [f"kind: '{kind}'"]
-        if kind != "systemd":
-            fields.append(f"port: {8000 + r}")
-        if kind == "docker":
-            fields.append(f"image: 'registry.example.org/{name}/svc-{r:03d}:1.{rng.below(20)}'")
-        if rng.below(4) == 0:
-            fields.append(f"health+: {{timeout: {10 * (1 + rng.below(12))}}}")
-        deps = sorted({rng.below(r) for _ in range(rng.below(4))}) if r > 0 else []
+        if port is not None:
+            fields.append(f"port: {port}")
+        if image is not None:
+            fields.append(f"image: '{image}'")
+        if timeout is not None:
+            fields.append(f"health+: {{timeout: {timeout}}}")
         if deps:
             inner = ", ".join(f"'svc-{d:03d}': true" for d in deps)
             fields.append(f"depends_on: {{{inner}}}")
-        out.append(f"\t\t\t'svc-{r:03d}': {{{', '.join(fields)}}},\n")
+        out.append(f"\t\t\t'{rname}': {{{', '.join(fields)}}},\n")
     out.append("\t\t},\n\t},\n")
     return "".join(out)
 
