@@ -3,7 +3,7 @@
 //! evaluator without the parser (docs/performance.md).
 //!
 //! With `--lsp N`, checks the files N times in one process as the language server does
-//! (`compile::check_texts`, one check per edit) and prints each phase's median, and the median
+//! (`compile::diagnose_texts`, one check per edit) and prints each phase's median, and the median
 //! and worst total: the part of an edit's latency that is the compiler's.
 //!
 //! Usage: cargo build --release --example phases
@@ -67,7 +67,7 @@ fn lsp_checks(n: usize, files: &[String]) {
     let mut totals = Vec::new();
     for _ in 0..n {
         let start = std::time::Instant::now();
-        let outcome = compile::check_texts(&texts);
+        let outcome = compile::diagnose_texts(&texts);
         drop(outcome.sources);
         totals.push(start.elapsed().as_secs_f64());
         for (i, (phase, d)) in outcome.timings.iter().enumerate() {

@@ -47,13 +47,14 @@ pub struct Request {
 
 impl Request {
     /// A check of a package that is not a command line's (the editor's texts, a data
-    /// document): its problems as a concrete value (no text), no tags, kept alive after.
-    pub(crate) fn check() -> Request {
+    /// document): a concrete value in `format` (`Json`, or `Diagnostics` for the problems
+    /// only), no tags, kept alive after.
+    pub(crate) fn check(format: Format) -> Request {
         Request {
             paths: Vec::new(),
             expr: None,
             mode: ExportMode::Concrete,
-            format: Format::Diagnostics,
+            format,
             exit_after: false,
             tags: Vec::new(),
         }
@@ -290,6 +291,16 @@ enum Select<'a> {
 /// evaluated, so that its problems stay visible while one file is being typed. The output is
 /// the exported JSON when there are no errors.
 pub fn check_texts(texts: &[(String, String)]) -> Outcome {
+    check_texts_as(texts, Format::Json)
+}
+
+/// [`check_texts`] for the problems only: the output is empty (no JSON is written), as the
+/// language server needs it.
+pub fn diagnose_texts(texts: &[(String, String)]) -> Outcome {
+    check_texts_as(texts, Format::Diagnostics)
+}
+
+fn check_texts_as(texts: &[(String, String)], format: Format) -> Outcome {
     let clock = Clock::new();
     let (mut sources, files, syntax) = parse_texts(texts);
     let module = texts_module(texts, &mut sources);
@@ -302,7 +313,7 @@ pub fn check_texts(texts: &[(String, String)]) -> Outcome {
         module.as_ref(),
         clock,
         |ev, at, clock| {
-            let req = Request::check();
+            let req = Request::check(format);
             match report_and_emit(&req, ev, at, clock) {
                 Ok(json) => (Some(json), Vec::new()),
                 Err(diags) => (None, diags),

@@ -1,5 +1,5 @@
 //! `orche lsp`: the language server. It owns nothing but the protocol and the open documents;
-//! every answer comes from the library (`compile::check_texts` for diagnostics, the syntax tree
+//! every answer comes from the library (`compile::diagnose_texts` for diagnostics, the syntax tree
 //! for the outline, `render::locate` for positions).
 //!
 //! - Diagnostics: on open and on every change, the whole package the document belongs to is
@@ -555,7 +555,7 @@ impl Server {
     /// file with diagnostics, and an empty one per file that had some before.
     fn check(&mut self, key: &str, uri: &str) -> Vec<Notification> {
         let texts = self.package_texts(key, uri);
-        let outcome = compile::check_texts(&texts);
+        let outcome = compile::diagnose_texts(&texts);
         let mut diags = outcome.diags;
         diags.extend(outcome.warnings);
         let items = render::locate(&outcome.sources, &diags, self.unit);

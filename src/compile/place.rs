@@ -334,7 +334,7 @@ pub fn vet_data(
     let mut all = Vec::new();
     let mut warnings = Vec::new();
     let mut first = true;
-    let req = Request::check();
+    let req = Request::check(super::Format::Diagnostics);
     for one in docs {
         let placed = if exprs.is_empty() {
             match place_all(vec![one.clone()], placement, &mut sources) {
