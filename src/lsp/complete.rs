@@ -47,13 +47,15 @@ pub fn want(text: &str, offset: usize) -> Option<(Want, String)> {
     let trimmed = line[segment..offset - line_start].trim_start();
     let mut blanked = String::with_capacity(text.len());
     blanked.push_str(&text[..line_start]);
-    blanked.extend(line.char_indices().map(|(i, c)| {
+    for (i, c) in line.char_indices() {
         if i < segment || c == '\t' || kept.contains(&i) {
-            c
+            blanked.push(c);
         } else {
-            ' '
+            // A space per byte: offsets into the blanked text (the cursor's) stay those of
+            // the text.
+            blanked.extend(std::iter::repeat_n(' ', c.len_utf8()));
         }
-    }));
+    }
     blanked.push_str(&text[line_end..]);
     // The enclosing struct: the innermost field around the cursor in the blanked text.
     let path = hover::path_at(&blanked, offset)
@@ -385,6 +387,16 @@ mod tests {
                 assert!(quoted);
                 assert!(scope.is_empty());
                 assert!(!blanked.contains("kind"));
+            }
+            _ => panic!("a value wanted"),
+        }
+        // A character of several bytes blanked keeps the offsets (`ޞ` is two bytes; a fuzz
+        // finding, fuzz/regressions/lsp/completion-blank-multibyte).
+        let typed = "pac,ޞ: ";
+        match want(typed, typed.len()) {
+            Some((Want::Value { path, .. }, blanked)) => {
+                assert_eq!(path, ["ޞ"]);
+                assert_eq!(blanked.len(), typed.len());
             }
             _ => panic!("a value wanted"),
         }
