@@ -109,6 +109,22 @@ def plain_site(rng, s, resources):
     return name, region, out
 
 
+def resource_fields(kind, port, image, deps, health):
+    """A plain resource's fields, the same in CUE and Jsonnet (both read double-quoted
+    strings) but for `health`, which the caller writes in its own syntax (or None)."""
+    fields = [f'kind: "{kind}"']
+    if port is not None:
+        fields.append(f"port: {port}")
+    if image is not None:
+        fields.append(f'image: "{image}"')
+    if health is not None:
+        fields.append(health)
+    if deps:
+        inner = ", ".join(f'"svc-{d:03d}": true' for d in deps)
+        fields.append(f"depends_on: {{{inner}}}")
+    return ", ".join(fields)
+
+
 def site(rng, s, resources):
     name, region, res = plain_site(rng, s, resources)
     out = [f'sites: "{name}": {{\n']
@@ -116,17 +132,8 @@ def site(rng, s, resources):
         out.append(f'\tregion: "{region}"\n')
     out.append("\tresources: {\n")
     for rname, kind, port, image, timeout, deps in res:
-        fields = [f'kind: "{kind}"']
-        if port is not None:
-            fields.append(f"port: {port}")
-        if image is not None:
-            fields.append(f'image: "{image}"')
-        if timeout is not None:
-            fields.append(f"health: timeout: {timeout}")
-        if deps:
-            inner = ", ".join(f'"svc-{d:03d}": true' for d in deps)
-            fields.append(f"depends_on: {{{inner}}}")
-        out.append(f'\t\t"{rname}": {{{", ".join(fields)}}}\n')
+        health = None if timeout is None else f"health: timeout: {timeout}"
+        out.append(f'\t\t"{rname}": {{{resource_fields(kind, port, image, deps, health)}}}\n')
     out.append("\t}\n}\n")
     return "".join(out)
 
@@ -174,22 +181,13 @@ JSONNET_TAIL = """\
 def jsonnet_site(rng, s, resources):
     """The site `site` writes, in Jsonnet; the same random choices in the same order."""
     name, region, res = plain_site(rng, s, resources)
-    out = [f"\t'{name}': {{\n"]
+    out = [f'\t"{name}": {{\n']
     if region != "eu-west":
-        out.append(f"\t\tregion: '{region}',\n")
+        out.append(f'\t\tregion: "{region}",\n')
     out.append("\t\tresources: {\n")
     for rname, kind, port, image, timeout, deps in res:
-        fields = [f"kind: '{kind}'"]
-        if port is not None:
-            fields.append(f"port: {port}")
-        if image is not None:
-            fields.append(f"image: '{image}'")
-        if timeout is not None:
-            fields.append(f"health+: {{timeout: {timeout}}}")
-        if deps:
-            inner = ", ".join(f"'svc-{d:03d}': true" for d in deps)
-            fields.append(f"depends_on: {{{inner}}}")
-        out.append(f"\t\t\t'{rname}': {{{', '.join(fields)}}},\n")
+        health = None if timeout is None else f"health+: {{timeout: {timeout}}}"
+        out.append(f'\t\t\t"{rname}": {{{resource_fields(kind, port, image, deps, health)}}},\n')
     out.append("\t\t},\n\t},\n")
     return "".join(out)
 

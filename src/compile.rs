@@ -163,7 +163,7 @@ pub fn run_placed(req: &Request, placement: &crate::load::data::Placement) -> Ou
         all.timings.extend(o.timings);
         all.output = match (all.output, o.output) {
             // The first instance's text is taken as it is, not copied (it may be 100 MB).
-            (Some(text), Some(more)) if text.is_empty() && i == 0 => Some(more),
+            (Some(_), Some(more)) if i == 0 => Some(more),
             (Some(mut text), Some(more)) => {
                 if i > 0 {
                     text.push_str(separator);

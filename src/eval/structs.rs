@@ -1412,14 +1412,8 @@ fn exports_cleanly(ctx: &mut Ctx, t: VId) -> bool {
 /// now shares.
 fn share_literal(ctx: &mut Ctx, v: VId, id: ExprId) -> bool {
     let vx = ctx.v(v);
-    let alone = vx.conjs.len() == 1
-        && matches!(vx.conjs[0].expr.get(), ConjKind::Expr(e) if e == id)
-        && vx.status == Status::Expanding
-        && vx.arcs.is_empty()
-        && vx.x.is_none()
-        && vx.groups().is_empty()
-        && matches!(vx.base, Val::Top)
-        && vx.err.is_none();
+    let alone = matches!(vx.conjs.first().map(|c| c.expr.get()), Some(ConjKind::Expr(e)) if e == id)
+        && holds_nothing_yet(vx);
     // Only a field in its parent's arcs: a scratch vertex (`close({…})` makes one whose group
     // is the point) passes its value on, and would pass the shared one.
     let field = alone
@@ -1473,16 +1467,22 @@ fn can_share(ctx: &Ctx, v: VId, t: VId) -> bool {
         _ => false,
     };
     plain_ref
-        && vx.conjs.len() == 1
+        && holds_nothing_yet(vx)
+        && tx.status == Status::Final
+        && tx.alts().is_none()
+        && tx.err.is_none()
+}
+
+/// Whether a vertex being expanded has one conjunct and nothing else yet (no arcs, groups,
+/// value, error or extra state): what a vertex must be to share another's value.
+fn holds_nothing_yet(vx: &super::Vertex) -> bool {
+    vx.conjs.len() == 1
         && vx.status == Status::Expanding
         && vx.arcs.is_empty()
         && vx.x.is_none()
         && vx.groups().is_empty()
         && matches!(vx.base, Val::Top)
         && vx.err.is_none()
-        && tx.status == Status::Final
-        && tx.alts().is_none()
-        && tx.err.is_none()
 }
 
 fn structural_cycle(ctx: &mut Ctx, v: VId, span: Span) {
