@@ -947,12 +947,14 @@ impl<'p> Ctx<'p> {
         match l {
             Label::Field(s) => {
                 let n = crate::lower::hidden_name(self.sym_name(s));
+                // Quoted as orche writes strings (`\u0000`), not as Rust's `{:?}` does (`\0`,
+                // `\u{7f}`): `orche eval` prints these labels, and its output must parse.
                 if let Some(q) = n.strip_prefix(crate::lower::QUOTED_MARK) {
-                    format!("{q:?}")
+                    unify::quote_str(q)
                 } else if crate::lower::is_identifier(n) {
                     n.to_string()
                 } else {
-                    format!("{n:?}")
+                    unify::quote_str(n)
                 }
             }
             Label::Index(i) => i.to_string(),
