@@ -5,6 +5,7 @@ Usage: gen.py SITES RESOURCES [SEED] > federation.cue
        gen.py --graph SITES RESOURCES [SEED] > federation.cue
        gen.py --stdlib SITES RESOURCES [SEED] > federation.orc
        gen.py --stdlib-yaml DIR SITES RESOURCES [SEED]   (DIR/federation.orc, DIR/sites/*.yaml)
+       gen.py --stdlib-module DIR SITES RESOURCES [SEED] (a module: DIR/cue.mod, schemas, regions)
        gen.py --jsonnet SITES RESOURCES [SEED] > federation.jsonnet
 
 Every site has RESOURCES resources; each resource depends on 0-3 resources declared before it
@@ -22,6 +23,13 @@ With --stdlib-yaml the same federation (the same sites, resources and dependenci
 `federation.#Federation & {name: "bench"}` head, and one YAML data file per site under
 DIR/sites/ (`sites: {NAME: {...}}`), which `orche export DIR/federation.orc DIR/sites/*.yaml`
 unifies at the root. Its export equals the single file's.
+
+With --stdlib-module the same federation is a CUE module of eleven packages under DIR:
+`schemas` (`#Federation`, the stdlib's with the federation's name), ten region packages
+`regions/r0` … `regions/r9` that each hold a tenth of the sites as plain data (`sites: {...}`),
+and the module root's package, which imports them all and unifies
+`schemas.#Federation & {sites: r0.sites, …}`: `orche export DIR` exports what the single
+file does.
 
 With --jsonnet the plain workload (the same sites and resources as without it, for the same
 arguments) is written in Jsonnet, for jrsonnet: the schemas become objects that each site and
@@ -277,7 +285,63 @@ def yaml_site(rng, s, resources):
     return "".join(out)
 
 
+MODULE_FILE = """\
+module: "example.com/bench"
+language: version: "v0.9.0"
+"""
+
+MODULE_SCHEMAS = """\
+package schemas
+
+import "orche/federation"
+
+#Federation: federation.#Federation & {name: "bench"}
+"""
+
+REGIONS_IN_MODULE = 10
+
+
+def write_module(root, sites, resources, rng):
+    """The --stdlib-module layout: the sites of stdlib_site, in order, split into ten region
+    packages (the first sites % 10 regions hold one more)."""
+    import os
+
+    def put(rel, text):
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+
+    put("cue.mod/module.cue", MODULE_FILE)
+    put("schemas/schemas.orc", MODULE_SCHEMAS)
+    s = 0
+    for region in range(REGIONS_IN_MODULE):
+        count = sites // REGIONS_IN_MODULE + (1 if region < sites % REGIONS_IN_MODULE else 0)
+        body = [f"package r{region}\n\nsites: {{\n"]
+        for _ in range(count):
+            body.append(stdlib_site(rng, s, resources))
+            s += 1
+        body.append("}\n")
+        put(f"regions/r{region}/sites.orc", "".join(body))
+    imports = "".join(
+        f'\tr{region} "example.com/bench/regions/r{region}"\n' for region in range(REGIONS_IN_MODULE)
+    )
+    uses = "".join(f"\tsites: r{region}.sites\n" for region in range(REGIONS_IN_MODULE))
+    put(
+        "federation.orc",
+        f'package bench\n\nimport (\n\t"example.com/bench/schemas"\n{imports})\n\n'
+        f"schemas.#Federation & {{\n{uses}}}\n",
+    )
+
+
 def main(argv):
+    if len(argv) > 1 and argv[1] == "--stdlib-module":
+        argv = argv[1:]
+        if len(argv) not in (4, 5):
+            sys.exit(__doc__)
+        rng = XorShift(int(argv[4]) if len(argv) == 5 else 1)
+        write_module(argv[1], int(argv[2]), int(argv[3]), rng)
+        return
     if len(argv) > 1 and argv[1] == "--stdlib-yaml":
         import os
 
