@@ -6,6 +6,7 @@ Usage: gen.py SITES RESOURCES [SEED] > federation.cue
        gen.py --stdlib SITES RESOURCES [SEED] > federation.orc
        gen.py --stdlib-yaml DIR SITES RESOURCES [SEED]   (DIR/federation.orc, DIR/sites/*.yaml)
        gen.py --stdlib-module DIR SITES RESOURCES [SEED] (a module: DIR/cue.mod, schemas, regions)
+       gen.py --stdlib-package DIR SITES RESOURCES [SEED] (one package in ten files under DIR)
        gen.py --jsonnet SITES RESOURCES [SEED] > federation.jsonnet
 
 Every site has RESOURCES resources; each resource depends on 0-3 resources declared before it
@@ -30,6 +31,11 @@ With --stdlib-module the same federation is a CUE module of eleven packages unde
 and the module root's package, which imports them all and unifies
 `schemas.#Federation & {sites: r0.sites, …}`: `orche export DIR` exports what the single
 file does.
+
+With --stdlib-package the same federation is one package in ten files under DIR:
+federation.orc holds the `federation.#Federation & {name: "bench"}` head, and sites-1.orc …
+sites-9.orc each hold a ninth of the sites (`sites: {...}`), unified at the package root: the
+language server's multi-file benchmark (bench/lsp.py DIR).
 
 With --jsonnet the plain workload (the same sites and resources as without it, for the same
 arguments) is written in Jsonnet, for jrsonnet: the schemas become objects that each site and
@@ -334,7 +340,38 @@ def write_module(root, sites, resources, rng):
     )
 
 
+PACKAGE_FILES = 10
+
+
+def write_package(root, sites, resources, rng):
+    """The --stdlib-package layout: the head and the sites of stdlib_site, in order, in
+    PACKAGE_FILES - 1 files of package bench."""
+    import os
+
+    os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, "federation.orc"), "w") as f:
+        f.write(YAML_HEAD)
+    parts = PACKAGE_FILES - 1
+    s = 0
+    for part in range(parts):
+        count = sites // parts + (1 if part < sites % parts else 0)
+        body = ["package bench\n\nsites: {\n"]
+        for _ in range(count):
+            body.append(stdlib_site(rng, s, resources))
+            s += 1
+        body.append("}\n")
+        with open(os.path.join(root, f"sites-{part + 1}.orc"), "w") as f:
+            f.write("".join(body))
+
+
 def main(argv):
+    if len(argv) > 1 and argv[1] == "--stdlib-package":
+        argv = argv[1:]
+        if len(argv) not in (4, 5):
+            sys.exit(__doc__)
+        rng = XorShift(int(argv[4]) if len(argv) == 5 else 1)
+        write_package(argv[1], int(argv[2]), int(argv[3]), rng)
+        return
     if len(argv) > 1 and argv[1] == "--stdlib-module":
         argv = argv[1:]
         if len(argv) not in (4, 5):

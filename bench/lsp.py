@@ -4,7 +4,11 @@ comment line), waiting each time for the diagnostics; print p50, p95 and the wor
 sending the edit to receiving its diagnostics, and the server's resident memory after the
 first and the last edit (a leak shows as growth). Not part of `cargo test`.
 
-Usage: bench/lsp.py [--orche target/release/orche] FILE [N]
+Given a directory instead (a package in several files, `gen.py --stdlib-package`), it opens
+every .orc file in it and edits the second in name order (the first file of sites): each edit
+re-checks the whole package.
+
+Usage: bench/lsp.py [--orche target/release/orche] FILE|DIR [N]
 """
 import json, os, statistics, subprocess, sys, time
 
@@ -12,8 +16,13 @@ args = sys.argv[1:]
 orche = "target/release/orche"
 if args[:1] == ["--orche"]:
     orche, args = args[1], args[2:]
-path = os.path.abspath(args[0])
+target = os.path.abspath(args[0])
 n = int(args[1]) if len(args) > 1 else 20
+if os.path.isdir(target):
+    files = sorted(os.path.join(target, f) for f in os.listdir(target) if f.endswith(".orc"))
+    path = files[1] if len(files) > 1 else files[0]
+else:
+    files, path = [target], target
 uri = "file://" + path
 p = subprocess.Popen([orche, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
@@ -41,6 +50,11 @@ def wait_diagnostics():
 send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
 recv()
 send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+others = [f for f in files if f != path]
+for other in others:
+    send({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+          "params": {"textDocument": {"uri": "file://" + other, "languageId": "orche", "version": 1,
+                                      "text": open(other).read()}}})
 text = open(path).read()
 t = time.perf_counter()
 send({"jsonrpc": "2.0", "method": "textDocument/didOpen",
@@ -71,8 +85,9 @@ send({"jsonrpc": "2.0", "method": "exit"})
 p.wait()
 times.sort()
 p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
-lines = text.count("\n")
-print(f"{os.path.basename(path)} ({lines} lines): {count} diagnostics; open {first * 1000:.1f} ms; "
+lines = text.count("\n") + sum(open(f).read().count("\n") for f in others)
+name = os.path.basename(target) + (f" ({len(files)} files)" if len(files) > 1 else "")
+print(f"{name} ({lines} lines): {count} diagnostics; open {first * 1000:.1f} ms; "
       f"edit p50 {statistics.median(times) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
       f"worst {times[-1] * 1000:.1f} ms ({n} edits); server RSS after the first edit {rss_first} KiB, "
       f"after the last {rss_last} KiB")
