@@ -131,7 +131,7 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
         ExprKind::Call(f, args) => call(ctx, *f, args, env, span),
         ExprKind::Unary(op, x) => {
             let v = default_of(&eval(ctx, *x, env));
-            unary(*op, v, span)
+            unary(ctx, *op, v, span)
         }
         ExprKind::Bound(op, x) => {
             let v = default_of(&eval(ctx, *x, env));
@@ -521,7 +521,42 @@ fn short_pkg(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
 
-fn unary(op: UnOp, v: Val, span: Span) -> Val {
+/// The kind of a struct or list operand (`Val::Vertex`): `kind::STRUCT` or `kind::LIST`.
+/// `None` for any other value, and for a disjunction whose alternatives are still open.
+fn vertex_kind(ctx: &mut Ctx, v: &Val) -> Option<u16> {
+    let Val::Vertex(t) = v else {
+        return None;
+    };
+    structs::expand(ctx, *t);
+    let t = ctx.deref(*t);
+    let tx = ctx.v(t);
+    if tx.alts().is_some() {
+        return None;
+    }
+    Some(if tx.lists().is_empty() {
+        kind::STRUCT
+    } else {
+        kind::LIST
+    })
+}
+
+fn unary(ctx: &mut Ctx, op: UnOp, v: Val, span: Span) -> Val {
+    if let Some(k) = vertex_kind(ctx, &v) {
+        return bottom(
+            "orche::eval::operand",
+            format!(
+                "invalid operation {}{} (operator not defined on {})",
+                match op {
+                    UnOp::Neg => "-",
+                    UnOp::Plus => "+",
+                    UnOp::Not => "!",
+                },
+                if k == kind::LIST { "[...]" } else { "{...}" },
+                kind_name(k)
+            ),
+            span,
+        );
+    }
     match (op, &v) {
         (_, Val::Bottom(_)) => v,
         (UnOp::Neg, Val::Num(n)) => Val::num(n.neg()),
@@ -574,6 +609,46 @@ fn binary(ctx: &mut Ctx, op: BinOp, x: Val, y: Val, span: Span) -> Val {
     }
     if let Val::Bottom(_) = y {
         return y;
+    }
+    let (xk, yk) = (vertex_kind(ctx, &x), vertex_kind(ctx, &y));
+    if xk.is_some() || yk.is_some() {
+        // A struct or list is never a number, string or bool: an operator on one is a type
+        // error (`2 + {a: 1}`), not a value that more data could complete. Comparing one with
+        // null, or with a value of its own kind, is what `==` and `!=` allow.
+        let shown = |v: &Val, k: Option<u16>| match k {
+            Some(kind::LIST) => "[...]".to_string(),
+            Some(_) => "{...}".to_string(),
+            None => show(v),
+        };
+        let name = |v: &Val, k: Option<u16>| kind_name(k.unwrap_or_else(|| kind_of(v)));
+        let compares = match (xk, yk) {
+            (Some(a), Some(b)) => a == b,
+            (Some(_), None) => !is_concrete(&y) || matches!(y, Val::Null),
+            (None, _) => !is_concrete(&x) || matches!(x, Val::Null),
+        };
+        let lists = xk == Some(kind::LIST) && yk == Some(kind::LIST);
+        let msg = match op {
+            BinOp::Eq | BinOp::Ne if compares => None,
+            BinOp::Add if lists => Some(
+                "invalid operation: lists are not added with `+` (list.Concat joins them)"
+                    .to_string(),
+            ),
+            BinOp::Mul if (xk == Some(kind::LIST)) != (yk == Some(kind::LIST)) => Some(
+                "invalid operation: lists are not multiplied with `*` (list.Repeat repeats one)"
+                    .to_string(),
+            ),
+            _ => Some(format!(
+                "invalid operation {} {} {} (mismatched types {} and {})",
+                shown(&x, xk),
+                op_str(op),
+                shown(&y, yk),
+                name(&x, xk),
+                name(&y, yk)
+            )),
+        };
+        if let Some(msg) = msg {
+            return bottom("orche::eval::operand", msg, span);
+        }
     }
     if matches!(op, BinOp::Eq | BinOp::Ne) {
         if let (Val::Vertex(_), _) | (_, Val::Vertex(_)) = (&x, &y) {
