@@ -127,7 +127,8 @@ pub enum ExprKind {
     Bottom,
     Null,
     Bool(bool),
-    Num(Num),
+    /// Shared, so that evaluating the literal copies no digits.
+    Num(Rc<Num>),
     Str(Rc<str>),
     Bytes(Rc<[u8]>),
     /// A basic type (`int`, `string`, …): a kind set.
@@ -931,7 +932,7 @@ impl Lower<'_> {
             ast::ExprKind::Null => ExprKind::Null,
             ast::ExprKind::Bool(b) => ExprKind::Bool(*b),
             ast::ExprKind::Int(t) | ast::ExprKind::Float(t) => match number::parse_literal(t) {
-                Some(n) if number::in_range(&n) => ExprKind::Num(n),
+                Some(n) if number::in_range(&n) => ExprKind::Num(Rc::new(n)),
                 _ if number::literal_out_of_range(t) => {
                     self.diags.push(number_out_of_range(t, span));
                     ExprKind::Bottom
@@ -1194,10 +1195,10 @@ fn sized_type(name: &str, cx: &mut Lower) -> ExprKind {
             .or_else(|| number::parse_decimal(s).map(Num::Float))
             .unwrap_or(Num::from_i64(0))
     };
-    let lo_id = cx.add(ExprKind::Num(num(&lo)), span);
+    let lo_id = cx.add(ExprKind::Num(Rc::new(num(&lo))), span);
     parts.push(cx.add(ExprKind::Bound(BoundOp::Ge, lo_id), span));
     if let Some(h) = hi {
-        let hi_id = cx.add(ExprKind::Num(num(&h)), span);
+        let hi_id = cx.add(ExprKind::Num(Rc::new(num(&h))), span);
         parts.push(cx.add(ExprKind::Bound(BoundOp::Le, hi_id), span));
     }
     let mut acc = cx.add(ExprKind::Kind(k), span);

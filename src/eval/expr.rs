@@ -52,7 +52,7 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
         ),
         ExprKind::Null => Val::Null,
         ExprKind::Bool(b) => Val::Bool(*b),
-        ExprKind::Num(n) => Val::num(n.clone()),
+        ExprKind::Num(n) => Val::Num(n.clone()),
         ExprKind::Str(s) => Val::Str(s.clone()),
         ExprKind::Bytes(b) => Val::Bytes(b.clone()),
         ExprKind::Kind(k) => Val::Kind(*k),
