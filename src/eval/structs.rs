@@ -1274,7 +1274,7 @@ fn declares_path(ctx: &mut Ctx, t: VId, below: &[VId]) -> bool {
 }
 
 /// The vertex the only conjunct of `t` refers to, when `t` is a link of a reference chain:
-/// not evaluated yet, one conjunct, a plain reference (`a0: a1`), under a parent whose
+/// not evaluated yet, one conjunct, a plain reference (`a0: a1`, `a0: s.a1`), under a parent whose
 /// conjuncts are all in (expanded), so that evaluating it now gives what it would give later.
 fn chain_link(ctx: &mut Ctx, t: VId) -> Option<VId> {
     let tx = ctx.v(t);
@@ -1287,10 +1287,24 @@ fn chain_link(ctx: &mut Ctx, t: VId) -> Option<VId> {
     }
     let c = tx.conjs[0].clone();
     let e = c.expr.as_expr()?;
-    if !matches!(ctx.prog.expr(e).kind, ExprKind::Ref(Ref::Field { .. })) {
+    if !field_path(ctx, e) {
         return None;
     }
     resolve_target(ctx, e, c.env.as_ref())
+}
+
+/// Whether `e` names a field by a plain path: a field reference (`a1`) or selectors on one
+/// (`s.a1`, `x.y.a1`). What a link of a reference chain refers to the next link by.
+fn field_path(ctx: &Ctx, e: ExprId) -> bool {
+    let mut e = e;
+    for _ in 0..64 {
+        match &ctx.prog.expr(e).kind {
+            ExprKind::Ref(Ref::Field { .. }) => return true,
+            ExprKind::Select(x, _) => e = *x,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// A chain of fields each referring to the next (`a0: a1`, `a1: a2`, …, thousands long):
@@ -1373,7 +1387,8 @@ fn settle_links(ctx: &mut Ctx, end: VId, chain: &[VId]) {
 /// reference: inlining `t` again where its value cannot be shared (a disjunction with several
 /// alternatives left, a definition that is not clean data) processes the far end's conjuncts
 /// directly, instead of going through every link again, which made each field cost the
-/// length of the rest of the chain. Each link is final with one conjunct, a plain reference;
+/// length of the rest of the chain. Each link is final with one conjunct, a plain reference
+/// (`field_path`);
 /// the links are siblings of one kind (all definitions, or all regular fields whose
 /// conjuncts have the same closedness group), so that every step would meet the far end in
 /// the same closed context (a chain of definitions nests one group per link, and the innermost
@@ -1391,7 +1406,7 @@ fn far_link(ctx: &mut Ctx, t: VId) -> Option<(VId, Span)> {
         }
         let c = lx.conjs[0].clone();
         let e = c.expr.as_expr()?;
-        if !matches!(ctx.prog.expr(e).kind, ExprKind::Ref(Ref::Field { .. })) {
+        if !field_path(ctx, e) {
             return None;
         }
         resolve_target(ctx, e, c.env.as_ref()).map(|u| (u, e, c.close))
