@@ -709,6 +709,9 @@ pub struct Ctx<'p> {
     /// Settled reference chains: a link's far end and the span of the reference that reaches
     /// it (`structs::far_link`).
     pub link_far: FastMap<VId, (VId, Span)>,
+    /// Links of reference chains that lead back into the vertex they were walked from (the
+    /// value), so that `structs::settle_chain` walks them once from there.
+    pub chain_back: FastMap<VId, VId>,
     /// Field names: the program's, plus those computed at run time (dynamic labels).
     pub syms: crate::lower::SymTable,
     /// While an embedding is processed into a vertex: the vertex and the closedness groups the
@@ -799,6 +802,7 @@ impl<'p> Ctx<'p> {
             depth: 0,
             settling: 0,
             link_far: FastMap::default(),
+            chain_back: FastMap::default(),
             syms: prog.syms.clone(),
             embed_rec: Vec::new(),
             group_parent: Vec::new(),

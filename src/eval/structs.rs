@@ -1320,12 +1320,20 @@ fn settle_chain(ctx: &mut Ctx, v: VId, t: VId) {
     let Some(mut next) = chain_link(ctx, t) else {
         return;
     };
+    if ctx.chain_back.get(&t) == Some(&v) {
+        // Walked already from `v`: it leads back (a reference cycle through `v`, whose links
+        // `v` evaluates in place one after the other; walking again each time was quadratic).
+        return;
+    }
     let mut chain = vec![t];
     let mut seen: FastMap<VId, ()> = FastMap::default();
     seen.insert(t, ());
     let end = loop {
         // A cycle, or a link back into the vertex being evaluated: the ordinary path decides.
         if next == v || seen.contains_key(&next) || ctx.is_ancestor_or_self(next, v) {
+            for l in chain {
+                ctx.chain_back.insert(l, v);
+            }
             return;
         }
         match chain_link(ctx, next) {
