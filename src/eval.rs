@@ -703,6 +703,15 @@ pub struct Ctx<'p> {
     pub loader: Option<&'p dyn PackageLoader>,
     /// Guards against runaway recursion in pathological inputs.
     pub depth: u32,
+    /// Reference chains being settled from their far end (`structs::settle_chain`): while
+    /// above 0, only values whose whole tree is final are shared (`structs::can_share`).
+    pub settling: u32,
+    /// Settled reference chains: a link's far end and the span of the reference that reaches
+    /// it (`structs::far_link`).
+    pub link_far: FastMap<VId, (VId, Span)>,
+    /// Links of reference chains that lead back into the vertex they were walked from (the
+    /// value), so that `structs::settle_chain` walks them once from there.
+    pub chain_back: FastMap<VId, VId>,
     /// Field names: the program's, plus those computed at run time (dynamic labels).
     pub syms: crate::lower::SymTable,
     /// While an embedding is processed into a vertex: the vertex and the closedness groups the
@@ -791,6 +800,9 @@ impl<'p> Ctx<'p> {
             packages: IndexMap::new(),
             loader: None,
             depth: 0,
+            settling: 0,
+            link_far: FastMap::default(),
+            chain_back: FastMap::default(),
             syms: prog.syms.clone(),
             embed_rec: Vec::new(),
             group_parent: Vec::new(),

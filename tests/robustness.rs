@@ -266,4 +266,15 @@ fn a_chain_of_a_hundred_thousand_references_is_evaluated() {
     std::fs::write(s.path.join("cycle.orc"), "a: b\nb: c\nc: d\nd: a\n").unwrap();
     let o = orche(&s.path, &["export", "cycle.orc"]);
     fails_with(&o, "orche::eval::incomplete", &["a: incomplete value _"]);
+    // A long chain back to its start is walked once, not once per link (15,000 links took
+    // over a minute before `Ctx::chain_back`).
+    let n = 15_000;
+    let mut src = String::new();
+    for i in 0..n - 1 {
+        src.push_str(&format!("a{i}: a{}\n", i + 1));
+    }
+    src.push_str(&format!("a{}: a0\n", n - 1));
+    std::fs::write(s.path.join("long_cycle.orc"), src).unwrap();
+    let o = orche(&s.path, &["export", "long_cycle.orc"]);
+    fails_with(&o, "orche::eval::incomplete", &["a0: incomplete value _"]);
 }

@@ -1145,6 +1145,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         return;
     }
     let n = ctx.v(t).conjs.len();
+    let jump = if n == 1 { far_link(ctx, t) } else { None };
     for i in 0..n {
         let c = ctx.v(t).conjs[i].clone();
         // Inside a closed context, the referenced value's fields are declared by that
@@ -1164,6 +1165,10 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             }
             c.close
         };
+        if let Some((far, at)) = jump {
+            inline(ctx, v, far, cc, false, at);
+            continue;
+        }
         process(
             ctx,
             v,
@@ -1269,7 +1274,7 @@ fn declares_path(ctx: &mut Ctx, t: VId, below: &[VId]) -> bool {
 }
 
 /// The vertex the only conjunct of `t` refers to, when `t` is a link of a reference chain:
-/// not evaluated yet, one conjunct, a plain reference (`a0: a1`), under a parent whose
+/// not evaluated yet, one conjunct, a plain reference (`a0: a1`, `a0: s.a1`), under a parent whose
 /// conjuncts are all in (expanded), so that evaluating it now gives what it would give later.
 fn chain_link(ctx: &mut Ctx, t: VId) -> Option<VId> {
     let tx = ctx.v(t);
@@ -1282,31 +1287,53 @@ fn chain_link(ctx: &mut Ctx, t: VId) -> Option<VId> {
     }
     let c = tx.conjs[0].clone();
     let e = c.expr.as_expr()?;
-    if !matches!(ctx.prog.expr(e).kind, ExprKind::Ref(Ref::Field { .. })) {
+    if !field_path(ctx, e) {
         return None;
     }
     resolve_target(ctx, e, c.env.as_ref())
 }
 
-/// A chain of fields each referring to the next (`a0: a1`, `a1: a2`, …, thousands long)
-/// that ends in a constant scalar (`a9999: 1`): its links are finalized from the far end, so
-/// that each meets a finished scalar (`final_scalar`) instead of inlining the rest of the
-/// chain again, which made a chain cost the cube of its length. Only a chain ending in a
-/// scalar: a link finalized early to a struct would be shared (`can_share`), and two structs
-/// that refer to each other through shared links would contain each other without end.
-/// Iterative, so a long chain does not deepen the stack.
+/// Whether `e` names a field by a plain path: a field reference (`a1`) or selectors on one
+/// (`s.a1`, `x.y.a1`). What a link of a reference chain refers to the next link by.
+fn field_path(ctx: &Ctx, e: ExprId) -> bool {
+    let mut e = e;
+    for _ in 0..64 {
+        match &ctx.prog.expr(e).kind {
+            ExprKind::Ref(Ref::Field { .. }) => return true,
+            ExprKind::Select(x, _) => e = *x,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// A chain of fields each referring to the next (`a0: a1`, `a1: a2`, …, thousands long):
+/// its links are finalized from the far end, so that each meets a finished value instead of
+/// inlining the rest of the chain again, which made a chain cost the cube of its length.
+/// A chain that ends in a constant scalar (`a9999: 1`) is finalized link by link, each
+/// meeting a finished scalar (`final_scalar`). Any other end (a struct, a list, a computed
+/// value, a disjunction) is settled whole first (`settle_links`). Iterative, so a long chain
+/// does not deepen the stack.
 fn settle_chain(ctx: &mut Ctx, v: VId, t: VId) {
     const MIN_LINKS: usize = 2;
     // Most inlined vertices are no link: nothing is allocated for them.
     let Some(mut next) = chain_link(ctx, t) else {
         return;
     };
+    if ctx.chain_back.get(&t) == Some(&v) {
+        // Walked already from `v`: it leads back (a reference cycle through `v`, whose links
+        // `v` evaluates in place one after the other; walking again each time was quadratic).
+        return;
+    }
     let mut chain = vec![t];
     let mut seen: FastMap<VId, ()> = FastMap::default();
     seen.insert(t, ());
     let end = loop {
         // A cycle, or a link back into the vertex being evaluated: the ordinary path decides.
         if next == v || seen.contains_key(&next) || ctx.is_ancestor_or_self(next, v) {
+            for l in chain {
+                ctx.chain_back.insert(l, v);
+            }
             return;
         }
         match chain_link(ctx, next) {
@@ -1318,7 +1345,11 @@ fn settle_chain(ctx: &mut Ctx, v: VId, t: VId) {
             }
         }
     };
-    if chain.len() < MIN_LINKS || !constant_scalar(ctx, end) {
+    if chain.len() < MIN_LINKS {
+        return;
+    }
+    if !constant_scalar(ctx, end) {
+        settle_links(ctx, end, &chain);
         return;
     }
     finalize(ctx, end);
@@ -1328,6 +1359,108 @@ fn settle_chain(ctx: &mut Ctx, v: VId, t: VId) {
     for &link in chain.iter().rev() {
         finalize(ctx, link);
     }
+}
+
+/// Settles a reference chain whose end is not a constant scalar: the end and everything
+/// below it first (`finalize_deep`), then each link from the far end, so that each link
+/// shares the finished value of the next (`can_share`), meets it as a finished scalar, or
+/// (a disjunction with several alternatives left) evaluates only the end's conjuncts again.
+/// Only an end that is not being evaluated (on the expansion stack) and whose parent has all
+/// its conjuncts. While settling (`Ctx::settling`), a value is shared only once its whole
+/// tree is final: a struct being finalized further up the stack (`a` in `a: {x: b}`,
+/// `b: c`, `c: {y: a}`) is then evaluated in place below the link, where inlining it
+/// again is the structural cycle it is, instead of being shared by a field of its own
+/// value, which contained itself without end.
+fn settle_links(ctx: &mut Ctx, end: VId, chain: &[VId]) {
+    let ex = ctx.v(end);
+    let ready = match ex.status {
+        Status::Fresh => ex
+            .parent()
+            .is_some_and(|p| ctx.v(p).status >= Status::Expanded),
+        Status::Final => ex.deep_final,
+        _ => false,
+    };
+    if !ready {
+        return;
+    }
+    ctx.settling += 1;
+    finalize_deep(ctx, end);
+    for &link in chain.iter().rev() {
+        finalize_deep(ctx, link);
+    }
+    ctx.settling -= 1;
+}
+
+/// The far end of a settled reference chain that starts at `t`, and the span of the last
+/// reference: inlining `t` again where its value cannot be shared (a disjunction with several
+/// alternatives left, a definition that is not clean data) processes the far end's conjuncts
+/// directly, instead of going through every link again, which made each field cost the
+/// length of the rest of the chain. Each link is final with one conjunct, a plain reference
+/// (`field_path`);
+/// the links are siblings of one kind (all definitions, or all regular fields whose
+/// conjuncts have the same closedness group), so that every step would meet the far end in
+/// the same closed context (a chain of definitions nests one group per link, and the innermost
+/// alone is checked). `None` when `t` is not such a chain of at least two links. Computed
+/// once per chain (`Ctx::link_far`).
+fn far_link(ctx: &mut Ctx, t: VId) -> Option<(VId, Span)> {
+    const MIN_LINKS: usize = 2;
+    if let Some(&far) = ctx.link_far.get(&t) {
+        return Some(far);
+    }
+    let link = |ctx: &mut Ctx, l: VId| -> Option<(VId, ExprId, CloseId)> {
+        let lx = ctx.v(l);
+        if lx.status != Status::Final || lx.conjs.len() != 1 {
+            return None;
+        }
+        let c = lx.conjs[0].clone();
+        let e = c.expr.as_expr()?;
+        if !field_path(ctx, e) {
+            return None;
+        }
+        resolve_target(ctx, e, c.env.as_ref()).map(|u| (u, e, c.close))
+    };
+    let (first, e0, close) = link(ctx, t)?;
+    let (parent, def) = (ctx.v(t).parent(), is_definition(ctx, ctx.v(t).label));
+    let mut path = vec![t];
+    let mut seen: FastMap<VId, ()> = FastMap::default();
+    seen.insert(t, ());
+    let (mut far, mut at_e) = (first, e0);
+    loop {
+        let fx = ctx.v(far);
+        if fx.parent() != parent || is_definition(ctx, fx.label) != def {
+            break;
+        }
+        let Some((next, e, c)) = link(ctx, far) else {
+            break;
+        };
+        // A definition's conjuncts are met in a fresh group wherever it is inlined: their own
+        // group does not matter.
+        if !def && c != close {
+            break;
+        }
+        if seen.insert(far, ()).is_some() {
+            // A reference cycle: the ordinary path decides.
+            return None;
+        }
+        path.push(far);
+        if let Some(&(f, at)) = ctx.link_far.get(&far) {
+            // The rest of the chain is known.
+            for &l in &path {
+                ctx.link_far.insert(l, (f, at));
+            }
+            return Some((f, at));
+        }
+        far = next;
+        at_e = e;
+    }
+    if path.len() < MIN_LINKS || optional_only(ctx, far) {
+        return None;
+    }
+    let at = ctx.prog.expr(at_e).span;
+    for &l in &path {
+        ctx.link_far.insert(l, (far, at));
+    }
+    Some((far, at))
 }
 
 /// Whether `t` is a finished scalar, or not yet evaluated with only constant scalar
@@ -1471,6 +1604,7 @@ fn can_share(ctx: &Ctx, v: VId, t: VId) -> bool {
         && tx.status == Status::Final
         && tx.alts().is_none()
         && tx.err.is_none()
+        && (ctx.settling == 0 || tx.deep_final)
 }
 
 /// Whether a vertex being expanded has one conjunct and nothing else yet (no arcs, groups,
