@@ -42,7 +42,10 @@ pub struct Request {
     pub exit_after: bool,
     /// `-t key=value` / `-t name` arguments: `@tag` injection and `@if` selection
     /// (`load::tags`).
-    pub tags: Vec<String>,
+    pub tags: crate::load::tags::Tags,
+    /// With `ExportMode::Eval`: every regular value must still be concrete (`eval -c`); the
+    /// output stays in the eval format. Ignored by the concrete mode, which always checks.
+    pub concrete: bool,
 }
 
 impl Request {
@@ -56,7 +59,8 @@ impl Request {
             mode: ExportMode::Concrete,
             format,
             exit_after: false,
-            tags: Vec::new(),
+            tags: Default::default(),
+            concrete: true,
         }
     }
 }
@@ -203,7 +207,7 @@ fn evaluate_instance(
     mut sources: SourceMap,
     inst: Instance,
     placement: &crate::load::data::Placement,
-    tags: &[String],
+    tags: &crate::load::tags::Tags,
     expr: Option<&str>,
     exit_after: bool,
     clock: Clock,
@@ -240,7 +244,8 @@ fn with_evaluation(
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
     let placement = crate::load::data::Placement::default();
-    with_evaluation_placed(paths, &placement, &[], expr, exit_after, f)
+    let tags = crate::load::tags::Tags::default();
+    with_evaluation_placed(paths, &placement, &tags, expr, exit_after, f)
 }
 
 /// [`with_evaluation`], data documents placed as `placement` says and `-t` tags applied to
@@ -248,7 +253,7 @@ fn with_evaluation(
 fn with_evaluation_placed(
     paths: &[PathBuf],
     placement: &crate::load::data::Placement,
-    tags: &[String],
+    tags: &crate::load::tags::Tags,
     expr: Option<&str>,
     exit_after: bool,
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
@@ -662,6 +667,14 @@ fn report_and_emit(
     if req.mode == ExportMode::Eval && req.expr.is_none() {
         // Errors anywhere in the package count, not only below the selected value.
         diags = eval::diagnostics(ev, ExportMode::Eval, ev.root);
+    }
+    if req.mode == ExportMode::Eval && req.concrete {
+        // `eval -c`: what export would report about the selected value.
+        for d in eval::diagnostics(ev, ExportMode::Concrete, at) {
+            if !diags.contains(&d) {
+                diags.push(d);
+            }
+        }
     }
     clock.mark("report");
     if !diags.is_empty() {

@@ -80,12 +80,18 @@ enum Cmd {
         /// Write to this file instead of standard output.
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
+        /// With -o: replace the file if it exists (without it, an existing file is an error,
+        /// as with cue).
+        #[arg(short = 'f', long = "force")]
+        force: bool,
+        /// Accepted for cue's command lines: JSON output always escapes `<`, `>` and `&`
+        /// as cue's does (`\u003c`…).
+        #[arg(long = "escape")]
+        escape: bool,
         #[command(flatten)]
         place: PlaceArgs,
-        /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
-        /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
-        #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
-        tags: Vec<String>,
+        #[command(flatten)]
+        tags: TagArgs,
     },
     /// Print the evaluated value; incomplete values are allowed.
     Eval {
@@ -99,12 +105,27 @@ enum Cmd {
         out: EvalOut,
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
+        /// With -o: replace the file if it exists.
+        #[arg(short = 'f', long = "force")]
+        force: bool,
+        /// Every value must be concrete, as with export (cue's `eval -c`); the output stays
+        /// orche text.
+        #[arg(short = 'c', long = "concrete")]
+        concrete: bool,
+        /// Accepted for cue's command lines: orche eval always shows hidden fields (`-H`),
+        /// optional fields (`-O`) and both (`-a`), and prints its output simplified (`-s`).
+        #[arg(short = 'H', long = "show-hidden")]
+        show_hidden: bool,
+        #[arg(short = 'O', long = "show-optional", hide = true)]
+        show_optional: bool,
+        #[arg(short = 'a', long = "all", hide = true)]
+        all: bool,
+        #[arg(short = 's', long = "simplify", hide = true)]
+        simplify: bool,
         #[command(flatten)]
         place: PlaceArgs,
-        /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
-        /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
-        #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
-        tags: Vec<String>,
+        #[command(flatten)]
+        tags: TagArgs,
     },
     /// Print the dependency graph of a federation: nodes, levels, order, waves and cycles.
     Graph {
@@ -220,11 +241,31 @@ enum Cmd {
         /// values are one error saying the instance is incomplete, as cue's default.
         #[arg(short = 'c', long = "concrete")]
         concrete: bool,
-        /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
-        /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
-        #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
-        tags: Vec<String>,
+        #[command(flatten)]
+        tags: TagArgs,
     },
+}
+
+/// `-t` and `-T`, as cue takes them (docs/cli.md).
+#[derive(clap::Args, Clone, Default)]
+struct TagArgs {
+    /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
+    /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
+    #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
+    tags: Vec<String>,
+    /// Inject system variables into `@tag(key,var=name)` fields: now, os, arch, cwd,
+    /// username, hostname, rand (cue's `-T`).
+    #[arg(short = 'T', long = "inject-vars")]
+    vars: bool,
+}
+
+impl TagArgs {
+    fn tags(self) -> orche::load::tags::Tags {
+        orche::load::tags::Tags {
+            given: self.tags,
+            vars: self.vars,
+        }
+    }
 }
 
 /// Where data files' documents go (docs/data-files.md).
@@ -237,6 +278,10 @@ struct PlaceArgs {
     /// Evaluate -l labels against {filename, index, recordCount, data} instead of the document.
     #[arg(long = "with-context")]
     with_context: bool,
+    /// The documents placed at one path form a list there (at the root without -l), in
+    /// argument order, instead of being unified (cue's `--list`).
+    #[arg(long = "list")]
+    list: bool,
 }
 
 impl PlaceArgs {
@@ -244,6 +289,7 @@ impl PlaceArgs {
         orche::load::data::Placement {
             labels: self.path,
             with_context: self.with_context,
+            list: self.list,
         }
     }
 }
@@ -307,7 +353,7 @@ static ALLOC: orche::alloc::SizeClasses = orche::alloc::SizeClasses;
 fn main() -> ExitCode {
     // Usage errors exit 1, like every other error (2 is `orche drift`'s "drift found"),
     // except for the CI gates, whose 1 means "problems found" and 2 a usage or I/O error.
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(hoist_globals(std::env::args_os().collect())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -378,9 +424,12 @@ fn run(cli: Cli) -> ExitCode {
             outfile,
             probes,
             site,
+            force,
+            escape: _,
             place,
             tags,
         } => {
+            let tags = tags.tags();
             if probes {
                 let out = match out {
                     None | Some(ExportOut::Sh) => cli::state::ProbeOut::Sh,
@@ -405,6 +454,9 @@ fn run(cli: Cli) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            if let Some(code) = refuse_existing(outfile.as_deref(), force) {
+                return code;
+            }
             emit_each(
                 Request {
                     paths: or_cwd(files),
@@ -413,6 +465,7 @@ fn run(cli: Cli) -> ExitCode {
                     format,
                     exit_after: true,
                     tags,
+                    concrete: true,
                 },
                 expr,
                 place,
@@ -424,9 +477,19 @@ fn run(cli: Cli) -> ExitCode {
             expr,
             out,
             outfile,
+            force,
+            concrete,
+            show_hidden: _,
+            show_optional: _,
+            all: _,
+            simplify: _,
             place,
             tags,
         } => {
+            if let Some(code) = refuse_existing(outfile.as_deref(), force) {
+                return code;
+            }
+            let tags = tags.tags();
             let format = match out {
                 EvalOut::Orc => Format::Orc,
                 EvalOut::Json => Format::Json,
@@ -440,6 +503,7 @@ fn run(cli: Cli) -> ExitCode {
                     format,
                     exit_after: true,
                     tags,
+                    concrete,
                 },
                 expr,
                 place,
@@ -580,7 +644,7 @@ fn run(cli: Cli) -> ExitCode {
                 strict,
                 color,
                 &data,
-                &tags,
+                &tags.tags(),
                 concrete,
             );
             eprint!("{}", done.stderr);
@@ -680,6 +744,64 @@ fn emit(req: Request, place: PlaceArgs, outfile: Option<&Path>) -> ExitCode {
     }
     let text = outcome.output.unwrap_or_default();
     write_output(outfile, &text)
+}
+
+/// cue's rule for `-o`: an existing file is not replaced without `--force` (a FIFO or device,
+/// such as /dev/null, is written to). The error, when there is one, is printed here.
+fn refuse_existing(outfile: Option<&Path>, force: bool) -> Option<ExitCode> {
+    let path = outfile?;
+    let exists = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    (exists && !force).then(|| {
+        eprintln!(
+            "orche: error writing {:?}: file already exists (use --force to replace it)",
+            path.display().to_string()
+        );
+        ExitCode::FAILURE
+    })
+}
+
+/// cue takes `-t`/`--inject` and `-T`/`--inject-vars` before the command too (`cue -t x
+/// eval`): they are moved after it, where the commands declare them. Other arguments keep
+/// their order.
+fn hoist_globals(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut hoisted = Vec::new();
+    let mut rest = Vec::new();
+    let mut it = args.into_iter();
+    let program = it.next();
+    let mut command = None;
+    while let Some(a) = it.next() {
+        let s = a.to_string_lossy().into_owned();
+        match s.as_str() {
+            "-t" | "--inject" => {
+                hoisted.push(a);
+                hoisted.extend(it.next());
+            }
+            "-T" | "--inject-vars" => hoisted.push(a),
+            _ if s.starts_with("--inject=") || (s.starts_with("-t") && s.len() > 2) => {
+                hoisted.push(a)
+            }
+            "--max-steps" | "--max-memory" => {
+                rest.push(a);
+                rest.extend(it.next());
+            }
+            _ if s.starts_with('-') => rest.push(a),
+            _ => {
+                command = Some(a);
+                break;
+            }
+        }
+    }
+    let Some(command) = command else {
+        // No command: nothing to move after it; clap reports what is missing.
+        return program.into_iter().chain(rest).chain(hoisted).collect();
+    };
+    program
+        .into_iter()
+        .chain(rest)
+        .chain(std::iter::once(command))
+        .chain(hoisted)
+        .chain(it)
+        .collect()
 }
 
 /// Writes `text` to `outfile` (whole or not at all) or to standard output.

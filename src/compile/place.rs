@@ -29,20 +29,54 @@ pub(super) fn place_all(
     }
     let labels = parse_labels(placement, sources)?;
     let mut diags = Vec::new();
+    // With `--list`: the documents of each label path, in the order the paths first appear.
+    let mut lists: Vec<(Vec<(String, Span)>, Vec<ast::Expr>)> = Vec::new();
     for d in data {
         let count = d.docs.len();
         for (index, doc) in d.docs.into_iter().enumerate() {
-            match place(&d.name, index, count, doc, &labels, placement.with_context) {
-                Ok(doc) => out.push(data::doc_file(doc)),
+            let ctx = (d.name.as_str(), index, count, placement.with_context);
+            match place_labels(ctx, &doc, &labels) {
+                Ok(names) if placement.list => {
+                    let key: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
+                    match lists
+                        .iter_mut()
+                        .find(|(k, _)| k.iter().map(|(n, _)| n.as_str()).eq(key.iter().copied()))
+                    {
+                        Some((_, docs)) => docs.push(doc),
+                        None => lists.push((names, vec![doc])),
+                    }
+                }
+                Ok(names) => out.push(data::doc_file(wrap(names, doc))),
                 Err(e) => diags.push(e),
             }
         }
+    }
+    for (names, docs) in lists {
+        let span = docs[0].span.to(docs[docs.len() - 1].span);
+        let list = ast::Expr {
+            kind: ast::ExprKind::List(docs.into_iter().map(ast::ListElem::Expr).collect()),
+            span,
+        };
+        out.push(data::doc_file(wrap(names, list)));
     }
     if diags.is_empty() {
         Ok(out)
     } else {
         Err(diags)
     }
+}
+
+/// `value` wrapped in one field per label, outermost first.
+fn wrap(names: Vec<(String, Span)>, value: ast::Expr) -> ast::Expr {
+    let mut doc = value;
+    for (label, span) in names.into_iter().rev() {
+        let outer = doc.span;
+        doc = ast::Expr {
+            kind: ast::ExprKind::Struct(vec![data::field(label, span, doc)]),
+            span: outer,
+        };
+    }
+    doc
 }
 
 /// The label expressions, parsed (each registered as a source of its own).
@@ -66,42 +100,34 @@ fn parse_labels(
     }
 }
 
-/// One document wrapped in the fields its labels name.
-fn place(
-    name: &str,
-    index: usize,
-    count: usize,
-    doc: ast::Expr,
+/// The labels one document's `-l` expressions give, each with the (empty) span at the start
+/// of the document that its field takes. `ctx` is the data file's name, the document's index,
+/// the file's document count and `--with-context`.
+fn place_labels(
+    ctx: (&str, usize, usize, bool),
+    doc: &ast::Expr,
     labels: &[(String, ast::Expr)],
-    with_context: bool,
-) -> Result<ast::Expr, Diag> {
-    let mut names = Vec::new();
-    for (text, e) in labels {
-        let found = if with_context {
-            None
-        } else {
-            quick_label(&doc, e)
-        };
-        let label = match found {
-            Some(s) => s,
-            None => eval_label(name, index, count, &doc, text, e, with_context)?,
-        };
-        names.push(label);
-    }
+) -> Result<Vec<(String, Span)>, Diag> {
+    let (name, index, count, with_context) = ctx;
     let span = Span::new(
         doc.span.file,
         doc.span.start as usize,
         doc.span.start as usize,
     );
-    let mut doc = doc;
-    for label in names.into_iter().rev() {
-        let outer = doc.span;
-        doc = ast::Expr {
-            kind: ast::ExprKind::Struct(vec![data::field(label, span, doc)]),
-            span: outer,
+    let mut names = Vec::new();
+    for (text, e) in labels {
+        let found = if with_context {
+            None
+        } else {
+            quick_label(doc, e)
         };
+        let label = match found {
+            Some(s) => s,
+            None => eval_label(name, index, count, doc, text, e, with_context)?,
+        };
+        names.push((label, span));
     }
-    Ok(doc)
+    Ok(names)
 }
 
 /// A label read straight from the document: a string literal, or a field (`name`,
@@ -274,7 +300,7 @@ pub fn vet_data(
     paths: &[PathBuf],
     placement: &Placement,
     schemas: &[String],
-    tags: &[String],
+    tags: &crate::load::tags::Tags,
 ) -> Option<Outcome> {
     if !data::any_data(paths) {
         return None;
