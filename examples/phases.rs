@@ -44,6 +44,7 @@ fn phases() {
         exit_after: false,
         tags: Default::default(),
         concrete: true,
+        show_hidden: false,
     });
     let mut total = 0.0;
     for (phase, d) in &outcome.timings {

@@ -84,8 +84,8 @@ enum Cmd {
         /// as with cue).
         #[arg(short = 'f', long = "force")]
         force: bool,
-        /// Accepted for cue's command lines: JSON output always escapes `<`, `>` and `&`
-        /// as cue's does (`\u003c`…).
+        /// JSON output escapes `<`, `>` and `&` (`\u003c`…), as cue's --escape (Go's HTML
+        /// escaping).
         #[arg(long = "escape")]
         escape: bool,
         #[command(flatten)]
@@ -112,10 +112,11 @@ enum Cmd {
         /// orche text.
         #[arg(short = 'c', long = "concrete")]
         concrete: bool,
-        /// Accepted for cue's command lines: orche eval always shows hidden fields (`-H`),
-        /// optional fields (`-O`) and both (`-a`), and prints its output simplified (`-s`).
+        /// Show hidden fields (`_name`), which are left out by default, as with cue.
         #[arg(short = 'H', long = "show-hidden")]
         show_hidden: bool,
+        /// Accepted for cue's command lines: orche eval always shows optional fields (`-O`);
+        /// `-a` is `-H` and `-O`; the output is always simplified (`-s`).
         #[arg(short = 'O', long = "show-optional", hide = true)]
         show_optional: bool,
         #[arg(short = 'a', long = "all", hide = true)]
@@ -425,7 +426,7 @@ fn run(cli: Cli) -> ExitCode {
             probes,
             site,
             force,
-            escape: _,
+            escape,
             place,
             tags,
         } => {
@@ -466,10 +467,14 @@ fn run(cli: Cli) -> ExitCode {
                     exit_after: true,
                     tags,
                     concrete: true,
+                    show_hidden: false,
                 },
                 expr,
                 place,
-                outfile.as_deref(),
+                Output {
+                    file: outfile.as_deref(),
+                    escape,
+                },
             )
         }
         Cmd::Eval {
@@ -479,9 +484,9 @@ fn run(cli: Cli) -> ExitCode {
             outfile,
             force,
             concrete,
-            show_hidden: _,
+            show_hidden,
             show_optional: _,
-            all: _,
+            all,
             simplify: _,
             place,
             tags,
@@ -504,10 +509,14 @@ fn run(cli: Cli) -> ExitCode {
                     exit_after: true,
                     tags,
                     concrete,
+                    show_hidden: show_hidden || all,
                 },
                 expr,
                 place,
-                outfile.as_deref(),
+                Output {
+                    file: outfile.as_deref(),
+                    escape: false,
+                },
             )
         }
         Cmd::Graph {
@@ -687,12 +696,30 @@ fn one_expr(mut exprs: Vec<String>) -> Option<Option<String>> {
 /// each value is printed in turn as cue does: JSON and text one after the other, YAML
 /// documents separated by `---`, `eval` output after a `// expr` line; a failing expression
 /// is reported and the others still printed (exit 1).
-fn emit_each(
-    req: Request,
-    exprs: Vec<String>,
-    place: PlaceArgs,
-    outfile: Option<&Path>,
-) -> ExitCode {
+/// Where `emit_each` writes, and whether JSON is HTML-escaped (`--escape`).
+struct Output<'a> {
+    file: Option<&'a Path>,
+    escape: bool,
+}
+
+impl Output<'_> {
+    /// Writes `text`, escaped as Go's `json.HTMLEscape` does when asked (in JSON these
+    /// characters only occur inside strings, so the text can be rewritten as it is).
+    fn write(&self, format: Format, text: &str) -> ExitCode {
+        if self.escape && format == Format::Json {
+            let escaped = text
+                .replace('&', "\\u0026")
+                .replace('<', "\\u003c")
+                .replace('>', "\\u003e")
+                .replace('\u{2028}', "\\u2028")
+                .replace('\u{2029}', "\\u2029");
+            return write_output(self.file, &escaped);
+        }
+        write_output(self.file, text)
+    }
+}
+
+fn emit_each(req: Request, exprs: Vec<String>, place: PlaceArgs, output: Output) -> ExitCode {
     if exprs.len() <= 1 {
         return emit(
             Request {
@@ -700,7 +727,7 @@ fn emit_each(
                 ..req
             },
             place,
-            outfile,
+            output,
         );
     }
     let mut text = String::new();
@@ -728,7 +755,7 @@ fn emit_each(
         }
         text.push_str(&out);
     }
-    let written = write_output(outfile, &text);
+    let written = output.write(req.format, &text);
     if failed {
         ExitCode::FAILURE
     } else {
@@ -736,14 +763,14 @@ fn emit_each(
     }
 }
 
-fn emit(req: Request, place: PlaceArgs, outfile: Option<&Path>) -> ExitCode {
+fn emit(req: Request, place: PlaceArgs, output: Output) -> ExitCode {
     let outcome = compile::run_placed(&req, &place.placement());
     if !outcome.diags.is_empty() {
         render(&outcome.sources, &outcome.diags);
         return ExitCode::FAILURE;
     }
     let text = outcome.output.unwrap_or_default();
-    write_output(outfile, &text)
+    output.write(req.format, &text)
 }
 
 /// cue's rule for `-o`: an existing file is not replaced without `--force` (a FIFO or device,

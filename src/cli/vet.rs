@@ -67,6 +67,7 @@ pub fn vet(
             exit_after: true,
             tags: tags.clone(),
             concrete: true,
+            show_hidden: false,
         })
     });
     let mut warnings = outcome.warnings;

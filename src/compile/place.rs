@@ -194,13 +194,12 @@ fn eval_label(
     let mut file = data::doc_file(scope);
     let mut used = Vec::new();
     package_names(e, &mut used);
-    for pkg in used {
-        if crate::eval::builtins::package_exists(&pkg)
-            && !file.decls.iter().any(|d| is_field(d, &pkg))
-        {
+    for name in used {
+        let pkg = crate::eval::builtins::packages().find(|p| p.rsplit('/').next() == Some(&name));
+        if let Some(pkg) = pkg.filter(|_| !file.decls.iter().any(|d| is_field(d, &name))) {
             file.imports.push(ast::Import {
                 alias: None,
-                path: pkg,
+                path: pkg.to_string(),
                 span,
             });
         }
@@ -250,6 +249,63 @@ fn eval_label(
 
 fn is_field(d: &ast::Decl, name: &str) -> bool {
     matches!(d, ast::Decl::Field(f) if matches!(&f.label.kind, ast::LabelKind::String(s) if s == name))
+}
+
+/// A file holding the imports of the builtin packages that a `-e` expression names as the
+/// base of a selector (`yaml` in `yaml.Marshal(x)`) and that no file declares or imports
+/// under that name; `None` when there are none. Its span is empty, in the expression's own
+/// source (so that its imports are told apart), and its package is the first file's.
+pub(super) fn expression_imports(e: &ast::Expr, files: &[ast::File]) -> Option<ast::File> {
+    let mut used = Vec::new();
+    package_names(e, &mut used);
+    let span = Span::new(e.span.file, e.span.start as usize, e.span.start as usize);
+    let imports: Vec<ast::Import> = used
+        .into_iter()
+        .filter(|name| {
+            !files.iter().any(|f| {
+                f.decls.iter().any(|d| declares(d, name))
+                    || f.imports.iter().any(|i| import_name(i) == name)
+            })
+        })
+        // `yaml` is `encoding/yaml`: the builtin package whose last path element it is (cue
+        // has one for each name).
+        .filter_map(|name| {
+            crate::eval::builtins::packages()
+                .find(|p| p.rsplit('/').next() == Some(name.as_str()))
+                .map(|p| ast::Import {
+                    alias: None,
+                    path: p.to_string(),
+                    span,
+                })
+        })
+        .collect();
+    (!imports.is_empty()).then(|| ast::File {
+        package: files.first().and_then(|f| f.package.clone()),
+        imports,
+        decls: Vec::new(),
+        span,
+    })
+}
+
+/// Whether `d` is a field named `name` (an identifier or a string label).
+fn declares(d: &ast::Decl, name: &str) -> bool {
+    let ast::Decl::Field(f) = d else {
+        return false;
+    };
+    match &f.label.kind {
+        ast::LabelKind::Ident(i) => i.name == name,
+        ast::LabelKind::String(s) => s == name,
+        _ => false,
+    }
+}
+
+/// The name an import declares: its alias, else its path's last element (before `:`/`@`).
+fn import_name(i: &ast::Import) -> &str {
+    if let Some(a) = &i.alias {
+        return &a.name;
+    }
+    let p = i.path.split([':', '@']).next().unwrap_or(&i.path);
+    p.rsplit('/').next().unwrap_or(p)
 }
 
 /// The identifiers used as the base of a selector (`strings` in `strings.ToUpper(x)`).
