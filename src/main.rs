@@ -787,9 +787,8 @@ fn refuse_existing(outfile: Option<&Path>, force: bool) -> Option<ExitCode> {
     })
 }
 
-/// cue takes `-t`/`--inject` and `-T`/`--inject-vars` before the command too (`cue -t x
-/// eval`): they are moved after it, where the commands declare them. Other arguments keep
-/// their order.
+/// cue takes `-t`/`--inject` before the command too (`cue -t x eval`): it is moved after the
+/// command, where the commands declare it. Other arguments keep their order.
 fn hoist_globals(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let mut hoisted = Vec::new();
     let mut rest = Vec::new();
@@ -803,7 +802,6 @@ fn hoist_globals(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
                 hoisted.push(a);
                 hoisted.extend(it.next());
             }
-            "-T" | "--inject-vars" => hoisted.push(a),
             _ if s.starts_with("--inject=") || (s.starts_with("-t") && s.len() > 2) => {
                 hoisted.push(a)
             }

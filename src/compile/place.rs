@@ -29,9 +29,11 @@ pub(super) fn place_all(
     }
     let labels = parse_labels(placement, sources)?;
     let mut diags = Vec::new();
-    // With `--list`: the documents of each label path, in the order the paths first appear.
-    let mut lists: Vec<(Vec<(String, Span)>, Vec<ast::Expr>)> = Vec::new();
     for d in data {
+        // With `--list`: the documents of each label path, in the order the paths first
+        // appear; one list per data file, as cue makes them (two files' lists at one path
+        // are unified, element by element).
+        let mut lists: Vec<(Vec<(String, Span)>, Vec<ast::Expr>)> = Vec::new();
         let count = d.docs.len();
         for (index, doc) in d.docs.into_iter().enumerate() {
             let ctx = (d.name.as_str(), index, count, placement.with_context);
@@ -50,14 +52,14 @@ pub(super) fn place_all(
                 Err(e) => diags.push(e),
             }
         }
-    }
-    for (names, docs) in lists {
-        let span = docs[0].span.to(docs[docs.len() - 1].span);
-        let list = ast::Expr {
-            kind: ast::ExprKind::List(docs.into_iter().map(ast::ListElem::Expr).collect()),
-            span,
-        };
-        out.push(data::doc_file(wrap(names, list)));
+        for (names, docs) in lists {
+            let span = docs[0].span.to(docs[docs.len() - 1].span);
+            let list = ast::Expr {
+                kind: ast::ExprKind::List(docs.into_iter().map(ast::ListElem::Expr).collect()),
+                span,
+            };
+            out.push(data::doc_file(wrap(names, list)));
+        }
     }
     if diags.is_empty() {
         Ok(out)
