@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 mod packages;
 mod place;
-pub use place::vet_data;
+pub use place::{export_data, vet_data};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -682,7 +682,7 @@ fn report_and_emit(
         }
     }
     let mut diags = eval::diagnostics(ev, req.mode, at);
-    if req.mode == ExportMode::Eval && req.expr.is_some() && diags.is_empty() {
+    if req.mode == ExportMode::Eval && at != ev.root && diags.is_empty() {
         // `eval -e x`: a selected value that is an error (an undefined field, an operand not
         // concrete) fails, as with cue, where `eval` of the whole package prints it.
         let v = ev.ctx.deref(at);
@@ -697,8 +697,15 @@ fn report_and_emit(
         }
     }
     if req.mode == ExportMode::Eval && req.expr.is_none() {
-        // Errors anywhere in the package count, not only below the selected value.
-        diags = eval::diagnostics(ev, ExportMode::Eval, ev.root);
+        // Errors anywhere in the package count, not only below the selected value (a data
+        // document unified with a `-d` schema).
+        let mut all = eval::diagnostics(ev, ExportMode::Eval, ev.root);
+        for d in diags {
+            if !all.contains(&d) {
+                all.push(d);
+            }
+        }
+        diags = all;
     }
     if req.mode == ExportMode::Eval && req.concrete {
         // `eval -c`: what export would report about the selected value.

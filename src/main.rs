@@ -88,6 +88,10 @@ enum Cmd {
         /// escaping).
         #[arg(long = "escape")]
         escape: bool,
+        /// Unify each data file's documents with this expression, each on its own, and print
+        /// each result (cue's `--schema`; not with -l, --list or -e).
+        #[arg(short = 'd', long = "schema", value_name = "EXPR")]
+        schema: Vec<String>,
         #[command(flatten)]
         place: PlaceArgs,
         #[command(flatten)]
@@ -123,6 +127,10 @@ enum Cmd {
         all: bool,
         #[arg(short = 's', long = "simplify", hide = true)]
         simplify: bool,
+        /// Unify each data file's documents with this expression, each on its own, and print
+        /// each result (cue's `--schema`; not with -l, --list or -e).
+        #[arg(short = 'd', long = "schema", value_name = "EXPR")]
+        schema: Vec<String>,
         #[command(flatten)]
         place: PlaceArgs,
         #[command(flatten)]
@@ -427,6 +435,7 @@ fn run(cli: Cli) -> ExitCode {
             site,
             force,
             escape,
+            schema,
             place,
             tags,
         } => {
@@ -470,6 +479,7 @@ fn run(cli: Cli) -> ExitCode {
                     show_hidden: false,
                 },
                 expr,
+                schema,
                 place,
                 Output {
                     file: outfile.as_deref(),
@@ -488,6 +498,7 @@ fn run(cli: Cli) -> ExitCode {
             show_optional: _,
             all,
             simplify: _,
+            schema,
             place,
             tags,
         } => {
@@ -512,6 +523,7 @@ fn run(cli: Cli) -> ExitCode {
                     show_hidden: show_hidden || all,
                 },
                 expr,
+                schema,
                 place,
                 Output {
                     file: outfile.as_deref(),
@@ -719,7 +731,25 @@ impl Output<'_> {
     }
 }
 
-fn emit_each(req: Request, exprs: Vec<String>, place: PlaceArgs, output: Output) -> ExitCode {
+fn emit_each(
+    req: Request,
+    exprs: Vec<String>,
+    schema: Vec<String>,
+    place: PlaceArgs,
+    output: Output,
+) -> ExitCode {
+    if !schema.is_empty() {
+        if !exprs.is_empty() {
+            eprintln!("orche: -d/--schema cannot be combined with -e");
+            return ExitCode::FAILURE;
+        }
+        let outcome = compile::export_data(&req, &place.placement(), &schema);
+        if !outcome.diags.is_empty() {
+            render(&outcome.sources, &outcome.diags);
+            return ExitCode::FAILURE;
+        }
+        return output.write(req.format, &outcome.output.unwrap_or_default());
+    }
     if exprs.len() <= 1 {
         return emit(
             Request {

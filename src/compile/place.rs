@@ -363,6 +363,43 @@ pub fn vet_data(
     if !data::any_data(paths) {
         return None;
     }
+    let req = Request::check(super::Format::Diagnostics);
+    Some(each_document(paths, placement, schemas, tags, &req))
+}
+
+/// `orche export|eval -d EXPR` (cue's `--schema`): each document of the data files unified
+/// with the `-d` expressions (not with the package's root, which is not printed) and printed in
+/// `req`'s mode and format, one after another; every document's errors are reported. As with
+/// cue, `-d` takes no `-l` or `--list`, and needs data files.
+pub fn export_data(req: &Request, placement: &Placement, schemas: &[String]) -> Outcome {
+    let usage = |msg: &str| {
+        Outcome::failed(
+            SourceMap::new(),
+            vec![Diag::new("orche::load::schema", msg)],
+            Vec::new(),
+        )
+    };
+    if !placement.is_empty() {
+        return usage("cannot combine -d/--schema with -l/--path or --list");
+    }
+    if !data::any_data(&req.paths) {
+        return usage(
+            "-d/--schema applies to data files (.json, .yaml, …), and the arguments name none",
+        );
+    }
+    each_document(&req.paths, placement, schemas, &req.tags, req)
+}
+
+/// Evaluates each data document on its own (with the package, or against `schemas`) and
+/// reports as `req` says: problems only (`Format::Diagnostics`), or each document's output in
+/// turn.
+fn each_document(
+    paths: &[PathBuf],
+    placement: &Placement,
+    schemas: &[String],
+    tags: &crate::load::tags::Tags,
+    req: &Request,
+) -> Outcome {
     let mut clock = Clock::new();
     let mut sources = SourceMap::new();
     let (mut instances, mut diags) = crate::load::args::load_instances(paths, &mut sources);
@@ -388,7 +425,7 @@ pub fn vet_data(
     };
     let early = |sources, diags, clock: Clock| Outcome::failed(sources, diags, clock.timings);
     if !diags.is_empty() {
-        return Some(early(sources, diags, clock));
+        return early(sources, diags, clock);
     }
     let mut exprs = Vec::new();
     let mut bad = Vec::new();
@@ -400,7 +437,7 @@ pub fn vet_data(
         }
     }
     if !bad.is_empty() {
-        return Some(early(sources, bad, clock));
+        return early(sources, bad, clock);
     }
     clock.mark("parse");
     // Each document placed (when -l is given) as one file of its own.
@@ -418,7 +455,11 @@ pub fn vet_data(
     let mut all = Vec::new();
     let mut warnings = Vec::new();
     let mut first = true;
-    let req = Request::check(super::Format::Diagnostics);
+    let mut output = String::new();
+    let separator = match req.format {
+        super::Format::Yaml => "---\n",
+        _ => "",
+    };
     for one in docs {
         let placed = if exprs.is_empty() {
             match place_all(vec![one.clone()], placement, &mut sources) {
@@ -452,11 +493,17 @@ pub fn vet_data(
             false,
             module.as_deref(),
             Clock::new(),
-            |ev, at, clock| match report_and_emit(&req, ev, at, clock) {
-                Ok(_) => (None, Vec::new()),
+            |ev, at, clock| match report_and_emit(req, ev, at, clock) {
+                Ok(text) => (Some(text), Vec::new()),
                 Err(diags) => (None, diags),
             },
         );
+        if let Some(text) = outcome.output {
+            if !output.is_empty() {
+                output.push_str(separator);
+            }
+            output.push_str(&text);
+        }
         sources = outcome.sources;
         for d in outcome.diags {
             if !all.contains(&d) {
@@ -469,12 +516,12 @@ pub fn vet_data(
         }
     }
     clock.mark("eval");
-    Some(Outcome {
+    Outcome {
         sources,
-        output: None,
+        output: (req.format != super::Format::Diagnostics).then_some(output),
         diags: all,
         warnings,
         refs: Vec::new(),
         timings: clock.timings,
-    })
+    }
 }
