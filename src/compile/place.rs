@@ -440,9 +440,14 @@ fn each_document(
         return early(sources, bad, clock);
     }
     clock.mark("parse");
-    // Each document placed (when -l is given) as one file of its own.
+    // Each document placed (when -l is given) as one file of its own; with --list each data
+    // file's documents together, as the list they make.
     let mut docs = Vec::new();
     for d in data {
+        if placement.list {
+            docs.push(d);
+            continue;
+        }
         for doc in &d.docs {
             docs.push(DataFile {
                 name: d.name.clone(),
