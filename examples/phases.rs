@@ -42,7 +42,9 @@ fn phases() {
         mode: ExportMode::Concrete,
         format: Format::Json,
         exit_after: false,
-        tags: Vec::new(),
+        tags: Default::default(),
+        concrete: true,
+        show_hidden: false,
     });
     let mut total = 0.0;
     for (phase, d) in &outcome.timings {

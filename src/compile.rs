@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 mod packages;
 mod place;
-pub use place::vet_data;
+pub use place::{export_data, vet_data};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -42,7 +42,13 @@ pub struct Request {
     pub exit_after: bool,
     /// `-t key=value` / `-t name` arguments: `@tag` injection and `@if` selection
     /// (`load::tags`).
-    pub tags: Vec<String>,
+    pub tags: crate::load::tags::Tags,
+    /// With `ExportMode::Eval`: every regular value must still be concrete (`eval -c`); the
+    /// output stays in the eval format. Ignored by the concrete mode, which always checks.
+    pub concrete: bool,
+    /// With `ExportMode::Eval` and the orche text format: hidden fields are printed too
+    /// (`eval -H`, `-a`); cue leaves them out by default.
+    pub show_hidden: bool,
 }
 
 impl Request {
@@ -56,7 +62,9 @@ impl Request {
             mode: ExportMode::Concrete,
             format,
             exit_after: false,
-            tags: Vec::new(),
+            tags: Default::default(),
+            concrete: true,
+            show_hidden: false,
         }
     }
 }
@@ -203,7 +211,7 @@ fn evaluate_instance(
     mut sources: SourceMap,
     inst: Instance,
     placement: &crate::load::data::Placement,
-    tags: &[String],
+    tags: &crate::load::tags::Tags,
     expr: Option<&str>,
     exit_after: bool,
     clock: Clock,
@@ -240,7 +248,8 @@ fn with_evaluation(
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
     let placement = crate::load::data::Placement::default();
-    with_evaluation_placed(paths, &placement, &[], expr, exit_after, f)
+    let tags = crate::load::tags::Tags::default();
+    with_evaluation_placed(paths, &placement, &tags, expr, exit_after, f)
 }
 
 /// [`with_evaluation`], data documents placed as `placement` says and `-t` tags applied to
@@ -248,7 +257,7 @@ fn with_evaluation(
 fn with_evaluation_placed(
     paths: &[PathBuf],
     placement: &crate::load::data::Placement,
-    tags: &[String],
+    tags: &crate::load::tags::Tags,
     expr: Option<&str>,
     exit_after: bool,
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
@@ -522,19 +531,21 @@ fn evaluate_files(
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
     let mut diags = Vec::new();
-    let mut prog = Program::default();
-    let loader = packages::lower_imports(&mut prog, &files, module, &mut sources, &mut diags);
-    let refs: Vec<&syntax::ast::File> = files.iter().collect();
+    let mut files = files;
     let root_span = files.first().map(|f| f.span).unwrap_or_default();
-    let (root, lowered) = lower::lower_package(&mut prog, &refs, root_span);
-    diags.extend(lowered.diags);
-    let warnings = lowered.warnings;
-    let references = lowered.refs;
     let parsed = match expr {
         Some(Select::Text(text)) => {
             let id = sources.add("<expression>", text);
             match syntax::parse_expr(id, text) {
-                Ok(e) => Some(e),
+                Ok(e) => {
+                    // As cue does for `-e`: builtin packages the expression names
+                    // (`strings.ToUpper(x)`) are imported for it, in a file of their own put
+                    // first (the expression sees the first file's imports).
+                    if let Some(f) = place::expression_imports(&e, &files) {
+                        files.insert(0, f);
+                    }
+                    Some(e)
+                }
                 Err(es) => {
                     diags.extend(es);
                     None
@@ -544,6 +555,18 @@ fn evaluate_files(
         Some(Select::Ast(e)) => Some(e),
         None => None,
     };
+    let mut prog = Program::default();
+    let loader = packages::lower_imports(&mut prog, &files, module, &mut sources, &mut diags);
+    let refs: Vec<&syntax::ast::File> = files.iter().collect();
+    let (root, lowered) = lower::lower_package(&mut prog, &refs, root_span);
+    // The expression's own imports are used by it, not by the package's files.
+    let expression_file = parsed.as_ref().map(|e| e.span.file);
+    diags.extend(lowered.diags.into_iter().filter(|d| {
+        !(d.code == "orche::load::unused_import"
+            && d.labels.first().map(|l| l.span.file) == expression_file)
+    }));
+    let warnings = lowered.warnings;
+    let references = lowered.refs;
     let expr = parsed.map(|e| {
         let (x, ds) = lower::lower_expr_in_root(&mut prog, &e, &refs);
         diags.extend(ds);
@@ -659,9 +682,38 @@ fn report_and_emit(
         }
     }
     let mut diags = eval::diagnostics(ev, req.mode, at);
+    if req.mode == ExportMode::Eval && at != ev.root && diags.is_empty() {
+        // `eval -e x`: a selected value that is an error (an undefined field, an operand not
+        // concrete) fails, as with cue, where `eval` of the whole package prints it.
+        let v = ev.ctx.deref(at);
+        if let Some(b) = ev.ctx.v(v).err.clone() {
+            diags = eval::report_to_diags(&ev.ctx, vec![(v, b)]);
+        }
+    }
+    if let Some(e) = &req.expr {
+        // Errors of the expression's own value are at its path, as cue names them.
+        for d in diags.iter_mut().filter(|d| d.path.is_empty()) {
+            d.path = e.trim().to_string();
+        }
+    }
     if req.mode == ExportMode::Eval && req.expr.is_none() {
-        // Errors anywhere in the package count, not only below the selected value.
-        diags = eval::diagnostics(ev, ExportMode::Eval, ev.root);
+        // Errors anywhere in the package count, not only below the selected value (a data
+        // document unified with a `-d` schema).
+        let mut all = eval::diagnostics(ev, ExportMode::Eval, ev.root);
+        for d in diags {
+            if !all.contains(&d) {
+                all.push(d);
+            }
+        }
+        diags = all;
+    }
+    if req.mode == ExportMode::Eval && req.concrete {
+        // `eval -c`: what export would report about the selected value.
+        for d in eval::diagnostics(ev, ExportMode::Concrete, at) {
+            if !diags.contains(&d) {
+                diags.push(d);
+            }
+        }
     }
     clock.mark("report");
     if !diags.is_empty() {
@@ -670,7 +722,7 @@ fn report_and_emit(
     let output = match (req.mode, req.format) {
         (ExportMode::Eval, Format::Orc) => {
             eval::finalize_optional(ev, at);
-            export::orc::print(&ev.ctx, at)
+            export::orc::print_eval(&ev.ctx, at, req.show_hidden, !req.concrete)
         }
         _ => {
             let mut errs = Vec::new();

@@ -130,11 +130,17 @@ fn load_sources(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<ast::File>, 
     (files, diags)
 }
 
+/// The source files of a directory, sorted. As cue builds a package for `export`, `eval` and
+/// `vet`, files whose names start with `.` or `_` and `*_tool.cue` files (`cue cmd`'s
+/// commands, which orche does not run) are not part of it.
 pub(crate) fn dir_files(p: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(p)? {
         let path = e?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let skipped = name.starts_with('.') || name.starts_with('_') || name.ends_with("_tool.cue");
         if path.is_file()
+            && !skipped
             && path
                 .extension()
                 .and_then(|x| x.to_str())

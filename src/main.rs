@@ -80,12 +80,22 @@ enum Cmd {
         /// Write to this file instead of standard output.
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
+        /// With -o: replace the file if it exists (without it, an existing file is an error,
+        /// as with cue).
+        #[arg(short = 'f', long = "force")]
+        force: bool,
+        /// JSON output escapes `<`, `>` and `&` (`\u003c`…), as cue's --escape (Go's HTML
+        /// escaping).
+        #[arg(long = "escape")]
+        escape: bool,
+        /// Unify each data file's documents with this expression, each on its own, and print
+        /// each result (cue's `--schema`; not with -l, --list or -e).
+        #[arg(short = 'd', long = "schema", value_name = "EXPR")]
+        schema: Vec<String>,
         #[command(flatten)]
         place: PlaceArgs,
-        /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
-        /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
-        #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
-        tags: Vec<String>,
+        #[command(flatten)]
+        tags: TagArgs,
     },
     /// Print the evaluated value; incomplete values are allowed.
     Eval {
@@ -99,12 +109,32 @@ enum Cmd {
         out: EvalOut,
         #[arg(short = 'o', long = "outfile")]
         outfile: Option<PathBuf>,
+        /// With -o: replace the file if it exists.
+        #[arg(short = 'f', long = "force")]
+        force: bool,
+        /// Every value must be concrete, as with export (cue's `eval -c`); the output stays
+        /// orche text.
+        #[arg(short = 'c', long = "concrete")]
+        concrete: bool,
+        /// Show hidden fields (`_name`), which are left out by default, as with cue.
+        #[arg(short = 'H', long = "show-hidden")]
+        show_hidden: bool,
+        /// Accepted for cue's command lines: orche eval always shows optional fields (`-O`);
+        /// `-a` is `-H` and `-O`; the output is always simplified (`-s`).
+        #[arg(short = 'O', long = "show-optional", hide = true)]
+        show_optional: bool,
+        #[arg(short = 'a', long = "all", hide = true)]
+        all: bool,
+        #[arg(short = 's', long = "simplify", hide = true)]
+        simplify: bool,
+        /// Unify each data file's documents with this expression, each on its own, and print
+        /// each result (cue's `--schema`; not with -l, --list or -e).
+        #[arg(short = 'd', long = "schema", value_name = "EXPR")]
+        schema: Vec<String>,
         #[command(flatten)]
         place: PlaceArgs,
-        /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
-        /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
-        #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
-        tags: Vec<String>,
+        #[command(flatten)]
+        tags: TagArgs,
     },
     /// Print the dependency graph of a federation: nodes, levels, order, waves and cycles.
     Graph {
@@ -220,11 +250,31 @@ enum Cmd {
         /// values are one error saying the instance is incomplete, as cue's default.
         #[arg(short = 'c', long = "concrete")]
         concrete: bool,
-        /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
-        /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
-        #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
-        tags: Vec<String>,
+        #[command(flatten)]
+        tags: TagArgs,
     },
+}
+
+/// `-t` and `-T`, as cue takes them (docs/cli.md).
+#[derive(clap::Args, Clone, Default)]
+struct TagArgs {
+    /// Inject a value into the fields marked `@tag(key)` (`key=value`), or set a tag for
+    /// `@if(…)` file selection and `short=` names (`name`); repeatable, as cue's `-t`.
+    #[arg(short = 't', long = "inject", value_name = "KEY=VALUE")]
+    tags: Vec<String>,
+    /// Inject system variables into `@tag(key,var=name)` fields: now, os, arch, cwd,
+    /// username, hostname, rand (cue's `-T`).
+    #[arg(short = 'T', long = "inject-vars")]
+    vars: bool,
+}
+
+impl TagArgs {
+    fn tags(self) -> orche::load::tags::Tags {
+        orche::load::tags::Tags {
+            given: self.tags,
+            vars: self.vars,
+        }
+    }
 }
 
 /// Where data files' documents go (docs/data-files.md).
@@ -237,6 +287,10 @@ struct PlaceArgs {
     /// Evaluate -l labels against {filename, index, recordCount, data} instead of the document.
     #[arg(long = "with-context")]
     with_context: bool,
+    /// The documents placed at one path form a list there (at the root without -l), in
+    /// argument order, instead of being unified (cue's `--list`).
+    #[arg(long = "list")]
+    list: bool,
 }
 
 impl PlaceArgs {
@@ -244,6 +298,7 @@ impl PlaceArgs {
         orche::load::data::Placement {
             labels: self.path,
             with_context: self.with_context,
+            list: self.list,
         }
     }
 }
@@ -307,7 +362,7 @@ static ALLOC: orche::alloc::SizeClasses = orche::alloc::SizeClasses;
 fn main() -> ExitCode {
     // Usage errors exit 1, like every other error (2 is `orche drift`'s "drift found"),
     // except for the CI gates, whose 1 means "problems found" and 2 a usage or I/O error.
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(hoist_globals(std::env::args_os().collect())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -378,9 +433,13 @@ fn run(cli: Cli) -> ExitCode {
             outfile,
             probes,
             site,
+            force,
+            escape,
+            schema,
             place,
             tags,
         } => {
+            let tags = tags.tags();
             if probes {
                 let out = match out {
                     None | Some(ExportOut::Sh) => cli::state::ProbeOut::Sh,
@@ -405,6 +464,9 @@ fn run(cli: Cli) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            if let Some(code) = refuse_existing(outfile.as_deref(), force) {
+                return code;
+            }
             emit_each(
                 Request {
                     paths: or_cwd(files),
@@ -413,10 +475,16 @@ fn run(cli: Cli) -> ExitCode {
                     format,
                     exit_after: true,
                     tags,
+                    concrete: true,
+                    show_hidden: false,
                 },
                 expr,
+                schema,
                 place,
-                outfile.as_deref(),
+                Output {
+                    file: outfile.as_deref(),
+                    escape,
+                },
             )
         }
         Cmd::Eval {
@@ -424,9 +492,20 @@ fn run(cli: Cli) -> ExitCode {
             expr,
             out,
             outfile,
+            force,
+            concrete,
+            show_hidden,
+            show_optional: _,
+            all,
+            simplify: _,
+            schema,
             place,
             tags,
         } => {
+            if let Some(code) = refuse_existing(outfile.as_deref(), force) {
+                return code;
+            }
+            let tags = tags.tags();
             let format = match out {
                 EvalOut::Orc => Format::Orc,
                 EvalOut::Json => Format::Json,
@@ -440,10 +519,16 @@ fn run(cli: Cli) -> ExitCode {
                     format,
                     exit_after: true,
                     tags,
+                    concrete,
+                    show_hidden: show_hidden || all,
                 },
                 expr,
+                schema,
                 place,
-                outfile.as_deref(),
+                Output {
+                    file: outfile.as_deref(),
+                    escape: false,
+                },
             )
         }
         Cmd::Graph {
@@ -580,7 +665,7 @@ fn run(cli: Cli) -> ExitCode {
                 strict,
                 color,
                 &data,
-                &tags,
+                &tags.tags(),
                 concrete,
             );
             eprint!("{}", done.stderr);
@@ -623,12 +708,48 @@ fn one_expr(mut exprs: Vec<String>) -> Option<Option<String>> {
 /// each value is printed in turn as cue does: JSON and text one after the other, YAML
 /// documents separated by `---`, `eval` output after a `// expr` line; a failing expression
 /// is reported and the others still printed (exit 1).
+/// Where `emit_each` writes, and whether JSON is HTML-escaped (`--escape`).
+struct Output<'a> {
+    file: Option<&'a Path>,
+    escape: bool,
+}
+
+impl Output<'_> {
+    /// Writes `text`, escaped as Go's `json.HTMLEscape` does when asked (in JSON these
+    /// characters only occur inside strings, so the text can be rewritten as it is).
+    fn write(&self, format: Format, text: &str) -> ExitCode {
+        if self.escape && format == Format::Json {
+            let escaped = text
+                .replace('&', "\\u0026")
+                .replace('<', "\\u003c")
+                .replace('>', "\\u003e")
+                .replace('\u{2028}', "\\u2028")
+                .replace('\u{2029}', "\\u2029");
+            return write_output(self.file, &escaped);
+        }
+        write_output(self.file, text)
+    }
+}
+
 fn emit_each(
     req: Request,
     exprs: Vec<String>,
+    schema: Vec<String>,
     place: PlaceArgs,
-    outfile: Option<&Path>,
+    output: Output,
 ) -> ExitCode {
+    if !schema.is_empty() {
+        if !exprs.is_empty() {
+            eprintln!("orche: -d/--schema cannot be combined with -e");
+            return ExitCode::FAILURE;
+        }
+        let outcome = compile::export_data(&req, &place.placement(), &schema);
+        if !outcome.diags.is_empty() {
+            render(&outcome.sources, &outcome.diags);
+            return ExitCode::FAILURE;
+        }
+        return output.write(req.format, &outcome.output.unwrap_or_default());
+    }
     if exprs.len() <= 1 {
         return emit(
             Request {
@@ -636,7 +757,7 @@ fn emit_each(
                 ..req
             },
             place,
-            outfile,
+            output,
         );
     }
     let mut text = String::new();
@@ -664,7 +785,7 @@ fn emit_each(
         }
         text.push_str(&out);
     }
-    let written = write_output(outfile, &text);
+    let written = output.write(req.format, &text);
     if failed {
         ExitCode::FAILURE
     } else {
@@ -672,14 +793,70 @@ fn emit_each(
     }
 }
 
-fn emit(req: Request, place: PlaceArgs, outfile: Option<&Path>) -> ExitCode {
+fn emit(req: Request, place: PlaceArgs, output: Output) -> ExitCode {
     let outcome = compile::run_placed(&req, &place.placement());
     if !outcome.diags.is_empty() {
         render(&outcome.sources, &outcome.diags);
         return ExitCode::FAILURE;
     }
     let text = outcome.output.unwrap_or_default();
-    write_output(outfile, &text)
+    output.write(req.format, &text)
+}
+
+/// cue's rule for `-o`: an existing file is not replaced without `--force` (a FIFO or device,
+/// such as /dev/null, is written to). The error, when there is one, is printed here.
+fn refuse_existing(outfile: Option<&Path>, force: bool) -> Option<ExitCode> {
+    let path = outfile?;
+    let exists = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    (exists && !force).then(|| {
+        eprintln!(
+            "orche: error writing {:?}: file already exists (use --force to replace it)",
+            path.display().to_string()
+        );
+        ExitCode::FAILURE
+    })
+}
+
+/// cue takes `-t`/`--inject` before the command too (`cue -t x eval`): it is moved after the
+/// command, where the commands declare it. Other arguments keep their order.
+fn hoist_globals(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut hoisted = Vec::new();
+    let mut rest = Vec::new();
+    let mut it = args.into_iter();
+    let program = it.next();
+    let mut command = None;
+    while let Some(a) = it.next() {
+        let s = a.to_string_lossy().into_owned();
+        match s.as_str() {
+            "-t" | "--inject" => {
+                hoisted.push(a);
+                hoisted.extend(it.next());
+            }
+            _ if s.starts_with("--inject=") || (s.starts_with("-t") && s.len() > 2) => {
+                hoisted.push(a)
+            }
+            "--max-steps" | "--max-memory" => {
+                rest.push(a);
+                rest.extend(it.next());
+            }
+            _ if s.starts_with('-') => rest.push(a),
+            _ => {
+                command = Some(a);
+                break;
+            }
+        }
+    }
+    let Some(command) = command else {
+        // No command: nothing to move after it; clap reports what is missing.
+        return program.into_iter().chain(rest).chain(hoisted).collect();
+    };
+    program
+        .into_iter()
+        .chain(rest)
+        .chain(std::iter::once(command))
+        .chain(hoisted)
+        .chain(it)
+        .collect()
 }
 
 /// Writes `text` to `outfile` (whole or not at all) or to standard output.

@@ -191,7 +191,7 @@ fn an_output_file_killed_mid_write_keeps_its_old_content() {
     for _attempt in 0..5 {
         std::fs::write(&out, old).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_orche"))
-            .args(["export", "big.orc", "-o", "out.json"])
+            .args(["export", "big.orc", "-o", "out.json", "--force"])
             .current_dir(&s.path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -237,7 +237,7 @@ fn an_output_file_killed_mid_write_keeps_its_old_content() {
         "never caught orche while it wrote the temporary file"
     );
     // A run left alone replaces it whole.
-    let o = orche(&s.path, &["export", "big.orc", "-o", "out.json"]);
+    let o = orche(&s.path, &["export", "big.orc", "-o", "out.json", "--force"]);
     assert_eq!(o.status, Status::Exited(0), "{}", o.stderr_text());
     let text = std::fs::read_to_string(&out).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -52,7 +52,7 @@ pub fn vet(
     strict: bool,
     color: bool,
     data: &DataArgs,
-    tags: &[String],
+    tags: &orche::load::tags::Tags,
     concrete: bool,
 ) -> Vetted {
     let checked_data = compile::vet_data(files, &data.placement, &data.schemas, tags);
@@ -65,7 +65,9 @@ pub fn vet(
             mode: ExportMode::Concrete,
             format: Format::Diagnostics,
             exit_after: true,
-            tags: tags.to_vec(),
+            tags: tags.clone(),
+            concrete: true,
+            show_hidden: false,
         })
     });
     let mut warnings = outcome.warnings;

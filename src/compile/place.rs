@@ -30,12 +30,35 @@ pub(super) fn place_all(
     let labels = parse_labels(placement, sources)?;
     let mut diags = Vec::new();
     for d in data {
+        // With `--list`: the documents of each label path, in the order the paths first
+        // appear; one list per data file, as cue makes them (two files' lists at one path
+        // are unified, element by element).
+        let mut lists: Vec<(Vec<(String, Span)>, Vec<ast::Expr>)> = Vec::new();
         let count = d.docs.len();
         for (index, doc) in d.docs.into_iter().enumerate() {
-            match place(&d.name, index, count, doc, &labels, placement.with_context) {
-                Ok(doc) => out.push(data::doc_file(doc)),
+            let ctx = (d.name.as_str(), index, count, placement.with_context);
+            match place_labels(ctx, &doc, &labels) {
+                Ok(names) if placement.list => {
+                    let key: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
+                    match lists
+                        .iter_mut()
+                        .find(|(k, _)| k.iter().map(|(n, _)| n.as_str()).eq(key.iter().copied()))
+                    {
+                        Some((_, docs)) => docs.push(doc),
+                        None => lists.push((names, vec![doc])),
+                    }
+                }
+                Ok(names) => out.push(data::doc_file(wrap(names, doc))),
                 Err(e) => diags.push(e),
             }
+        }
+        for (names, docs) in lists {
+            let span = docs[0].span.to(docs[docs.len() - 1].span);
+            let list = ast::Expr {
+                kind: ast::ExprKind::List(docs.into_iter().map(ast::ListElem::Expr).collect()),
+                span,
+            };
+            out.push(data::doc_file(wrap(names, list)));
         }
     }
     if diags.is_empty() {
@@ -43,6 +66,19 @@ pub(super) fn place_all(
     } else {
         Err(diags)
     }
+}
+
+/// `value` wrapped in one field per label, outermost first.
+fn wrap(names: Vec<(String, Span)>, value: ast::Expr) -> ast::Expr {
+    let mut doc = value;
+    for (label, span) in names.into_iter().rev() {
+        let outer = doc.span;
+        doc = ast::Expr {
+            kind: ast::ExprKind::Struct(vec![data::field(label, span, doc)]),
+            span: outer,
+        };
+    }
+    doc
 }
 
 /// The label expressions, parsed (each registered as a source of its own).
@@ -66,42 +102,34 @@ fn parse_labels(
     }
 }
 
-/// One document wrapped in the fields its labels name.
-fn place(
-    name: &str,
-    index: usize,
-    count: usize,
-    doc: ast::Expr,
+/// The labels one document's `-l` expressions give, each with the (empty) span at the start
+/// of the document that its field takes. `ctx` is the data file's name, the document's index,
+/// the file's document count and `--with-context`.
+fn place_labels(
+    ctx: (&str, usize, usize, bool),
+    doc: &ast::Expr,
     labels: &[(String, ast::Expr)],
-    with_context: bool,
-) -> Result<ast::Expr, Diag> {
-    let mut names = Vec::new();
-    for (text, e) in labels {
-        let found = if with_context {
-            None
-        } else {
-            quick_label(&doc, e)
-        };
-        let label = match found {
-            Some(s) => s,
-            None => eval_label(name, index, count, &doc, text, e, with_context)?,
-        };
-        names.push(label);
-    }
+) -> Result<Vec<(String, Span)>, Diag> {
+    let (name, index, count, with_context) = ctx;
     let span = Span::new(
         doc.span.file,
         doc.span.start as usize,
         doc.span.start as usize,
     );
-    let mut doc = doc;
-    for label in names.into_iter().rev() {
-        let outer = doc.span;
-        doc = ast::Expr {
-            kind: ast::ExprKind::Struct(vec![data::field(label, span, doc)]),
-            span: outer,
+    let mut names = Vec::new();
+    for (text, e) in labels {
+        let found = if with_context {
+            None
+        } else {
+            quick_label(doc, e)
         };
+        let label = match found {
+            Some(s) => s,
+            None => eval_label(name, index, count, doc, text, e, with_context)?,
+        };
+        names.push((label, span));
     }
-    Ok(doc)
+    Ok(names)
 }
 
 /// A label read straight from the document: a string literal, or a field (`name`,
@@ -168,13 +196,12 @@ fn eval_label(
     let mut file = data::doc_file(scope);
     let mut used = Vec::new();
     package_names(e, &mut used);
-    for pkg in used {
-        if crate::eval::builtins::package_exists(&pkg)
-            && !file.decls.iter().any(|d| is_field(d, &pkg))
-        {
+    for name in used {
+        let pkg = crate::eval::builtins::packages().find(|p| p.rsplit('/').next() == Some(&name));
+        if let Some(pkg) = pkg.filter(|_| !file.decls.iter().any(|d| is_field(d, &name))) {
             file.imports.push(ast::Import {
                 alias: None,
-                path: pkg,
+                path: pkg.to_string(),
                 span,
             });
         }
@@ -226,6 +253,63 @@ fn is_field(d: &ast::Decl, name: &str) -> bool {
     matches!(d, ast::Decl::Field(f) if matches!(&f.label.kind, ast::LabelKind::String(s) if s == name))
 }
 
+/// A file holding the imports of the builtin packages that a `-e` expression names as the
+/// base of a selector (`yaml` in `yaml.Marshal(x)`) and that no file declares or imports
+/// under that name; `None` when there are none. Its span is empty, in the expression's own
+/// source (so that its imports are told apart), and its package is the first file's.
+pub(super) fn expression_imports(e: &ast::Expr, files: &[ast::File]) -> Option<ast::File> {
+    let mut used = Vec::new();
+    package_names(e, &mut used);
+    let span = Span::new(e.span.file, e.span.start as usize, e.span.start as usize);
+    let imports: Vec<ast::Import> = used
+        .into_iter()
+        .filter(|name| {
+            !files.iter().any(|f| {
+                f.decls.iter().any(|d| declares(d, name))
+                    || f.imports.iter().any(|i| import_name(i) == name)
+            })
+        })
+        // `yaml` is `encoding/yaml`: the builtin package whose last path element it is (cue
+        // has one for each name).
+        .filter_map(|name| {
+            crate::eval::builtins::packages()
+                .find(|p| p.rsplit('/').next() == Some(name.as_str()))
+                .map(|p| ast::Import {
+                    alias: None,
+                    path: p.to_string(),
+                    span,
+                })
+        })
+        .collect();
+    (!imports.is_empty()).then(|| ast::File {
+        package: files.first().and_then(|f| f.package.clone()),
+        imports,
+        decls: Vec::new(),
+        span,
+    })
+}
+
+/// Whether `d` is a field named `name` (an identifier or a string label).
+fn declares(d: &ast::Decl, name: &str) -> bool {
+    let ast::Decl::Field(f) = d else {
+        return false;
+    };
+    match &f.label.kind {
+        ast::LabelKind::Ident(i) => i.name == name,
+        ast::LabelKind::String(s) => s == name,
+        _ => false,
+    }
+}
+
+/// The name an import declares: its alias, else its path's last element (before `:`/`@`).
+fn import_name(i: &ast::Import) -> &str {
+    if let Some(a) = &i.alias {
+        return &a.name;
+    }
+    let p = i.path.split([':', '@']).next().unwrap_or(&i.path);
+    p.rsplit('/').next().unwrap_or(p)
+}
+
 /// The identifiers used as the base of a selector (`strings` in `strings.ToUpper(x)`).
 fn package_names(e: &ast::Expr, out: &mut Vec<String>) {
     use ast::ExprKind as K;
@@ -274,11 +358,48 @@ pub fn vet_data(
     paths: &[PathBuf],
     placement: &Placement,
     schemas: &[String],
-    tags: &[String],
+    tags: &crate::load::tags::Tags,
 ) -> Option<Outcome> {
     if !data::any_data(paths) {
         return None;
     }
+    let req = Request::check(super::Format::Diagnostics);
+    Some(each_document(paths, placement, schemas, tags, &req))
+}
+
+/// `orche export|eval -d EXPR` (cue's `--schema`): each document of the data files unified
+/// with the `-d` expressions (not with the package's root, which is not printed) and printed in
+/// `req`'s mode and format, one after another; every document's errors are reported. As with
+/// cue, `-d` takes no `-l` or `--list`, and needs data files.
+pub fn export_data(req: &Request, placement: &Placement, schemas: &[String]) -> Outcome {
+    let usage = |msg: &str| {
+        Outcome::failed(
+            SourceMap::new(),
+            vec![Diag::new("orche::load::schema", msg)],
+            Vec::new(),
+        )
+    };
+    if !placement.is_empty() {
+        return usage("cannot combine -d/--schema with -l/--path or --list");
+    }
+    if !data::any_data(&req.paths) {
+        return usage(
+            "-d/--schema applies to data files (.json, .yaml, …), and the arguments name none",
+        );
+    }
+    each_document(&req.paths, placement, schemas, &req.tags, req)
+}
+
+/// Evaluates each data document on its own (with the package, or against `schemas`) and
+/// reports as `req` says: problems only (`Format::Diagnostics`), or each document's output in
+/// turn.
+fn each_document(
+    paths: &[PathBuf],
+    placement: &Placement,
+    schemas: &[String],
+    tags: &crate::load::tags::Tags,
+    req: &Request,
+) -> Outcome {
     let mut clock = Clock::new();
     let mut sources = SourceMap::new();
     let (mut instances, mut diags) = crate::load::args::load_instances(paths, &mut sources);
@@ -304,7 +425,7 @@ pub fn vet_data(
     };
     let early = |sources, diags, clock: Clock| Outcome::failed(sources, diags, clock.timings);
     if !diags.is_empty() {
-        return Some(early(sources, diags, clock));
+        return early(sources, diags, clock);
     }
     let mut exprs = Vec::new();
     let mut bad = Vec::new();
@@ -316,12 +437,17 @@ pub fn vet_data(
         }
     }
     if !bad.is_empty() {
-        return Some(early(sources, bad, clock));
+        return early(sources, bad, clock);
     }
     clock.mark("parse");
-    // Each document placed (when -l is given) as one file of its own.
+    // Each document placed (when -l is given) as one file of its own; with --list each data
+    // file's documents together, as the list they make.
     let mut docs = Vec::new();
     for d in data {
+        if placement.list {
+            docs.push(d);
+            continue;
+        }
         for doc in &d.docs {
             docs.push(DataFile {
                 name: d.name.clone(),
@@ -334,7 +460,11 @@ pub fn vet_data(
     let mut all = Vec::new();
     let mut warnings = Vec::new();
     let mut first = true;
-    let req = Request::check(super::Format::Diagnostics);
+    let mut output = String::new();
+    let separator = match req.format {
+        super::Format::Yaml => "---\n",
+        _ => "",
+    };
     for one in docs {
         let placed = if exprs.is_empty() {
             match place_all(vec![one.clone()], placement, &mut sources) {
@@ -368,11 +498,17 @@ pub fn vet_data(
             false,
             module.as_deref(),
             Clock::new(),
-            |ev, at, clock| match report_and_emit(&req, ev, at, clock) {
-                Ok(_) => (None, Vec::new()),
+            |ev, at, clock| match report_and_emit(req, ev, at, clock) {
+                Ok(text) => (Some(text), Vec::new()),
                 Err(diags) => (None, diags),
             },
         );
+        if let Some(text) = outcome.output {
+            if !output.is_empty() {
+                output.push_str(separator);
+            }
+            output.push_str(&text);
+        }
         sources = outcome.sources;
         for d in outcome.diags {
             if !all.contains(&d) {
@@ -385,12 +521,12 @@ pub fn vet_data(
         }
     }
     clock.mark("eval");
-    Some(Outcome {
+    Outcome {
         sources,
-        output: None,
+        output: (req.format != super::Format::Diagnostics).then_some(output),
         diags: all,
         warnings,
         refs: Vec::new(),
         timings: clock.timings,
-    })
+    }
 }

@@ -1,5 +1,7 @@
 //! `orche eval` output: an evaluated value in orche (CUE) syntax, incomplete values included,
-//! definitions and optional fields shown, lets left out. Invariant: fields print in the order
+//! definitions and optional fields shown, lets left out; for the command line, hidden fields
+//! only when asked for (`-H`) and definitions left out with `-c`, as `cue eval` prints them
+//! (`print_eval`). Invariant: fields print in the order
 //! the evaluator stored them; each value printed is a step of the run's budget (`limit`), so
 //! printing runs inside `limit::catch` as the evaluation does.
 
@@ -7,14 +9,50 @@ use crate::eval::{Ctx, VId};
 use crate::lower::Label;
 
 pub fn print(ctx: &Ctx, v: VId) -> String {
-    print_with(ctx, v, false, usize::MAX)
+    print_with(ctx, v, &Opts::new(false, usize::MAX))
+}
+
+/// `orche eval`'s text: [`print`], hidden fields (`_x`) only with `hidden` and definitions
+/// (`#X`) only with `definitions`.
+pub fn print_eval(ctx: &Ctx, v: VId, hidden: bool, definitions: bool) -> String {
+    let mut o = Opts::new(false, usize::MAX);
+    o.hidden = hidden;
+    o.definitions = definitions;
+    print_with(ctx, v, &o)
+}
+
+/// What is printed: defaults resolved or not, the length past which printing stops, and
+/// which kinds of fields are shown.
+struct Opts {
+    resolve: bool,
+    max: usize,
+    hidden: bool,
+    definitions: bool,
+}
+
+impl Opts {
+    fn new(resolve: bool, max: usize) -> Opts {
+        Opts {
+            resolve,
+            max,
+            hidden: true,
+            definitions: true,
+        }
+    }
+
+    /// Whether a field labelled `l` (printed as `name`) is shown.
+    fn shows(&self, l: &Label, name: &str) -> bool {
+        matches!(l, Label::Field(_))
+            && (self.hidden || !name.starts_with('_'))
+            && (self.definitions || !name.starts_with('#'))
+    }
 }
 
 /// The start of [`print`]'s text: printing stops once the text is past `max` bytes, so a
 /// one-line summary of a large value (the language server's completion) costs no more than
 /// its first lines. The flag says whether the text was cut.
 pub fn print_prefix(ctx: &Ctx, v: VId, max: usize) -> (String, bool) {
-    let text = print_with(ctx, v, false, max);
+    let text = print_with(ctx, v, &Opts::new(false, max));
     let cut = text.len() > max;
     (text, cut)
 }
@@ -23,17 +61,17 @@ pub fn print_prefix(ctx: &Ctx, v: VId, max: usize) -> (String, bool) {
 /// one default shows that default (`int & >0 | *5` is `5`); one with none or several stays a
 /// disjunction. The language server's hover.
 pub fn print_resolved(ctx: &Ctx, v: VId) -> String {
-    print_with(ctx, v, true, usize::MAX)
+    print_with(ctx, v, &Opts::new(true, usize::MAX))
 }
 
 /// The text of `v`, stopping once it is past `max` bytes.
-fn print_with(ctx: &Ctx, v: VId, resolve: bool, max: usize) -> String {
+fn print_with(ctx: &Ctx, v: VId, o: &Opts) -> String {
     let mut out = String::new();
-    let t = resolved(ctx, ctx.deref(v), resolve);
+    let t = resolved(ctx, ctx.deref(v), o.resolve);
     if ctx.v(t).is_struct && ctx.v(t).alts().is_none() && ctx.v(t).err.is_none() {
-        fields(ctx, t, 0, resolve, max, &mut out);
+        fields(ctx, t, 0, o, &mut out);
     } else {
-        value(ctx, v, 0, resolve, max, &mut out);
+        value(ctx, v, 0, o, &mut out);
         out.push('\n');
     }
     out
@@ -62,10 +100,10 @@ fn tabs(out: &mut String, n: usize) {
     }
 }
 
-fn fields(ctx: &Ctx, v: VId, depth: usize, resolve: bool, max: usize, out: &mut String) {
+fn fields(ctx: &Ctx, v: VId, depth: usize, o: &Opts, out: &mut String) {
     let vx = ctx.v(v);
     for (l, a) in vx.arcs.iter() {
-        if out.len() > max {
+        if out.len() > o.max {
             return;
         }
         let av = ctx.v(*a);
@@ -73,6 +111,9 @@ fn fields(ctx: &Ctx, v: VId, depth: usize, resolve: bool, max: usize, out: &mut 
             Label::Field(_) => ctx.label_name(*l),
             _ => continue,
         };
+        if !o.shows(l, &name) {
+            continue;
+        }
         let marker = if av.has_regular {
             ""
         } else if av.has_required {
@@ -86,12 +127,13 @@ fn fields(ctx: &Ctx, v: VId, depth: usize, resolve: bool, max: usize, out: &mut 
         out.push_str(&name);
         out.push_str(marker);
         out.push_str(": ");
-        value(ctx, *a, depth, resolve, max, out);
+        value(ctx, *a, depth, o, out);
         out.push('\n');
     }
 }
 
-fn value(ctx: &Ctx, v: VId, depth: usize, resolve: bool, max: usize, out: &mut String) {
+fn value(ctx: &Ctx, v: VId, depth: usize, o: &Opts, out: &mut String) {
+    let (resolve, max) = (o.resolve, o.max);
     if out.len() > max {
         return;
     }
@@ -115,17 +157,18 @@ fn value(ctx: &Ctx, v: VId, depth: usize, resolve: bool, max: usize, out: &mut S
             if *d {
                 out.push('*');
             }
-            value(ctx, *a, depth, resolve, max, out);
+            value(ctx, *a, depth, o, out);
         }
         return;
     }
     if vx.is_struct {
-        if vx.arcs.keys().all(|l| !matches!(l, Label::Field(_))) {
+        let shown = |l: &Label| matches!(l, Label::Field(_)) && o.shows(l, &ctx.label_name(*l));
+        if !vx.arcs.keys().any(shown) {
             out.push_str("{}");
             return;
         }
         out.push_str("{\n");
-        fields(ctx, t, depth + 1, resolve, max, out);
+        fields(ctx, t, depth + 1, o, out);
         tabs(out, depth);
         out.push('}');
         return;
@@ -143,7 +186,7 @@ fn value(ctx: &Ctx, v: VId, depth: usize, resolve: bool, max: usize, out: &mut S
                 break;
             }
             tabs(out, depth + 1);
-            value(ctx, a, depth + 1, resolve, max, out);
+            value(ctx, a, depth + 1, o, out);
             out.push_str(",\n");
         }
         if open {

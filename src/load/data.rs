@@ -77,11 +77,14 @@ pub struct DataFile {
 pub struct Placement {
     pub labels: Vec<String>,
     pub with_context: bool,
+    /// `--list`: the documents that land at one path are the elements of a list there (at the
+    /// root without `-l`), in argument order, instead of being unified.
+    pub list: bool,
 }
 
 impl Placement {
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+        self.labels.is_empty() && !self.list
     }
 }
 

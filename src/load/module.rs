@@ -26,7 +26,10 @@ pub struct Module {
 
 /// The module `dir` lies in: the nearest ancestor (or `dir` itself) with a module file; `None`
 /// when there is none. A module file that does not parse or lacks `module` or
-/// `language: version` is an error, as in CUE.
+/// `language: version` is an error, as in CUE; except an empty module file (no declarations)
+/// of a module the current directory is not in, which counts as none: cue reads only the
+/// module of the current directory, so `cue export ./pkg` passes over `pkg/cue.mod/module.cue`
+/// when it is empty (older CUE's module without a path).
 pub fn find(dir: &Path, sources: &mut SourceMap) -> Result<Option<Module>, Vec<Diag>> {
     let start = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let mut at: Option<&Path> = Some(&start);
@@ -34,7 +37,7 @@ pub fn find(dir: &Path, sources: &mut SourceMap) -> Result<Option<Module>, Vec<D
         for (sub, file) in MODULE_FILES {
             let f = d.join(sub).join(file);
             if f.is_file() {
-                return read(d, &f, sources).map(Some);
+                return read(d, &f, sources);
             }
         }
         at = d.parent();
@@ -43,12 +46,15 @@ pub fn find(dir: &Path, sources: &mut SourceMap) -> Result<Option<Module>, Vec<D
 }
 
 /// Reads a module file: `module: "…"` and `language: version: "…"` at its top.
-fn read(root: &Path, file: &Path, sources: &mut SourceMap) -> Result<Module, Vec<Diag>> {
+fn read(root: &Path, file: &Path, sources: &mut SourceMap) -> Result<Option<Module>, Vec<Diag>> {
     let mut diags = Vec::new();
     let shown = display(file);
     let Some(f) = super::load_file_named(file, shown.clone(), sources, &mut diags) else {
         return Err(diags);
     };
+    if f.decls.is_empty() && !cwd_within(root) {
+        return Ok(None);
+    }
     let module = top_string(&f.decls, &["module"]);
     let version = top_string(&f.decls, &["language", "version"]);
     let bad = |msg: String, span: Span| {
@@ -76,11 +82,19 @@ fn read(root: &Path, file: &Path, sources: &mut SourceMap) -> Result<Module, Vec
         )]);
     }
     let path = path.split('@').next().unwrap_or(&path).to_string();
-    Ok(Module {
+    Ok(Some(Module {
         root: root.to_path_buf(),
         path,
         mod_dir: file.parent().unwrap_or(root).to_path_buf(),
-    })
+    }))
+}
+
+/// Whether the current directory is `root` or lies below it (`root` is canonical).
+fn cwd_within(root: &Path) -> bool {
+    std::env::current_dir()
+        .ok()
+        .and_then(|d| std::fs::canonicalize(d).ok())
+        .is_some_and(|d| d.starts_with(root))
 }
 
 /// The string literal at `names` (a path of plain field names) in top-level declarations.

@@ -4,8 +4,10 @@
 //! `-t key=value` into it, typed by `type=` (`string` by default, `int`, `number`, `bool`), and
 //! `short=a|b` lets `-t a` set it to `"a"`. Attributes are found by lexing each file's text
 //! again (the AST drops them) and matched to the innermost field around them by span.
-//! Invariant: without `-t` arguments and without `@if` attributes, the files pass unchanged;
-//! every tag given is used or reported, as cue reports it.
+//! With `-T` (`--inject-vars`), `@tag(key,var=name)` takes the system variable `name` (`now`,
+//! `os`, `arch`, `cwd`, `username`, `hostname`, `rand`) when no `-t key=value` gives it one.
+//! Invariant: without `-t`/`-T` arguments and without `@if` attributes, the files pass
+//! unchanged; every tag given is used or reported, as cue reports it.
 
 use crate::diag::Diag;
 use crate::source::{SourceMap, Span};
@@ -26,15 +28,26 @@ struct Attr {
     span: Span,
 }
 
-/// Keeps the files that `@if` selects and injects the `-t` values into `@tag` fields. Returns
-/// the files left and every problem (an unknown tag, a value of the wrong type, a file with two
-/// `@if`s, all files excluded).
+/// What `-t` and `-T` give: the `-t` arguments (`key=value` or a bare name) and whether `-T`
+/// (`--inject-vars`) asks for the system variables.
+#[derive(Clone, Debug, Default)]
+pub struct Tags {
+    pub given: Vec<String>,
+    pub vars: bool,
+}
+
+/// Keeps the files that `@if` selects and injects the `-t` values into `@tag` fields (and,
+/// when `vars` is set, the system variables into `@tag(…,var=…)` fields). Returns the files
+/// left and every problem (an unknown tag, a value of the wrong type, a file with two `@if`s,
+/// all files excluded).
 pub fn apply(
     files: Vec<ast::File>,
     sources: &SourceMap,
-    tags: &[String],
+    tags: &Tags,
 ) -> (Vec<ast::File>, Vec<Diag>) {
+    let vars = tags.vars.then(SystemVars::read);
     let mut given: Vec<Given> = tags
+        .given
         .iter()
         .map(|t| match t.split_once('=') {
             Some((k, v)) => Given {
@@ -90,7 +103,7 @@ pub fn apply(
             }
         }
         for a in attrs[lead..].iter().filter(|a| a.name == "tag") {
-            if let Err(d) = inject(&mut file, a, &mut given) {
+            if let Err(d) = inject(&mut file, a, &mut given, vars.as_ref()) {
                 diags.push(d);
             }
         }
@@ -113,6 +126,116 @@ pub fn apply(
         diags.push(Diag::new("orche::load::tag", message));
     }
     (kept, diags)
+}
+
+/// The values `-T` injects, read once per run: the time (RFC 3339, UTC, nanoseconds as Go's
+/// `RFC3339Nano` prints them), Go's names of the OS and architecture, the current directory,
+/// the user and host names and a random 128-bit integer.
+struct SystemVars {
+    now: String,
+}
+
+impl SystemVars {
+    fn read() -> SystemVars {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        SystemVars {
+            now: rfc3339_nano(t.as_secs() as i64, t.subsec_nanos()),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "now" => self.now.clone(),
+            "os" => std::env::consts::OS.to_string(),
+            "arch" => match std::env::consts::ARCH {
+                "x86_64" => "amd64",
+                "aarch64" => "arm64",
+                "x86" => "386",
+                "powerpc64" => "ppc64",
+                a => a,
+            }
+            .to_string(),
+            "cwd" => std::env::current_dir()
+                .map(|d| d.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            "username" => username(),
+            "hostname" => std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+                .map(|h| h.trim().to_string())
+                .unwrap_or_default(),
+            "rand" => {
+                let mut b = [0u8; 16];
+                if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+                    let _ = std::io::Read::read_exact(&mut f, &mut b);
+                }
+                if b == [0; 16] {
+                    // No /dev/urandom: the clock's nanoseconds, hashed, are random enough.
+                    let n = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default()
+                        .as_nanos();
+                    b = n
+                        .wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)
+                        .to_le_bytes();
+                }
+                u128::from_le_bytes(b).to_string()
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// The user's name as Go's `os/user.Current` finds it: the password entry of the process's
+/// user id, else `$USER`.
+fn username() -> String {
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        });
+    if let (Some(uid), Ok(passwd)) = (uid, std::fs::read_to_string("/etc/passwd")) {
+        for l in passwd.lines() {
+            let f: Vec<&str> = l.split(':').collect();
+            if f.len() > 2 && f[2] == uid {
+                return f[0].to_string();
+            }
+        }
+    }
+    std::env::var("USER").unwrap_or_default()
+}
+
+/// Seconds and nanoseconds since 1970 as Go's `time.RFC3339Nano` prints a UTC time
+/// (`2024-07-22T15:42:09.335482408Z`, trailing zeros of the fraction dropped).
+fn rfc3339_nano(secs: i64, nanos: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let mut frac = String::new();
+    if nanos > 0 {
+        frac = format!(".{nanos:09}");
+        while frac.ends_with('0') {
+            frac.pop();
+        }
+    }
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{frac}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Every attribute of a file, from its text (`@name(body)`).
@@ -261,11 +384,12 @@ impl IfParser<'_> {
     }
 }
 
-/// The parsed arguments of `@tag(key, type=…, short=a|b)`.
+/// The parsed arguments of `@tag(key, type=…, short=a|b, var=name)`.
 struct TagSpec {
     key: String,
     typ: String,
     short: Vec<String>,
+    var: Option<String>,
 }
 
 fn tag_spec(body: &str) -> TagSpec {
@@ -273,11 +397,13 @@ fn tag_spec(body: &str) -> TagSpec {
         key: String::new(),
         typ: "string".into(),
         short: Vec::new(),
+        var: None,
     };
     for (i, part) in body.split(',').map(str::trim).enumerate() {
         match part.split_once('=') {
             Some(("type", t)) => spec.typ = t.trim().to_string(),
             Some(("short", s)) => spec.short = s.split('|').map(|x| x.trim().to_string()).collect(),
+            Some(("var", v)) => spec.var = Some(v.trim().to_string()),
             Some(_) => {}
             None if i == 0 => spec.key = part.to_string(),
             None => {}
@@ -287,8 +413,13 @@ fn tag_spec(body: &str) -> TagSpec {
 }
 
 /// Injects the value given for `a`'s tag into the innermost field around `a`.
-fn inject(file: &mut ast::File, a: &Attr, given: &mut [Given]) -> Result<(), Diag> {
-    let spec = tag_spec(&a.body);
+fn inject(
+    file: &mut ast::File,
+    a: &Attr,
+    given: &mut [Given],
+    vars: Option<&SystemVars>,
+) -> Result<(), Diag> {
+    let mut spec = tag_spec(&a.body);
     // Every value given (`-t key=…` and the `short=` names) is one more conjunct, so two
     // different values conflict as in cue.
     // `key=value` ones first, then the short names (the order cue's messages show).
@@ -309,7 +440,29 @@ fn inject(file: &mut ast::File, a: &Attr, given: &mut [Given]) -> Result<(), Dia
     }
     values.extend(shorts);
     if values.is_empty() {
-        return Ok(());
+        // `-T`: the system variable, when the tag names one (an unknown name is an error, as
+        // in cue); `rand` is an integer whatever the tag's type.
+        match (vars, &spec.var) {
+            (Some(vars), Some(name)) => match vars.get(name) {
+                Some(v) => {
+                    if name == "rand" {
+                        spec.typ = "int".into();
+                    }
+                    values.push(v)
+                }
+                None => {
+                    return Err(Diag::new(
+                        "orche::load::tag",
+                        format!(
+                            "tag variable '{name}' not found (one of now, os, arch, cwd, \
+                             username, hostname, rand)"
+                        ),
+                    )
+                    .with_label(a.span, "tag"))
+                }
+            },
+            _ => return Ok(()),
+        }
     }
     let mut path = Vec::new();
     let Some(field) = field_at(&mut file.decls, a.span.start as usize, &mut path) else {
@@ -486,6 +639,16 @@ mod tests {
         assert!(g.iter().all(|g| g.used));
         assert!(eval_if("prod &", &mut g).is_err());
         assert!(eval_if("(prod", &mut g).is_err());
+    }
+
+    #[test]
+    fn times_print_as_go_rfc3339_nano() {
+        assert_eq!(rfc3339_nano(0, 0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339_nano(1_721_662_929, 335_482_400),
+            "2024-07-22T15:42:09.3354824Z"
+        );
+        assert_eq!(rfc3339_nano(951_782_400, 0), "2000-02-29T00:00:00Z");
     }
 
     #[test]
