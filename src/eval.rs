@@ -1336,9 +1336,7 @@ impl<'p> Ctx<'p> {
         while let Some(c) = cur {
             let v = &self.vs[c as usize];
             if let Label::Field(s) = v.label {
-                if crate::lower::field_class(self.sym_name(s))
-                    == crate::lower::FieldClass::Definition
-                {
+                if crate::lower::is_definition_name(self.sym_name(s)) {
                     return true;
                 }
             }
@@ -1353,9 +1351,7 @@ impl<'p> Ctx<'p> {
     /// anyway: no closedness of its own, as in CUE.
     pub fn enters_definition(&self, t: VId, v: VId) -> bool {
         let is_def = |c: VId| match self.vs[c as usize].label {
-            Label::Field(s) => {
-                crate::lower::field_class(self.sym_name(s)) == crate::lower::FieldClass::Definition
-            }
+            Label::Field(s) => crate::lower::is_definition_name(self.sym_name(s)),
             _ => false,
         };
         if is_def(t) {

@@ -315,6 +315,12 @@ pub fn field_class(name: &str) -> FieldClass {
     }
 }
 
+/// Whether a field of this name is a definition, closed where it is used: `#A`, and the
+/// hidden definition `_#A` (hidden as well: package-scoped and never exported).
+pub fn is_definition_name(name: &str) -> bool {
+    name.starts_with('#') || name.starts_with("_#")
+}
+
 /// Whether `s` can be written as a bare identifier label.
 pub fn is_identifier(s: &str) -> bool {
     let mut cs = s.chars();

@@ -541,21 +541,23 @@ fn vertex_kind(ctx: &mut Ctx, v: &Val) -> Option<u16> {
 }
 
 fn unary(ctx: &mut Ctx, op: UnOp, v: Val, span: Span) -> Val {
-    if let Some(k) = vertex_kind(ctx, &v) {
-        return bottom(
+    let undefined = |shown: &str, k: u16| {
+        let sign = match op {
+            UnOp::Neg => "-",
+            UnOp::Plus => "+",
+            UnOp::Not => "!",
+        };
+        bottom(
             "orche::eval::operand",
             format!(
-                "invalid operation {}{} (operator not defined on {})",
-                match op {
-                    UnOp::Neg => "-",
-                    UnOp::Plus => "+",
-                    UnOp::Not => "!",
-                },
-                if k == kind::LIST { "[...]" } else { "{...}" },
+                "invalid operation {sign}{shown} (operator not defined on {})",
                 kind_name(k)
             ),
             span,
-        );
+        )
+    };
+    if let Some(k) = vertex_kind(ctx, &v) {
+        return undefined(if k == kind::LIST { "[...]" } else { "{...}" }, k);
     }
     match (op, &v) {
         (_, Val::Bottom(_)) => v,
@@ -566,20 +568,7 @@ fn unary(ctx: &mut Ctx, op: UnOp, v: Val, span: Span) -> Val {
             incomplete(format!("operand {} of '-' not concrete", show(&v)), span)
         }
         _ if !is_concrete(&v) => incomplete(format!("operand {} not concrete", show(&v)), span),
-        _ => bottom(
-            "orche::eval::operand",
-            format!(
-                "invalid operation {}{} (operator not defined on {})",
-                match op {
-                    UnOp::Neg => "-",
-                    UnOp::Plus => "+",
-                    UnOp::Not => "!",
-                },
-                show(&v),
-                kind_name(kind_of(&v))
-            ),
-            span,
-        ),
+        _ => undefined(&show(&v), kind_of(&v)),
     }
 }
 

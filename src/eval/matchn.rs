@@ -81,7 +81,7 @@ pub fn make(
 fn show_schema(ctx: &Ctx, s: &Val) -> String {
     let is_def = |t: super::VId| {
         matches!(ctx.v(t).label, Label::Field(sym)
-            if crate::lower::field_class(ctx.sym_name(sym)) == crate::lower::FieldClass::Definition)
+            if crate::lower::is_definition_name(ctx.sym_name(sym)))
     };
     if let Val::Vertex(t) = s {
         // A list element that is a reference to a definition holds a copy of it.

@@ -1843,7 +1843,7 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
 
 fn is_definition(ctx: &Ctx, label: Label) -> bool {
     matches!(label, Label::Field(s)
-        if crate::lower::field_class(ctx.sym_name(s)) == FieldClass::Definition)
+        if crate::lower::is_definition_name(ctx.sym_name(s)))
 }
 
 /// Whether the closed groups of `v` forbid a regular field `label`.
