@@ -30,7 +30,9 @@ fn export(path: &std::path::Path, placement: &Placement) -> (Outcome, Option<Val
             mode: ExportMode::Concrete,
             format: Format::Json,
             exit_after: false,
-            tags: Vec::new(),
+            tags: Default::default(),
+            concrete: true,
+            show_hidden: false,
         },
         placement,
     );
@@ -144,12 +146,14 @@ fn serde_json_reads(text: &str) -> Option<Value> {
 /// Placements tried on a file a reader takes: labels read from the document (`-l kind -l
 /// metadata.name`, an error when it has no such strings), and labels evaluated against its
 /// context with a builtin package (`--with-context -l '"d\(index)"' -l
-/// 'strings.ToUpper(filename)'`).
-fn placements() -> [Placement; 2] {
+/// 'strings.ToUpper(filename)'`), and the file's documents as one list at a path (`--list -l
+/// items`).
+fn placements() -> [Placement; 3] {
     [
         Placement {
             labels: vec!["kind".into(), "metadata.name".into()],
             with_context: false,
+            list: false,
         },
         Placement {
             labels: vec![
@@ -157,6 +161,12 @@ fn placements() -> [Placement; 2] {
                 "strings.ToUpper(filename)".into(),
             ],
             with_context: true,
+            list: false,
+        },
+        Placement {
+            labels: vec!["items".into()],
+            with_context: false,
+            list: true,
         },
     ]
 }

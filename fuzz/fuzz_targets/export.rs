@@ -21,7 +21,9 @@ fn run(path: &std::path::Path, mode: ExportMode, format: Format) -> compile::Out
         mode,
         format,
         exit_after: false,
-        tags: Vec::new(),
+        tags: Default::default(),
+        concrete: true,
+        show_hidden: false,
     });
     render_all(&outcome.sources, &outcome.diags);
     outcome
