@@ -364,35 +364,32 @@ def write_package(root, sites, resources, rng):
             f.write("".join(body))
 
 
-def main(argv):
-    if len(argv) > 1 and argv[1] == "--stdlib-package":
-        argv = argv[1:]
-        if len(argv) not in (4, 5):
-            sys.exit(__doc__)
-        rng = XorShift(int(argv[4]) if len(argv) == 5 else 1)
-        write_package(argv[1], int(argv[2]), int(argv[3]), rng)
-        return
-    if len(argv) > 1 and argv[1] == "--stdlib-module":
-        argv = argv[1:]
-        if len(argv) not in (4, 5):
-            sys.exit(__doc__)
-        rng = XorShift(int(argv[4]) if len(argv) == 5 else 1)
-        write_module(argv[1], int(argv[2]), int(argv[3]), rng)
-        return
-    if len(argv) > 1 and argv[1] == "--stdlib-yaml":
-        import os
+def write_yaml(root, sites, resources, rng):
+    """The --stdlib-yaml layout: the head in federation.orc, each site in a YAML file of its
+    own under sites/."""
+    import os
 
+    os.makedirs(os.path.join(root, "sites"), exist_ok=True)
+    with open(os.path.join(root, "federation.orc"), "w") as f:
+        f.write(YAML_HEAD)
+    for s in range(sites):
+        with open(os.path.join(root, "sites", f"site-{s:04d}.yaml"), "w") as f:
+            f.write(yaml_site(rng, s, resources))
+
+
+def main(argv):
+    writers = {
+        "--stdlib-package": write_package,
+        "--stdlib-module": write_module,
+        "--stdlib-yaml": write_yaml,
+    }
+    if len(argv) > 1 and argv[1] in writers:
+        write = writers[argv[1]]
         argv = argv[1:]
         if len(argv) not in (4, 5):
             sys.exit(__doc__)
-        root, sites, resources = argv[1], int(argv[2]), int(argv[3])
         rng = XorShift(int(argv[4]) if len(argv) == 5 else 1)
-        os.makedirs(os.path.join(root, "sites"), exist_ok=True)
-        with open(os.path.join(root, "federation.orc"), "w") as f:
-            f.write(YAML_HEAD)
-        for s in range(sites):
-            with open(os.path.join(root, "sites", f"site-{s:04d}.yaml"), "w") as f:
-                f.write(yaml_site(rng, s, resources))
+        write(argv[1], int(argv[2]), int(argv[3]), rng)
         return
     if len(argv) > 1 and argv[1] == "--stdlib":
         argv = argv[1:]

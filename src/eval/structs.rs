@@ -1278,11 +1278,21 @@ fn declares_path(ctx: &mut Ctx, t: VId, below: &[VId]) -> bool {
 /// conjuncts are all in (expanded), so that evaluating it now gives what it would give later.
 fn chain_link(ctx: &mut Ctx, t: VId) -> Option<VId> {
     let tx = ctx.v(t);
-    if tx.status != Status::Fresh || tx.conjs.len() != 1 {
+    if tx.status != Status::Fresh {
         return None;
     }
     let parent = tx.parent()?;
     if ctx.v(parent).status < Status::Expanded {
+        return None;
+    }
+    link_target(ctx, t).map(|(u, _, _)| u)
+}
+
+/// What a link of a reference chain refers to, whatever its status: the vertex its only
+/// conjunct names by a plain path (`field_path`), that reference, and its closedness group.
+fn link_target(ctx: &mut Ctx, t: VId) -> Option<(VId, ExprId, CloseId)> {
+    let tx = ctx.v(t);
+    if tx.conjs.len() != 1 {
         return None;
     }
     let c = tx.conjs[0].clone();
@@ -1290,8 +1300,12 @@ fn chain_link(ctx: &mut Ctx, t: VId) -> Option<VId> {
     if !field_path(ctx, e) {
         return None;
     }
-    resolve_target(ctx, e, c.env.as_ref())
+    resolve_target(ctx, e, c.env.as_ref()).map(|u| (u, e, c.close))
 }
+
+/// The fewest links a reference chain is settled or jumped over for: one link is evaluated
+/// the ordinary way at no extra cost.
+const MIN_LINKS: usize = 2;
 
 /// Whether `e` names a field by a plain path: a field reference (`a1`) or selectors on one
 /// (`s.a1`, `x.y.a1`). What a link of a reference chain refers to the next link by.
@@ -1315,7 +1329,6 @@ fn field_path(ctx: &Ctx, e: ExprId) -> bool {
 /// value, a disjunction) is settled whole first (`settle_links`). Iterative, so a long chain
 /// does not deepen the stack.
 fn settle_chain(ctx: &mut Ctx, v: VId, t: VId) {
-    const MIN_LINKS: usize = 2;
     // Most inlined vertices are no link: nothing is allocated for them.
     let Some(mut next) = chain_link(ctx, t) else {
         return;
@@ -1403,21 +1416,14 @@ fn settle_links(ctx: &mut Ctx, end: VId, chain: &[VId]) {
 /// alone is checked). `None` when `t` is not such a chain of at least two links. Computed
 /// once per chain (`Ctx::link_far`).
 fn far_link(ctx: &mut Ctx, t: VId) -> Option<(VId, Span)> {
-    const MIN_LINKS: usize = 2;
     if let Some(&far) = ctx.link_far.get(&t) {
         return Some(far);
     }
-    let link = |ctx: &mut Ctx, l: VId| -> Option<(VId, ExprId, CloseId)> {
-        let lx = ctx.v(l);
-        if lx.status != Status::Final || lx.conjs.len() != 1 {
+    let link = |ctx: &mut Ctx, l: VId| {
+        if ctx.v(l).status != Status::Final {
             return None;
         }
-        let c = lx.conjs[0].clone();
-        let e = c.expr.as_expr()?;
-        if !field_path(ctx, e) {
-            return None;
-        }
-        resolve_target(ctx, e, c.env.as_ref()).map(|u| (u, e, c.close))
+        link_target(ctx, l)
     };
     let (first, e0, close) = link(ctx, t)?;
     let (parent, def) = (ctx.v(t).parent(), is_definition(ctx, ctx.v(t).label));
