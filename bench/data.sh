@@ -46,6 +46,9 @@ measure() {
     awk -v us="$median" -v kib="$peak" 'BEGIN {printf "%.3f %.1f\n", us / 1e6, kib / 1024}'
 }
 
+# A/B as a ratio, or - when B is zero or A failed.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0 && a != "error") printf "%.2fx", a / b; else print "-"}'; }
+
 rows=("size resources yaml_files single_s single_MiB yaml_s yaml_MiB yaml/single module_s module_MiB module/single")
 for size in ${BENCH_SIZES:-1000x50}; do
     sites=${size%x*}
@@ -72,7 +75,6 @@ for size in ${BENCH_SIZES:-1000x50}; do
     read -r s_s s_mib < <(measure "$runs" "$ORCHE" export "$single" --out json)
     read -r y_s y_mib < <(measure "$runs" "$ORCHE" export "$split/federation.orc" "$split"/sites/*.yaml --out json)
     read -r m_s m_mib < <(cd "$module" && measure "$runs" "$ORCHE" export . --out json)
-    ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0 && a != "error") printf "%.2fx", a / b; else print "-"}'; }
     rows+=("$size $((sites * per)) $sites $s_s $s_mib $y_s $y_mib $(ratio "$y_s" "$s_s") $m_s $m_mib $(ratio "$m_s" "$s_s")")
 done
 echo "stdlib federation, one .orc file against sites as YAML data files and as a module of 11 packages (bench/data.sh):"

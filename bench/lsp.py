@@ -20,6 +20,8 @@ target = os.path.abspath(args[0])
 n = int(args[1]) if len(args) > 1 else 20
 if os.path.isdir(target):
     files = sorted(os.path.join(target, f) for f in os.listdir(target) if f.endswith(".orc"))
+    if not files:
+        sys.exit(f"lsp.py: no .orc file in {target}")
     path = files[1] if len(files) > 1 else files[0]
 else:
     files, path = [target], target
