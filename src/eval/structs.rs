@@ -1262,8 +1262,10 @@ fn declares_path(ctx: &mut Ctx, t: VId, below: &[VId]) -> bool {
         }
         let Some(&a) = ctx.v(cur_d).arcs.get(&label) else {
             // A list element the data adds is as deep as the data; a field a pattern adds
-            // (`{[string]: #D}`) is still taken for a cycle: its alternatives multiply.
-            return !matches!(label, Label::Index(_));
+            // (`{[string]: #D}`) is still taken for a cycle: its alternatives multiply. A
+            // field the value neither declares nor could add by a pattern is not its own
+            // (`{#Y, objs: {#Y}}`: `#Y` holds no `objs`).
+            return !matches!(label, Label::Index(_)) && !ctx.v(cur_d).patterns().is_empty();
         };
         let av = ctx.v(a);
         if !av.has_regular && !av.has_required {
