@@ -327,6 +327,14 @@ fn field_conj(ctx: &mut Ctx, v: VId, a: VId, label: Label, optional: Constraint,
                 g
             }
         }
+    } else if !ctx.close_groups.is_empty() && ctx.close_groups.contains_key(&close) {
+        // `close()` is not recursive (cue v0.14.2): a field of the closed literal is closed
+        // only by the context the literal is in (the group `close` widens), if any.
+        let p = match ctx.group_parent.get(close as usize).copied().unwrap_or(0) {
+            super::NO_PARENT => 0,
+            p => p,
+        };
+        ctx.child_group(p, label)
     } else {
         ctx.child_group(close, label)
     };
