@@ -1486,11 +1486,7 @@ pub fn to_value(ctx: &mut Ctx, v: &Val, span: Span) -> Result<Value, Val> {
 }
 
 /// `to_value`, with the vertex an error was found at (for a struct or list).
-fn to_value_at(
-    ctx: &mut Ctx,
-    v: &Val,
-    span: Span,
-) -> Result<Value, (Option<super::VId>, Val)> {
+fn to_value_at(ctx: &mut Ctx, v: &Val, span: Span) -> Result<Value, (Option<super::VId>, Val)> {
     match v {
         Val::Vertex(t) => {
             structs::finalize_deep(ctx, *t);

@@ -1165,6 +1165,11 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             && (ctx.close_groups.is_empty() || !ctx.close_groups.contains_key(&c.close))
         {
             close
+        } else if close == 0 && ctx.is_embed_closed(c.close) {
+            // What an embedding closed stays closed where it is written: a reference to it
+            // from an open context is open (cue v0.14.2: `z: a.objs` beside `a: {#Y, objs:
+            // …}` allows `z.extra`).
+            0
         } else {
             if close != 0 && c.close != close {
                 // A `close()` value in a closed context keeps its own group, which widens
@@ -2181,13 +2186,17 @@ fn close_own_field(
             let Some(x) = ctx.vm(v).x.as_mut() else {
                 return false;
             };
-            return match x.lazy.iter_mut().find(|f| f.label == label && same(&f.conj)) {
-                Some(f) => {
-                    f.conj.close = g;
-                    true
-                }
-                None => false,
+            let Some(f) = x
+                .lazy
+                .iter_mut()
+                .find(|f| f.label == label && same(&f.conj))
+            else {
+                return false;
             };
+            f.conj.close = g;
+            let cg = ctx.child_group(g, label);
+            ctx.embed_groups.insert(cg, ());
+            return true;
         }
     };
     if ctx.v(a).status != Status::Fresh || ctx.v(a).is_shared() {
@@ -2197,6 +2206,7 @@ fn close_own_field(
         return false;
     };
     let cg = ctx.child_group(g, label);
+    ctx.embed_groups.insert(cg, ());
     ctx.vm(a).conjs[i].close = cg;
     true
 }
