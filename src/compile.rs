@@ -726,14 +726,12 @@ fn report_and_emit(
         }
         _ => {
             let mut errs = Vec::new();
-            let mode = if req.format == Format::Orc {
-                ExportMode::Eval
-            } else {
-                ExportMode::Concrete
-            };
-            match eval::export_value(&ev.ctx, at, mode, &mut errs) {
+            // eval's CUE text is handled above: what is left is concrete data (`export
+            // --out cue` among it).
+            match eval::export_value(&ev.ctx, at, ExportMode::Concrete, &mut errs) {
                 Some(v) if errs.is_empty() => match req.format {
                     Format::Yaml => export::yaml::to_string(&v),
+                    Format::Orc => export::orc::data(&v),
                     _ => export::json::to_string(&v),
                 },
                 _ => return Err(eval::report_to_diags(&ev.ctx, errs)),
