@@ -218,7 +218,13 @@ fn evaluate_instance(
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
     let module = inst.module.clone();
-    let (mut files, tag_diags) = crate::load::tags::apply(inst.files, &sources, tags);
+    let (files, mut tag_diags) = crate::load::tags::apply(inst.files, &sources, tags);
+    let (mut files, embed_diags) = crate::load::embed::apply(
+        files,
+        &mut sources,
+        crate::load::embed::module_for(&inst.module, inst.from_files),
+    );
+    tag_diags.extend(embed_diags);
     if !tag_diags.is_empty() {
         return Outcome::failed(sources, tag_diags, clock.timings);
     }
