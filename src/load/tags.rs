@@ -22,10 +22,10 @@ struct Given {
 }
 
 /// An attribute found in a file: its name, its argument text and where it is.
-struct Attr {
-    name: String,
-    body: String,
-    span: Span,
+pub(super) struct Attr {
+    pub(super) name: String,
+    pub(super) body: String,
+    pub(super) span: Span,
 }
 
 /// What `-t` and `-T` give: the `-t` arguments (`key=value` or a bare name) and whether `-T`
@@ -239,7 +239,7 @@ fn rfc3339_nano(secs: i64, nanos: u32) -> String {
 }
 
 /// Every attribute of a file, from its text (`@name(body)`).
-fn attributes(text: &str, file: Span) -> Vec<Attr> {
+pub(super) fn attributes(text: &str, file: Span) -> Vec<Attr> {
     let Some(toks) = crate::fmt::lex::lex(text) else {
         return Vec::new();
     };
@@ -260,7 +260,7 @@ fn attributes(text: &str, file: Span) -> Vec<Attr> {
 
 /// How many of `attrs` are file-level: before the `package` clause, or before the first
 /// declaration in a file without one.
-fn leading_count(text: &str, attrs: &[Attr]) -> usize {
+pub(super) fn leading_count(text: &str, attrs: &[Attr]) -> usize {
     let Some(toks) = crate::fmt::lex::lex(text) else {
         return 0;
     };
@@ -495,7 +495,7 @@ fn inject(
 
 /// The field an attribute at `offset` belongs to: inside a struct value that holds it, else
 /// the last field of this level whose value ends before it.
-fn field_at<'a>(
+pub(super) fn field_at<'a>(
     decls: &'a mut [Decl],
     offset: usize,
     path: &mut Vec<String>,
