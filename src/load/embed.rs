@@ -17,7 +17,7 @@ use super::module::Module;
 use super::tags::{attributes, field_at, leading_count, Attr};
 use crate::diag::Diag;
 use crate::source::{SourceMap, Span};
-use crate::syntax::ast::{self, BinaryOp, Decl, Expr, ExprKind, LabelKind};
+use crate::syntax::ast::{self, Decl, Expr, ExprKind, LabelKind};
 use std::path::{Path, PathBuf};
 
 const CODE: &str = "orche::load::embed";
@@ -98,18 +98,7 @@ pub fn apply(
                     );
                     continue;
                 }
-                let old = std::mem::replace(
-                    &mut field.value,
-                    Expr {
-                        kind: ExprKind::Null,
-                        span: a.span,
-                    },
-                );
-                let span = old.span;
-                field.value = Expr {
-                    kind: ExprKind::Binary(BinaryOp::And, Box::new(old), Box::new(value)),
-                    span,
-                };
+                super::tags::conjoin(field, value);
             }
         }
     }

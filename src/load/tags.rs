@@ -477,20 +477,26 @@ fn inject(
                 d.with_path(path.join("."))
             }
         })?;
-        let old = std::mem::replace(
-            &mut field.value,
-            Expr {
-                kind: ExprKind::Null,
-                span: a.span,
-            },
-        );
-        let span = old.span;
-        field.value = Expr {
-            kind: ExprKind::Binary(BinaryOp::And, Box::new(old), Box::new(lit)),
-            span,
-        };
+        conjoin(field, lit);
     }
     Ok(())
+}
+
+/// Replaces `field`'s value `v` with `v & value`: the injected value (a tag's, an embedded
+/// file's) met with what the field declares, at the field value's span.
+pub(super) fn conjoin(field: &mut ast::Field, value: Expr) {
+    let span = field.value.span;
+    let old = std::mem::replace(
+        &mut field.value,
+        Expr {
+            kind: ExprKind::Null,
+            span,
+        },
+    );
+    field.value = Expr {
+        kind: ExprKind::Binary(BinaryOp::And, Box::new(old), Box::new(value)),
+        span,
+    };
 }
 
 /// The field an attribute at `offset` belongs to: inside a struct value that holds it, else
