@@ -239,10 +239,8 @@ pub fn data(v: &crate::value::Value) -> String {
 }
 
 fn data_label(k: &str) -> String {
-    let mut cs = k.chars();
-    let ident = matches!(cs.next(), Some(c) if c.is_alphabetic() || c == '$')
-        && cs.all(|c| c.is_alphanumeric() || c == '_' || c == '$');
-    if ident {
+    // Bare only as an identifier that reads back as a regular field (not `#x` or `_x`).
+    if crate::lower::is_identifier(k) && !k.starts_with(['#', '_']) {
         k.to_string()
     } else {
         crate::eval::builtins::show(&crate::value::Value::Str(k.to_string()))
