@@ -16,6 +16,7 @@
 use super::module::Module;
 use super::tags::{attributes, field_at, leading_count, Attr};
 use crate::diag::Diag;
+use crate::eval::builtins::path::path_match;
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast::{self, Decl, Expr, ExprKind, LabelKind};
 use std::path::{Path, PathBuf};
@@ -349,7 +350,7 @@ fn walk(dir: &Path, prefix: &str, segs: &[&str], found: &mut Vec<String>) {
         .collect();
     names.sort();
     for (name, is_dir) in names {
-        if !segment_matches(seg.as_bytes(), name.as_bytes()) {
+        if !path_match(seg, &name) {
             continue;
         }
         let rel = if prefix.is_empty() {
@@ -364,45 +365,6 @@ fn walk(dir: &Path, prefix: &str, segs: &[&str], found: &mut Vec<String>) {
         } else if is_dir {
             walk(&dir.join(&name), &rel, rest, found);
         }
-    }
-}
-
-/// Go's `path.Match` for one segment: `*` (any run), `?` (one character), `[a-z]`, `[^…]`,
-/// `\` escaping the next character.
-fn segment_matches(pat: &[u8], name: &[u8]) -> bool {
-    match pat.split_first() {
-        None => name.is_empty(),
-        Some((b'*', rest)) => (0..=name.len()).any(|i| segment_matches(rest, &name[i..])),
-        Some((b'?', rest)) => !name.is_empty() && segment_matches(rest, &name[1..]),
-        Some((b'[', rest)) => {
-            let Some(close) = rest.iter().position(|&c| c == b']') else {
-                return false;
-            };
-            let (class, after) = (&rest[..close], &rest[close + 1..]);
-            let Some((&c, tail)) = name.split_first() else {
-                return false;
-            };
-            let (negate, class) = match class.split_first() {
-                Some((b'^', cls)) => (true, cls),
-                _ => (false, class),
-            };
-            let mut hit = false;
-            let mut i = 0;
-            while i < class.len() {
-                if i + 2 < class.len() && class[i + 1] == b'-' {
-                    hit |= class[i] <= c && c <= class[i + 2];
-                    i += 3;
-                } else {
-                    hit |= class[i] == c;
-                    i += 1;
-                }
-            }
-            hit != negate && segment_matches(after, tail)
-        }
-        Some((b'\\', rest)) if !rest.is_empty() => {
-            name.first() == Some(&rest[0]) && segment_matches(&rest[1..], &name[1..])
-        }
-        Some((&c, rest)) => name.first() == Some(&c) && segment_matches(rest, &name[1..]),
     }
 }
 
@@ -483,7 +445,7 @@ mod tests {
 
     #[test]
     fn glob_segments_match_as_go_path_match() {
-        let m = |p: &str, n: &str| segment_matches(p.as_bytes(), n.as_bytes());
+        let m = path_match;
         assert!(m("*.yaml", "a.yaml"));
         assert!(!m("*.yaml", "a.json"));
         assert!(m("*.*", "a.b"));
