@@ -570,6 +570,18 @@ pub(super) fn decode_data(
     if !data.iter().any(DataFile::needs_schema) {
         return (sources, Vec::new());
     }
+    if files.is_empty() && schemas.is_empty() {
+        if let Some(d) = data.iter().find(|d| matches!(d.decode, Decode::ProtoJson)) {
+            // As cue: protobuf's JSON mapping needs a schema (a textproto file without one
+            // keeps no field, as cue's does).
+            let diag = Diag::new(
+                "orche::load::protobuf",
+                format!("{}: no schema specified for protobuf interpretation", d.name),
+            )
+            .with_help("name the schema's files or package before the data: `orche export schema.cue json+pb: data.json`");
+            return (sources, vec![diag]);
+        }
+    }
     // The labels of every protobuf JSON document, in order.
     let mut paths: Vec<Vec<Vec<String>>> = Vec::new();
     if !placement.labels.is_empty() {
