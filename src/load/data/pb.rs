@@ -45,6 +45,7 @@ pub fn rewrite_json<S: Schema>(
             }
             if let Some(d) = s.default_scalar(at) {
                 e.kind = d;
+                own_span(e);
                 return;
             }
             e.kind = match k {
@@ -91,6 +92,7 @@ pub fn rewrite_json<S: Schema>(
         kind::INT | kind::FLOAT | kind::NUMBER => {
             if let Some(n) = number(text) {
                 e.kind = n;
+                own_span(e);
             }
         }
         kind::BYTES => match base64_any(text) {
@@ -109,6 +111,14 @@ pub fn rewrite_json<S: Schema>(
             ),
         },
         _ => {}
+    }
+}
+
+/// Gives the literal under a negation (`-7`) the span of the whole expression, so that every
+/// span points into the data file.
+pub fn own_span(e: &mut Expr) {
+    if let ExprKind::Unary(_, x) = &mut e.kind {
+        x.span = e.span;
     }
 }
 

@@ -467,7 +467,9 @@ fn value<S: Schema>(
                     }
                 },
             };
-            Expr { kind, span: *span }
+            let mut e = Expr { kind, span: *span };
+            super::pb::own_span(&mut e);
+            e
         }
     }
 }
