@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 mod packages;
 mod place;
+mod schema;
 pub use place::{export_data, vet_data};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,7 +210,7 @@ fn load_instances(paths: &[PathBuf]) -> Result<(SourceMap, Vec<Instance>, Clock)
 /// `evaluate_files` on one instance, its imports resolved in its module.
 fn evaluate_instance(
     mut sources: SourceMap,
-    inst: Instance,
+    mut inst: Instance,
     placement: &crate::load::data::Placement,
     tags: &crate::load::tags::Tags,
     expr: Option<&str>,
@@ -227,6 +228,19 @@ fn evaluate_instance(
     tag_diags.extend(embed_diags);
     if !tag_diags.is_empty() {
         return Outcome::failed(sources, tag_diags, clock.timings);
+    }
+    // Data read against the schema (`json+pb:`, `.textproto`) first.
+    let (decoded, diags) = place::decode_data(
+        sources,
+        &files,
+        module.as_deref(),
+        &mut inst.data,
+        placement,
+        &[],
+    );
+    sources = decoded;
+    if !diags.is_empty() {
+        return Outcome::failed(sources, diags, clock.timings);
     }
     match place::place_all(inst.data, placement, &mut sources) {
         Ok(placed) => files.extend(placed),

@@ -415,7 +415,7 @@ fn each_document(
             .with_help("name one directory, file set or import path beside the data files"),
         );
     }
-    let (files, data, module) = match instances.pop() {
+    let (files, mut data, module) = match instances.pop() {
         Some(inst) if diags.is_empty() => {
             let (files, tag_diags) = crate::load::tags::apply(inst.files, &sources, tags);
             diags.extend(tag_diags);
@@ -445,6 +445,20 @@ fn each_document(
     if !bad.is_empty() {
         return early(sources, bad, clock);
     }
+    // Data read against the schema (`json+pb:`, `.textproto`): the `-d` expressions, else the
+    // package's root.
+    let (decoded, diags) = decode_data(
+        sources,
+        &files,
+        module.as_deref(),
+        &mut data,
+        placement,
+        &exprs,
+    );
+    sources = decoded;
+    if !diags.is_empty() {
+        return early(sources, diags, clock);
+    }
     clock.mark("parse");
     // Each document placed (when -l is given) as one file of its own; with --list each data
     // file's documents together, as the list they make.
@@ -460,6 +474,7 @@ fn each_document(
                 file: d.file,
                 kind: d.kind,
                 docs: vec![doc.clone()],
+                decode: crate::load::data::Decode::None,
             });
         }
     }
@@ -535,4 +550,107 @@ fn each_document(
         refs: Vec::new(),
         timings: clock.timings,
     }
+}
+
+/// Reads the data files that depend on the schema (`json+pb:`, `yaml+pb:`, `.textproto`)
+/// against it, as cue does: the package is evaluated without them (or the `-d` expressions
+/// `schemas` in it), and each document is rewritten (protobuf's JSON mapping) or decoded (text
+/// format) by the schema at the place its `-l` labels give (the root without them; a
+/// textproto file is always read against the root or the `-d` expressions). The other data
+/// files pass unchanged. The problems found are returned beside the sources.
+pub(super) fn decode_data(
+    mut sources: SourceMap,
+    files: &[ast::File],
+    module: Option<&crate::load::module::Module>,
+    data: &mut [DataFile],
+    placement: &Placement,
+    schemas: &[ast::Expr],
+) -> (SourceMap, Vec<Diag>) {
+    use crate::load::data::{pb, textproto, Decode};
+    if !data.iter().any(DataFile::needs_schema) {
+        return (sources, Vec::new());
+    }
+    if files.is_empty() && schemas.is_empty() {
+        if let Some(d) = data.iter().find(|d| matches!(d.decode, Decode::ProtoJson)) {
+            // As cue: protobuf's JSON mapping needs a schema (a textproto file without one
+            // keeps no field, as cue's does).
+            let diag = Diag::new(
+                "orche::load::protobuf",
+                format!("{}: no schema specified for protobuf interpretation", d.name),
+            )
+            .with_help("name the schema's files or package before the data: `orche export schema.cue json+pb: data.json`");
+            return (sources, vec![diag]);
+        }
+    }
+    // The labels of every protobuf JSON document, in order.
+    let mut paths: Vec<Vec<Vec<String>>> = Vec::new();
+    if !placement.labels.is_empty() {
+        let labels = match parse_labels(placement, &mut sources) {
+            Ok(l) => l,
+            Err(diags) => return (sources, diags),
+        };
+        for d in data.iter() {
+            let mut here = Vec::new();
+            if matches!(d.decode, Decode::ProtoJson) {
+                let count = d.docs.len();
+                for (index, doc) in d.docs.iter().enumerate() {
+                    let ctx = (d.name.as_str(), index, count, placement.with_context);
+                    match place_labels(ctx, doc, &labels) {
+                        Ok(names) => here.push(names.into_iter().map(|(n, _)| n).collect()),
+                        Err(e) => return (sources, vec![e]),
+                    }
+                }
+            }
+            paths.push(here);
+        }
+    }
+    let select = schemas.iter().cloned().reduce(|acc, e| {
+        let span = e.span;
+        ast::Expr {
+            kind: ast::ExprKind::Binary(ast::BinaryOp::And, Box::new(acc), Box::new(e)),
+            span,
+        }
+    });
+    let mut found = Vec::new();
+    let outcome = evaluate_files(
+        sources,
+        files.to_vec(),
+        Vec::new(),
+        select.map(Select::Ast),
+        false,
+        module,
+        Clock::new(),
+        |ev, at, _| {
+            let mut s = super::schema::EvalSchema::new(ev);
+            for (i, d) in data.iter_mut().enumerate() {
+                match &d.decode {
+                    Decode::None => {}
+                    Decode::ProtoJson => {
+                        for (j, doc) in d.docs.iter_mut().enumerate() {
+                            let mut node = Some(at);
+                            let mut path = Vec::new();
+                            if let Some(labels) = paths.get(i).and_then(|p| p.get(j)) {
+                                for l in labels {
+                                    node = node.and_then(|n| s.ev.field(n, l));
+                                    path.push(l.clone());
+                                }
+                            }
+                            if let Some(node) = node {
+                                pb::rewrite_json(&mut s, node, doc, &mut path, &mut found);
+                            }
+                        }
+                    }
+                    Decode::TextProto(m) => {
+                        let m = m.clone();
+                        d.docs = vec![textproto::decode(&mut s, at, &m, &mut found)];
+                    }
+                }
+                d.decode = Decode::None;
+            }
+            (None, Vec::new())
+        },
+    );
+    let mut diags = outcome.diags;
+    diags.extend(found);
+    (outcome.sources, diags)
 }

@@ -3,7 +3,9 @@
 //! only when asked for (`-H`) and definitions left out with `-c`, as `cue eval` prints them
 //! (`print_eval`). Invariant: fields print in the order
 //! the evaluator stored them; each value printed is a step of the run's budget (`limit`), so
-//! printing runs inside `limit::catch` as the evaluation does.
+//! printing runs inside `limit::catch` as the evaluation does. `print_eval`'s text starts
+//! with the imports of the builtin packages its validators name (`import "list"` before
+//! `#types: list.MinItems(1)`), as cue's eval prints them, so that the text reads again.
 
 use crate::eval::{Ctx, VId};
 use crate::lower::Label;
@@ -18,7 +20,40 @@ pub fn print_eval(ctx: &Ctx, v: VId, hidden: bool, definitions: bool) -> String 
     let mut o = Opts::new(false, usize::MAX);
     o.hidden = hidden;
     o.definitions = definitions;
-    print_with(ctx, v, &o)
+    let body = print_with(ctx, v, &o);
+    let mut pkgs = o.pkgs.into_inner();
+    pkgs.sort_unstable();
+    pkgs.dedup();
+    match &pkgs[..] {
+        [] => body,
+        [one] => format!("import {one:?}\n\n{body}"),
+        several => {
+            let mut out = String::from("import (\n");
+            for p in several {
+                out.push_str(&format!("\t{p:?}\n"));
+            }
+            out.push_str(")\n\n");
+            out.push_str(&body);
+            out
+        }
+    }
+}
+
+/// The builtin packages the validators of `v` name (`list` for `list.MinItems(1)`), into
+/// `out`.
+fn builtin_packages(v: &crate::eval::Val, out: &mut Vec<&'static str>) {
+    use crate::eval::{Func, Val};
+    match v {
+        Val::Validator(x) => {
+            if let Func::Builtin(b) = &x.func {
+                out.push(b.pkg);
+            }
+        }
+        Val::Bound(_, x) => builtin_packages(x, out),
+        Val::Conj(xs) => xs.iter().for_each(|x| builtin_packages(x, out)),
+        Val::Disj(xs) => xs.iter().for_each(|(x, _)| builtin_packages(x, out)),
+        _ => {}
+    }
 }
 
 /// What is printed: defaults resolved or not, the length past which printing stops, and
@@ -28,6 +63,8 @@ struct Opts {
     max: usize,
     hidden: bool,
     definitions: bool,
+    /// The builtin packages the printed validators name (`print_eval` imports them).
+    pkgs: std::cell::RefCell<Vec<&'static str>>,
 }
 
 impl Opts {
@@ -37,6 +74,7 @@ impl Opts {
             max,
             hidden: true,
             definitions: true,
+            pkgs: Default::default(),
         }
     }
 
@@ -210,6 +248,7 @@ fn value(ctx: &Ctx, v: VId, depth: usize, o: &Opts, out: &mut String) {
             return;
         }
     }
+    builtin_packages(&vx.base, &mut o.pkgs.borrow_mut());
     if resolve {
         out.push_str(&crate::eval::show_val(&crate::eval::default_val(&vx.base)));
     } else {

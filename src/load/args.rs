@@ -30,8 +30,28 @@ pub enum Arg {
 
 /// Extensions and qualifiers of data arguments (`json: file`, `yaml: file`…), which another
 /// part of the loader reads.
-const DATA_EXTENSIONS: [&str; 6] = ["json", "jsonl", "ndjson", "yaml", "yml", "toml"];
-const DATA_QUALIFIERS: [&str; 7] = ["json", "jsonl", "ndjson", "yaml", "toml", "text", "binary"];
+const DATA_EXTENSIONS: [&str; 7] = [
+    "json",
+    "jsonl",
+    "ndjson",
+    "yaml",
+    "yml",
+    "toml",
+    "textproto",
+];
+const DATA_QUALIFIERS: [&str; 11] = [
+    "json",
+    "jsonl",
+    "ndjson",
+    "yaml",
+    "yml",
+    "toml",
+    "text",
+    "binary",
+    "textproto",
+    "json+pb",
+    "yaml+pb",
+];
 
 /// Classifies one argument.
 pub fn classify(arg: &Path) -> Arg {
@@ -397,6 +417,14 @@ mod tests {
         assert_eq!(classify(Path::new("-")), Arg::Data("-".into()));
         assert_eq!(classify(Path::new("a.yaml")), Arg::Data("a.yaml".into()));
         assert_eq!(classify(Path::new("json:x")), Arg::Data("json:x".into()));
+        assert_eq!(
+            classify(Path::new("yaml+pb:")),
+            Arg::Data("yaml+pb:".into())
+        );
+        assert_eq!(
+            classify(Path::new("a.textproto")),
+            Arg::Data("a.textproto".into())
+        );
         assert_eq!(classify(Path::new("./...")), Arg::Pattern(".".into(), None));
         assert_eq!(
             classify(Path::new("./nothere/...:edge")),

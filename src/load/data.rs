@@ -23,6 +23,8 @@ pub enum Kind {
     Jsonl,
     Yaml,
     Toml,
+    /// Protocol buffers' text format, read against the schema (`load/data/textproto.rs`).
+    TextProto,
 }
 
 impl Kind {
@@ -33,6 +35,7 @@ impl Kind {
             Some("jsonl" | "ndjson") => Kind::Jsonl,
             Some("yaml" | "yml") => Kind::Yaml,
             Some("toml") => Kind::Toml,
+            Some("textproto") => Kind::TextProto,
             _ => Kind::Source,
         }
     }
@@ -45,6 +48,7 @@ impl Kind {
             "jsonl" | "ndjson" => Kind::Jsonl,
             "yaml" | "yml" => Kind::Yaml,
             "toml" => Kind::Toml,
+            "textproto" => Kind::TextProto,
             _ => return None,
         })
     }
@@ -56,6 +60,7 @@ impl Kind {
             Kind::Jsonl => "JSON lines",
             Kind::Yaml => "YAML",
             Kind::Toml => "TOML",
+            Kind::TextProto => "textproto",
         }
     }
 }
@@ -69,6 +74,29 @@ pub struct DataFile {
     pub file: FileId,
     pub kind: Kind,
     pub docs: Vec<Expr>,
+    /// How the documents are read against the schema before they are placed (`pb.rs`).
+    pub decode: Decode,
+}
+
+/// A data file whose reading depends on the schema (cue's protobuf interpretations): the
+/// compiler evaluates the package (or the `-d` expressions) first and rewrites `docs` by it
+/// (`compile/place.rs`, `decode_data`).
+#[derive(Clone, Debug, Default)]
+pub enum Decode {
+    /// Read as it is.
+    #[default]
+    None,
+    /// `json+pb:`, `yaml+pb:`: protobuf's JSON mapping (`pb::rewrite_json`).
+    ProtoJson,
+    /// A `.textproto` file, parsed; `docs` is empty until it is decoded.
+    TextProto(std::sync::Arc<textproto::Message>),
+}
+
+impl DataFile {
+    /// Whether the file is read against the schema.
+    pub fn needs_schema(&self) -> bool {
+        !matches!(self.decode, Decode::None)
+    }
 }
 
 /// Where `-l`/`--path` places each data document: label expressions evaluated against the
@@ -100,14 +128,28 @@ pub struct Inputs {
 }
 
 /// Whether an argument is a file-type qualifier (`json:`): its kind, or `None` for a path.
-/// A qualifier naming no known type is an error.
+/// A qualifier naming no known type is an error. `json+pb:` and `yaml+pb:` (cue's protobuf
+/// interpretation) are JSON and YAML, read with protobuf's JSON mapping.
 fn qualifier(arg: &Path) -> Option<Result<Kind, String>> {
+    qualifier_pb(arg).map(|r| r.map(|(k, _)| k))
+}
+
+/// [`qualifier`], with whether it asks for protobuf's JSON mapping (`+pb`).
+fn qualifier_pb(arg: &Path) -> Option<Result<(Kind, bool), String>> {
     let s = arg.to_str()?;
     let tag = s.strip_suffix(':')?;
     if tag.is_empty() || tag.contains(['/', '.', ':']) {
         return None;
     }
-    Some(Kind::of_tag(tag).ok_or_else(|| tag.to_string()))
+    let (base, pb) = match tag.strip_suffix("+pb") {
+        Some(b @ ("json" | "yaml" | "yml")) => (b, true),
+        _ => (tag, false),
+    };
+    Some(
+        Kind::of_tag(base)
+            .map(|k| (k, pb))
+            .ok_or_else(|| tag.to_string()),
+    )
 }
 
 /// Whether the arguments name any data file (by extension or qualifier).
@@ -126,10 +168,12 @@ pub fn split_inputs(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Vec<
     // `data:` / `graph:`: CUE source read in cue's data or graph mode (`source_mode`).
     let mut mode: Option<&'static str> = None;
     let mut pending_qualifier = false;
+    let mut pb = false;
     for p in paths {
-        match qualifier(p) {
-            Some(Ok(k)) => {
+        match qualifier_pb(p) {
+            Some(Ok((k, with_pb))) => {
                 forced = Some(k);
+                pb = with_pb;
                 mode = match p.to_str() {
                     Some("data:") => Some("data"),
                     Some("graph:") => Some("graph"),
@@ -145,8 +189,8 @@ pub fn split_inputs(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Vec<
                         format!("unknown file type qualifier {tag:?}:"),
                     )
                     .with_help(
-                        "qualifiers are cue:, data:, graph:, json:, jsonl:, yaml:, toml: \
-                         (`yaml: FILE`)",
+                        "qualifiers are cue:, data:, graph:, json:, jsonl:, yaml:, toml:, \
+                         textproto:, json+pb:, yaml+pb: (`yaml: FILE`)",
                     ),
                 );
                 continue;
@@ -198,11 +242,20 @@ pub fn split_inputs(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Vec<
         let Some(text) = text else { continue };
         let id = sources.add(name.clone(), text);
         let text = sources.get(id).text.clone();
+        let mut decode = if pb && matches!(kind, Kind::Json | Kind::Yaml) {
+            Decode::ProtoJson
+        } else {
+            Decode::None
+        };
         let docs = match kind {
             Kind::Json => json_docs(id, &text, false),
             Kind::Jsonl => json_docs(id, &text, true),
             Kind::Yaml => yaml_docs(id, &text),
             Kind::Toml => toml_doc(id, &text).map(|e| vec![e]),
+            Kind::TextProto => textproto::parse(id, &text).map(|m| {
+                decode = Decode::TextProto(std::sync::Arc::new(m));
+                Vec::new()
+            }),
             Kind::Source => unreachable!("handled above"),
         };
         match docs {
@@ -211,6 +264,7 @@ pub fn split_inputs(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Vec<
                 file: id,
                 kind,
                 docs,
+                decode,
             }),
             Err(d) => diags.push(d),
         }
@@ -396,6 +450,7 @@ fn data_error(kind: Kind, file: FileId, at: usize, msg: impl Into<String>) -> Di
     let code = match kind {
         Kind::Yaml => "orche::load::yaml",
         Kind::Toml => "orche::load::toml",
+        Kind::TextProto => "orche::load::textproto",
         Kind::Json | Kind::Jsonl | Kind::Source => "orche::load::json",
     };
     Diag::new(code, format!("invalid {}: {msg}", kind.name()))
@@ -756,6 +811,8 @@ fn clamp(text: &str, at: usize) -> usize {
     at
 }
 
+pub mod pb;
+pub mod textproto;
 mod yaml;
 
 #[cfg(test)]
