@@ -1,0 +1,506 @@
+//! Field order: the order in which a struct's fields are exported, worked out as cue v0.14.2
+//! does from the orders in which the struct literals that made the struct declare them.
+//!
+//! While evaluating, every struct literal processed into a vertex is recorded as a *source*
+//! (`note_literal`), with its place (the outermost reference through which the vertex got it,
+//! else the literal's last field) and whether it was an operand of `&` (*explicit*); a
+//! dynamic field's label is recorded beside it (`note_dynamic`). `finalize_deep` then calls
+//! `apply`: a vertex with two or more sources (or a dynamic field) gets its arcs ordered by a
+//! topological sort of a graph of labels:
+//!
+//! - the sources are sorted by place and cut into *batches*: sources at one place (an `&` of
+//!   references, the iterations of a comprehension without dynamic fields) form one batch,
+//!   and consecutive explicit batches of one file merge;
+//! - each source adds edges along its declaration order, starting from the last labels of
+//!   the batch before (none when the file changes); a label seen before in the same source,
+//!   or (outside explicit unification) in another source of the same file, adds no edge;
+//! - the labels are then sorted topologically, the ready label that sorts first by name going
+//!   first; the labels of a cycle of orders (`{b: _, a: _} & {a: _, b: _}`) come together in
+//!   name order, as cue v0.14.2 puts them.
+//!
+//! Invariant: only the order of a vertex's arcs changes, never the set; everything here is
+//! deterministic (vectors and lookup-only maps) and total on any input.
+
+use super::{Ctx, FastMap, VId};
+use crate::lower::{Decl, ExprId, ExprKind, Label};
+use crate::source::Span;
+use smallvec::SmallVec;
+
+/// No source (`Ctx::order_head`, `Src::next`).
+const NONE: u32 = u32::MAX;
+
+/// What a source is.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// A struct literal processed into the vertex.
+    Lit(ExprId),
+    /// The label a dynamic field (its label expression) gave.
+    Dyn(ExprId, Label),
+}
+
+/// One source of a vertex's fields, in a list per vertex (newest first).
+#[derive(Clone, Copy, Debug)]
+pub struct Src {
+    kind: Kind,
+    file: u32,
+    pos: u32,
+    explicit: bool,
+    next: u32,
+}
+
+/// The recording state of one evaluation (`Ctx::order`).
+#[derive(Default)]
+pub struct Order {
+    /// Per vertex: the newest source (`NONE` for none); grown on demand.
+    head: Vec<u32>,
+    srcs: Vec<Src>,
+    /// The vertex a reference is being inlined into, and that (outermost) reference's span:
+    /// the place of the literals it brings.
+    pub via: Option<(VId, Span)>,
+    /// The vertex whose conjunct's `&` operands are being processed.
+    pub and: Option<VId>,
+}
+
+impl Order {
+    fn push(&mut self, v: VId, kind: Kind, file: u32, pos: u32, explicit: bool) {
+        let i = v as usize;
+        if self.head.len() <= i {
+            self.head.resize(i + 1, NONE);
+        }
+        let next = self.head[i];
+        self.head[i] = self.srcs.len() as u32;
+        self.srcs.push(Src {
+            kind,
+            file,
+            pos,
+            explicit,
+            next,
+        });
+    }
+
+    /// Whether `v` has more than one literal or any dynamic field (only then may the order
+    /// differ from the arcs' insertion order).
+    fn needs_sort(&self, v: VId) -> bool {
+        let Some(&first) = self.head.get(v as usize) else {
+            return false;
+        };
+        if first == NONE {
+            return false;
+        }
+        let s = &self.srcs[first as usize];
+        matches!(s.kind, Kind::Dyn(..)) || s.next != NONE
+    }
+}
+
+/// Records that struct literal `id` is processed into `v`.
+pub fn note_literal(ctx: &mut Ctx, v: VId, id: ExprId) {
+    let prog = ctx.prog;
+    let e = prog.expr(id);
+    let (file, pos) = match ctx.order.via {
+        Some((w, s)) if w == v => (s.file.0, s.start),
+        _ => {
+            let last = match &e.kind {
+                ExprKind::Struct(lit) => lit.decls.iter().rev().find_map(|d| match d {
+                    Decl::Field { span, .. } | Decl::Dynamic { span, .. } => Some(*span),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            let s = last.unwrap_or(e.span);
+            (s.file.0, s.start)
+        }
+    };
+    let explicit = ctx.order.and == Some(v);
+    ctx.order.push(v, Kind::Lit(id), file, pos, explicit);
+}
+
+/// Records the label a dynamic field (label expression `label_e`) gave in `v`.
+pub fn note_dynamic(ctx: &mut Ctx, v: VId, label_e: ExprId, label: Label) {
+    ctx.order.push(v, Kind::Dyn(label_e, label), 0, 0, false);
+}
+
+/// An embedded reference `e` of literal `lit` in `v` places that literal where the reference
+/// (or the outermost reference `v` is being given) is, as the literals it brings.
+pub fn note_embedded_ref(ctx: &mut Ctx, v: VId, lit: ExprId, e: ExprId) {
+    let prog = ctx.prog;
+    let ek = &prog.expr(e).kind;
+    if !matches!(
+        ek,
+        ExprKind::Ref(_) | ExprKind::Select(..) | ExprKind::Index(..) | ExprKind::Import(_)
+    ) {
+        return;
+    }
+    let s = match ctx.order.via {
+        Some((w, s)) if w == v => s,
+        _ => prog.expr(e).span,
+    };
+    let o = &mut ctx.order;
+    let mut i = o.head.get(v as usize).copied().unwrap_or(NONE);
+    while i != NONE {
+        let src = &mut o.srcs[i as usize];
+        if matches!(src.kind, Kind::Lit(l) if l == lit) {
+            src.file = s.file.0;
+            src.pos = s.start;
+            return;
+        }
+        i = src.next;
+    }
+}
+
+/// Puts the arcs of `v` in cue's order, when its sources may disagree.
+pub fn apply(ctx: &mut Ctx, v: VId) {
+    if !ctx.order.needs_sort(v) {
+        return;
+    }
+    if let Some(order) = sorted(ctx, v) {
+        ctx.vm(v).arcs.reorder(&order);
+    }
+}
+
+/// A root of the sort: a literal source.
+#[derive(Clone, Copy)]
+struct Root {
+    lit: ExprId,
+    file: u32,
+    pos: u32,
+    explicit: bool,
+    dynamic: bool,
+}
+
+/// The new order of `v`'s arcs (indices into its current arcs), `None` when it is the
+/// current one.
+fn sorted(ctx: &Ctx, v: VId) -> Option<Vec<usize>> {
+    let prog = ctx.prog;
+    let o = &ctx.order;
+    // The sources, newest first; the labels dynamic fields gave (oldest first, as `Dyn`
+    // entries are consumed in order).
+    let mut roots: SmallVec<[Root; 8]> = SmallVec::new();
+    let mut dyns: Vec<(ExprId, Label)> = Vec::new();
+    let mut i = o.head.get(v as usize).copied().unwrap_or(NONE);
+    while i != NONE {
+        let s = o.srcs[i as usize];
+        match s.kind {
+            Kind::Lit(id) => {
+                let dynamic = matches!(&prog.expr(id).kind, ExprKind::Struct(lit)
+                    if lit.decls.iter().any(|d| matches!(d, Decl::Dynamic { .. })));
+                roots.push(Root {
+                    lit: id,
+                    file: s.file,
+                    pos: s.pos,
+                    explicit: s.explicit,
+                    dynamic,
+                });
+            }
+            Kind::Dyn(e, l) => dyns.push((e, l)),
+        }
+        i = s.next;
+    }
+    roots.reverse();
+    dyns.reverse();
+    dyns.sort_by_key(|(e, _)| *e);
+    // Per dynamic declaration, the index in `dyns` of the next label it gave.
+    let mut dyn_next: SmallVec<[(ExprId, usize); 4]> = SmallVec::new();
+    // By place; at one place, literals with dynamic fields last (stable: else as processed).
+    roots.sort_by_key(|r| (r.file, r.pos, r.dynamic));
+    // Batches, as ranges of `roots`: roots at one place (without dynamic fields) are unified
+    // explicitly; consecutive explicit batches of one file merge.
+    let mut batches: SmallVec<[(usize, usize); 8]> = SmallVec::new();
+    let explicit = |b: (usize, usize)| b.1 - b.0 > 1 || roots[b.0].explicit;
+    let mut start = 0;
+    for i in 1..=roots.len() {
+        let joins = i < roots.len()
+            && (roots[start].file, roots[start].pos) == (roots[i].file, roots[i].pos)
+            && !roots[i].dynamic;
+        if joins {
+            continue;
+        }
+        let b = (start, i);
+        match batches.last_mut() {
+            Some(prev)
+                if explicit(b) && explicit(*prev) && roots[b.0].file == roots[prev.0].file =>
+            {
+                prev.1 = i;
+            }
+            _ => batches.push(b),
+        }
+        start = i;
+    }
+
+    // Nodes: the arcs, in order, then labels declared without an arc (absent optional
+    // fields), which still carry order between the others.
+    let arcs = &ctx.v(v).arcs;
+    let n_arcs = arcs.len();
+    let mut extra: SmallVec<[Label; 8]> = SmallVec::new();
+    let mut owner: SmallVec<[u32; 32]> = smallvec::smallvec![NONE; n_arcs];
+    let mut edges: SmallVec<[(u32, u32); 32]> = SmallVec::new();
+    let mut previous: SmallVec<[u32; 8]> = SmallVec::new();
+    let mut next: SmallVec<[u32; 8]> = SmallVec::new();
+    for (bi, &b) in batches.iter().enumerate() {
+        let explicit = explicit(b);
+        let file = roots[b.0].file;
+        if bi > 0 && roots[batches[bi - 1].0].file != file {
+            previous.clear();
+        }
+        next.clear();
+        for (ri, root) in roots.iter().enumerate().take(b.1).skip(b.0) {
+            let ExprKind::Struct(lit) = &prog.expr(root.lit).kind else {
+                continue;
+            };
+            let mut prev: SmallVec<[u32; 8]> = previous.clone();
+            for d in &lit.decls {
+                let label = match d {
+                    Decl::Field { label, .. } => *label,
+                    Decl::Dynamic { label, .. } => {
+                        // The next label this declaration gave (`dyns` is sorted by
+                        // declaration, stably).
+                        let at = match dyn_next.iter_mut().find(|(e, _)| e == label) {
+                            Some((_, at)) => at,
+                            None => {
+                                let first = dyns.partition_point(|(e, _)| e < label);
+                                dyn_next.push((*label, first));
+                                &mut dyn_next.last_mut().expect("just pushed").1
+                            }
+                        };
+                        match dyns.get(*at) {
+                            Some((e, l)) if e == label => {
+                                *at += 1;
+                                *l
+                            }
+                            _ => continue,
+                        }
+                    }
+                    _ => continue,
+                };
+                if matches!(label, Label::Let(_)) {
+                    continue;
+                }
+                let node = match arcs.position(&label) {
+                    Some(p) => p as u32,
+                    None => match extra.iter().position(|l| *l == label) {
+                        Some(p) => (n_arcs + p) as u32,
+                        None => {
+                            extra.push(label);
+                            owner.push(NONE);
+                            (n_arcs + extra.len() - 1) as u32
+                        }
+                    },
+                };
+                let was = owner[node as usize];
+                if was == ri as u32 {
+                    continue;
+                }
+                if was != NONE && !explicit && roots[was as usize].file == root.file {
+                    continue;
+                }
+                owner[node as usize] = ri as u32;
+                for &p in &prev {
+                    edges.push((p, node));
+                }
+                prev.clear();
+                prev.push(node);
+            }
+            next.extend_from_slice(&prev);
+        }
+        std::mem::swap(&mut previous, &mut next);
+    }
+    let n = n_arcs + extra.len();
+    let label = |i: usize| {
+        if i < n_arcs {
+            arcs.label_at(i)
+        } else {
+            extra[i - n_arcs]
+        }
+    };
+    let order: SmallVec<[u32; 32]> = if n <= 64 {
+        topo_small(n, |i| name_key(ctx, label(i)), &edges)
+    } else {
+        let keys: Vec<(u8, u32, &str)> = (0..n).map(|i| name_key(ctx, label(i))).collect();
+        topo(&keys, &edges).into()
+    };
+    // Lets have no place in the graph's order: they go last, as they were.
+    let mut out: Vec<usize> = order
+        .into_iter()
+        .map(|i| i as usize)
+        .filter(|&i| i < n_arcs && !matches!(label(i), Label::Let(_)))
+        .collect();
+    out.extend((0..n_arcs).filter(|&i| matches!(label(i), Label::Let(_))));
+    if out.iter().enumerate().all(|(j, &i)| i == j) {
+        return None;
+    }
+    Some(out)
+}
+
+/// How labels compare when several are ready: indices first, then names.
+fn name_key<'c>(ctx: &'c Ctx, l: Label) -> (u8, u32, &'c str) {
+    match l {
+        Label::Index(i) => (0, i, ""),
+        Label::Field(s) => (1, 0, ctx.field_name(s)),
+        Label::Let(i) => (2, i, ""),
+    }
+}
+
+/// `topo` for at most 64 labels, on bit sets; names (`key`) are looked at only when two
+/// labels are ready at once or the orders have a cycle.
+fn topo_small<'c>(
+    n: usize,
+    key: impl Fn(usize) -> (u8, u32, &'c str),
+    edges: &[(u32, u32)],
+) -> SmallVec<[u32; 32]> {
+    let mut inc = [0u64; 64];
+    for &(a, b) in edges {
+        inc[b as usize] |= 1 << a;
+    }
+    let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+    let mut out: SmallVec<[u32; 32]> = SmallVec::new();
+    let mut placed = 0u64;
+    // Each label's rank by name, worked out on first need.
+    let mut rank: Option<SmallVec<[u8; 32]>> = None;
+    let ranks = |rank: &mut Option<SmallVec<[u8; 32]>>| -> SmallVec<[u8; 32]> {
+        rank.get_or_insert_with(|| {
+            let mut by_name: SmallVec<[u8; 32]> = (0..n as u8).collect();
+            by_name.sort_by_key(|&i| key(i as usize));
+            let mut r: SmallVec<[u8; 32]> = smallvec::smallvec![0; n];
+            for (k, &i) in by_name.iter().enumerate() {
+                r[i as usize] = k as u8;
+            }
+            r
+        })
+        .clone()
+    };
+    while placed != all {
+        let mut ready = 0u64;
+        for (i, m) in inc.iter().enumerate().take(n) {
+            if placed & (1 << i) == 0 && m & !placed == 0 {
+                ready |= 1 << i;
+            }
+        }
+        if ready == 0 {
+            break;
+        }
+        let i = if ready.count_ones() == 1 {
+            ready.trailing_zeros()
+        } else {
+            let r = ranks(&mut rank);
+            (0..n as u32)
+                .filter(|&i| ready & (1 << i) != 0)
+                .min_by_key(|&i| r[i as usize])
+                .unwrap_or(0)
+        };
+        placed |= 1 << i;
+        out.push(i);
+    }
+    if placed == all {
+        return out;
+    }
+    // A cycle of orders: all over again by components (the labels each reaches that reach
+    // it), since a cycle whose first name is smaller goes before a ready label.
+    placed = 0;
+    out.clear();
+    let r = ranks(&mut rank);
+    let mut by_name: SmallVec<[u32; 32]> = (0..n as u32).collect();
+    by_name.sort_by_key(|&i| r[i as usize]);
+    let mut reach = [0u64; 64];
+    for &(a, b) in edges {
+        reach[a as usize] |= 1 << b;
+    }
+    for k in 0..n {
+        let bit = 1u64 << k;
+        let rk = reach[k];
+        for m in reach.iter_mut().take(n) {
+            if *m & bit != 0 {
+                *m |= rk;
+            }
+        }
+    }
+    let comp: SmallVec<[u64; 32]> = (0..n)
+        .map(|i| {
+            let mut c = 1u64 << i;
+            for j in 0..n {
+                if reach[i] & (1 << j) != 0 && reach[j] & (1 << i) != 0 {
+                    c |= 1 << j;
+                }
+            }
+            c
+        })
+        .collect();
+    // Members of a component in name order.
+    let members = |c: u64| by_name.iter().copied().filter(move |&i| c & (1 << i) != 0);
+    while placed != all {
+        let mut best: Option<u64> = None;
+        for &c in &comp {
+            if placed & c != 0 || best == Some(c) {
+                continue;
+            }
+            let ready = members(c).all(|j| inc[j as usize] & !placed & !c == 0);
+            if ready && best.is_none_or(|b| members(c).cmp(members(b)).is_lt()) {
+                best = Some(c);
+            }
+        }
+        let Some(c) = best else { break };
+        placed |= c;
+        out.extend(members(c));
+    }
+    out
+}
+
+/// A topological order of the labels (`keys`: how they compare by name) under `edges`,
+/// taking the ready label first by name. The labels of a cycle of orders (a strongly
+/// connected component) come together, in name order, when the first of them is ready;
+/// components that are ready at once go by their names.
+fn topo(keys: &[(u8, u32, &str)], edges: &[(u32, u32)]) -> Vec<u32> {
+    let n = keys.len();
+    let mut pg: petgraph::graph::DiGraph<(), ()> =
+        petgraph::graph::DiGraph::with_capacity(n, edges.len());
+    for _ in 0..n {
+        pg.add_node(());
+    }
+    for &(a, b) in edges {
+        pg.add_edge(a.into(), b.into(), ());
+    }
+    // Components, each with its labels in name order.
+    let mut comps: Vec<Vec<u32>> = petgraph::algo::kosaraju_scc(&pg)
+        .into_iter()
+        .map(|c| {
+            let mut c: Vec<u32> = c.into_iter().map(|x| x.index() as u32).collect();
+            c.sort_by_key(|&i| keys[i as usize]);
+            c
+        })
+        .collect();
+    comps.sort_by(|a, b| {
+        a.iter()
+            .map(|&i| keys[i as usize])
+            .cmp(b.iter().map(|&i| keys[i as usize]))
+    });
+    let mut comp_of = vec![0u32; n];
+    for (ci, c) in comps.iter().enumerate() {
+        for &i in c {
+            comp_of[i as usize] = ci as u32;
+        }
+    }
+    // Edges between components: how many each waits on.
+    let mut waiting = vec![0usize; comps.len()];
+    let mut seen: FastMap<(u32, u32), ()> = FastMap::default();
+    let mut succ: Vec<Vec<u32>> = vec![Vec::new(); comps.len()];
+    for &(a, b) in edges {
+        let (ca, cb) = (comp_of[a as usize], comp_of[b as usize]);
+        if ca != cb && seen.insert((ca, cb), ()).is_none() {
+            succ[ca as usize].push(cb);
+            waiting[cb as usize] += 1;
+        }
+    }
+    // Components are numbered in name order, so the smallest ready number goes first.
+    let mut ready: std::collections::BTreeSet<u32> = (0..comps.len() as u32)
+        .filter(|&c| waiting[c as usize] == 0)
+        .collect();
+    let mut out: Vec<u32> = Vec::with_capacity(n);
+    while let Some(c) = ready.pop_first() {
+        out.extend_from_slice(&comps[c as usize]);
+        for &m in &succ[c as usize] {
+            waiting[m as usize] -= 1;
+            if waiting[m as usize] == 0 {
+                ready.insert(m);
+            }
+        }
+    }
+    out
+}
