@@ -45,6 +45,8 @@ pub struct Src {
     file: u32,
     pos: u32,
     explicit: bool,
+    /// The literal has dynamic fields.
+    dynamic: bool,
     next: u32,
 }
 
@@ -62,7 +64,7 @@ pub struct Order {
 }
 
 impl Order {
-    fn push(&mut self, v: VId, kind: Kind, file: u32, pos: u32, explicit: bool) {
+    fn push(&mut self, v: VId, kind: Kind, file: u32, pos: u32, explicit: bool, dynamic: bool) {
         let i = v as usize;
         if self.head.len() <= i {
             self.head.resize(i + 1, NONE);
@@ -74,6 +76,7 @@ impl Order {
             file,
             pos,
             explicit,
+            dynamic,
             next,
         });
     }
@@ -96,27 +99,34 @@ impl Order {
 pub fn note_literal(ctx: &mut Ctx, v: VId, id: ExprId) {
     let prog = ctx.prog;
     let e = prog.expr(id);
-    let (file, pos) = match ctx.order.via {
-        Some((w, s)) if w == v => (s.file.0, s.start),
-        _ => {
-            let last = match &e.kind {
-                ExprKind::Struct(lit) => lit.decls.iter().rev().find_map(|d| match d {
-                    Decl::Field { span, .. } | Decl::Dynamic { span, .. } => Some(*span),
-                    _ => None,
-                }),
-                _ => None,
-            };
-            let s = last.unwrap_or(e.span);
-            (s.file.0, s.start)
+    let ExprKind::Struct(lit) = &e.kind else {
+        return;
+    };
+    let mut last = e.span;
+    let mut dynamic = false;
+    for d in &lit.decls {
+        match d {
+            Decl::Field { span, .. } => last = *span,
+            Decl::Dynamic { span, .. } => {
+                last = *span;
+                dynamic = true;
+            }
+            _ => {}
         }
+    }
+    let s = match ctx.order.via {
+        Some((w, s)) if w == v => s,
+        _ => last,
     };
     let explicit = ctx.order.and == Some(v);
-    ctx.order.push(v, Kind::Lit(id), file, pos, explicit);
+    ctx.order
+        .push(v, Kind::Lit(id), s.file.0, s.start, explicit, dynamic);
 }
 
 /// Records the label a dynamic field (label expression `label_e`) gave in `v`.
 pub fn note_dynamic(ctx: &mut Ctx, v: VId, label_e: ExprId, label: Label) {
-    ctx.order.push(v, Kind::Dyn(label_e, label), 0, 0, false);
+    ctx.order
+        .push(v, Kind::Dyn(label_e, label), 0, 0, false, false);
 }
 
 /// An embedded reference `e` of literal `lit` in `v` places that literal where the reference
@@ -149,7 +159,7 @@ pub fn note_embedded_ref(ctx: &mut Ctx, v: VId, lit: ExprId, e: ExprId) {
 
 /// Puts the arcs of `v` in cue's order, when its sources may disagree.
 pub fn apply(ctx: &mut Ctx, v: VId) {
-    if !ctx.order.needs_sort(v) {
+    if ctx.v(v).arcs.len() < 2 || !ctx.order.needs_sort(v) {
         return;
     }
     if let Some(order) = sorted(ctx, v) {
@@ -180,17 +190,13 @@ fn sorted(ctx: &Ctx, v: VId) -> Option<Vec<usize>> {
     while i != NONE {
         let s = o.srcs[i as usize];
         match s.kind {
-            Kind::Lit(id) => {
-                let dynamic = matches!(&prog.expr(id).kind, ExprKind::Struct(lit)
-                    if lit.decls.iter().any(|d| matches!(d, Decl::Dynamic { .. })));
-                roots.push(Root {
-                    lit: id,
-                    file: s.file,
-                    pos: s.pos,
-                    explicit: s.explicit,
-                    dynamic,
-                });
-            }
+            Kind::Lit(id) => roots.push(Root {
+                lit: id,
+                file: s.file,
+                pos: s.pos,
+                explicit: s.explicit,
+                dynamic: s.dynamic,
+            }),
             Kind::Dyn(e, l) => dyns.push((e, l)),
         }
         i = s.next;
@@ -235,6 +241,7 @@ fn sorted(ctx: &Ctx, v: VId) -> Option<Vec<usize>> {
     let mut edges: SmallVec<[(u32, u32); 32]> = SmallVec::new();
     let mut previous: SmallVec<[u32; 8]> = SmallVec::new();
     let mut next: SmallVec<[u32; 8]> = SmallVec::new();
+    let mut prev: SmallVec<[u32; 8]> = SmallVec::new();
     for (bi, &b) in batches.iter().enumerate() {
         let explicit = explicit(b);
         let file = roots[b.0].file;
@@ -246,7 +253,8 @@ fn sorted(ctx: &Ctx, v: VId) -> Option<Vec<usize>> {
             let ExprKind::Struct(lit) = &prog.expr(root.lit).kind else {
                 continue;
             };
-            let mut prev: SmallVec<[u32; 8]> = previous.clone();
+            prev.clear();
+            prev.extend_from_slice(&previous);
             for d in &lit.decls {
                 let label = match d {
                     Decl::Field { label, .. } => *label,
@@ -317,6 +325,15 @@ fn sorted(ctx: &Ctx, v: VId) -> Option<Vec<usize>> {
         let keys: Vec<(u8, u32, &str)> = (0..n).map(|i| name_key(ctx, label(i))).collect();
         topo(&keys, &edges).into()
     };
+    // Unchanged: the arcs come first in their order (labels without an arc, anywhere).
+    if order
+        .iter()
+        .filter(|&&i| (i as usize) < n_arcs)
+        .enumerate()
+        .all(|(j, &i)| i as usize == j)
+    {
+        return None;
+    }
     // Lets have no place in the graph's order: they go last, as they were.
     let mut out: Vec<usize> = order
         .into_iter()
@@ -355,17 +372,16 @@ fn topo_small<'c>(
     let mut placed = 0u64;
     // Each label's rank by name, worked out on first need.
     let mut rank: Option<SmallVec<[u8; 32]>> = None;
-    let ranks = |rank: &mut Option<SmallVec<[u8; 32]>>| -> SmallVec<[u8; 32]> {
-        rank.get_or_insert_with(|| {
+    let ranks = |rank: &mut Option<SmallVec<[u8; 32]>>| {
+        if rank.is_none() {
             let mut by_name: SmallVec<[u8; 32]> = (0..n as u8).collect();
             by_name.sort_by_key(|&i| key(i as usize));
             let mut r: SmallVec<[u8; 32]> = smallvec::smallvec![0; n];
             for (k, &i) in by_name.iter().enumerate() {
                 r[i as usize] = k as u8;
             }
-            r
-        })
-        .clone()
+            *rank = Some(r);
+        }
     };
     while placed != all {
         let mut ready = 0u64;
@@ -380,10 +396,11 @@ fn topo_small<'c>(
         let i = if ready.count_ones() == 1 {
             ready.trailing_zeros()
         } else {
-            let r = ranks(&mut rank);
+            ranks(&mut rank);
+            let r = rank.as_deref().unwrap_or(&[]);
             (0..n as u32)
                 .filter(|&i| ready & (1 << i) != 0)
-                .min_by_key(|&i| r[i as usize])
+                .min_by_key(|&i| r.get(i as usize).copied().unwrap_or(0))
                 .unwrap_or(0)
         };
         placed |= 1 << i;
@@ -396,9 +413,10 @@ fn topo_small<'c>(
     // it), since a cycle whose first name is smaller goes before a ready label.
     placed = 0;
     out.clear();
-    let r = ranks(&mut rank);
+    ranks(&mut rank);
+    let r = rank.as_deref().unwrap_or(&[]);
     let mut by_name: SmallVec<[u32; 32]> = (0..n as u32).collect();
-    by_name.sort_by_key(|&i| r[i as usize]);
+    by_name.sort_by_key(|&i| r.get(i as usize).copied().unwrap_or(0));
     let mut reach = [0u64; 64];
     for &(a, b) in edges {
         reach[a as usize] |= 1 << b;
