@@ -370,19 +370,9 @@ fn topo_small<'c>(
     let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
     let mut out: SmallVec<[u32; 32]> = SmallVec::new();
     let mut placed = 0u64;
-    // Each label's rank by name, worked out on first need.
-    let mut rank: Option<SmallVec<[u8; 32]>> = None;
-    let ranks = |rank: &mut Option<SmallVec<[u8; 32]>>| {
-        if rank.is_none() {
-            let mut by_name: SmallVec<[u8; 32]> = (0..n as u8).collect();
-            by_name.sort_by_key(|&i| key(i as usize));
-            let mut r: SmallVec<[u8; 32]> = smallvec::smallvec![0; n];
-            for (k, &i) in by_name.iter().enumerate() {
-                r[i as usize] = k as u8;
-            }
-            *rank = Some(r);
-        }
-    };
+    // Each label's name, looked up on first need.
+    let mut names: SmallVec<[Option<(u8, u32, &'c str)>; 32]> = smallvec::smallvec![None; n];
+    let mut name = |i: usize| *names[i].get_or_insert_with(|| key(i));
     while placed != all {
         let mut ready = 0u64;
         for (i, m) in inc.iter().enumerate().take(n) {
@@ -393,16 +383,20 @@ fn topo_small<'c>(
         if ready == 0 {
             break;
         }
-        let i = if ready.count_ones() == 1 {
-            ready.trailing_zeros()
-        } else {
-            ranks(&mut rank);
-            let r = rank.as_deref().unwrap_or(&[]);
-            (0..n as u32)
-                .filter(|&i| ready & (1 << i) != 0)
-                .min_by_key(|&i| r.get(i as usize).copied().unwrap_or(0))
-                .unwrap_or(0)
-        };
+        let mut i = ready.trailing_zeros();
+        let mut rest = ready & (ready - 1);
+        if rest != 0 {
+            let mut best = name(i as usize);
+            while rest != 0 {
+                let j = rest.trailing_zeros();
+                rest &= rest - 1;
+                let k = name(j as usize);
+                if k < best {
+                    best = k;
+                    i = j;
+                }
+            }
+        }
         placed |= 1 << i;
         out.push(i);
     }
@@ -413,10 +407,9 @@ fn topo_small<'c>(
     // it), since a cycle whose first name is smaller goes before a ready label.
     placed = 0;
     out.clear();
-    ranks(&mut rank);
-    let r = rank.as_deref().unwrap_or(&[]);
+    let keys: SmallVec<[(u8, u32, &str); 32]> = (0..n).map(&mut name).collect();
     let mut by_name: SmallVec<[u32; 32]> = (0..n as u32).collect();
-    by_name.sort_by_key(|&i| r.get(i as usize).copied().unwrap_or(0));
+    by_name.sort_by_key(|&i| keys[i as usize]);
     let mut reach = [0u64; 64];
     for &(a, b) in edges {
         reach[a as usize] |= 1 << b;
