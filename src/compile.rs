@@ -218,7 +218,13 @@ fn evaluate_instance(
     f: impl FnOnce(&mut eval::Evaluated, eval::VId, &mut Clock) -> (Option<String>, Vec<Diag>),
 ) -> Outcome {
     let module = inst.module.clone();
-    let (mut files, tag_diags) = crate::load::tags::apply(inst.files, &sources, tags);
+    let (files, mut tag_diags) = crate::load::tags::apply(inst.files, &sources, tags);
+    let (mut files, embed_diags) = crate::load::embed::apply(
+        files,
+        &mut sources,
+        crate::load::embed::module_for(&inst.module, inst.from_files),
+    );
+    tag_diags.extend(embed_diags);
     if !tag_diags.is_empty() {
         return Outcome::failed(sources, tag_diags, clock.timings);
     }
@@ -726,14 +732,12 @@ fn report_and_emit(
         }
         _ => {
             let mut errs = Vec::new();
-            let mode = if req.format == Format::Orc {
-                ExportMode::Eval
-            } else {
-                ExportMode::Concrete
-            };
-            match eval::export_value(&ev.ctx, at, mode, &mut errs) {
+            // eval's CUE text is handled above: what is left is concrete data (`export
+            // --out cue` among it).
+            match eval::export_value(&ev.ctx, at, ExportMode::Concrete, &mut errs) {
                 Some(v) if errs.is_empty() => match req.format {
                     Format::Yaml => export::yaml::to_string(&v),
+                    Format::Orc => export::orc::data(&v),
                     _ => export::json::to_string(&v),
                 },
                 _ => return Err(eval::report_to_diags(&ev.ctx, errs)),

@@ -765,6 +765,10 @@ pub struct Ctx<'p> {
     pub group_parent: Vec<CloseId>,
     /// The groups `close()` made: a closed struct of its own wherever it is used.
     pub close_groups: FastMap<CloseId, ()>,
+    /// The child groups that closed a struct's own fields because the struct embeds a
+    /// definition (`structs::close_own_field`): that closedness stays where the fields are
+    /// written, so a reference to one of them from an open context drops it.
+    pub embed_groups: FastMap<CloseId, ()>,
     /// Where a child group comes from (`child_group`): its parent group and label key, by
     /// group id; `(0, 0)` for other groups. A child group widens the same label's child of
     /// its parent's parent, which is made only when a closedness check asks for it: most
@@ -848,6 +852,7 @@ impl<'p> Ctx<'p> {
             embed_rec: Vec::new(),
             group_parent: Vec::new(),
             close_groups: FastMap::default(),
+            embed_groups: FastMap::default(),
             child_origin: Vec::new(),
             consts: Vec::new(),
             ref_free: Vec::new(),
@@ -1303,6 +1308,20 @@ impl<'p> Ctx<'p> {
             self.group_parent.resize(i + 1, 0);
         }
         self.group_parent[i] = p;
+    }
+
+    /// Whether group `g` is, or derives from, a group in `embed_groups`.
+    pub fn is_embed_closed(&self, mut g: CloseId) -> bool {
+        if self.embed_groups.is_empty() {
+            return false;
+        }
+        while g != 0 {
+            if self.embed_groups.contains_key(&g) {
+                return true;
+            }
+            g = self.child_origin.get(g as usize).map_or(0, |o| o.0);
+        }
+        false
     }
 
     pub fn child_group(&mut self, g: CloseId, l: Label) -> CloseId {

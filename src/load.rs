@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 pub mod args;
 pub mod data;
+pub mod embed;
 pub mod module;
 pub mod tags;
 

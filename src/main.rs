@@ -67,8 +67,8 @@ enum Cmd {
         /// repeatable: each value is printed in turn, as cue does.
         #[arg(short = 'e', long = "expression")]
         expr: Vec<String>,
-        /// json, yaml or text (a string value printed as it is); with --probes, sh (default)
-        /// or json.
+        /// json, yaml, cue (CUE syntax) or text (a string value printed as it is); with
+        /// --probes, sh (default) or json.
         #[arg(long = "out", value_enum)]
         out: Option<ExportOut>,
         /// Emit the probe script whose output is live state (for `orche drift` and `orche plan`).
@@ -308,6 +308,9 @@ enum ExportOut {
     Json,
     Yaml,
     Text,
+    // CUE syntax (`cue export --out cue`); `orc` is the same.
+    #[value(alias = "orc")]
+    Cue,
     Sh,
 }
 
@@ -444,7 +447,7 @@ fn run(cli: Cli) -> ExitCode {
                 let out = match out {
                     None | Some(ExportOut::Sh) => cli::state::ProbeOut::Sh,
                     Some(ExportOut::Json) => cli::state::ProbeOut::Json,
-                    Some(ExportOut::Yaml) | Some(ExportOut::Text) => {
+                    Some(ExportOut::Yaml | ExportOut::Text | ExportOut::Cue) => {
                         eprintln!("orche: --probes writes sh or json");
                         return ExitCode::FAILURE;
                     }
@@ -459,6 +462,7 @@ fn run(cli: Cli) -> ExitCode {
                 None | Some(ExportOut::Json) => Format::Json,
                 Some(ExportOut::Yaml) => Format::Yaml,
                 Some(ExportOut::Text) => Format::Text,
+                Some(ExportOut::Cue) => Format::Orc,
                 Some(ExportOut::Sh) => {
                     eprintln!("orche: --out sh is for --probes");
                     return ExitCode::FAILURE;

@@ -419,6 +419,12 @@ fn each_document(
         Some(inst) if diags.is_empty() => {
             let (files, tag_diags) = crate::load::tags::apply(inst.files, &sources, tags);
             diags.extend(tag_diags);
+            let (files, embed_diags) = crate::load::embed::apply(
+                files,
+                &mut sources,
+                crate::load::embed::module_for(&inst.module, inst.from_files),
+            );
+            diags.extend(embed_diags);
             (files, inst.data, inst.module)
         }
         _ => (Vec::new(), Vec::new(), None),

@@ -27,7 +27,7 @@ mod json;
 mod list;
 mod math;
 mod net;
-mod path;
+pub(crate) mod path;
 mod regexp;
 mod strconv;
 mod strings;

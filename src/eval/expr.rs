@@ -7,7 +7,7 @@ use super::structs::{self, frame_var, frame_vertex, lookup, value_of};
 use super::unify::{
     default_of, is_concrete, kind_name, kind_of, meet, normalize_disj, push_alt, scalar_eq, show,
 };
-use super::{bottom, incomplete, Conj, ConjExpr, Ctx, Env, Func, Val, Validator};
+use super::{bottom, incomplete, Bot, Conj, ConjExpr, Ctx, Env, Func, Val, Validator};
 use crate::lower::{kind, BinOp, ExprId, ExprKind, InterpPart, Label, Predeclared, Ref, UnOp};
 use crate::source::Span;
 use crate::value::{Num, Value};
@@ -1088,7 +1088,7 @@ fn call_builtin(
     // Only messages use the qualified name: built on demand, not per call.
     let name = || b.qualified_name();
     if b.validator && args.len() + 1 == b.params {
-        let vals = match arg_values(ctx, args, env, span) {
+        let vals = match arg_values(ctx, args, env, span, &name) {
             Ok(vals) => vals,
             Err(e) => return e,
         };
@@ -1148,7 +1148,7 @@ fn call_builtin(
             }
         }
     }
-    let vals = match arg_values(ctx, args, env, span) {
+    let vals = match arg_values(ctx, args, env, span, &name) {
         Ok(vals) => vals,
         Err(e) => return e,
     };
@@ -1176,19 +1176,51 @@ fn call_builtin(
 }
 
 /// The arguments of a builtin call as concrete data (defaults taken); an error value if one
-/// is not concrete.
+/// is not concrete. An error inside an argument computed apart (`f([g(x), 1])`) says where in
+/// that argument it is, as a path from it (`0`), since the field's own path does not tell.
 fn arg_values(
     ctx: &mut Ctx,
     args: &[ExprId],
     env: Option<&Rc<Env>>,
     span: Span,
+    name: &dyn Fn() -> String,
 ) -> Result<Vec<Value>, Val> {
     let mut vals = Vec::with_capacity(args.len());
-    for a in args {
+    for (i, a) in args.iter().enumerate() {
         let v = default_of(&eval(ctx, *a, env));
-        vals.push(to_value(ctx, &v, span)?);
+        match to_value_at(ctx, &v, span) {
+            Ok(x) => vals.push(x),
+            Err((at, e)) => {
+                return Err(match (&v, at, &e) {
+                    (Val::Vertex(t), Some(at), Val::Bottom(b)) => match inner_path(ctx, *t, at) {
+                        Some(rel) => Val::Bottom(Rc::new(Bot {
+                            msg: format!("{} argument {}, at {rel}: {}", name(), i + 1, b.msg),
+                            ..(**b).clone()
+                        })),
+                        None => e,
+                    },
+                    _ => e,
+                });
+            }
+        }
     }
     Ok(vals)
+}
+
+/// The path of `at` inside the value `t` computed apart (a literal argument or operand), when
+/// `at` lies strictly under it.
+fn inner_path(ctx: &Ctx, t: super::VId, at: super::VId) -> Option<String> {
+    if ctx.v(t).label != crate::eval::ANON || at == t {
+        return None;
+    }
+    let mut cur = ctx.v(at).parent();
+    while let Some(c) = cur {
+        if c == t {
+            return Some(ctx.path(at));
+        }
+        cur = ctx.v(c).parent();
+    }
+    None
 }
 
 pub fn show_value(v: &Value) -> String {
@@ -1450,6 +1482,11 @@ pub fn to_value_scalar(v: &Val) -> Option<Value> {
 
 /// A value as concrete data, for builtins and comparisons. Errors are returned as bottoms.
 pub fn to_value(ctx: &mut Ctx, v: &Val, span: Span) -> Result<Value, Val> {
+    to_value_at(ctx, v, span).map_err(|(_, e)| e)
+}
+
+/// `to_value`, with the vertex an error was found at (for a struct or list).
+fn to_value_at(ctx: &mut Ctx, v: &Val, span: Span) -> Result<Value, (Option<super::VId>, Val)> {
     match v {
         Val::Vertex(t) => {
             structs::finalize_deep(ctx, *t);
@@ -1459,15 +1496,19 @@ pub fn to_value(ctx: &mut Ctx, v: &Val, span: Span) -> Result<Value, Val> {
                 _ => {
                     let first = errs.into_iter().next();
                     Err(match first {
-                        Some((_, b)) => Val::Bottom(b),
-                        None => incomplete("incomplete value", span),
+                        Some((at, b)) => (Some(at), Val::Bottom(b)),
+                        None => (None, incomplete("incomplete value", span)),
                     })
                 }
             }
         }
-        Val::Bottom(_) => Err(v.clone()),
-        other => to_value_scalar(other)
-            .ok_or_else(|| incomplete(format!("non-concrete value {}", show(other)), span)),
+        Val::Bottom(_) => Err((None, v.clone())),
+        other => to_value_scalar(other).ok_or_else(|| {
+            (
+                None,
+                incomplete(format!("non-concrete value {}", show(other)), span),
+            )
+        }),
     }
 }
 

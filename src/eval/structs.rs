@@ -328,6 +328,14 @@ fn field_conj(ctx: &mut Ctx, v: VId, a: VId, label: Label, optional: Constraint,
                 g
             }
         }
+    } else if !ctx.close_groups.is_empty() && ctx.close_groups.contains_key(&close) {
+        // `close()` is not recursive (cue v0.14.2): a field of the closed literal is closed
+        // only by the context the literal is in (the group `close` widens), if any.
+        let p = match ctx.group_parent.get(close as usize).copied().unwrap_or(0) {
+            super::NO_PARENT => 0,
+            p => p,
+        };
+        ctx.child_group(p, label)
     } else {
         ctx.child_group(close, label)
     };
@@ -810,10 +818,11 @@ fn embed(ctx: &mut Ctx, v: VId, lit_id: ExprId, e: ExprId, env: Option<Rc<Env>>,
         return;
     };
     ctx.embed_rec.push((v, Vec::new()));
+    let env2 = env.clone();
     process_expr(ctx, v, e, env, close, true);
     super::order::note_embedded_ref(ctx, v, lit_id, e);
     let (_, groups) = ctx.embed_rec.pop().unwrap_or((v, Vec::new()));
-    widen_embedded(ctx, v, lit_id, lit, close, groups.clone());
+    widen_embedded(ctx, v, lit_id, lit, close, &env2, groups.clone());
     // An embedding inside an embedded literal (`{{#D}, a: 1}`): the outer literal's fields
     // widen those groups too.
     if close == 0 {
@@ -1167,6 +1176,11 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             && (ctx.close_groups.is_empty() || !ctx.close_groups.contains_key(&c.close))
         {
             close
+        } else if close == 0 && ctx.is_embed_closed(c.close) {
+            // What an embedding closed stays closed where it is written: a reference to it
+            // from an open context is open (cue v0.14.2: `z: a.objs` beside `a: {#Y, objs:
+            // …}` allows `z.extra`).
+            0
         } else {
             if close != 0 && c.close != close {
                 // A `close()` value in a closed context keeps its own group, which widens
@@ -1275,8 +1289,10 @@ fn declares_path(ctx: &mut Ctx, t: VId, below: &[VId]) -> bool {
         }
         let Some(&a) = ctx.v(cur_d).arcs.get(&label) else {
             // A list element the data adds is as deep as the data; a field a pattern adds
-            // (`{[string]: #D}`) is still taken for a cycle: its alternatives multiply.
-            return !matches!(label, Label::Index(_));
+            // (`{[string]: #D}`) is still taken for a cycle: its alternatives multiply. A
+            // field the value neither declares nor could add by a pattern is not its own
+            // (`{#Y, objs: {#Y}}`: `#Y` holds no `objs`).
+            return !matches!(label, Label::Index(_)) && !ctx.v(cur_d).patterns().is_empty();
         };
         let av = ctx.v(a);
         if !av.has_regular && !av.has_required {
@@ -2095,6 +2111,7 @@ fn widen_embedded(
     id: ExprId,
     lit: &StructLit,
     close: CloseId,
+    env: &Option<Rc<Env>>,
     groups: Vec<CloseId>,
 ) {
     if groups.is_empty() {
@@ -2121,19 +2138,29 @@ fn widen_embedded(
             let grp = &mut ctx.vm(v).groups_mut()[i];
             grp.lits.push((lit_index, true));
             grp.open |= lit.has_ellipsis;
-            // And one level down, the fields its own struct values declare
-            // (`{#deps, root: input: …}` where `#deps: root: {}`).
+            // The struct's own fields are closed as the embedded definition's are, all the
+            // way down (cue v0.14.2: `{#D, objs: name: "x"}` allows no `objs.extra`): their
+            // conjuncts from this literal take the definition's child group, if the arc has
+            // not used them yet.
             for d in &lit.decls {
                 let Decl::Field { label, value, .. } = d else {
                     continue;
                 };
+                if is_definition(ctx, *label) || ctx.is_const(*value) {
+                    continue;
+                }
+                if close_own_field(ctx, v, *label, *value, env, g) {
+                    continue;
+                }
+                // Used already: one level down, the fields its own struct value declares
+                // (`{#deps, root: input: …}` where `#deps: root: {}`), where the embedded
+                // definition closes that field too.
                 let ExprKind::Struct(inner) = &ctx.prog.expr(*value).kind else {
                     continue;
                 };
                 let Some(a) = existing_arc(ctx, v, *label) else {
                     continue;
                 };
-                // Only where the embedded definition closes that field too.
                 let Some(&cg) = ctx.child_groups.get(&(g, super::label_key(*label))) else {
                     continue;
                 };
@@ -2145,6 +2172,58 @@ fn widen_embedded(
             }
         }
     }
+}
+
+/// Puts the conjunct `value` (in `env`, not closed) of field `label` of `v` into the child
+/// group of `g` for that label, while the arc (or the lazy optional field) has not been
+/// expanded. Whether it did.
+fn close_own_field(
+    ctx: &mut Ctx,
+    v: VId,
+    label: Label,
+    value: ExprId,
+    env: &Option<Rc<Env>>,
+    g: CloseId,
+) -> bool {
+    let same = |c: &Conj| {
+        c.close == 0
+            && matches!(c.expr.get(), ConjKind::Expr(e) if e == value)
+            && match (&c.env, env) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+                _ => false,
+            }
+    };
+    let a = match ctx.v(v).arcs.get(&label) {
+        Some(a) => *a,
+        None => {
+            // A lazy field's conjunct takes its child group when it is given its arc.
+            let Some(x) = ctx.vm(v).x.as_mut() else {
+                return false;
+            };
+            let Some(f) = x
+                .lazy
+                .iter_mut()
+                .find(|f| f.label == label && same(&f.conj))
+            else {
+                return false;
+            };
+            f.conj.close = g;
+            let cg = ctx.child_group(g, label);
+            ctx.embed_groups.insert(cg, ());
+            return true;
+        }
+    };
+    if ctx.v(a).status != Status::Fresh || ctx.v(a).is_shared() {
+        return false;
+    }
+    let Some(i) = ctx.v(a).conjs.iter().position(same) else {
+        return false;
+    };
+    let cg = ctx.child_group(g, label);
+    ctx.embed_groups.insert(cg, ());
+    ctx.vm(a).conjs[i].close = cg;
+    true
 }
 
 /// Whether field `a` is only optional so far (`x?: int`): a reference to it is incomplete.

@@ -216,3 +216,79 @@ fn value(ctx: &Ctx, v: VId, depth: usize, o: &Opts, out: &mut String) {
         out.push_str(&crate::eval::show_val(&vx.base));
     }
 }
+
+/// `export --out cue`: concrete data as CUE text, laid out as `cue export --out cue` lays it
+/// out: one field a line, a struct of one field as `a: b: c: 1`, lists of scalars on one line,
+/// tabs. Every label that is not a plain identifier (`#x`, `_x`, `a-b`) is quoted, so a field
+/// stays a regular field when the text is read again.
+pub fn data(v: &crate::value::Value) -> String {
+    use crate::value::Value;
+    let mut out = String::new();
+    match v {
+        Value::Struct(fields) => {
+            for (k, x) in fields {
+                data_field(k, x, 0, &mut out);
+            }
+        }
+        other => {
+            data_value(other, 0, &mut out);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn data_label(k: &str) -> String {
+    // Bare only as an identifier that reads back as a regular field (not `#x` or `_x`).
+    if crate::lower::is_identifier(k) && !k.starts_with(['#', '_']) {
+        k.to_string()
+    } else {
+        crate::eval::builtins::show(&crate::value::Value::Str(k.to_string()))
+    }
+}
+
+fn data_field(k: &str, v: &crate::value::Value, depth: usize, out: &mut String) {
+    use crate::value::Value;
+    tabs(out, depth);
+    out.push_str(&data_label(k));
+    out.push_str(": ");
+    let mut v = v;
+    // `a: b: 1` for a struct of one field, as cue prints it.
+    while let Value::Struct(fields) = v {
+        if fields.len() != 1 {
+            break;
+        }
+        let (k, x) = fields.first().expect("one field");
+        out.push_str(&data_label(k));
+        out.push_str(": ");
+        v = x;
+    }
+    data_value(v, depth, out);
+    out.push('\n');
+}
+
+fn data_value(v: &crate::value::Value, depth: usize, out: &mut String) {
+    use crate::value::Value;
+    match v {
+        Value::Struct(fields) if fields.is_empty() => out.push_str("{}"),
+        Value::Struct(fields) => {
+            out.push_str("{\n");
+            for (k, x) in fields {
+                data_field(k, x, depth + 1, out);
+            }
+            tabs(out, depth);
+            out.push('}');
+        }
+        Value::List(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                data_value(x, depth, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&crate::eval::builtins::show(scalar)),
+    }
+}

@@ -88,6 +88,9 @@ pub struct Instance {
     /// Its data files (docs/data-files.md), kept apart for `-l` placement and `vet`.
     pub data: Vec<super::data::DataFile>,
     pub module: Option<Rc<Module>>,
+    /// Built from files named on the command line (not a directory, pattern or import path):
+    /// cue embeds no file into such an instance (`load/embed.rs`).
+    pub from_files: bool,
 }
 
 impl Instance {
@@ -97,6 +100,7 @@ impl Instance {
             files,
             data: Vec::new(),
             module,
+            from_files: false,
         }
     }
 }
@@ -138,6 +142,7 @@ pub fn load_instances(paths: &[PathBuf], sources: &mut SourceMap) -> (Vec<Instan
             files,
             data,
             module,
+            from_files: true,
         });
     }
     let data_only = !loose.is_empty() && !loose.iter().any(|p| matches!(classify(p), Arg::File(_)));

@@ -40,7 +40,7 @@ impl Kind {
     /// The kind a qualifier (`json:`) names.
     fn of_tag(tag: &str) -> Option<Kind> {
         Some(match tag {
-            "cue" | "orc" => Kind::Source,
+            "cue" | "orc" | "data" | "graph" => Kind::Source,
             "json" => Kind::Json,
             "jsonl" | "ndjson" => Kind::Jsonl,
             "yaml" | "yml" => Kind::Yaml,
@@ -123,11 +123,18 @@ pub fn any_data(paths: &[PathBuf]) -> bool {
 pub fn split_inputs(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Vec<Diag>) -> Inputs {
     let mut out = Inputs::default();
     let mut forced: Option<Kind> = None;
+    // `data:` / `graph:`: CUE source read in cue's data or graph mode (`source_mode`).
+    let mut mode: Option<&'static str> = None;
     let mut pending_qualifier = false;
     for p in paths {
         match qualifier(p) {
             Some(Ok(k)) => {
                 forced = Some(k);
+                mode = match p.to_str() {
+                    Some("data:") => Some("data"),
+                    Some("graph:") => Some("graph"),
+                    _ => None,
+                };
                 pending_qualifier = true;
                 continue;
             }
@@ -137,7 +144,10 @@ pub fn split_inputs(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Vec<
                         "orche::load::qualifier",
                         format!("unknown file type qualifier {tag:?}:"),
                     )
-                    .with_help("qualifiers are cue:, json:, jsonl:, yaml:, toml: (`yaml: FILE`)"),
+                    .with_help(
+                        "qualifiers are cue:, data:, graph:, json:, jsonl:, yaml:, toml: \
+                         (`yaml: FILE`)",
+                    ),
                 );
                 continue;
             }
@@ -145,7 +155,11 @@ pub fn split_inputs(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Vec<
         }
         pending_qualifier = false;
         let stdin = p.as_os_str() == "-";
-        if stdin || forced.is_some_and(|k| k != Kind::Source) || Kind::of_path(p) != Kind::Source {
+        if stdin
+            || mode.is_some()
+            || forced.is_some_and(|k| k != Kind::Source)
+            || Kind::of_path(p) != Kind::Source
+        {
             out.other += 1;
         }
         let kind = forced.unwrap_or_else(|| {
@@ -161,6 +175,14 @@ pub fn split_inputs(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Vec<
                     if let Some(f) = super::parse_text("-".into(), text, sources, diags) {
                         out.stdin_source.push(f);
                     }
+                }
+            } else if let Some(mode) = mode {
+                let text = super::read_text(p, diags);
+                if let Some(f) =
+                    text.and_then(|t| super::parse_text(p.display().to_string(), t, sources, diags))
+                {
+                    source_mode(&f, mode, diags);
+                    out.stdin_source.push(f);
                 }
             } else {
                 out.sources.push(p.clone());
@@ -203,6 +225,72 @@ pub fn split_inputs(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Vec<
         );
     }
     out
+}
+
+/// cue's file forms `data:` and `graph:` for CUE source: no definitions and no expressions
+/// (operators, calls, comprehensions, interpolations, defaults) in either, and in data mode no
+/// references either (`int` among them). Each one found is an `orche::load::data_mode` error
+/// at it, in cue's words.
+fn source_mode(file: &ast::File, mode: &'static str, diags: &mut Vec<Diag>) {
+    fn err(diags: &mut Vec<Diag>, what: &str, mode: &str, span: Span) {
+        diags.push(
+            Diag::new(
+                "orche::load::data_mode",
+                format!("{what} not allowed in {mode} mode"),
+            )
+            .with_label(span, what),
+        );
+    }
+    fn decls(ds: &[Decl], mode: &'static str, diags: &mut Vec<Diag>) {
+        for d in ds {
+            match d {
+                Decl::Field(f) => {
+                    match &f.label.kind {
+                        ast::LabelKind::Ident(i) if i.name.starts_with('#') => {
+                            err(diags, "definitions", mode, f.label.span)
+                        }
+                        ast::LabelKind::Ident(_) | ast::LabelKind::String(_) => {}
+                        _ => err(diags, "expressions", mode, f.label.span),
+                    }
+                    expr(&f.value, mode, diags);
+                }
+                Decl::Embed(e) => expr(e, mode, diags),
+                Decl::Let(l) => err(diags, "expressions", mode, l.span),
+                Decl::Ellipsis(_, span) => err(diags, "expressions", mode, *span),
+                Decl::Comprehension(c) => err(diags, "expressions", mode, c.span),
+            }
+        }
+    }
+    fn expr(e: &Expr, mode: &'static str, diags: &mut Vec<Diag>) {
+        match &e.kind {
+            ExprKind::Ident(_) | ExprKind::Selector(..) if mode == "data" => {
+                err(diags, "references", mode, e.span)
+            }
+            ExprKind::Ident(_) | ExprKind::Selector(..) => {}
+            ExprKind::Struct(ds) => decls(ds, mode, diags),
+            ExprKind::List(items) => {
+                for it in items {
+                    match it {
+                        ast::ListElem::Expr(x) => expr(x, mode, diags),
+                        ast::ListElem::Comprehension(c) => err(diags, "expressions", mode, c.span),
+                        ast::ListElem::Ellipsis(_, span) => err(diags, "expressions", mode, *span),
+                    }
+                }
+            }
+            ExprKind::Unary(ast::UnaryOp::Neg | ast::UnaryOp::Plus, x)
+                if matches!(x.kind, ExprKind::Int(_) | ExprKind::Float(_)) => {}
+            ExprKind::Paren(x) => expr(x, mode, diags),
+            ExprKind::Bottom
+            | ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::String(_)
+            | ExprKind::Bytes(_) => {}
+            _ => err(diags, "expressions", mode, e.span),
+        }
+    }
+    decls(&file.decls, mode, diags);
 }
 
 /// Standard input as text (at most `limit::MAX_INPUT` bytes, UTF-8).

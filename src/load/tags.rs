@@ -22,10 +22,10 @@ struct Given {
 }
 
 /// An attribute found in a file: its name, its argument text and where it is.
-struct Attr {
-    name: String,
-    body: String,
-    span: Span,
+pub(super) struct Attr {
+    pub(super) name: String,
+    pub(super) body: String,
+    pub(super) span: Span,
 }
 
 /// What `-t` and `-T` give: the `-t` arguments (`key=value` or a bare name) and whether `-T`
@@ -239,7 +239,7 @@ fn rfc3339_nano(secs: i64, nanos: u32) -> String {
 }
 
 /// Every attribute of a file, from its text (`@name(body)`).
-fn attributes(text: &str, file: Span) -> Vec<Attr> {
+pub(super) fn attributes(text: &str, file: Span) -> Vec<Attr> {
     let Some(toks) = crate::fmt::lex::lex(text) else {
         return Vec::new();
     };
@@ -260,7 +260,7 @@ fn attributes(text: &str, file: Span) -> Vec<Attr> {
 
 /// How many of `attrs` are file-level: before the `package` clause, or before the first
 /// declaration in a file without one.
-fn leading_count(text: &str, attrs: &[Attr]) -> usize {
+pub(super) fn leading_count(text: &str, attrs: &[Attr]) -> usize {
     let Some(toks) = crate::fmt::lex::lex(text) else {
         return 0;
     };
@@ -477,25 +477,31 @@ fn inject(
                 d.with_path(path.join("."))
             }
         })?;
-        let old = std::mem::replace(
-            &mut field.value,
-            Expr {
-                kind: ExprKind::Null,
-                span: a.span,
-            },
-        );
-        let span = old.span;
-        field.value = Expr {
-            kind: ExprKind::Binary(BinaryOp::And, Box::new(old), Box::new(lit)),
-            span,
-        };
+        conjoin(field, lit);
     }
     Ok(())
 }
 
+/// Replaces `field`'s value `v` with `v & value`: the injected value (a tag's, an embedded
+/// file's) met with what the field declares, at the field value's span.
+pub(super) fn conjoin(field: &mut ast::Field, value: Expr) {
+    let span = field.value.span;
+    let old = std::mem::replace(
+        &mut field.value,
+        Expr {
+            kind: ExprKind::Null,
+            span,
+        },
+    );
+    field.value = Expr {
+        kind: ExprKind::Binary(BinaryOp::And, Box::new(old), Box::new(value)),
+        span,
+    };
+}
+
 /// The field an attribute at `offset` belongs to: inside a struct value that holds it, else
 /// the last field of this level whose value ends before it.
-fn field_at<'a>(
+pub(super) fn field_at<'a>(
     decls: &'a mut [Decl],
     offset: usize,
     path: &mut Vec<String>,

@@ -519,6 +519,12 @@ fn match_fn(args: &[Value]) -> R {
         .map_err(|e| a.fail(e))
 }
 
+/// Go's `path.Match` (`/` separates segments): `@embed`'s `glob=` matches each segment of a
+/// file name with it. A malformed pattern matches nothing.
+pub(crate) fn path_match(pattern: &str, name: &str) -> bool {
+    glob(pattern.as_bytes(), name.as_bytes(), Os::Unix).unwrap_or(false)
+}
+
 /// Go's `filepath.Match`.
 fn glob(mut pattern: &[u8], mut name: &[u8], os: Os) -> Result<bool, &'static str> {
     let sep = os.sep();
