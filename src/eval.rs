@@ -670,21 +670,28 @@ impl Arcs {
 
     /// Puts the arcs in the order `order` gives (indices of the current arcs, each once;
     /// any left out keep their relative order at the end), and rebuilds the index.
-    pub fn reorder(&mut self, order: &[usize]) {
-        let mut taken = vec![false; self.list.len()];
-        let mut list: ThinVec<(Label, VId)> = ThinVec::with_capacity(self.list.len());
+    pub fn reorder(&mut self, order: &[u32]) {
+        let n = self.list.len();
+        let old: smallvec::SmallVec<[(Label, VId); 32]> =
+            smallvec::SmallVec::from_slice(&self.list);
+        let mut taken: smallvec::SmallVec<[bool; 64]> = smallvec::smallvec![false; n];
+        let mut j = 0;
         for &i in order {
-            if i < taken.len() && !taken[i] {
+            let i = i as usize;
+            if i < n && !taken[i] {
                 taken[i] = true;
-                list.push(self.list[i]);
+                self.list[j] = old[i];
+                j += 1;
             }
         }
-        for (i, x) in self.list.iter().enumerate() {
-            if !taken[i] {
-                list.push(*x);
+        if j < n {
+            for (i, x) in old.iter().enumerate() {
+                if !taken[i] {
+                    self.list[j] = *x;
+                    j += 1;
+                }
             }
         }
-        self.list = list;
         if let Some(ix) = &mut self.index {
             for (j, (k, _)) in self.list.iter().enumerate() {
                 ix.insert(*k, j as u32);

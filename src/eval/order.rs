@@ -45,8 +45,6 @@ pub struct Src {
     file: u32,
     pos: u32,
     explicit: bool,
-    /// The literal has dynamic fields.
-    dynamic: bool,
     next: u32,
 }
 
@@ -61,10 +59,16 @@ pub struct Order {
     pub via: Option<(VId, Span)>,
     /// The vertex whose conjunct's `&` operands are being processed.
     pub and: Option<VId>,
+    /// Orders already worked out (`sorted`).
+    memo: Memo,
 }
 
+/// At most this many orders are remembered (each struct shape once; a run with more
+/// distinct shapes sorts the rest every time).
+const MEMO_MAX: usize = 4096;
+
 impl Order {
-    fn push(&mut self, v: VId, kind: Kind, file: u32, pos: u32, explicit: bool, dynamic: bool) {
+    fn push(&mut self, v: VId, kind: Kind, file: u32, pos: u32, explicit: bool) {
         let i = v as usize;
         if self.head.len() <= i {
             self.head.resize(i + 1, NONE);
@@ -76,7 +80,6 @@ impl Order {
             file,
             pos,
             explicit,
-            dynamic,
             next,
         });
     }
@@ -95,38 +98,21 @@ impl Order {
     }
 }
 
-/// Records that struct literal `id` is processed into `v`.
+/// Records that struct literal `id` is processed into `v`. Its place is the reference it
+/// came through, if any; else its last field, found only if `v` is sorted (`NONE` here).
+#[inline]
 pub fn note_literal(ctx: &mut Ctx, v: VId, id: ExprId) {
-    let prog = ctx.prog;
-    let e = prog.expr(id);
-    let ExprKind::Struct(lit) = &e.kind else {
-        return;
-    };
-    let mut last = e.span;
-    let mut dynamic = false;
-    for d in &lit.decls {
-        match d {
-            Decl::Field { span, .. } => last = *span,
-            Decl::Dynamic { span, .. } => {
-                last = *span;
-                dynamic = true;
-            }
-            _ => {}
-        }
-    }
-    let s = match ctx.order.via {
-        Some((w, s)) if w == v => s,
-        _ => last,
+    let (file, pos) = match ctx.order.via {
+        Some((w, s)) if w == v => (s.file.0, s.start),
+        _ => (NONE, NONE),
     };
     let explicit = ctx.order.and == Some(v);
-    ctx.order
-        .push(v, Kind::Lit(id), s.file.0, s.start, explicit, dynamic);
+    ctx.order.push(v, Kind::Lit(id), file, pos, explicit);
 }
 
 /// Records the label a dynamic field (label expression `label_e`) gave in `v`.
 pub fn note_dynamic(ctx: &mut Ctx, v: VId, label_e: ExprId, label: Label) {
-    ctx.order
-        .push(v, Kind::Dyn(label_e, label), 0, 0, false, false);
+    ctx.order.push(v, Kind::Dyn(label_e, label), 0, 0, false);
 }
 
 /// An embedded reference `e` of literal `lit` in `v` places that literal where the reference
@@ -158,11 +144,16 @@ pub fn note_embedded_ref(ctx: &mut Ctx, v: VId, lit: ExprId, e: ExprId) {
 }
 
 /// Puts the arcs of `v` in cue's order, when its sources may disagree.
+#[inline]
 pub fn apply(ctx: &mut Ctx, v: VId) {
     if ctx.v(v).arcs.len() < 2 || !ctx.order.needs_sort(v) {
         return;
     }
-    if let Some(order) = sorted(ctx, v) {
+    // The memo is taken out while the order is worked out (it reads `ctx`).
+    let mut memo = std::mem::take(&mut ctx.order.memo);
+    let order = sorted(ctx, v, &mut memo);
+    ctx.order.memo = memo;
+    if let Some(order) = order {
         ctx.vm(v).arcs.reorder(&order);
     }
 }
@@ -175,37 +166,110 @@ struct Root {
     pos: u32,
     explicit: bool,
     dynamic: bool,
+    /// The literal declares fields.
+    fields: bool,
+    /// Its fields' labels in `Memo::labels` (as key words).
+    labels: (u32, u32),
+}
+
+/// Orders already worked out, by what decides them (`sorted`'s key), and scratch space.
+#[derive(Default)]
+pub struct Memo {
+    /// `None`: unchanged.
+    orders: FastMap<Box<[u64]>, Option<Box<[u32]>>>,
+    /// The key being built.
+    key: Vec<u64>,
+    /// The roots' labels, as key words, while a key is built.
+    labels: Vec<u64>,
+}
+
+/// Tags of the words of a memo key (`sorted`), in the high half.
+const K_FIELD: u64 = 1 << 32;
+const K_INDEX: u64 = 2 << 32;
+const K_LET: u64 = 3 << 32;
+const K_ROOT: u64 = 4 << 32;
+const K_FILE: u64 = 5 << 32;
+const K_ARCS: u64 = 6 << 32;
+
+fn key_word(l: Label) -> u64 {
+    match l {
+        Label::Field(s) => K_FIELD | s.0 as u64,
+        Label::Index(i) => K_INDEX | i as u64,
+        Label::Let(i) => K_LET | i as u64,
+    }
 }
 
 /// The new order of `v`'s arcs (indices into its current arcs), `None` when it is the
-/// current one.
-fn sorted(ctx: &Ctx, v: VId) -> Option<Vec<usize>> {
+/// current one. Remembered in `memo` by everything the sort reads (the roots' labels, in
+/// order, with their batch, explicitness and file; the arcs' labels), so that structs of
+/// one shape (each resource of a kind) are sorted once.
+fn sorted(ctx: &Ctx, v: VId, memo: &mut Memo) -> Option<SmallVec<[u32; 32]>> {
     let prog = ctx.prog;
     let o = &ctx.order;
     // The sources, newest first; the labels dynamic fields gave (oldest first, as `Dyn`
     // entries are consumed in order).
     let mut roots: SmallVec<[Root; 8]> = SmallVec::new();
     let mut dyns: Vec<(ExprId, Label)> = Vec::new();
+    memo.labels.clear();
     let mut i = o.head.get(v as usize).copied().unwrap_or(NONE);
     while i != NONE {
         let s = o.srcs[i as usize];
         match s.kind {
-            Kind::Lit(id) => roots.push(Root {
-                lit: id,
-                file: s.file,
-                pos: s.pos,
-                explicit: s.explicit,
-                dynamic: s.dynamic,
-            }),
+            Kind::Lit(id) => {
+                // Whether it has dynamic fields; its place, if no reference gave one: its
+                // last field (else the literal itself).
+                let e = prog.expr(id);
+                let mut last = e.span;
+                let mut dynamic = false;
+                let start = memo.labels.len() as u32;
+                if let ExprKind::Struct(lit) = &e.kind {
+                    for d in &lit.decls {
+                        match d {
+                            Decl::Field { span, label, .. } => {
+                                last = *span;
+                                memo.labels.push(key_word(*label));
+                            }
+                            Decl::Dynamic { span, .. } => {
+                                last = *span;
+                                dynamic = true;
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                let end = memo.labels.len() as u32;
+                let (file, pos) = if s.file == NONE && s.pos == NONE {
+                    (last.file.0, last.start)
+                } else {
+                    (s.file, s.pos)
+                };
+                roots.push(Root {
+                    lit: id,
+                    file,
+                    pos,
+                    explicit: s.explicit,
+                    dynamic,
+                    fields: end > start,
+                    labels: (start, end),
+                })
+            }
             Kind::Dyn(e, l) => dyns.push((e, l)),
         }
         i = s.next;
     }
+    // Dynamic fields depend on what they evaluated to: not remembered.
+    let remember = dyns.is_empty() && !roots.iter().any(|r| r.dynamic);
+    if remember {
+        let mut with_fields = roots.iter().filter(|r| r.fields);
+        if let (Some(r), None) = (with_fields.next(), with_fields.next()) {
+            if one_chain_kept(ctx, v, r.lit) {
+                return None;
+            }
+        }
+    }
     roots.reverse();
     dyns.reverse();
     dyns.sort_by_key(|(e, _)| *e);
-    // Per dynamic declaration, the index in `dyns` of the next label it gave.
-    let mut dyn_next: SmallVec<[(ExprId, usize); 4]> = SmallVec::new();
     // By place; at one place, literals with dynamic fields last (stable: else as processed).
     roots.sort_by_key(|r| (r.file, r.pos, r.dynamic));
     // Batches, as ranges of `roots`: roots at one place (without dynamic fields) are unified
@@ -231,7 +295,75 @@ fn sorted(ctx: &Ctx, v: VId) -> Option<Vec<usize>> {
         }
         start = i;
     }
+    if remember {
+        let key = &mut memo.key;
+        key.clear();
+        for (bi, &b) in batches.iter().enumerate() {
+            let ex = explicit(b) as u64;
+            for root in &roots[b.0..b.1] {
+                key.push(K_ROOT | (bi as u64) << 1 | ex);
+                key.push(K_FILE | root.file as u64);
+                key.extend_from_slice(&memo.labels[root.labels.0 as usize..root.labels.1 as usize]);
+            }
+        }
+        key.push(K_ARCS);
+        key.extend(ctx.v(v).arcs.iter().map(|(l, _)| key_word(*l)));
+        if let Some(r) = memo.orders.get(key.as_slice()) {
+            return r.as_deref().map(SmallVec::from_slice);
+        }
+    }
+    let r = graph_order(ctx, v, &roots, &batches, &dyns);
+    if remember && memo.orders.len() < MEMO_MAX {
+        let stored = r.as_deref().map(Box::from);
+        memo.orders.insert(memo.key.as_slice().into(), stored);
+    }
+    r.map(|o| SmallVec::from_vec(o))
+}
 
+/// Whether the arcs of `v` keep their order when `lit` is the only literal that declares
+/// fields in it (and no field is dynamic): its labels then form one chain of edges in
+/// declaration order (a label it repeats adds none; one without an arc is a link of the
+/// chain), which the sort follows; it keeps the arcs' order when they are exactly the
+/// chain's labels in that order (a label without a place in the chain would go by name).
+fn one_chain_kept(ctx: &Ctx, v: VId, lit: ExprId) -> bool {
+    let ExprKind::Struct(lit) = &ctx.prog.expr(lit).kind else {
+        return false;
+    };
+    let arcs = &ctx.v(v).arcs;
+    let n = arcs.len();
+    let mut j = 0;
+    for d in &lit.decls {
+        let Decl::Field { label, .. } = d else {
+            continue;
+        };
+        if matches!(label, Label::Let(_)) {
+            continue;
+        }
+        if j < n && arcs.label_at(j) == *label {
+            j += 1;
+            continue;
+        }
+        match arcs.position(label) {
+            Some(p) if p >= j => return false,
+            _ => {}
+        }
+    }
+    j == n
+}
+
+/// The order of `v`'s arcs by the graph of labels its sources (`roots`, sorted by place and
+/// cut into `batches`; `dyns`: the labels dynamic fields gave, by declaration) declare.
+fn graph_order(
+    ctx: &Ctx,
+    v: VId,
+    roots: &[Root],
+    batches: &[(usize, usize)],
+    dyns: &[(ExprId, Label)],
+) -> Option<Vec<u32>> {
+    let prog = ctx.prog;
+    let explicit = |b: (usize, usize)| b.1 - b.0 > 1 || roots[b.0].explicit;
+    // Per dynamic declaration, the index in `dyns` of the next label it gave.
+    let mut dyn_next: SmallVec<[(ExprId, usize); 4]> = SmallVec::new();
     // Nodes: the arcs, in order, then labels declared without an arc (absent optional
     // fields), which still carry order between the others.
     let arcs = &ctx.v(v).arcs;
@@ -335,13 +467,12 @@ fn sorted(ctx: &Ctx, v: VId) -> Option<Vec<usize>> {
         return None;
     }
     // Lets have no place in the graph's order: they go last, as they were.
-    let mut out: Vec<usize> = order
+    let mut out: Vec<u32> = order
         .into_iter()
-        .map(|i| i as usize)
-        .filter(|&i| i < n_arcs && !matches!(label(i), Label::Let(_)))
+        .filter(|&i| (i as usize) < n_arcs && !matches!(label(i as usize), Label::Let(_)))
         .collect();
-    out.extend((0..n_arcs).filter(|&i| matches!(label(i), Label::Let(_))));
-    if out.iter().enumerate().all(|(j, &i)| i == j) {
+    out.extend((0..n_arcs as u32).filter(|&i| matches!(label(i as usize), Label::Let(_))));
+    if out.iter().enumerate().all(|(j, &i)| i as usize == j) {
         return None;
     }
     Some(out)
