@@ -15,6 +15,7 @@ mod disjunct;
 mod expr;
 mod graph_call;
 mod matchn;
+mod order;
 mod report;
 mod structs;
 mod unify;
@@ -588,6 +589,14 @@ impl Arcs {
         }
     }
 
+    /// The position of the arc `l` in insertion order.
+    pub fn position(&self, l: &Label) -> Option<usize> {
+        match &self.index {
+            Some(ix) => ix.get(l).map(|i| *i as usize),
+            None => self.list.iter().position(|(k, _)| k == l),
+        }
+    }
+
     /// Adds an arc whose label is not present yet.
     pub fn insert(&mut self, l: Label, a: VId) {
         debug_assert!(self.get(&l).is_none());
@@ -659,6 +668,42 @@ impl Arcs {
         }
     }
 
+    /// Puts the arcs in the order `order` gives (indices of the current arcs, each once;
+    /// any left out keep their relative order at the end), and rebuilds the index.
+    pub fn reorder(&mut self, order: &[u32]) {
+        let n = self.list.len();
+        let old: smallvec::SmallVec<[(Label, VId); 32]> =
+            smallvec::SmallVec::from_slice(&self.list);
+        let mut taken: smallvec::SmallVec<[bool; 64]> = smallvec::smallvec![false; n];
+        let mut j = 0;
+        for &i in order {
+            let i = i as usize;
+            if i < n && !taken[i] {
+                taken[i] = true;
+                self.list[j] = old[i];
+                j += 1;
+            }
+        }
+        if j < n {
+            for (i, x) in old.iter().enumerate() {
+                if !taken[i] {
+                    self.list[j] = *x;
+                    j += 1;
+                }
+            }
+        }
+        if let Some(ix) = &mut self.index {
+            for (j, (k, _)) in self.list.iter().enumerate() {
+                ix.insert(*k, j as u32);
+            }
+        }
+    }
+
+    /// The label of the `i`th arc in insertion order.
+    pub fn label_at(&self, i: usize) -> Label {
+        self.list[i].0
+    }
+
     /// The `i`th arc in insertion order.
     pub fn nth(&self, i: usize) -> VId {
         self.list[i].1
@@ -697,6 +742,8 @@ pub struct Ctx<'p> {
     /// Vertices whose literal is being processed with arc position keys
     /// (`structs::process_struct`), and the positions of arcs inserted into them meanwhile.
     pub keyed: Vec<VId>,
+    /// The sources of field order (`order.rs`): the literals processed into each vertex.
+    pub order: order::Order,
     pub arc_inserts: Vec<(VId, usize)>,
     /// Evaluated `orche/…` packages by import path.
     pub packages: IndexMap<Rc<str>, VId>,
@@ -800,6 +847,7 @@ impl<'p> Ctx<'p> {
             def_groups: FastMap::default(),
             met_arcs: Vec::new(),
             keyed: Vec::new(),
+            order: order::Order::default(),
             arc_inserts: Vec::new(),
             packages: IndexMap::new(),
             loader: None,

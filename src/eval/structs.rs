@@ -90,6 +90,7 @@ fn run_deferred(ctx: &mut Ctx, v: VId) {
             match super::unify::default_of(&lv) {
                 Val::Str(s) => {
                     let sym = ctx.quoted_sym(&s);
+                    super::order::note_dynamic(ctx, v, label_e, Label::Field(sym));
                     add_field(
                         ctx,
                         v,
@@ -405,8 +406,11 @@ pub fn process_expr(
         ExprKind::Struct(lit) => process_struct(ctx, v, id, lit, env, close),
         ExprKind::List(lit) => process_list(ctx, v, lit, env, close, e.span),
         ExprKind::Binary(crate::lower::BinOp::And, a, b) => {
+            // The literals of both operands are unified explicitly (field order).
+            let and = ctx.order.and.replace(v);
             process_expr(ctx, v, *a, env.clone(), close, embed);
             process_expr(ctx, v, *b, env, close, embed);
+            ctx.order.and = and;
         }
         ExprKind::Disj(alts) if ctx.v(v).choice().is_none() && ctx.is_const(id) => {
             let val = disjunct::const_value(ctx, id, alts, e.span);
@@ -577,6 +581,7 @@ fn process_struct(
     env: Option<Rc<Env>>,
     close: CloseId,
 ) {
+    super::order::note_literal(ctx, v, id);
     // A literal without references anywhere inside needs no frame: its conjuncts carry no
     // environment (most data is written this way).
     let env2 = if ctx.is_ref_free(id) {
@@ -815,6 +820,7 @@ fn embed(ctx: &mut Ctx, v: VId, lit_id: ExprId, e: ExprId, env: Option<Rc<Env>>,
     ctx.embed_rec.push((v, Vec::new()));
     let env2 = env.clone();
     process_expr(ctx, v, e, env, close, true);
+    super::order::note_embedded_ref(ctx, v, lit_id, e);
     let (_, groups) = ctx.embed_rec.pop().unwrap_or((v, Vec::new()));
     widen_embedded(ctx, v, lit_id, lit, close, &env2, groups.clone());
     // An embedding inside an embedded literal (`{{#D}, a: 1}`): the outer literal's fields
@@ -1155,6 +1161,11 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     }
     let n = ctx.v(t).conjs.len();
     let jump = if n == 1 { far_link(ctx, t) } else { None };
+    // The literals `t` brings are placed where the outermost reference into `v` is.
+    let via = match ctx.order.via {
+        Some((w, _)) if w == v => None,
+        _ => Some(ctx.order.via.replace((v, span))),
+    };
     for i in 0..n {
         let c = ctx.v(t).conjs[i].clone();
         // Inside a closed context, the referenced value's fields are declared by that
@@ -1192,6 +1203,9 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
                 close: cc,
             },
         );
+    }
+    if let Some(outer) = via {
+        ctx.order.via = outer;
     }
     if ctx.v(t).closed_all {
         ctx.vm(v).closed_all = true;
@@ -2024,6 +2038,7 @@ pub fn finalize_deep(ctx: &mut Ctx, v: VId) {
             break;
         }
     }
+    super::order::apply(ctx, t);
     check_container_validators(ctx, t);
     if ctx.v(t).status == Status::Final {
         ctx.vm(t).deep_final = true;
