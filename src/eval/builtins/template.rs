@@ -1421,10 +1421,12 @@ fn sprintf(fmt: &str, args: &[V]) -> Result<String, String> {
                 out.push_str(&bad());
                 continue;
             }
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "printf verb %{verb} with a {} argument (or this width/precision) is not supported",
                 arg.type_name()
-            )),
+            ))
+            }
         };
         let len = body.chars().count();
         let w = width.unwrap_or(0);
