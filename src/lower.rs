@@ -403,16 +403,7 @@ pub fn lower_package_in(
     for f in files {
         cx.scopes.set_imports(&f.imports);
         for imp in &f.imports {
-            if let Some(why) = crate::eval::builtins::unsupported(&imp.path) {
-                cx.diags.push(
-                    Diag::new(
-                        "orche::load::import",
-                        format!("import {:?}: package not supported by orche", imp.path),
-                    )
-                    .with_label(imp.span, "unsupported package")
-                    .with_help(why),
-                );
-            } else if !crate::load::package_known(&imp.path)
+            if !crate::load::package_known(&imp.path)
                 && !crate::load::module::is_module_import(&imp.path)
             {
                 let known: Vec<&str> = crate::eval::builtins::packages()

@@ -33,6 +33,7 @@ mod strconv;
 mod strings;
 mod structs;
 mod tabwriter;
+mod template;
 pub(crate) mod time;
 mod uuid;
 mod yaml;
@@ -197,6 +198,11 @@ static PACKAGES: &[Package] = &[
         consts: no_consts,
     },
     Package {
+        path: "text/template",
+        funcs: &[template::FUNCS],
+        consts: no_consts,
+    },
+    Package {
         path: "time",
         funcs: &[time::FUNCS],
         consts: time::consts,
@@ -234,18 +240,6 @@ pub fn package_exists(pkg: &str) -> bool {
 /// The import paths of all builtin packages, sorted.
 pub fn packages() -> impl Iterator<Item = &'static str> {
     PACKAGES.iter().map(|p| p.path)
-}
-
-/// Why a package of CUE's standard library is not provided, for the import's error.
-pub fn unsupported(path: &str) -> Option<&'static str> {
-    match path {
-        "text/template" => Some(
-            "text/template.Execute runs Go's template language (pipelines, range/with/define, \
-             printf and Go's printing of maps and numbers); orche does not implement it, since \
-             a subset would silently print something other than cue does (docs/spec.md)",
-        ),
-        _ => None,
-    }
 }
 
 /// Builtins whose arguments are a comparator or a constraint rather than data: the evaluator

@@ -4,7 +4,9 @@
 
 use super::structs::{add_conj, arc, expand, lookup, process_expr, value_of};
 use super::unify::{default_of, is_concrete, kind_name, kind_of, show};
-use super::{bottom, builtins, expr, Bot, CloseId, Conj, ConjExpr, Ctx, Env, Frame, VId, Val};
+use super::{
+    bottom, builtins, expr, incomplete, Bot, CloseId, Conj, ConjExpr, Ctx, Env, Frame, VId, Val,
+};
 use crate::lower::{Clause, Comprehension, ExprId, ExprKind, FieldClass, Label};
 use crate::source::Span;
 use crate::value::{Num, Value};
@@ -261,10 +263,12 @@ pub fn list_sort(
             env: None,
             close: 0,
         });
+        // cue v0.14.2: a comparator without `less` is incomplete (a more concrete
+        // configuration may add it), so `eval` prints the call and `export` says incomplete.
         let l = match lookup(ctx, c, Label::Field(less_sym)) {
             Some(l) => default_of(&value_of(ctx, l)),
             None => {
-                return Err(builtins::BuiltinError::Msg(
+                return Err(builtins::BuiltinError::Incomplete(
                     "comparator has no field less".into(),
                 ))
             }
@@ -287,30 +291,34 @@ pub fn list_sort(
                 }
                 Ok(false) => {}
                 Err(e) => {
-                    failure = Some(bottom(
-                        "orche::eval::builtin",
-                        format!("list.IsSorted: {}", msg(e)),
-                        span,
-                    ));
+                    failure = Some(sort_failure("IsSorted", e, span));
                     break;
                 }
             }
         }
         return failure.unwrap_or(Val::Bool(sorted));
     }
+    // cue looks `less` up even when there is nothing to compare.
+    if items.len() < 2 && natural.is_none() {
+        if let Err(e) = less(&Value::Null, &Value::Null) {
+            if matches!(e, builtins::BuiltinError::Incomplete(_)) {
+                return sort_failure(b.name, e, span);
+            }
+        }
+    }
     match builtins::sort_values(items, &mut less, b.name == "SortStable") {
         Ok(sorted) => expr::from_value(ctx, Value::List(sorted), span),
-        Err(e) => bottom(
-            "orche::eval::builtin",
-            format!("list.{}: {}", b.name, msg(e)),
-            span,
-        ),
+        Err(e) => sort_failure(b.name, e, span),
     }
 }
 
-fn msg(e: builtins::BuiltinError) -> String {
+/// A comparator's failure as the call's value: incomplete when `less` is missing.
+fn sort_failure(name: &str, e: builtins::BuiltinError, span: Span) -> Val {
     match e {
-        builtins::BuiltinError::Msg(m) | builtins::BuiltinError::Incomplete(m) => m,
+        builtins::BuiltinError::Incomplete(m) => incomplete(format!("list.{name}: {m}"), span),
+        builtins::BuiltinError::Msg(m) => {
+            bottom("orche::eval::builtin", format!("list.{name}: {m}"), span)
+        }
     }
 }
 

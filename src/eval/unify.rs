@@ -384,36 +384,55 @@ fn add_constraint(list: &mut Vec<Val>, c: Val) -> Option<Val> {
             });
             if let (Some(lo), Some(hi)) = (lo, hi) {
                 if let (Val::Num(a), Val::Num(b)) = (&*lo, &*hi) {
-                    match a.cmp(b) {
-                        Ordering::Equal => {
-                            let mut x = (*lo).clone();
-                            for c in list.iter() {
-                                x = check(c, &x);
-                            }
-                            return Some(x);
+                    if a.cmp(b) == Ordering::Equal {
+                        let mut x = (*lo).clone();
+                        for c in list.iter() {
+                            x = check(c, &x);
                         }
-                        Ordering::Greater => {
-                            return Some(Val::Bottom(Bot::new(
-                                "orche::eval::bound",
-                                format!(
-                                    "incompatible bounds {} and {}",
-                                    show(&Val::Bound(BoundOp::Ge, lo.clone())),
-                                    show(&Val::Bound(BoundOp::Le, hi.clone()))
-                                ),
-                                vec![],
-                            )));
-                        }
-                        _ => {}
+                        return Some(x);
                     }
                 }
             }
-            None
+            empty_range(list)
         }
         _ => {
             list.push(c);
             None
         }
     }
+}
+
+/// A lower and an upper bound that no value satisfies (`<1 & >2`, `<"b" & >="b"`): cue
+/// v0.14.2's `incompatible number bounds <1 and >2` (upper bound first), else `None`.
+fn empty_range(list: &[Val]) -> Option<Val> {
+    let lower = list.iter().find_map(|x| match x {
+        Val::Bound(op @ (BoundOp::Gt | BoundOp::Ge), b) => Some((*op, b)),
+        _ => None,
+    })?;
+    let upper = list.iter().find_map(|x| match x {
+        Val::Bound(op @ (BoundOp::Lt | BoundOp::Le), b) => Some((*op, b)),
+        _ => None,
+    })?;
+    let (ord, what) = match (&**lower.1, &**upper.1) {
+        (Val::Num(a), Val::Num(b)) => (a.cmp(b), "number"),
+        (Val::Str(a), Val::Str(b)) => (a.cmp(b), "string"),
+        (Val::Bytes(a), Val::Bytes(b)) => (a.cmp(b), "bytes"),
+        _ => return None,
+    };
+    let empty = ord == Ordering::Greater
+        || (ord == Ordering::Equal && (lower.0 == BoundOp::Gt || upper.0 == BoundOp::Lt));
+    if !empty {
+        return None;
+    }
+    Some(Val::Bottom(Bot::new(
+        "orche::eval::bound",
+        format!(
+            "incompatible {what} bounds {} and {}",
+            show(&Val::Bound(upper.0, upper.1.clone())),
+            show(&Val::Bound(lower.0, lower.1.clone()))
+        ),
+        vec![],
+    )))
 }
 
 /// Structural sameness for simplification (not semantic equality).
