@@ -33,6 +33,8 @@ pub use report::{
     export_to, export_vertex as export_value, to_diags as report_to_diags, ExportMode,
 };
 pub use unify::default_of as default_val;
+/// The kinds a value allows (`lower::kind` bits), as cue's `IncompleteKind` counts them.
+pub use unify::kind_of as kind_of_val;
 pub use unify::show as show_val;
 
 pub type VId = u32;

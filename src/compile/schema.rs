@@ -24,41 +24,6 @@ impl<'e, 'p> EvalSchema<'e, 'p> {
     }
 }
 
-/// The kinds a value allows, as cue's `IncompleteKind` counts them.
-fn val_kind(v: &Val) -> u16 {
-    match v {
-        Val::Top => kind::TOP,
-        Val::Null => kind::NULL,
-        Val::Bool(_) => kind::BOOL,
-        Val::Num(n) if n.is_int() => kind::INT,
-        Val::Num(_) => kind::FLOAT,
-        Val::Str(_) => kind::STRING,
-        Val::Bytes(_) => kind::BYTES,
-        Val::Kind(k) => *k,
-        Val::Bound(_, x) => match &**x {
-            Val::Num(_) => kind::NUMBER,
-            Val::Str(_) => kind::STRING,
-            Val::Bytes(_) => kind::BYTES,
-            _ => kind::TOP,
-        },
-        Val::Conj(xs) => xs.iter().fold(kind::TOP, |k, x| k & val_kind(x)),
-        Val::Disj(xs) => xs.iter().fold(0, |k, (x, _)| k | val_kind(x)),
-        Val::Data(d) => match &**d {
-            crate::value::Value::Null => kind::NULL,
-            crate::value::Value::Bool(_) => kind::BOOL,
-            crate::value::Value::Num(n) if n.is_int() => kind::INT,
-            crate::value::Value::Num(_) => kind::FLOAT,
-            crate::value::Value::Str(_) => kind::STRING,
-            crate::value::Value::Bytes(_) => kind::BYTES,
-            crate::value::Value::List(_) => kind::LIST,
-            crate::value::Value::Struct(_) => kind::STRUCT,
-        },
-        // A validator's kind is its argument's; not known here, so nothing is rewritten.
-        Val::Validator(_) | Val::Func(_) | Val::Pkg(_) | Val::Vertex(_) => kind::TOP,
-        Val::Bottom(_) => 0,
-    }
-}
-
 impl Schema for EvalSchema<'_, '_> {
     type Node = VId;
 
@@ -89,7 +54,7 @@ impl Schema for EvalSchema<'_, '_> {
         } else if !vx.lists().is_empty() {
             kind::LIST
         } else {
-            val_kind(&vx.base)
+            eval::kind_of_val(&vx.base)
         }
     }
 
