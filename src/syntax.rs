@@ -28,14 +28,6 @@ pub fn parse_file_fast(file: FileId, text: &str) -> Option<ast::File> {
     convert::parse_file_fast(file, text)
 }
 
-/// The fast path with the declarations from byte `at` on parsed by a second thread, as
-/// `parse_file` does for a large file (here whatever the size): the tree, and whether the
-/// second thread's part was used. For tests that compare it with the one-thread parse.
-#[doc(hidden)]
-pub fn parse_file_split(file: FileId, text: &str, at: usize) -> (Option<ast::File>, bool) {
-    convert::parse_file_split(file, text, at)
-}
-
 /// `parse_file` with pest alone, as it parses input the fast path gives up on. For tests that
 /// compare the two paths.
 #[doc(hidden)]
