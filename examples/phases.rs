@@ -18,7 +18,6 @@ use std::path::PathBuf;
 static ALLOC: orche::alloc::SizeClasses = orche::alloc::SizeClasses;
 
 fn main() {
-    orche::alloc::share_system_arena();
     orche::alloc::start_prefaulting();
     let worker = std::thread::Builder::new().stack_size(1 << 30).spawn(|| {
         orche::syntax::declare_big_stack();

@@ -174,19 +174,6 @@ fn prefaulting() -> bool {
     PREFAULT_ON.load(Ordering::Relaxed)
 }
 
-/// Makes every thread take large blocks (those the size classes do not serve) from glibc's
-/// main arena. Otherwise a second thread gets an arena of its own, and the blocks it allocated
-/// go back there when freed, out of the compiler thread's reach: the syntax tree of a large
-/// file's second half, parsed on another thread (`syntax::descent::split`), kept 22-27 MB
-/// more at 1000x50 that way. Call it before starting threads.
-pub fn share_system_arena() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets a parameter of the allocator; -8 is M_ARENA_MAX.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
 /// Starts the prefault thread (Linux only; once, however often it is called): from then on,
 /// pages of new chunks, and ranges passed to [`prefault`], are faulted in on another core
 /// before they are first written.

@@ -391,7 +391,6 @@ fn main() -> ExitCode {
     }
     // Page faults are a large part of the wall time (see `orche::alloc`): a second thread
     // takes most of them while the compiler thread works.
-    orche::alloc::share_system_arena();
     orche::alloc::start_prefaulting();
     // Deeply nested inputs recurse deeply; give the compiler a large stack, on which the
     // parser runs too.

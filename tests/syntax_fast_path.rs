@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use orche::source::FileId;
-use orche::syntax::{parse_file_fast, parse_file_split, parse_file_with_pest};
+use orche::syntax::{parse_file_fast, parse_file_with_pest};
 
 #[allow(dead_code)]
 #[path = "support/txtar.rs"]
@@ -360,100 +360,4 @@ fn rare_literals_agree() {
         }
     }
     assert!(fast > 0);
-}
-
-/// The two-thread parse of a large file (`descent/split.rs`) against the one-thread one, with
-/// the second thread started at line starts and at other bytes of every corpus file and of
-/// mutations of them: the same tree (or the same giving up) wherever it starts.
-#[test]
-fn a_file_split_anywhere_parses_as_one() {
-    let mut rng = Lcg(0x5917);
-    let mut points = 0;
-    let mut used = 0;
-    for (name, text) in corpus() {
-        let variants = if text.len() > 3000 {
-            vec![text.clone()]
-        } else {
-            vec![text.clone(), mutate(&text, &mut rng)]
-        };
-        for text in variants {
-            let whole = parse_file_fast(FileId(0), &text).map(|f| format!("{f:#?}"));
-            // Line starts (a few, chosen at random), where the next declaration would begin
-            // after their indentation, and bytes anywhere.
-            let lines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i + 1).collect();
-            let mut starts: Vec<usize> = (0..5.min(lines.len()))
-                .map(|_| lines[rng.next(lines.len())])
-                .collect();
-            let indented: Vec<usize> = starts
-                .iter()
-                .map(|&i| i + text[i..].len() - text[i..].trim_start_matches([' ', '\t']).len())
-                .collect();
-            starts.extend(indented);
-            starts.extend((0..2).map(|_| boundary(&text, rng.next(text.len() + 1))));
-            starts.sort();
-            starts.dedup();
-            for at in starts {
-                let (split, took) = parse_file_split(FileId(0), &text, at);
-                // Where the tail was not used the one-thread parse went on past the point:
-                // only whether it parsed can differ (formatting every tree takes minutes).
-                let split = split.map(|f| {
-                    if took {
-                        format!("{f:#?}")
-                    } else {
-                        String::new()
-                    }
-                });
-                let same = match (&split, &whole) {
-                    (Some(a), Some(b)) => !took || a == b,
-                    (a, b) => a.is_none() && b.is_none(),
-                };
-                if !same {
-                    let (a, b) = (whole.clone().unwrap_or_default(), split.unwrap_or_default());
-                    let diff = similar::TextDiff::from_lines(&a, &b)
-                        .unified_diff()
-                        .header("one thread", "split")
-                        .to_string();
-                    panic!("{name}: split at byte {at} of {text:?} parses differently:\n{diff}");
-                }
-                points += 1;
-                used += usize::from(took);
-            }
-        }
-    }
-    eprintln!("split parse: the second thread's part used at {used} of {points} points");
-    // Many of the points begin a declaration (at least a tenth: many are in the middle of
-    // one, or in a mutation that does not parse): a split that is never taken would make the
-    // second thread useless.
-    assert!(
-        used * 10 > points,
-        "the split was used at {used} of {points} points"
-    );
-}
-
-/// A generated federation the size of the benchmark's takes the two-thread path, and it ends
-/// in the same tree.
-#[test]
-fn a_large_file_is_parsed_on_two_threads() {
-    let mut text = String::from("package bench\n\n");
-    for s in 0..300 {
-        text.push_str(&format!("sites: \"site-{s:04}\": {{\n\tresources: {{\n"));
-        for r in 0..20 {
-            text.push_str(&format!(
-                "\t\t\"svc-{r:03}\": {{kind: \"http\", port: {}, depends_on: {{\"svc-000\": true}}}}\n",
-                8000 + r
-            ));
-        }
-        text.push_str("\t}\n}\n");
-    }
-    assert!(text.len() > 256 << 10, "{} bytes", text.len());
-    let whole = format!("{:#?}", parse_file_fast(FileId(0), &text).expect("parses"));
-    let middle = text.len() / 2;
-    let at = middle
-        + text[middle..]
-            .find("\nsites:")
-            .expect("a site after the middle")
-        + 1;
-    let (split, took) = parse_file_split(FileId(0), &text, at);
-    assert!(took, "the second thread's declarations were not used");
-    assert_eq!(format!("{:#?}", split.expect("parses")), whole);
 }

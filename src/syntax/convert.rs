@@ -105,14 +105,6 @@ pub(crate) fn parse_file_fast(file: FileId, text: &str) -> Option<ast::File> {
     on_big_stack(|| descent::parse_file(file, text))
 }
 
-/// Only the hand-written parser, its tail parsed on a second thread from byte `at`.
-pub(crate) fn parse_file_split(file: FileId, text: &str, at: usize) -> (Option<ast::File>, bool) {
-    if error::check_depth(file, text).is_err() {
-        return (None, false);
-    }
-    on_big_stack(|| descent::parse_split(file, text, at))
-}
-
 /// Only pest, on a big stack.
 pub(crate) fn parse_file_with_pest(file: FileId, text: &str) -> Result<ast::File, Vec<Diag>> {
     error::check_depth(file, text).map_err(|d| vec![d])?;

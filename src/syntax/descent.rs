@@ -15,10 +15,7 @@
 //! nothing (a label written `a :` spans `a `), which is what the `end` values below track.
 
 mod expr;
-mod split;
 mod strings;
-
-pub(super) use split::parse_split;
 
 use super::ast;
 use super::error::MAX_DEPTH;
@@ -31,12 +28,16 @@ struct GiveUp;
 type R<T> = Result<T, GiveUp>;
 
 /// Parses a whole file, or returns `None` when pest must do it (see the module doc).
-/// A large file is parsed on two threads (`split`), with the same result.
 pub(super) fn parse_file(file: FileId, text: &str) -> Option<ast::File> {
-    if text.len() >= split::SPLIT_MIN {
-        return split::parse_file(file, text);
-    }
-    Parser::new(text, file).file().ok()
+    let mut p = Parser {
+        text,
+        b: text.as_bytes(),
+        pos: 0,
+        file,
+        depth: 0,
+        decls: Vec::new(),
+    };
+    p.file().ok()
 }
 
 struct Parser<'t> {
@@ -51,12 +52,6 @@ struct Parser<'t> {
     /// The declarations of the struct literals being parsed, innermost last: each literal
     /// moves its own out when it ends, into a vector of exactly the right size.
     decls: Vec<ast::Decl>,
-    /// The deepest `depth` reached.
-    deepest: usize,
-    /// The second half of the file, being parsed on another thread (`split`).
-    pending: Option<split::Pending>,
-    /// The declarations of `pending` were used.
-    took_tail: bool,
 }
 
 /// A primary that may still become a label: a list literal keeps its elements' aliases, which
@@ -148,20 +143,6 @@ fn list_value(list: RawList) -> R<ast::Expr> {
 }
 
 impl<'t> Parser<'t> {
-    fn new(text: &'t str, file: FileId) -> Self {
-        Parser {
-            text,
-            b: text.as_bytes(),
-            pos: 0,
-            file,
-            depth: 0,
-            decls: Vec::new(),
-            deepest: 0,
-            pending: None,
-            took_tail: false,
-        }
-    }
-
     // -----------------------------------------------------------------------------------------
     // Characters
 
@@ -260,7 +241,6 @@ impl<'t> Parser<'t> {
         if self.depth > MAX_DEPTH {
             return Err(GiveUp);
         }
-        self.deepest = self.deepest.max(self.depth);
         let result = f(self);
         self.depth -= 1;
         result
@@ -320,9 +300,14 @@ impl<'t> Parser<'t> {
     /// Whether what follows a keyword at `i` makes it a field label: `if: 1`, `for?: 1`,
     /// `let!: 1`. The clause forms all fail on these, so pest falls back to a field.
     fn label_follows(&self, i: usize) -> bool {
-        let mut p = Parser::new(self.text, self.file);
-        p.pos = i;
-        p.depth = self.depth;
+        let mut p = Parser {
+            text: self.text,
+            b: self.b,
+            pos: i,
+            file: self.file,
+            depth: self.depth,
+            decls: Vec::new(),
+        };
         p.skip_ws();
         if matches!(p.peek(), b'?' | b'!') {
             p.pos += 1;
@@ -344,10 +329,6 @@ impl<'t> Parser<'t> {
         let mut seen_decl = false;
         self.skip_nl();
         while !self.eof() {
-            if let Some(decls) = self.take_tail(split::Context::File) {
-                out.decls.extend(decls);
-                continue;
-            }
             let word = self.peek_ident();
             let after = self.pos + word.map_or(0, str::len);
             match word {

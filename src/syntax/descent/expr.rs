@@ -324,10 +324,6 @@ impl<'t> Parser<'t> {
         self.skip_nl();
         let mark = self.decls.len();
         while self.peek() != b'}' {
-            if let Some(decls) = self.take_tail(super::split::Context::Struct) {
-                self.decls.extend(decls);
-                continue;
-            }
             if let Some(d) = self.decl()? {
                 self.decls.push(d);
             }
