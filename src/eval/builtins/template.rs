@@ -215,40 +215,41 @@ fn go_e(f: f64, prec: usize) -> String {
     format!("{mant}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
 }
 
-fn html_escape(s: &str) -> String {
+/// `s` with each character written by `one` (which pushes it, or its escape, onto the output).
+fn escape_each(s: &str, one: impl Fn(char, &mut String)) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\0' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
+        one(c, &mut out);
     }
     out
 }
 
+fn html_escape(s: &str) -> String {
+    escape_each(s, |c, out| match c {
+        '"' => out.push_str("&#34;"),
+        '\'' => out.push_str("&#39;"),
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '\0' => out.push('\u{FFFD}'),
+        c => out.push(c),
+    })
+}
+
 fn js_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '<' => out.push_str("\\u003C"),
-            '>' => out.push_str("\\u003E"),
-            '&' => out.push_str("\\u0026"),
-            '=' => out.push_str("\\u003D"),
-            c if (c as u32) < 0x20 || (c.is_control() && !c.is_ascii()) => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
+    escape_each(s, |c, out| match c {
+        '\\' => out.push_str("\\\\"),
+        '\'' => out.push_str("\\'"),
+        '"' => out.push_str("\\\""),
+        '<' => out.push_str("\\u003C"),
+        '>' => out.push_str("\\u003E"),
+        '&' => out.push_str("\\u0026"),
+        '=' => out.push_str("\\u003D"),
+        c if (c as u32) < 0x20 || (c.is_control() && !c.is_ascii()) => {
+            let _ = write!(out, "\\u{:04X}", c as u32);
         }
-    }
-    out
+        c => out.push(c),
+    })
 }
 
 fn url_query(s: &str) -> String {
