@@ -612,6 +612,7 @@ fn evaluate_files(
     // A budget that runs out (`limit`) abandons the evaluation: its diagnostic is the result.
     let run = crate::limit::catch(|| {
         let mut ev = eval::evaluate(&prog, root, Some(&loader));
+        ev.ctx.sources = Some(&sources);
         let at = match expr {
             Some(x) => eval::evaluate_in_root(&mut ev, x),
             None => ev.root,

@@ -750,6 +750,9 @@ pub struct Ctx<'p> {
     /// Evaluated `orche/…` packages by import path.
     pub packages: IndexMap<Rc<str>, VId>,
     pub loader: Option<&'p dyn PackageLoader>,
+    /// The source texts, where the caller has them: `orche eval` prints a value that is not
+    /// complete yet as the expressions it was written with (`export::orc`).
+    pub sources: Option<&'p crate::source::SourceMap>,
     /// Guards against runaway recursion in pathological inputs.
     pub depth: u32,
     /// Reference chains being settled from their far end (`structs::settle_chain`): while
@@ -853,6 +856,7 @@ impl<'p> Ctx<'p> {
             arc_inserts: Vec::new(),
             packages: IndexMap::new(),
             loader: None,
+            sources: None,
             depth: 0,
             settling: 0,
             link_far: FastMap::default(),

@@ -1,7 +1,8 @@
 //! `orche eval` output: an evaluated value in orche (CUE) syntax, incomplete values included,
 //! definitions and optional fields shown, lets left out; for the command line, hidden fields
 //! only when asked for (`-H`) and definitions left out with `-c`, as `cue eval` prints them
-//! (`print_eval`). Invariant: fields print in the order
+//! (`print_eval`), which shows a value not complete yet as the expressions it was written
+//! with (`y: x + 1`). Invariant: fields print in the order
 //! the evaluator stored them; each value printed is a step of the run's budget (`limit`), so
 //! printing runs inside `limit::catch` as the evaluation does. `print_eval`'s text starts
 //! with the imports of the builtin packages its validators name (`import "list"` before
@@ -20,6 +21,7 @@ pub fn print_eval(ctx: &Ctx, v: VId, hidden: bool, definitions: bool) -> String 
     let mut o = Opts::new(false, usize::MAX);
     o.hidden = hidden;
     o.definitions = definitions;
+    o.written = true;
     let body = print_with(ctx, v, &o);
     let mut pkgs = o.pkgs.into_inner();
     pkgs.sort_unstable();
@@ -41,12 +43,12 @@ pub fn print_eval(ctx: &Ctx, v: VId, hidden: bool, definitions: bool) -> String 
 
 /// The builtin packages the validators of `v` name (`list` for `list.MinItems(1)`), into
 /// `out`.
-fn builtin_packages(v: &crate::eval::Val, out: &mut Vec<&'static str>) {
+fn builtin_packages(v: &crate::eval::Val, out: &mut Vec<std::rc::Rc<str>>) {
     use crate::eval::{Func, Val};
     match v {
         Val::Validator(x) => {
             if let Func::Builtin(b) = &x.func {
-                out.push(b.pkg);
+                out.push(b.pkg.into());
             }
         }
         Val::Bound(_, x) => builtin_packages(x, out),
@@ -63,8 +65,13 @@ struct Opts {
     max: usize,
     hidden: bool,
     definitions: bool,
-    /// The builtin packages the printed validators name (`print_eval` imports them).
-    pkgs: std::cell::RefCell<Vec<&'static str>>,
+    /// The packages the printed validators and expressions name (`print_eval` imports them).
+    pkgs: std::cell::RefCell<Vec<std::rc::Rc<str>>>,
+    /// A value not complete yet is shown as the expressions it was written with, as `cue
+    /// eval` shows it (`y: x + 1`), where the source texts are at hand; else as `_|_ // why`.
+    written: bool,
+    /// `import_spans`, computed when the first expression is printed.
+    imports: std::cell::OnceCell<Vec<(crate::source::Span, std::rc::Rc<str>)>>,
 }
 
 impl Opts {
@@ -75,6 +82,8 @@ impl Opts {
             hidden: true,
             definitions: true,
             pkgs: Default::default(),
+            written: false,
+            imports: Default::default(),
         }
     }
 
@@ -183,6 +192,15 @@ fn value(ctx: &Ctx, v: VId, depth: usize, o: &Opts, out: &mut String) {
     let t = resolved(ctx, ctx.deref(v), resolve);
     let vx = ctx.v(t);
     if let Some(e) = &vx.err {
+        // A value that contains itself through an optional field is printed as written
+        // (`foo?: Foo`): cue does not unroll it.
+        let recursive = e.code == "orche::eval::structural_cycle" && !vx.has_regular;
+        if o.written && (e.incomplete || recursive) && !vx.is_struct {
+            if let Some(text) = written(ctx, t, o) {
+                out.push_str(&text);
+                return;
+            }
+        }
         out.push_str("_|_ // ");
         out.push_str(&e.msg);
         return;
@@ -254,6 +272,81 @@ fn value(ctx: &Ctx, v: VId, depth: usize, o: &Opts, out: &mut String) {
     } else {
         out.push_str(&crate::eval::show_val(&vx.base));
     }
+}
+
+/// The conjuncts of `t` as written, joined by `&` and laid out as `orche fmt` lays them out
+/// (`int & b*2`), with the packages they import noted in `o.pkgs`. `None` when a conjunct
+/// is not an expression of a source text (data, a value computed by a builtin) or its text
+/// holds a comment or a multi-line string, which one line cannot show.
+fn written(ctx: &Ctx, t: VId, o: &Opts) -> Option<String> {
+    use crate::eval::ConjKind;
+    let sources = ctx.sources?;
+    let mut parts: Vec<&str> = Vec::new();
+    let mut pkgs = Vec::new();
+    for c in &ctx.v(t).conjs {
+        let ConjKind::Expr(e) = c.expr.get() else {
+            return None;
+        };
+        let span = ctx.prog.expr(e).span;
+        let text = sources
+            .get(span.file)
+            .text
+            .get(span.start as usize..span.end as usize)?
+            .trim();
+        if text.is_empty()
+            || ["//", "\"\"\"", "'''", "#\""]
+                .iter()
+                .any(|m| text.contains(m))
+        {
+            return None;
+        }
+        if !parts.contains(&text) {
+            parts.push(text);
+            let index = o.imports.get_or_init(|| import_spans(ctx));
+            pkgs.extend(
+                index
+                    .iter()
+                    .filter(|(s, _)| {
+                        s.file == span.file && s.start >= span.start && s.end <= span.end
+                    })
+                    .map(|(_, path)| path.clone()),
+            );
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    // Line breaks (and the indentation after them) become one space: no string literal
+    // spans lines here, so only layout changes.
+    let joined = parts.join(" & ");
+    let one_line = joined
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let field = format!("x: {one_line}\n");
+    let text = match crate::fmt::format(crate::source::FileId::default(), &field) {
+        Ok(f) => f
+            .strip_prefix("x: ")
+            .map_or(one_line.clone(), |s| s.trim_end().to_string()),
+        Err(_) => one_line,
+    };
+    o.pkgs.borrow_mut().extend(pkgs);
+    Some(text)
+}
+
+/// Every package reference of the program (`strings` in `strings.ToUpper(s)`) with its
+/// place, to find those inside a printed expression.
+fn import_spans(ctx: &Ctx) -> Vec<(crate::source::Span, std::rc::Rc<str>)> {
+    ctx.prog
+        .exprs
+        .iter()
+        .filter_map(|x| match &x.kind {
+            crate::lower::ExprKind::Import(path) => Some((x.span, path.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `export --out cue`: concrete data as CUE text, laid out as `cue export --out cue` lays it
