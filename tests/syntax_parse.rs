@@ -20,11 +20,9 @@ mod txtar;
 /// the suite (cue v0.14.2) reports a syntax error, so every section must parse.
 const INVALID_SECTIONS: &[(&str, &str)] = &[];
 
-/// Valid CUE that orche does not parse yet.
-const KNOWN_FAILURES: &[(&str, &str)] = &[(
-    "eval/bounds.txtar:equals.cue",
-    "FIXME(unary ==): `==x` needs an ast::UnaryOp::Eq",
-)];
+/// Valid CUE that orche does not parse yet. Empty since `==x` bounds parse in files with
+/// `@experiment(structcmp)`.
+const KNOWN_FAILURES: &[(&str, &str)] = &[];
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
