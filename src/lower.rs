@@ -607,11 +607,7 @@ impl Lower<'_> {
                     };
                     if let Some(n) = name {
                         let s = self.ident_sym(n);
-                        scope
-                            .names
-                            .entry_ref(n)
-                            .or_insert(Binding::Field(Label::Field(s)));
-                        scope.decl_spans.entry_ref(n).or_insert(f.label.span);
+                        scope.declare(n, Binding::Field(Label::Field(s)), f.label.span, false);
                     }
                     let dynamic = matches!(
                         f.label.kind,
@@ -632,7 +628,7 @@ impl Lower<'_> {
                         };
                         match label {
                             Some(l) => {
-                                scope.names.insert(alias.name.clone(), Binding::Field(l));
+                                scope.bind(&alias.name, Binding::Field(l));
                             }
                             None if matches!(
                                 f.label.kind,
@@ -642,8 +638,8 @@ impl Lower<'_> {
                                 // A dynamic field's alias is bound like a `let` to the
                                 // field's value (lowered again in `struct_decls`).
                                 self.let_counter += 1;
-                                scope.names.insert(
-                                    alias.name.clone(),
+                                scope.bind(
+                                    &alias.name,
                                     Binding::Field(Label::Let(self.let_counter)),
                                 );
                                 scope.lets.push(self.let_counter);
@@ -654,16 +650,14 @@ impl Lower<'_> {
                 }
                 ast::Decl::Let(l) => {
                     self.let_counter += 1;
-                    scope.names.insert(
-                        l.name.name.clone(),
+                    scope.declare(
+                        &l.name.name,
                         Binding::Field(Label::Let(self.let_counter)),
+                        l.name.span,
+                        true,
                     );
                     scope.lets.push(self.let_counter);
                     self.scopes.track_let(self.let_counter, &l.name);
-                    scope
-                        .decl_spans
-                        .entry_ref(l.name.name.as_str())
-                        .or_insert(l.name.span);
                 }
                 _ => {}
             }
@@ -687,7 +681,7 @@ impl Lower<'_> {
     ) -> ExprId {
         let mut scope = self.scopes.new_struct_scope();
         for n in names {
-            scope.names.insert(n.name.clone(), Binding::Frame);
+            scope.bind(&n.name, Binding::Frame);
         }
         self.declare_struct_names(&mut scope, decls);
         self.scopes.push(scope);
