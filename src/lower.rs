@@ -509,9 +509,9 @@ struct Lower<'p> {
     diags: Vec<Diag>,
     scopes: Scopes,
     let_counter: u32,
-    /// The field whose value is being lowered: its name and the stack index of the struct
-    /// scope that declares it.
-    lowering_field: Option<(String, usize)>,
+    /// The field whose value is being lowered: its name (interned by `declare_struct_names`)
+    /// and the stack index of the struct scope that declares it.
+    lowering_field: Option<(Sym, usize)>,
     /// `orche::lint::…` warnings found so far.
     warnings: Vec<Diag>,
     /// Resolved references, for go to definition.
@@ -569,7 +569,9 @@ impl Lower<'_> {
         let Some((own, at)) = &self.lowering_field else {
             return;
         };
-        if *own != i.name || self.scopes.binder(&i.name) != Some(*at) {
+        if hidden_name(self.prog.sym_name(*own)) != i.name
+            || self.scopes.binder(&i.name) != Some(*at)
+        {
             return;
         }
         let Some(outer) = self.scopes.outer_declaration(&i.name, *at) else {
@@ -703,9 +705,10 @@ impl Lower<'_> {
                     let is_pattern = matches!(f.label.kind, ast::LabelKind::Pattern { .. });
                     // While the value of `name: …` is lowered, a reference `name` in it is
                     // checked for shadowing an outer `name` (`shadowed_reference`).
+                    // (`declare_struct_names` interned the name: this only looks it up.)
                     let own = match &f.label.kind {
                         ast::LabelKind::Ident(i) => {
-                            Some((i.name.clone(), self.scopes.len().saturating_sub(1)))
+                            Some((self.ident_sym(&i.name), self.scopes.len().saturating_sub(1)))
                         }
                         _ => None,
                     };
@@ -716,7 +719,11 @@ impl Lower<'_> {
                         ast::LabelKind::Ident(i) => {
                             let class = field_class(&i.name);
                             has_field |= class == FieldClass::Regular;
-                            let label = Label::Field(self.ident_sym(&i.name));
+                            let sym = match own {
+                                Some((sym, _)) => sym,
+                                None => self.ident_sym(&i.name),
+                            };
+                            let label = Label::Field(sym);
                             out.push(Decl::Field {
                                 label,
                                 class,
