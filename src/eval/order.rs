@@ -749,3 +749,61 @@ fn topo(keys: &[(u8, u32, &str)], edges: &[(u32, u32)]) -> Vec<u32> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{forced_as_is, topo, topo_small};
+
+    /// Names in the reverse of the arcs' order, so that a sort free to choose by name would
+    /// never give the current order.
+    const NAMES: [&str; 8] = ["h", "g", "f", "e", "d", "c", "b", "a"];
+
+    /// Every edge set over up to 6 arcs that `forced_as_is` accepts sorts to the current
+    /// order, by both sorts; and it accepts the chain with extra forward edges.
+    #[test]
+    fn forced_orders_are_what_the_sorts_give() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut accepted = 0;
+        for round in 0..4000 {
+            let n = 2 + (round % 5);
+            let mut edges: Vec<(u32, u32)> = Vec::new();
+            for _ in 0..(next() % 12) {
+                let a = (next() % n as u64) as u32;
+                let b = (next() % n as u64) as u32;
+                if a != b {
+                    edges.push((a, b));
+                }
+            }
+            // Half the rounds start from the chain, so that many are accepted.
+            if round % 2 == 0 {
+                edges.extend((1..n as u32).map(|i| (i - 1, i)));
+            }
+            if !forced_as_is(n, &edges) {
+                continue;
+            }
+            accepted += 1;
+            let identity: Vec<u32> = (0..n as u32).collect();
+            let small = topo_small(n, |i| (1, 0, NAMES[i]), &edges);
+            assert_eq!(small.as_slice(), identity.as_slice(), "{edges:?}");
+            let keys: Vec<(u8, u32, &str)> = (0..n).map(|i| (1, 0, NAMES[i])).collect();
+            assert_eq!(topo(&keys, &edges), identity, "{edges:?}");
+        }
+        assert!(accepted > 500, "only {accepted} edge sets accepted");
+    }
+
+    #[test]
+    fn backward_or_missing_links_are_not_forced() {
+        assert!(forced_as_is(3, &[(0, 1), (1, 2)]));
+        assert!(forced_as_is(3, &[(0, 1), (1, 2), (0, 2), (0, 1)]));
+        assert!(!forced_as_is(3, &[(0, 1)]));
+        assert!(!forced_as_is(3, &[(0, 1), (0, 2)]));
+        assert!(!forced_as_is(3, &[(0, 1), (1, 2), (2, 0)]));
+        assert!(!forced_as_is(2, &[(0, 1), (1, 0)]));
+    }
+}
