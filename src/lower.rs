@@ -511,9 +511,9 @@ struct Lower<'p> {
     diags: Vec<Diag>,
     scopes: Scopes,
     let_counter: u32,
-    /// The field whose value is being lowered: its name and the stack index of the struct
-    /// scope that declares it.
-    lowering_field: Option<(String, usize)>,
+    /// The field whose value is being lowered: its name (interned by `declare_struct_names`)
+    /// and the stack index of the struct scope that declares it.
+    lowering_field: Option<(Sym, usize)>,
     /// `orche::lint::…` warnings found so far.
     warnings: Vec<Diag>,
     /// Resolved references, for go to definition.
@@ -571,7 +571,9 @@ impl Lower<'_> {
         let Some((own, at)) = &self.lowering_field else {
             return;
         };
-        if *own != i.name || self.scopes.binder(&i.name) != Some(*at) {
+        if hidden_name(self.prog.sym_name(*own)) != i.name
+            || self.scopes.binder(&i.name) != Some(*at)
+        {
             return;
         }
         let Some(outer) = self.scopes.outer_declaration(&i.name, *at) else {
@@ -609,11 +611,7 @@ impl Lower<'_> {
                     };
                     if let Some(n) = name {
                         let s = self.ident_sym(n);
-                        scope
-                            .names
-                            .entry_ref(n)
-                            .or_insert(Binding::Field(Label::Field(s)));
-                        scope.decl_spans.entry_ref(n).or_insert(f.label.span);
+                        scope.declare(n, Binding::Field(Label::Field(s)), f.label.span, false);
                     }
                     let dynamic = matches!(
                         f.label.kind,
@@ -634,7 +632,7 @@ impl Lower<'_> {
                         };
                         match label {
                             Some(l) => {
-                                scope.names.insert(alias.name.clone(), Binding::Field(l));
+                                scope.bind(&alias.name, Binding::Field(l));
                             }
                             None if matches!(
                                 f.label.kind,
@@ -644,8 +642,8 @@ impl Lower<'_> {
                                 // A dynamic field's alias is bound like a `let` to the
                                 // field's value (lowered again in `struct_decls`).
                                 self.let_counter += 1;
-                                scope.names.insert(
-                                    alias.name.clone(),
+                                scope.bind(
+                                    &alias.name,
                                     Binding::Field(Label::Let(self.let_counter)),
                                 );
                                 scope.lets.push(self.let_counter);
@@ -656,16 +654,14 @@ impl Lower<'_> {
                 }
                 ast::Decl::Let(l) => {
                     self.let_counter += 1;
-                    scope.names.insert(
-                        l.name.name.clone(),
+                    scope.declare(
+                        &l.name.name,
                         Binding::Field(Label::Let(self.let_counter)),
+                        l.name.span,
+                        true,
                     );
                     scope.lets.push(self.let_counter);
                     self.scopes.track_let(self.let_counter, &l.name);
-                    scope
-                        .decl_spans
-                        .entry_ref(l.name.name.as_str())
-                        .or_insert(l.name.span);
                 }
                 _ => {}
             }
@@ -689,7 +685,7 @@ impl Lower<'_> {
     ) -> ExprId {
         let mut scope = self.scopes.new_struct_scope();
         for n in names {
-            scope.names.insert(n.name.clone(), Binding::Frame);
+            scope.bind(&n.name, Binding::Frame);
         }
         self.declare_struct_names(&mut scope, decls);
         self.scopes.push(scope);
@@ -711,9 +707,10 @@ impl Lower<'_> {
                     let is_pattern = matches!(f.label.kind, ast::LabelKind::Pattern { .. });
                     // While the value of `name: …` is lowered, a reference `name` in it is
                     // checked for shadowing an outer `name` (`shadowed_reference`).
+                    // (`declare_struct_names` interned the name: this only looks it up.)
                     let own = match &f.label.kind {
                         ast::LabelKind::Ident(i) => {
-                            Some((i.name.clone(), self.scopes.len().saturating_sub(1)))
+                            Some((self.ident_sym(&i.name), self.scopes.len().saturating_sub(1)))
                         }
                         _ => None,
                     };
@@ -724,7 +721,11 @@ impl Lower<'_> {
                         ast::LabelKind::Ident(i) => {
                             let class = field_class(&i.name);
                             has_field |= class == FieldClass::Regular;
-                            let label = Label::Field(self.ident_sym(&i.name));
+                            let sym = match own {
+                                Some((sym, _)) => sym,
+                                None => self.ident_sym(&i.name),
+                            };
+                            let label = Label::Field(sym);
                             out.push(Decl::Field {
                                 label,
                                 class,

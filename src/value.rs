@@ -82,6 +82,12 @@ pub trait DataSink {
     fn field_sym(&mut self, _sym: u32, name: &str) {
         self.field(name);
     }
+    /// `field_sym` for symbol `sym` without its name, when the sink needs none (it kept
+    /// what it made of the name, or ignores names): `false` if the caller must call
+    /// `field_sym` instead (nothing was done).
+    fn field_known(&mut self, _sym: u32) -> bool {
+        false
+    }
     fn end_struct(&mut self);
     fn begin_list(&mut self);
     fn end_list(&mut self);
@@ -94,6 +100,9 @@ impl DataSink for NullSink {
     fn scalar(&mut self, _: Scalar) {}
     fn begin_struct(&mut self) {}
     fn field(&mut self, _: &str) {}
+    fn field_known(&mut self, _: u32) -> bool {
+        true
+    }
     fn end_struct(&mut self) {}
     fn begin_list(&mut self) {}
     fn end_list(&mut self) {}

@@ -114,7 +114,9 @@ pub fn export_to<S: DataSink>(
                 }
                 continue;
             }
-            out.field_sym(s.0, ctx.field_name(s));
+            if !out.field_known(s.0) {
+                out.field_sym(s.0, ctx.field_name(s));
+            }
             if !export_to(ctx, *a, mode, errs, out) {
                 ok = false;
             }

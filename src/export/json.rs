@@ -151,6 +151,17 @@ impl DataSink for JsonWriter {
         self.out.push_str(key);
     }
 
+    fn field_known(&mut self, sym: u32) -> bool {
+        if !matches!(self.keys.get(sym as usize), Some(Some(_))) {
+            return false;
+        }
+        self.next_entry();
+        if let Some(Some(key)) = self.keys.get(sym as usize) {
+            self.out.push_str(key);
+        }
+        true
+    }
+
     fn end_struct(&mut self) {
         self.close('}');
     }
@@ -357,6 +368,27 @@ mod tests {
         assert_eq!(
             w.finish(),
             "{\n    \"a\\\"b\": {\n        \"a\\\"b\": true\n    },\n    \"c\": null\n}\n"
+        );
+    }
+
+    #[test]
+    fn a_known_field_is_written_as_field_sym_writes_it() {
+        let mut w = JsonWriter::new();
+        w.begin_struct();
+        // Not met yet: nothing written, the caller gives the name.
+        assert!(!w.field_known(3));
+        w.field_sym(3, "a\"b");
+        w.begin_struct();
+        assert!(w.field_known(3));
+        w.scalar(Scalar::Bool(true));
+        assert!(!w.field_known(7));
+        w.field_sym(7, "c");
+        w.scalar(Scalar::Null);
+        w.end_struct();
+        w.end_struct();
+        assert_eq!(
+            w.finish(),
+            "{\n    \"a\\\"b\": {\n        \"a\\\"b\": true,\n        \"c\": null\n    }\n}\n"
         );
     }
 

@@ -21,19 +21,65 @@ pub enum Binding {
 /// program's symbols).
 pub type Names<V> = hashbrown::HashMap<String, V, foldhash::fast::FixedState>;
 
+/// What a scope binds a name to, and where the name is first declared as a field or `let` of
+/// the struct (for the shadowing warning; `None` for an alias): one entry, so that declaring
+/// a name hashes and allocates it once.
+#[derive(Debug)]
+pub struct Bound {
+    pub binding: Binding,
+    pub decl: Option<Span>,
+}
+
 #[derive(Default, Debug)]
 pub struct Scope {
-    pub names: Names<Binding>,
+    names: Names<Bound>,
     /// Ids of the `let` declarations of this struct, in source order.
     pub lets: Vec<u32>,
     /// A scope of names only, with no frame at run time: a value alias (`a: X=v`), whose
     /// binding is a field of the struct scope below it.
     pub frameless: bool,
-    /// Where each field or `let` name of this struct is first declared (for the shadowing
-    /// warning).
-    pub decl_spans: Names<Span>,
     /// The comprehension `let` this scope binds, as an index into `Scopes::tracked`.
     tracked: Option<usize>,
+}
+
+impl Scope {
+    /// Binds `name` to `b` (replacing an earlier binding; where it is declared is kept).
+    pub fn bind(&mut self, name: &str, b: Binding) {
+        match self.names.get_mut(name) {
+            Some(e) => e.binding = b,
+            None => {
+                self.names.insert(
+                    name.to_string(),
+                    Bound {
+                        binding: b,
+                        decl: None,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A field or `let` named `name` declared at `span`: binds it to `b` unless bound already
+    /// (`replace`: always), and records `span` unless a declaration was recorded.
+    pub fn declare(&mut self, name: &str, b: Binding, span: Span, replace: bool) {
+        match self.names.get_mut(name) {
+            Some(e) => {
+                if replace {
+                    e.binding = b;
+                }
+                e.decl.get_or_insert(span);
+            }
+            None => {
+                self.names.insert(
+                    name.to_string(),
+                    Bound {
+                        binding: b,
+                        decl: Some(span),
+                    },
+                );
+            }
+        }
+    }
 }
 
 /// A `let` or an import, and whether a reference used it (for the unused warnings).
@@ -76,7 +122,13 @@ impl Scopes {
         let mut s = Scope::default();
         for (i, n) in names.into_iter().enumerate() {
             if !n.is_empty() && n != "_" {
-                s.names.insert(n, Binding::Var(i as u32));
+                s.names.insert(
+                    n,
+                    Bound {
+                        binding: Binding::Var(i as u32),
+                        decl: None,
+                    },
+                );
             }
         }
         self.stack.push(s);
@@ -122,13 +174,16 @@ impl Scopes {
         self.stack[..below]
             .iter()
             .rev()
-            .find_map(|s| s.decl_spans.get(name).copied())
+            .find_map(|s| s.names.get(name).and_then(|e| e.decl))
     }
 
     /// The binding of `name` without marking anything used.
     pub fn peek(&self, name: &str) -> Option<(usize, Binding)> {
         if let Some(at) = self.binder(name) {
-            return self.stack[at].names.get(name).map(|b| (at, b.clone()));
+            return self.stack[at]
+                .names
+                .get(name)
+                .map(|e| (at, e.binding.clone()));
         }
         self.imports
             .get(name)
@@ -139,7 +194,7 @@ impl Scopes {
     /// or the import; `None` for comprehension variables and predeclared names.
     pub fn declaration(&self, name: &str) -> Option<Span> {
         if let Some(at) = self.binder(name) {
-            return self.stack[at].decl_spans.get(name).copied();
+            return self.stack[at].names.get(name).and_then(|e| e.decl);
         }
         let (_, t) = self.imports.get(name)?;
         Some(self.tracked[*t].span)
@@ -152,7 +207,7 @@ impl Scopes {
             frameless: true,
             ..Scope::default()
         };
-        s.names.insert(name.to_string(), Binding::Field(label));
+        s.bind(name, Binding::Field(label));
         self.stack.push(s);
     }
 
@@ -192,8 +247,8 @@ impl Scopes {
         let mut up = 0u32;
         let mut found = None;
         for s in self.stack.iter().rev() {
-            if let Some(b) = s.names.get(name) {
-                found = Some((up, b.clone(), s.tracked));
+            if let Some(e) = s.names.get(name) {
+                found = Some((up, e.binding.clone(), s.tracked));
                 break;
             }
             if !s.frameless {
