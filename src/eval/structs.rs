@@ -1694,12 +1694,17 @@ fn is_let_arc(ctx: &Ctx, t: VId) -> bool {
     matches!(ctx.v(t).label, Label::Let(_))
 }
 
-/// Where the value of `t` is written: its first conjunct's expression.
-fn first_conj_span(ctx: &Ctx, t: VId) -> Option<Span> {
+/// The expression of `t`'s first conjunct.
+fn first_conj_expr(ctx: &Ctx, t: VId) -> Option<ExprId> {
     match ctx.v(t).conjs.first()?.expr.get() {
-        ConjKind::Expr(e) => Some(ctx.prog.expr(e).span),
+        ConjKind::Expr(e) => Some(e),
         ConjKind::Val(_) => None,
     }
+}
+
+/// Where the value of `t` is written: its first conjunct's expression.
+fn first_conj_span(ctx: &Ctx, t: VId) -> Option<Span> {
+    first_conj_expr(ctx, t).map(|e| ctx.prog.expr(e).span)
 }
 
 /// Whether a vertex strictly between `v` and its ancestor `t` has inlined `t`.
@@ -2024,6 +2029,19 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
         ctx.set_err(v, Bot::new("orche::eval::conflict", msg, spans));
     }
     ctx.vm(v).status = Status::Final;
+    if !ctx.prog.cyclic_lets.is_empty() && holds_cyclic_let(ctx, v) {
+        // cue evaluates every `let` on its own: a cycle through them is an error even where
+        // no field (or only a part of one `let`) is used.
+        let_cycle_of(ctx, v);
+    }
+}
+
+/// Whether `v` has the arc of a `let` that lowering found on a cycle of `let` references.
+fn holds_cyclic_let(ctx: &Ctx, v: VId) -> bool {
+    ctx.v(v).arcs.iter().any(|(l, a)| {
+        matches!(l, Label::Let(_))
+            && matches!(first_conj_expr(ctx, *a), Some(e) if ctx.prog.cyclic_lets.contains(&e))
+    })
 }
 
 fn is_definition(ctx: &Ctx, label: Label) -> bool {
