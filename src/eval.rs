@@ -766,7 +766,7 @@ pub struct Ctx<'p> {
     /// `let`s (`A = B`, `B = A`).
     pub let_inlining: Vec<(VId, VId)>,
     /// Structs whose `let` arcs are being evaluated on their own to find a cycle through
-    /// them (`structs::let_cycle_of`): not started again from inside.
+    /// them (`structs::let_cycle_of`): no other check starts while one runs.
     pub let_checking: Vec<VId>,
     /// Field names: the program's, plus those computed at run time (dynamic labels).
     pub syms: crate::lower::SymTable,

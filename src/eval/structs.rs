@@ -1763,7 +1763,7 @@ fn let_cycle(ctx: &mut Ctx, v: VId, t: VId, span: Span) -> bool {
 }
 
 /// The cycle through the `let`s of struct `p`, found by evaluating each of them on its own in
-/// declaration order (at most once: a check started from inside one is not started again).
+/// declaration order (none is started while one runs).
 fn let_cycle_of(ctx: &mut Ctx, p: VId) -> Option<Rc<Bot>> {
     let found = |ctx: &Ctx| {
         ctx.v(p)
@@ -1775,7 +1775,9 @@ fn let_cycle_of(ctx: &mut Ctx, p: VId) -> Option<Rc<Bot>> {
     if let Some(b) = found(ctx) {
         return Some(b);
     }
-    if ctx.let_checking.contains(&p) {
+    if !ctx.let_checking.is_empty() {
+        // One check at a time: the `let`s evaluated here hold structs of their own whose
+        // `let`s would be checked inside it, one more copy per level, without end.
         return None;
     }
     ctx.let_checking.push(p);
