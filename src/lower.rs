@@ -54,6 +54,8 @@ pub mod kind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BoundOp {
+    /// `==x` (`@experiment(structcmp)`): the value equals `x`, which may be a list or struct.
+    Eq,
     Lt,
     Le,
     Gt,
@@ -1054,6 +1056,7 @@ impl Lower<'_> {
                     ast::UnaryOp::Le => ExprKind::Bound(BoundOp::Le, xid),
                     ast::UnaryOp::Gt => ExprKind::Bound(BoundOp::Gt, xid),
                     ast::UnaryOp::Ge => ExprKind::Bound(BoundOp::Ge, xid),
+                    ast::UnaryOp::Eq => ExprKind::Bound(BoundOp::Eq, xid),
                     ast::UnaryOp::Ne => ExprKind::Bound(BoundOp::Ne, xid),
                     ast::UnaryOp::Match => ExprKind::Bound(BoundOp::Match, xid),
                     ast::UnaryOp::NotMatch => ExprKind::Bound(BoundOp::NotMatch, xid),

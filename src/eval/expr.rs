@@ -5,10 +5,13 @@
 use super::builtins::{self, BuiltinError, Member};
 use super::structs::{self, frame_var, frame_vertex, lookup, value_of};
 use super::unify::{
-    default_of, is_concrete, kind_name, kind_of, meet, normalize_disj, push_alt, scalar_eq, show,
+    bound_op_str, default_of, is_concrete, kind_name, kind_of, meet, normalize_disj, push_alt,
+    scalar_eq, show,
 };
 use super::{bottom, incomplete, Bot, Conj, ConjExpr, Ctx, Env, Func, Val, Validator};
-use crate::lower::{kind, BinOp, ExprId, ExprKind, InterpPart, Label, Predeclared, Ref, UnOp};
+use crate::lower::{
+    kind, BinOp, BoundOp, ExprId, ExprKind, InterpPart, Label, Predeclared, Ref, UnOp,
+};
 use crate::source::Span;
 use crate::value::{Num, Value};
 use num_bigint::BigInt;
@@ -137,12 +140,7 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
             let v = default_of(&eval(ctx, *x, env));
             match v {
                 Val::Bottom(_) => v,
-                Val::Str(re)
-                    if matches!(
-                        op,
-                        crate::lower::BoundOp::Match | crate::lower::BoundOp::NotMatch
-                    ) =>
-                {
+                Val::Str(re) if matches!(op, BoundOp::Match | BoundOp::NotMatch) => {
                     // A pattern that does not compile is an error where it is written.
                     match super::unify::compile_regex(&re) {
                         Ok(_) => Val::Bound(*op, Rc::new(Val::Str(re))),
@@ -153,7 +151,41 @@ fn eval_expr(ctx: &mut Ctx, id: ExprId, env: Option<&Rc<Env>>) -> Val {
                         ),
                     }
                 }
+                // Ordering bounds need a number, string or bytes, and only `==` and `!=`
+                // take a list or struct (cue v0.14.2's wording).
+                Val::Null | Val::Bool(_) | Val::Vertex(_)
+                    if is_ordering(*op)
+                        || matches!(
+                            (&v, op),
+                            (Val::Vertex(_), BoundOp::Match | BoundOp::NotMatch)
+                        ) =>
+                {
+                    let what = match &v {
+                        Val::Bool(b) => Err(format!("invalid value {b} (type bool)")),
+                        Val::Null => Ok("null"),
+                        _ => match vertex_kind(ctx, &v) {
+                            Some(kind::LIST) => Ok("list"),
+                            Some(_) => Ok("struct"),
+                            None => {
+                                let msg = format!("non-concrete value {} for bound", show(&v));
+                                return incomplete(msg, span);
+                            }
+                        },
+                    };
+                    let op = bound_op_str(*op);
+                    let msg = match what {
+                        Ok(kind) => format!("cannot use {kind} for bound {op}"),
+                        Err(value) => format!("{value} for bound {op}"),
+                    };
+                    bottom("orche::eval::bound", msg, span)
+                }
                 v if is_concrete(&v) => Val::Bound(*op, Rc::new(v)),
+                // `==[1, 2]`, `!={a: 1}` (`@experiment(structcmp)`): the operand as data, or
+                // the error or incompleteness that keeps it from being data.
+                Val::Vertex(_) => match to_value(ctx, &v, span) {
+                    Ok(data) => Val::Bound(*op, Rc::new(Val::Data(Rc::new(data)))),
+                    Err(e) => e,
+                },
                 v => incomplete(format!("non-concrete value {} for bound", show(&v)), span),
             }
         }
@@ -523,6 +555,11 @@ fn short_pkg(p: &str) -> &str {
 
 /// The kind of a struct or list operand (`Val::Vertex`): `kind::STRUCT` or `kind::LIST`.
 /// `None` for any other value, and for a disjunction whose alternatives are still open.
+/// `<`, `<=`, `>`, `>=`.
+fn is_ordering(op: BoundOp) -> bool {
+    matches!(op, BoundOp::Lt | BoundOp::Le | BoundOp::Gt | BoundOp::Ge)
+}
+
 fn vertex_kind(ctx: &mut Ctx, v: &Val) -> Option<u16> {
     let Val::Vertex(t) = v else {
         return None;
@@ -1241,6 +1278,24 @@ pub fn show_value(v: &Value) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+    }
+}
+
+/// Data as cue prints it inside a message about a bound: `[1,2]`, `{a:1,b:"x"}`.
+pub fn show_compact(v: &Value) -> String {
+    match v {
+        Value::List(items) => format!(
+            "[{}]",
+            items.iter().map(show_compact).collect::<Vec<_>>().join(",")
+        ),
+        Value::Struct(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{k}:{}", show_compact(v)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        scalar => show_value(scalar),
     }
 }
 

@@ -9,7 +9,8 @@ use super::{
     Frame, Group, ListInfo, Pattern, Status, VId, Val, MAX_DEPTH,
 };
 use crate::lower::{
-    kind, Decl, ExprId, ExprKind, FieldClass, InterpPart, Label, ListElem, ListLit, Ref, StructLit,
+    kind, BoundOp, Decl, ExprId, ExprKind, FieldClass, InterpPart, Label, ListElem, ListLit, Ref,
+    StructLit,
 };
 use crate::source::Span;
 use crate::syntax::ast::Constraint;
@@ -2031,6 +2032,10 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
         ctx.set_err(v, Bot::new("orche::eval::conflict", msg, spans));
     }
     ctx.vm(v).status = Status::Final;
+    let vx = ctx.v(v);
+    if (vx.is_struct || !vx.lists().is_empty()) && vx.err.is_none() {
+        check_composite_bounds(ctx, v);
+    }
     if !ctx.prog.cyclic_lets.is_empty() && holds_cyclic_let(ctx, v) {
         // cue evaluates every `let` on its own: a cycle through them is an error even where
         // no field (or only a part of one `let`) is used.
@@ -2044,6 +2049,43 @@ fn holds_cyclic_let(ctx: &Ctx, v: VId) -> bool {
         matches!(l, Label::Let(_))
             && matches!(first_conj_expr(ctx, *a), Some(e) if ctx.prog.cyclic_lets.contains(&e))
     })
+}
+
+/// `==[1, 2]` and `!={a: 1}` (`@experiment(structcmp)`) on a list or struct: its finished value
+/// (regular fields only, as cue compares) against the bound's operand. A value that is not
+/// concrete yet is not checked; its own error or incompleteness is reported where it is.
+fn check_composite_bounds(ctx: &mut Ctx, v: VId) {
+    let operand = |c: &Val| match c {
+        Val::Bound(op @ (BoundOp::Eq | BoundOp::Ne), b) => match &**b {
+            Val::Data(d) => Some((*op, d.clone())),
+            _ => None,
+        },
+        _ => None,
+    };
+    let bounds: smallvec::SmallVec<[(BoundOp, Rc<crate::value::Value>); 1]> = match &ctx.v(v).base {
+        Val::Conj(cs) => cs.iter().filter_map(operand).collect(),
+        c => operand(c).into_iter().collect(),
+    };
+    if bounds.is_empty() {
+        return;
+    }
+    let span = ctx.v(v).span;
+    let Ok(value) = expr::to_value(ctx, &Val::Vertex(v), span) else {
+        return;
+    };
+    for (op, want) in bounds {
+        if (value == *want) != (op == BoundOp::Eq) {
+            let msg = format!(
+                "invalid value {} (out of bound {})",
+                expr::show_compact(&value),
+                show(&Val::Bound(op, Rc::new(Val::Data(want))))
+            );
+            let mut spans = ctx.v(v).base_spans().to_vec();
+            spans.push(span);
+            ctx.set_err(v, Bot::new("orche::eval::bound", msg, spans));
+            return;
+        }
+    }
 }
 
 fn is_definition(ctx: &Ctx, label: Label) -> bool {

@@ -43,16 +43,7 @@ pub fn kind_of(v: &Val) -> u16 {
         Val::Str(_) => kind::STRING,
         Val::Bytes(_) => kind::BYTES,
         Val::Kind(k) => *k,
-        Val::Bound(op, b) => match op {
-            BoundOp::Match | BoundOp::NotMatch => kind::STRING | kind::BYTES,
-            // `!=null` allows any other value; `!=0` and `!="x"` are of their operand's kind
-            // (`"a" & !=0` is a conflict, as in CUE).
-            BoundOp::Ne if matches!(**b, Val::Null) => kind::TOP,
-            _ => match kind_of(b) {
-                k if k & kind::NUMBER != 0 => kind::NUMBER,
-                k => k,
-            },
-        },
+        Val::Bound(op, b) => bound_kind(*op, b),
         Val::Validator(_) => kind::TOP,
         Val::Conj(cs) => cs.iter().fold(kind::TOP, |k, c| k & kind_of(c)),
         Val::Disj(ds) => ds.iter().fold(0, |k, (d, _)| k | kind_of(d)),
@@ -62,6 +53,20 @@ pub fn kind_of(v: &Val) -> u16 {
         Val::Data(d) => match &**d {
             crate::value::Value::List(_) => kind::LIST,
             _ => kind::STRUCT,
+        },
+    }
+}
+
+/// The kinds a bound admits.
+fn bound_kind(op: BoundOp, b: &Val) -> u16 {
+    match op {
+        BoundOp::Match | BoundOp::NotMatch => kind::STRING | kind::BYTES,
+        // `!=null` allows any other value; `!=0` and `!="x"` are of their operand's kind
+        // (`"a" & !=0` is a conflict, as in CUE).
+        BoundOp::Ne if matches!(*b, Val::Null) => kind::TOP,
+        _ => match kind_of(b) {
+            k if k & kind::NUMBER != 0 => kind::NUMBER,
+            k => k,
         },
     }
 }
@@ -105,12 +110,13 @@ pub fn is_concrete(v: &Val) -> bool {
     )
 }
 
-fn bound_op_str(op: BoundOp) -> &'static str {
+pub fn bound_op_str(op: BoundOp) -> &'static str {
     match op {
         BoundOp::Lt => "<",
         BoundOp::Le => "<=",
         BoundOp::Gt => ">",
         BoundOp::Ge => ">=",
+        BoundOp::Eq => "==",
         BoundOp::Ne => "!=",
         BoundOp::Match => "=~",
         BoundOp::NotMatch => "!~",
@@ -161,7 +167,10 @@ pub fn show(v: &Val) -> String {
         Val::Str(s) => quote_str(s),
         Val::Bytes(b) => quote_bytes(b),
         Val::Kind(k) => kind_name(*k),
-        Val::Bound(op, b) => format!("{}{}", bound_op_str(*op), show(b)),
+        Val::Bound(op, b) => match &**b {
+            Val::Data(d) => format!("{}{}", bound_op_str(*op), super::expr::show_compact(d)),
+            b => format!("{}{}", bound_op_str(*op), show(b)),
+        },
         Val::Validator(v) => v.text.clone(),
         Val::Conj(cs) => cs.iter().map(show).collect::<Vec<_>>().join(" & "),
         Val::Disj(ds) => ds
@@ -219,6 +228,14 @@ pub fn check_bound(op: BoundOp, bound: &Val, x: &Val) -> Result<bool, String> {
                 return Err("type".into());
             }
             Ok(!scalar_eq(x, bound))
+        }
+        BoundOp::Eq => {
+            // `==1` is of kind number (`==2.0 & 2` holds); a list or struct operand is
+            // compared with the whole value when its vertex is finalized.
+            if kind_of(x) & bound_kind(op, bound) == 0 {
+                return Err("type".into());
+            }
+            Ok(scalar_eq(x, bound))
         }
         BoundOp::Match | BoundOp::NotMatch => {
             let re = match bound {
@@ -448,6 +465,7 @@ pub fn same(a: &Val, b: &Val) -> bool {
         (Val::Top, Val::Top) => true,
         (Val::Vertex(x), Val::Vertex(y)) => x == y,
         (Val::Validator(x), Val::Validator(y)) => x.text == y.text,
+        (Val::Data(x), Val::Data(y)) => x == y,
         _ => is_concrete(a) && is_concrete(b) && scalar_eq(a, b),
     }
 }

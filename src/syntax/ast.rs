@@ -201,7 +201,9 @@ pub enum UnaryOp {
     Not,
     /// `*x`: a default marker inside a disjunction.
     Default,
-    /// Bounds used as unary operators: `<x`, `<=x`, `>x`, `>=x`, `!=x`, `=~x`, `!~x`.
+    /// Bounds used as unary operators: `<x`, `<=x`, `>x`, `>=x`, `!=x`, `=~x`, `!~x`, and
+    /// `==x` (only in a file that opts into `@experiment(structcmp)`, as in CUE).
+    Eq,
     Lt,
     Le,
     Gt,

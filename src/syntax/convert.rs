@@ -24,6 +24,9 @@ pub(super) type Pair<'i> = PestPair<'i, Rule>;
 pub(super) struct Ctx {
     pub(super) file: FileId,
     pub(super) errors: Vec<Diag>,
+    /// The file opted into `@experiment(structcmp)` before its package clause: unary `==`
+    /// is a bound.
+    pub(super) structcmp: bool,
 }
 
 impl Ctx {
@@ -117,6 +120,7 @@ fn parse_file_pest(file: FileId, text: &str) -> Result<ast::File, Vec<Diag>> {
     let mut ctx = Ctx {
         file,
         errors: Vec::new(),
+        structcmp: false,
     };
     let result = match pairs.next() {
         Some(pair) => self::file(&mut ctx, pair),
@@ -142,6 +146,7 @@ pub(crate) fn parse_expr(file: FileId, text: &str) -> Result<ast::Expr, Vec<Diag
         let mut ctx = Ctx {
             file,
             errors: Vec::new(),
+            structcmp: false,
         };
         let whole = Span::new(file, 0, text.len());
         let inner = pairs
@@ -203,6 +208,10 @@ fn file(ctx: &mut Ctx, pair: Pair<'_>) -> ast::File {
                 import_decl(ctx, item, &mut out.imports);
             }
             Rule::decl => {
+                let leading = !seen_decl && out.imports.is_empty() && out.package.is_none();
+                if leading && enables_structcmp(&item) {
+                    ctx.structcmp = true;
+                }
                 if let Some(d) = decl(ctx, item) {
                     seen_decl = true;
                     out.decls.push(d);
@@ -258,6 +267,21 @@ pub(super) fn ident(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Ident {
 // Declarations
 
 /// `None` for an attribute, which is dropped.
+/// Whether `pair` (a `decl`) is a file attribute `@experiment(…)` naming `structcmp`. CUE
+/// reads experiments only from attributes before the package clause.
+fn enables_structcmp(pair: &Pair<'_>) -> bool {
+    let Some(inner) = pair.clone().into_inner().next() else {
+        return false;
+    };
+    if inner.as_rule() != Rule::attribute {
+        return false;
+    }
+    let mut parts = inner.into_inner();
+    let name = parts.next().map(|p| p.as_str());
+    let body = parts.next().map_or("", |p| p.as_str());
+    name == Some("experiment") && body.split(',').any(|e| e.trim() == "structcmp")
+}
+
 fn decl(ctx: &mut Ctx, pair: Pair<'_>) -> Option<ast::Decl> {
     let inner = pair.into_inner().next()?;
     match inner.as_rule() {
@@ -705,14 +729,15 @@ fn unary(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Expr {
         match p.as_rule() {
             Rule::prefix_op => match prefix(p.as_str()) {
                 Some(op) => prefixes.push((op, ctx.span(&p))),
+                None if ctx.structcmp => prefixes.push((ast::UnaryOp::Eq, ctx.span(&p))),
                 None => {
-                    // FIXME(unary ==): CUE's `==x` (with `@experiment(structcmp)`) has no
-                    // `ast::UnaryOp`; the grammar accepts it so the message can be precise.
+                    // The grammar accepts `==x` everywhere so that the message can say what
+                    // turns it on (CUE: "expected operand, found '=='").
                     let diag = Diag::new(
                         error::UNSUPPORTED,
-                        format!("`{}x` is not supported", p.as_str()),
+                        "unary `==` needs `@experiment(structcmp)` before the package clause",
                     )
-                    .with_label(ctx.span(&p), "unsupported unary operator");
+                    .with_label(ctx.span(&p), "`==x` bound in a file without the experiment");
                     ctx.errors.push(diag);
                 }
             },
