@@ -1059,6 +1059,15 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         }
         return;
     }
+    if let_arc {
+        if let Some(b) = ctx.v(t).err.clone().filter(|b| b.code == LET_CYCLE) {
+            // A `let` found on a cycle has no value: its error, without evaluating its
+            // conjuncts again (a ring of `let`s settled link by link did, each link the
+            // whole ring).
+            ctx.set_err(v, b);
+            return;
+        }
+    }
     if let_arc && ctx.let_inlining.contains(&(v, t)) {
         // The same, found where a field uses the `let`s.
         if let_cycle(ctx, v, t, span) {
