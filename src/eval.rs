@@ -764,6 +764,13 @@ pub struct Ctx<'p> {
     /// Links of reference chains that lead back into the vertex they were walked from (the
     /// value), so that `structs::settle_chain` walks them once from there.
     pub chain_back: FastMap<VId, VId>,
+    /// `let` arcs whose conjuncts are being inlined, with the vertex they go into
+    /// (`structs::inline`): meeting one of these pairs again is a reference cycle through
+    /// `let`s (`A = B`, `B = A`).
+    pub let_inlining: Vec<(VId, VId)>,
+    /// Structs whose `let` arcs are being evaluated on their own to find a cycle through
+    /// them (`structs::let_cycle_of`): no other check starts while one runs.
+    pub let_checking: Vec<VId>,
     /// Field names: the program's, plus those computed at run time (dynamic labels).
     pub syms: crate::lower::SymTable,
     /// While an embedding is processed into a vertex: the vertex and the closedness groups the
@@ -861,6 +868,8 @@ impl<'p> Ctx<'p> {
             settling: 0,
             link_far: FastMap::default(),
             chain_back: FastMap::default(),
+            let_inlining: Vec::new(),
+            let_checking: Vec::new(),
             syms: prog.syms.clone(),
             embed_rec: Vec::new(),
             group_parent: Vec::new(),
@@ -1029,7 +1038,8 @@ impl<'p> Ctx<'p> {
                 }
             }
             Label::Index(i) => i.to_string(),
-            Label::Let(_) => "let".to_string(),
+            // As cue prints it: every `let` of a struct is `let[]` in a data path.
+            Label::Let(_) => "let[]".to_string(),
         }
     }
 

@@ -10,7 +10,7 @@ use crate::diag::Diag;
 use crate::source::Span;
 use crate::syntax::ast;
 use crate::value::number::{self, Num};
-use indexmap::IndexSet;
+use indexmap::{IndexMap, IndexSet};
 use scope::{Binding, Scopes};
 use std::rc::Rc;
 
@@ -244,6 +244,10 @@ pub enum ListElem {
 pub struct Program {
     pub exprs: Vec<Expr>,
     pub syms: SymTable,
+    /// The values of struct `let`s that refer to themselves through other `let`s' values
+    /// (`let A = {c: B}`, `let B = A`): the evaluator checks their structs for a cycle through
+    /// `let`s even where no field uses them (`eval::structs::let_cycle_of`).
+    pub cyclic_lets: std::collections::BTreeSet<ExprId>,
 }
 
 /// Field names by symbol. Hashed with foldhash (fixed seed): interning and computed labels
@@ -384,6 +388,7 @@ pub fn lower_package_in(
 ) -> (ExprId, Lowered) {
     let mut cx = Lower {
         hidden_scope: package.map(str::to_string),
+        let_values: Vec::new(),
         prog,
         diags: Vec::new(),
         scopes: Scopes::default(),
@@ -432,6 +437,7 @@ pub fn lower_package_in(
     cx.scopes.set_imports(&[]);
     cx.scopes.pop();
     cx.unused_warnings();
+    cx.note_cyclic_lets();
     let root = cx.prog.add(
         ExprKind::Struct(StructLit {
             decls,
@@ -493,6 +499,7 @@ pub fn lower_expr_in_root(
         refs: Vec::new(),
         root_fallback: true,
         hidden_scope: None,
+        let_values: Vec::new(),
     };
     let mut top = cx.scopes.new_struct_scope();
     for f in files {
@@ -523,9 +530,41 @@ struct Lower<'p> {
     root_fallback: bool,
     /// The import path of the module package being lowered (its hidden fields are its own).
     hidden_scope: Option<String>,
+    /// Struct `let` ids and their values' expressions, for `Program::cyclic_lets`.
+    let_values: Vec<(u32, ExprId)>,
 }
 
 impl Lower<'_> {
+    /// Records in `Program::cyclic_lets` the values of the `let`s on a cycle of references
+    /// between `let` values (a strongly connected component of more than one `let`).
+    fn note_cyclic_lets(&mut self) {
+        if self.scopes.let_edges.is_empty() {
+            return;
+        }
+        let mut g = petgraph::graph::DiGraph::<u32, ()>::new();
+        let mut nodes: IndexMap<u32, petgraph::graph::NodeIndex> = IndexMap::new();
+        for &(id, _) in &self.let_values {
+            nodes.insert(id, g.add_node(id));
+        }
+        for &(a, b) in &self.scopes.let_edges {
+            if let (Some(&x), Some(&y)) = (nodes.get(&a), nodes.get(&b)) {
+                g.add_edge(x, y, ());
+            }
+        }
+        let values: IndexMap<u32, ExprId> = self.let_values.iter().copied().collect();
+        for scc in petgraph::algo::tarjan_scc(&g) {
+            if scc.len() < 2 {
+                continue;
+            }
+            for n in scc {
+                if let Some(&e) = values.get(&g[n]) {
+                    self.prog.cyclic_lets.insert(e);
+                }
+            }
+        }
+        self.scopes.let_edges.clear();
+    }
+
     /// The symbol of an identifier label or reference: a hidden name in an imported module
     /// package carries the package (`HIDDEN_MARK`).
     fn ident_sym(&mut self, name: &str) -> Sym {
@@ -800,7 +839,10 @@ impl Lower<'_> {
                 ast::Decl::Let(l) => {
                     let id = self.scopes.current_let(let_iter);
                     let_iter += 1;
+                    self.scopes.let_stack.push(id);
                     let value = self.expr(&l.value);
+                    self.scopes.let_stack.pop();
+                    self.let_values.push((id, value));
                     out.push(Decl::Let {
                         label: Label::Let(id),
                         value,

@@ -278,3 +278,29 @@ fn a_chain_of_a_hundred_thousand_references_is_evaluated() {
     let o = orche(&s.path, &["export", "long_cycle.orc"]);
     fails_with(&o, "orche::eval::incomplete", &["a0: incomplete value _"]);
 }
+
+#[test]
+fn a_ring_of_ten_thousand_lets_is_named_a_let_cycle() {
+    // `let L0 = L1`, …, `let L9999 = L0`: each `let` on the ring once gave its value by
+    // evaluating the whole ring again (2,000 of them ran out of the step budget).
+    let s = run::scratch("robustness").unwrap();
+    let n = 10_000;
+    let mut src = String::from("x: {\n");
+    for i in 0..n {
+        src.push_str(&format!("\tlet L{i} = L{}\n", (i + 1) % n));
+    }
+    src.push_str("\tout: L0\n}\n");
+    std::fs::write(s.path.join("ring.cue"), src).unwrap();
+    let started = Instant::now();
+    let o = orche(&s.path, &["export", "ring.cue"]);
+    fails_with(
+        &o,
+        "orche::eval::let_cycle",
+        &["x.let[]: cyclic references in let clause or alias"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -243,6 +243,11 @@ fn report_path(ctx: &Ctx, v: VId, b: &Bot) -> String {
     if let Some(o) = b.origin.get() {
         if o != v {
             let at = ctx.path(o);
+            // A cycle through `let`s is reported inside the `let` that met it (`x.let[].c.c`),
+            // as cue reports it, wherever it reached.
+            if b.code == super::structs::LET_CYCLE {
+                return at;
+            }
             // An error made in an imported package is reported at its path there, as CUE
             // reports it.
             if path_below(&here, &at) || super::expr::in_module_package(ctx, o) {

@@ -1049,7 +1049,37 @@ pub fn label_matches(pattern: &Val, name: &str) -> bool {
 
 /// Inlines the conjuncts of `t` into `v`: the reference semantics of unification.
 pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: Span) {
+    let let_arc = is_let_arc(ctx, t);
     if t == v {
+        if let_arc {
+            // A `let` evaluated on its own reaches itself through other `let`s (`let A = B`,
+            // `let B = A`): cue points at the let's own value.
+            let at = first_conj_span(ctx, t).unwrap_or(span);
+            let_cycle(ctx, v, t, at);
+        }
+        return;
+    }
+    if let_arc {
+        if let Some(b) = ctx.v(t).err.clone().filter(|b| b.code == LET_CYCLE) {
+            // A `let` found on a cycle has no value: its error, without evaluating its
+            // conjuncts again (a ring of `let`s settled link by link did, each link the
+            // whole ring).
+            ctx.set_err(v, b);
+            return;
+        }
+    }
+    if let_arc && ctx.let_inlining.contains(&(v, t)) {
+        // The same, found where a field uses the `let`s.
+        if let_cycle(ctx, v, t, span) {
+            return;
+        }
+    }
+    // A `let` being evaluated on its own may meet itself once in its value through other
+    // `let`s (`let A = {c: B}`, `let B = A`: `c` holds `A` again), as in cue; a second time
+    // below that is the cycle.
+    let let_ancestor = let_arc && t != v && ctx.is_ancestor_or_self(t, v);
+    if let_ancestor && inlined_between(ctx, v, t) {
+        let_cycle(ctx, v, t, span);
         return;
     }
     if ctx.v(t).status == Status::Fresh {
@@ -1072,7 +1102,7 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         }
         return;
     }
-    if ctx.is_ancestor_or_self(t, v) {
+    if !let_ancestor && ctx.is_ancestor_or_self(t, v) {
         structural_cycle(ctx, v, span);
         return;
     }
@@ -1096,7 +1126,9 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
             ctx.steps((below.len() * ctx.v(u).inlined_count()) as u64, v);
             let via_below = below.iter().any(|b| ctx.v(u).has_inlined(*b));
             if ctx.v(t).is_struct_like() && !via_below && declares_path(ctx, t, &below) {
-                structural_cycle(ctx, v, span);
+                if !(let_arc && let_cycle(ctx, v, t, span)) {
+                    structural_cycle(ctx, v, span);
+                }
                 return;
             }
         }
@@ -1111,7 +1143,10 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
     // its own value, closed the same way. Only one that is all concrete data: errors below a
     // shared vertex are reported at its own path, and those of a definition must be
     // reported where it is used.
-    if !embed && (!defish || (is_definition(ctx, ctx.v(t).label) && exports_cleanly(ctx, t))) {
+    if !embed
+        && !let_ancestor
+        && (!defish || (is_definition(ctx, ctx.v(t).label) && exports_cleanly(ctx, t)))
+    {
         // Structure sharing: a field whose only conjunct is a reference to a finished value
         // (`"\(s)/\(r)": res`) forwards to it instead of evaluating a copy. A reference to a
         // field that itself shares (`levels: graph.levels` where `graph.levels` is
@@ -1167,6 +1202,9 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
         Some((w, _)) if w == v => None,
         _ => Some(ctx.order.via.replace((v, span))),
     };
+    if let_arc {
+        ctx.let_inlining.push((v, t));
+    }
     for i in 0..n {
         let c = ctx.v(t).conjs[i].clone();
         // Inside a closed context, the referenced value's fields are declared by that
@@ -1204,6 +1242,9 @@ pub fn inline(ctx: &mut Ctx, v: VId, t: VId, close: CloseId, embed: bool, span: 
                 close: cc,
             },
         );
+    }
+    if let_arc {
+        ctx.let_inlining.pop();
     }
     if let Some(outer) = via {
         ctx.order.via = outer;
@@ -1656,6 +1697,122 @@ fn holds_nothing_yet(vx: &super::Vertex) -> bool {
         && vx.err.is_none()
 }
 
+/// The code of a cycle through `let`s (cue's "cyclic references in let clause or alias").
+pub const LET_CYCLE: &str = "orche::eval::let_cycle";
+
+fn is_let_arc(ctx: &Ctx, t: VId) -> bool {
+    matches!(ctx.v(t).label, Label::Let(_))
+}
+
+/// The expression of `t`'s first conjunct.
+fn first_conj_expr(ctx: &Ctx, t: VId) -> Option<ExprId> {
+    match ctx.v(t).conjs.first()?.expr.get() {
+        ConjKind::Expr(e) => Some(e),
+        ConjKind::Val(_) => None,
+    }
+}
+
+/// Where the value of `t` is written: its first conjunct's expression.
+fn first_conj_span(ctx: &Ctx, t: VId) -> Option<Span> {
+    first_conj_expr(ctx, t).map(|e| ctx.prog.expr(e).span)
+}
+
+/// Whether a vertex strictly between `v` and its ancestor `t` has inlined `t`.
+fn inlined_between(ctx: &Ctx, v: VId, t: VId) -> bool {
+    let mut cur = ctx.v(v).parent();
+    while let Some(u) = cur {
+        if u == t {
+            return false;
+        }
+        if ctx.v(u).has_inlined(t) {
+            return true;
+        }
+        cur = ctx.v(u).parent();
+    }
+    false
+}
+
+/// The struct that holds the innermost `let` at or above `v`, if `v` lies in a `let`'s value.
+fn let_holder(ctx: &Ctx, v: VId) -> Option<VId> {
+    let mut cur = Some(v);
+    while let Some(u) = cur {
+        if is_let_arc(ctx, u) {
+            return ctx.v(u).parent();
+        }
+        cur = ctx.v(u).parent();
+    }
+    None
+}
+
+/// A cycle through the `let` arc `t`, met at `v`. cue evaluates each `let` of a struct on its
+/// own, in order, and reports such a cycle once, inside the first `let` that meets it
+/// (`x.let[].c.c`), as the struct's error. So: in a `let`'s own value, the error is set here
+/// and on the struct holding the `let`; met where a field uses the `let`s, the struct's `let`s
+/// are evaluated on their own (`let_cycle_of`) and their error, if any, is this field's too.
+/// Whether an error was set (not when the field's cycle is none of the `let`s' own).
+fn let_cycle(ctx: &mut Ctx, v: VId, t: VId, span: Span) -> bool {
+    let Some(holder) = let_holder(ctx, v) else {
+        let found = ctx.v(t).parent().and_then(|p| let_cycle_of(ctx, p));
+        return match found {
+            Some(b) => {
+                ctx.set_err(v, b);
+                true
+            }
+            None => false,
+        };
+    };
+    let b = Bot::new(
+        LET_CYCLE,
+        "cyclic references in let clause or alias",
+        vec![span],
+    );
+    b.origin.set(Some(v));
+    ctx.set_err(v, b.clone());
+    ctx.set_err(holder, b);
+    true
+}
+
+/// The cycle through the `let`s of struct `p`, found by evaluating each of them on its own in
+/// declaration order (none is started while one runs).
+fn let_cycle_of(ctx: &mut Ctx, p: VId) -> Option<Rc<Bot>> {
+    let found = |ctx: &Ctx| {
+        ctx.v(p)
+            .err
+            .as_ref()
+            .filter(|b| b.code == LET_CYCLE)
+            .cloned()
+    };
+    if let Some(b) = found(ctx) {
+        return Some(b);
+    }
+    if !ctx.let_checking.is_empty() {
+        // One check at a time: the `let`s evaluated here hold structs of their own whose
+        // `let`s would be checked inside it, one more copy per level, without end.
+        return None;
+    }
+    ctx.let_checking.push(p);
+    let lets: Vec<VId> = ctx
+        .v(p)
+        .arcs
+        .iter()
+        .filter(|(l, _)| matches!(l, Label::Let(_)))
+        .map(|(_, a)| *a)
+        .collect();
+    let mut out = None;
+    for l in lets {
+        // Not one being evaluated further up the stack.
+        if !matches!(ctx.v(l).status, Status::Expanding | Status::Finalizing) {
+            finalize_deep(ctx, l);
+        }
+        out = found(ctx);
+        if out.is_some() {
+            break;
+        }
+    }
+    ctx.let_checking.pop();
+    out
+}
+
 fn structural_cycle(ctx: &mut Ctx, v: VId, span: Span) {
     ctx.set_err(
         v,
@@ -1786,6 +1943,14 @@ pub fn expanded_elems(ctx: &mut Ctx, t: VId) -> (VId, Vec<VId>) {
 pub fn value_of(ctx: &mut Ctx, v: VId) -> Val {
     expand(ctx, v);
     if ctx.v(v).status == Status::Expanding && ctx.v(v).base_is_top_and_empty() {
+        if is_let_arc(ctx, v) {
+            // A `let` whose value needs itself (`let A = B + 1`, `let B = A + 1`).
+            let span = first_conj_span(ctx, v).unwrap_or(ctx.v(v).span);
+            let_cycle(ctx, v, v, span);
+            if let Some(b) = ctx.v(v).err.clone() {
+                return Val::Bottom(b);
+            }
+        }
         let span = ctx.v(v).span;
         return Val::Bottom(Bot::incomplete(
             format!("{CYCLE}{} refers to itself", ctx.path(v)),
@@ -1880,6 +2045,19 @@ pub fn finalize(ctx: &mut Ctx, v: VId) {
     if (vx.is_struct || !vx.lists().is_empty()) && vx.err.is_none() {
         check_composite_bounds(ctx, v);
     }
+    if !ctx.prog.cyclic_lets.is_empty() && holds_cyclic_let(ctx, v) {
+        // cue evaluates every `let` on its own: a cycle through them is an error even where
+        // no field (or only a part of one `let`) is used.
+        let_cycle_of(ctx, v);
+    }
+}
+
+/// Whether `v` has the arc of a `let` that lowering found on a cycle of `let` references.
+fn holds_cyclic_let(ctx: &Ctx, v: VId) -> bool {
+    ctx.v(v).arcs.iter().any(|(l, a)| {
+        matches!(l, Label::Let(_))
+            && matches!(first_conj_expr(ctx, *a), Some(e) if ctx.prog.cyclic_lets.contains(&e))
+    })
 }
 
 /// `==[1, 2]` and `!={a: 1}` (`@experiment(structcmp)`) on a list or struct: its finished value

@@ -106,6 +106,10 @@ pub struct Scopes {
     pub tracked: Vec<Tracked>,
     /// Struct `let` ids → index into `tracked`.
     let_ids: IndexMap<u32, usize>,
+    /// The struct `let`s whose values are being lowered, innermost last.
+    pub let_stack: Vec<u32>,
+    /// `(a, b)`: a reference to the struct `let` `b` in the value of the `let` `a`.
+    pub let_edges: Vec<(u32, u32)>,
 }
 
 impl Scopes {
@@ -257,7 +261,12 @@ impl Scopes {
         }
         if let Some((up, b, tracked)) = found {
             let used = match &b {
-                Binding::Field(Label::Let(id)) => self.let_ids.get(id).copied(),
+                Binding::Field(Label::Let(id)) => {
+                    for &from in &self.let_stack {
+                        self.let_edges.push((from, *id));
+                    }
+                    self.let_ids.get(id).copied()
+                }
                 _ => tracked,
             };
             if let Some(t) = used {
