@@ -1261,6 +1261,17 @@ fn inner_path(ctx: &Ctx, t: super::VId, at: super::VId) -> Option<String> {
 }
 
 pub fn show_value(v: &Value) -> String {
+    show_data(v, false)
+}
+
+/// Data as cue prints it inside a message about a bound: `[1,2]`, `{a:1,b:"x"}`.
+pub fn show_compact(v: &Value) -> String {
+    show_data(v, true)
+}
+
+/// `show_value` (`[1, 2]`, `{a: 1}`) or, `compact`, without the spaces.
+fn show_data(v: &Value, compact: bool) -> String {
+    let (sep, colon) = if compact { (",", ":") } else { (", ", ": ") };
     match v {
         Value::Str(s) => super::unify::quote_str(s),
         Value::Num(n) => n.to_string(),
@@ -1269,33 +1280,19 @@ pub fn show_value(v: &Value) -> String {
         Value::Bytes(b) => super::unify::quote_bytes(b),
         Value::List(items) => format!(
             "[{}]",
-            items.iter().map(show_value).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(|x| show_data(x, compact))
+                .collect::<Vec<_>>()
+                .join(sep)
         ),
         Value::Struct(m) => format!(
             "{{{}}}",
             m.iter()
-                .map(|(k, v)| format!("{k}: {}", show_value(v)))
+                .map(|(k, v)| format!("{k}{colon}{}", show_data(v, compact)))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(sep)
         ),
-    }
-}
-
-/// Data as cue prints it inside a message about a bound: `[1,2]`, `{a:1,b:"x"}`.
-pub fn show_compact(v: &Value) -> String {
-    match v {
-        Value::List(items) => format!(
-            "[{}]",
-            items.iter().map(show_compact).collect::<Vec<_>>().join(",")
-        ),
-        Value::Struct(m) => format!(
-            "{{{}}}",
-            m.iter()
-                .map(|(k, v)| format!("{k}:{}", show_compact(v)))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        scalar => show_value(scalar),
     }
 }
 
