@@ -105,7 +105,11 @@ for t in "${targets[@]}"; do
     execs=$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
     done_runs=$(grep -oE '^Done [0-9]+ runs' "$log" | tail -n 1 | grep -oE '[0-9]+')
     execs=${done_runs:-${execs:-0}}
-    if ((status != 0 && crashes == 0)); then
+    if ((status == 70 && crashes == 0 && timeouts > 0)); then
+        # 70 is libFuzzer's -timeout_exitcode: in fork mode the parent passes on the status of
+        # the job that timed out. The input is counted under timeouts, not as a crash.
+        echo "run.sh: $t: a job timed out (status 70); counted as a timeout" >&2
+    elif ((status != 0 && crashes == 0)); then
         # libFuzzer stopped for a reason that left no crash input (or in the parent itself).
         crashes=1
         echo "run.sh: $t: libFuzzer exited with status $status" >&2
