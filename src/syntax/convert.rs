@@ -886,6 +886,9 @@ fn paren_inner(ctx: &mut Ctx, pair: Pair<'_>, span: Span) -> ast::Expr {
 /// A number keeps its text; it is an int unless it has a fraction or an exponent and no
 /// multiplier (`1.5Ki` is an int, `1.5` and `1e3` are floats).
 pub(super) fn number(text: &str) -> ast::ExprKind {
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return ast::ExprKind::Int(text.to_string());
+    }
     let lower = text.to_ascii_lowercase();
     let radix = lower.starts_with("0x") || lower.starts_with("0o") || lower.starts_with("0b");
     let multiplier = text.ends_with(['K', 'M', 'G', 'T', 'P', 'i']);

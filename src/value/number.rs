@@ -322,6 +322,14 @@ pub fn literal_out_of_range(text: &str) -> bool {
 /// Parses an int or float literal as written in source (underscores, `0x`, `0o`, `0b`, and
 /// multipliers `K M G T P` and `Ki Mi Gi Ti Pi`).
 pub fn parse_literal(text: &str) -> Option<Num> {
+    // Most literals are short decimal integers (`8080`, `3`): read them without the copies
+    // and the arbitrary-precision parse below. 18 digits always fit a u64.
+    if !text.is_empty() && text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()) {
+        let v = text
+            .bytes()
+            .fold(0u64, |v, b| v * 10 + u64::from(b - b'0'));
+        return Some(Num::Int(BigInt::from(v)));
+    }
     let t: String = text.chars().filter(|c| *c != '_').collect();
     let (body, mult) = split_multiplier(&t);
     if let Some(m) = mult {
