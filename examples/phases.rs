@@ -61,6 +61,7 @@ fn phases() {
 }
 
 fn lsp_checks(n: usize, files: &[String]) {
+    orche::eval::keep_arenas();
     let texts: Vec<(String, String)> = files
         .iter()
         .map(|f| (f.clone(), std::fs::read_to_string(f).unwrap_or_default()))

@@ -816,8 +816,9 @@ pub struct Ctx<'p> {
     pub clean_defs: FastMap<VId, bool>,
     /// Struct literals without references met alone in a vertex (`structs::share_literal`):
     /// seen once, or the one evaluated copy every later vertex shares (`NO_VID` when its
-    /// value is not clean data).
-    pub lit_shares: FastMap<ExprId, LitShare>,
+    /// value is not clean data). By expression, grown on demand: most literals are met once,
+    /// and marking them costs a store, not a hash-map insert.
+    pub lit_shares: Vec<LitShare>,
     /// The values of `ConjKind::Val` conjuncts.
     pub conj_vals: Vec<Val>,
     /// The run's budget (`crate::limit`), read when the evaluation starts.
@@ -831,6 +832,8 @@ pub struct Ctx<'p> {
 /// What `Ctx::lit_shares` knows of a struct literal.
 #[derive(Clone, Copy)]
 pub enum LitShare {
+    /// Not met alone in a vertex yet.
+    Unseen,
     /// Met alone in one vertex so far: evaluated there, as any literal.
     Once,
     /// Evaluated once on its own: later vertices share this value (`NO_VID`: they cannot,
@@ -848,12 +851,45 @@ pub const MAX_DEPTH: u32 = 2000;
 /// In `Ctx::group_parent`: the child group was asked for its parent and widens none.
 const NO_PARENT: CloseId = CloseId::MAX;
 
+thread_local! {
+    /// The vertex arena of the last evaluation on this thread, emptied, when arenas are kept
+    /// (`keep_arenas`).
+    static SPARE_ARENA: std::cell::RefCell<Vec<Vertex>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+static KEEP_ARENAS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// For a process that evaluates again and again (the language server): each evaluation's
+/// vertex arena is emptied and kept for the next one on the same thread. Growing a new arena
+/// moved it to new memory at every doubling, and each check faulted all of it in again: that
+/// was most of the page faults of a check.
+pub fn keep_arenas() {
+    KEEP_ARENAS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// An empty arena for an evaluation of `exprs` expressions: the kept one, else a new one of
+/// about one vertex per expression (often more: fewer moves).
+fn spare_arena(exprs: usize) -> Vec<Vertex> {
+    let mut vs = SPARE_ARENA.with(|a| std::mem::take(&mut *a.borrow_mut()));
+    vs.reserve(exprs);
+    vs
+}
+
+impl Drop for Ctx<'_> {
+    fn drop(&mut self) {
+        if KEEP_ARENAS.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut vs = std::mem::take(&mut self.vs);
+            vs.clear();
+            SPARE_ARENA.with(|a| *a.borrow_mut() = vs);
+        }
+    }
+}
+
 impl<'p> Ctx<'p> {
     pub fn new(prog: &'p Program) -> Ctx<'p> {
         Ctx {
             prog,
-            // About one vertex per expression, often more: fewer moves of the arena.
-            vs: Vec::with_capacity(prog.exprs.len()),
+            vs: spare_arena(prog.exprs.len()),
             next_group: 1,
             child_groups: FastMap::default(),
             def_groups: FastMap::default(),
@@ -886,7 +922,7 @@ impl<'p> Ctx<'p> {
             pkg_members: FastMap::default(),
             graph_reads: FastMap::default(),
             clean_defs: FastMap::default(),
-            lit_shares: FastMap::default(),
+            lit_shares: Vec::new(),
             conj_vals: Vec::new(),
             budget: crate::limit::budget(),
             steps: std::cell::Cell::new(0),

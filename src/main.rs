@@ -626,6 +626,7 @@ fn run(cli: Cli) -> ExitCode {
             ExitCode::from(done.code)
         }
         Cmd::Lsp => {
+            orche::eval::keep_arenas();
             let (conn, io) = lsp_server::Connection::stdio();
             let served = orche::lsp::serve(&conn);
             drop(conn);

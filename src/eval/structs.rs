@@ -1631,21 +1631,30 @@ fn share_literal(ctx: &mut Ctx, v: VId, id: ExprId) -> bool {
         && vx
             .parent()
             .is_some_and(|p| ctx.v(p).arcs.get(&vx.label) == Some(&v));
-    if !field || !ctx.is_ref_free(id) {
+    if !field {
         return false;
     }
-    let t = match ctx.lit_shares.get(&id).copied() {
-        None => {
-            ctx.lit_shares.insert(id, super::LitShare::Once);
+    let i = id as usize;
+    if ctx.lit_shares.len() <= i {
+        ctx.lit_shares
+            .resize(ctx.prog.exprs.len().max(i + 1), super::LitShare::Unseen);
+    }
+    // Whether the literal has references is asked only when it is met a second time.
+    let t = match ctx.lit_shares[i].clone() {
+        super::LitShare::Unseen => {
+            ctx.lit_shares[i] = super::LitShare::Once;
             return false;
         }
-        Some(super::LitShare::Value(t)) => t,
-        Some(super::LitShare::Once) => {
+        super::LitShare::Value(t) => t,
+        super::LitShare::Once if !ctx.is_ref_free(id) => {
+            ctx.lit_shares[i] = super::LitShare::Value(super::NO_VID);
+            return false;
+        }
+        super::LitShare::Once => {
             let (label, span) = (ctx.v(v).label, ctx.v(v).span);
             let t = ctx.new_vertex(None, label, span);
             // The copy is itself a vertex the literal is alone in: it must not share.
-            ctx.lit_shares
-                .insert(id, super::LitShare::Value(super::NO_VID));
+            ctx.lit_shares[i] = super::LitShare::Value(super::NO_VID);
             ctx.vm(t).conjs.push(Conj {
                 expr: ConjExpr::expr(id),
                 env: None,
@@ -1654,7 +1663,7 @@ fn share_literal(ctx: &mut Ctx, v: VId, id: ExprId) -> bool {
             finalize_deep(ctx, t);
             let clean = ctx.v(t).alts().is_none() && exports_cleanly(ctx, t);
             let t = if clean { t } else { super::NO_VID };
-            ctx.lit_shares.insert(id, super::LitShare::Value(t));
+            ctx.lit_shares[i] = super::LitShare::Value(t);
             t
         }
     };
