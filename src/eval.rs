@@ -733,9 +733,9 @@ pub struct Ctx<'p> {
     pub prog: &'p Program,
     pub vs: Vec<Vertex>,
     pub next_group: CloseId,
-    /// The child group of a group for a label: `(group, label_key(label))`. Millions of entries
-    /// on large inputs, hence 12 bytes each rather than 16 with the `Label` enum.
-    pub child_groups: FastMap<(CloseId, u32), CloseId>,
+    /// The child groups of each group, by label (`child_group_key`): the first few of a group
+    /// in a list (`ChildGroups`), the others of a group with many in a map.
+    child_groups: ChildGroups,
     /// The group that closes a definition's value where it is declared (`#A: {…}`).
     pub def_groups: FastMap<VId, CloseId>,
     /// While an embedding is processed after its literal's fields: the vertex and the arcs it
@@ -848,6 +848,63 @@ pub trait PackageLoader {
 
 pub const MAX_DEPTH: u32 = 2000;
 
+/// The child group of a group for a label key. Nearly every request makes a new group (the
+/// first conjunct of a field in its closedness group), so the table is written far more than it
+/// is read: a map over millions of entries made each request a cache miss. Each group's first
+/// `CHILD_LIST` children are in a list instead, reached from the group's entry in `head` and
+/// appended in creation order, next to the groups and children made just before; a group with
+/// more (a pattern over thousands of fields) keeps the rest in `many`.
+#[derive(Default)]
+struct ChildGroups {
+    /// By group: its newest entry in `list`, or `NO_CHILD`.
+    head: Vec<u32>,
+    /// (label key, child group, the group's entry before this one).
+    list: Vec<(u32, CloseId, u32)>,
+    many: FastMap<(CloseId, u32), CloseId>,
+}
+
+const NO_CHILD: u32 = u32::MAX;
+const CHILD_LIST: usize = 8;
+
+impl ChildGroups {
+    fn get(&self, g: CloseId, key: u32) -> Option<CloseId> {
+        let mut i = self.head.get(g as usize).copied().unwrap_or(NO_CHILD);
+        let mut n = 0;
+        while i != NO_CHILD {
+            let (k, c, next) = self.list[i as usize];
+            if k == key {
+                return Some(c);
+            }
+            n += 1;
+            i = next;
+        }
+        if n < CHILD_LIST {
+            return None;
+        }
+        self.many.get(&(g, key)).copied()
+    }
+
+    /// Records `c` as the child of `g` for `key` (which `g` has none for).
+    fn insert(&mut self, g: CloseId, key: u32, c: CloseId) {
+        let gi = g as usize;
+        if self.head.len() <= gi {
+            self.head.resize(gi + 1, NO_CHILD);
+        }
+        let mut n = 0;
+        let mut i = self.head[gi];
+        while i != NO_CHILD && n < CHILD_LIST {
+            n += 1;
+            i = self.list[i as usize].2;
+        }
+        if n < CHILD_LIST {
+            self.list.push((key, c, self.head[gi]));
+            self.head[gi] = (self.list.len() - 1) as u32;
+        } else {
+            self.many.insert((g, key), c);
+        }
+    }
+}
+
 /// In `Ctx::group_parent`: the child group was asked for its parent and widens none.
 const NO_PARENT: CloseId = CloseId::MAX;
 
@@ -891,7 +948,7 @@ impl<'p> Ctx<'p> {
             prog,
             vs: spare_arena(prog.exprs.len()),
             next_group: 1,
-            child_groups: FastMap::default(),
+            child_groups: ChildGroups::default(),
             def_groups: FastMap::default(),
             met_arcs: Vec::new(),
             keyed: Vec::new(),
@@ -1391,17 +1448,22 @@ impl<'p> Ctx<'p> {
         if g == 0 {
             return 0;
         }
-        if let Some(c) = self.child_groups.get(&(g, key)) {
-            return *c;
+        if let Some(c) = self.child_groups.get(g, key) {
+            return c;
         }
         let c = self.fresh_group();
-        self.child_groups.insert((g, key), c);
+        self.child_groups.insert(g, key, c);
         let i = c as usize;
         if self.child_origin.len() <= i {
             self.child_origin.resize(i + 1, (0, 0));
         }
         self.child_origin[i] = (g, key);
         c
+    }
+
+    /// The child group `g` has for the label key `key`, if it has one yet.
+    pub fn existing_child_group(&self, g: CloseId, key: u32) -> Option<CloseId> {
+        self.child_groups.get(g, key)
     }
 
     /// The data path of a vertex, as CUE prints it (`a.b.0."x-y"`).

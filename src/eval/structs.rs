@@ -2390,7 +2390,7 @@ fn widen_embedded(
                 let Some(a) = existing_arc(ctx, v, *label) else {
                     continue;
                 };
-                let Some(&cg) = ctx.child_groups.get(&(g, super::label_key(*label))) else {
+                let Some(cg) = ctx.existing_child_group(g, super::label_key(*label)) else {
                     continue;
                 };
                 let li = ctx.note_lit(*value);
