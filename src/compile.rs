@@ -688,7 +688,7 @@ fn report_and_emit(
             ok.then(|| w.finish())
         } else if req.format == Format::Diagnostics {
             // The same walk for its errors, writing nothing.
-            let sink = &mut crate::value::NullSink;
+            let sink = &mut crate::value::NullSink::new();
             let ok = eval::export_to(&ev.ctx, at, ExportMode::Concrete, &mut errs, sink);
             ok.then(String::new)
         } else {

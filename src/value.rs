@@ -91,10 +91,30 @@ pub trait DataSink {
     fn end_struct(&mut self);
     fn begin_list(&mut self);
     fn end_list(&mut self);
+    /// Whether the shared value `v` (a vertex number) was walked into this sink before without
+    /// an error, so that it may be skipped: only for a sink that keeps no data.
+    fn walked_clean(&mut self, _v: u32) -> bool {
+        false
+    }
+    /// Notes that the shared value `v` was walked without an error.
+    fn mark_clean(&mut self, _v: u32) {}
 }
 
-/// Discards data events: for walks that only collect errors.
-pub struct NullSink;
+/// Discards data events: for walks that only collect errors. It remembers the shared values
+/// (a vertex several fields forward to: `total_resources` entries, `health: #Health`) it walked
+/// without an error, so that the walk does not go through them again for every field that
+/// shares them.
+#[derive(Default)]
+pub struct NullSink {
+    /// A bit per vertex walked clean.
+    clean: Vec<u64>,
+}
+
+impl NullSink {
+    pub fn new() -> NullSink {
+        NullSink::default()
+    }
+}
 
 impl DataSink for NullSink {
     fn scalar(&mut self, _: Scalar) {}
@@ -106,6 +126,18 @@ impl DataSink for NullSink {
     fn end_struct(&mut self) {}
     fn begin_list(&mut self) {}
     fn end_list(&mut self) {}
+    fn walked_clean(&mut self, v: u32) -> bool {
+        self.clean
+            .get(v as usize / 64)
+            .is_some_and(|w| w & (1 << (v % 64)) != 0)
+    }
+    fn mark_clean(&mut self, v: u32) {
+        let i = v as usize / 64;
+        if self.clean.len() <= i {
+            self.clean.resize(i + 1, 0);
+        }
+        self.clean[i] |= 1 << (v % 64);
+    }
 }
 
 /// Builds a `Value` from data events.

@@ -115,7 +115,13 @@ fn read_graph(ctx: &mut Ctx, t: VId) -> Option<Rc<GraphRead>> {
     }
     // The same walk as exporting, without building data: any error or incomplete value in the
     // map is the call's error, as when the map is converted to data.
-    if !export_to(ctx, t, ExportMode::Concrete, &mut Vec::new(), &mut NullSink) {
+    if !export_to(
+        ctx,
+        t,
+        ExportMode::Concrete,
+        &mut Vec::new(),
+        &mut NullSink::new(),
+    ) {
         return None;
     }
     let read = Rc::new(read_map(ctx, t)?);

@@ -42,6 +42,28 @@ pub fn export_to<S: DataSink>(
     errs: &mut Vec<(VId, Rc<Bot>)>,
     out: &mut S,
 ) -> bool {
+    // A value met again through another field (one that shares it, or the field it was
+    // shared from): a sink without data skips it when it was walked clean before.
+    let t = ctx.deref(v);
+    if out.walked_clean(t) {
+        ctx.step(v);
+        return true;
+    }
+    let before = errs.len();
+    let ok = export_vertex_to(ctx, v, mode, errs, out);
+    if ok && errs.len() == before && !ctx.v(t).arcs.is_empty() {
+        out.mark_clean(t);
+    }
+    ok
+}
+
+fn export_vertex_to<S: DataSink>(
+    ctx: &Ctx,
+    v: VId,
+    mode: ExportMode,
+    errs: &mut Vec<(VId, Rc<Bot>)>,
+    out: &mut S,
+) -> bool {
     // Errors are reported at the field asked for, not at the vertex it forwards to.
     let at = v;
     // A value shared at every level doubles its output at every level: each value written
@@ -216,7 +238,7 @@ pub fn collect(ctx: &Ctx, at: VId, mode: ExportMode) -> Vec<Diag> {
     match mode {
         ExportMode::Concrete => {
             // Only the errors are wanted: no data is built.
-            export_to(ctx, at, mode, &mut errs, &mut crate::value::NullSink);
+            export_to(ctx, at, mode, &mut errs, &mut crate::value::NullSink::new());
         }
         ExportMode::Eval => collect_hard_all(ctx, at, &mut errs),
     }

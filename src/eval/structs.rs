@@ -1606,7 +1606,7 @@ fn exports_cleanly(ctx: &mut Ctx, t: VId) -> bool {
         t,
         super::ExportMode::Concrete,
         &mut errs,
-        &mut crate::value::NullSink,
+        &mut crate::value::NullSink::new(),
     ) && errs.is_empty();
     ctx.clean_defs.insert(t, ok);
     ok
