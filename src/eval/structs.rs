@@ -502,7 +502,12 @@ pub fn process_val(ctx: &mut Ctx, v: VId, val: Val, close: CloseId, span: Span) 
         other => {
             // The base is taken for the meet, and put back if it fails (messages show it).
             let base = std::mem::replace(&mut ctx.vm(v).base, Val::Top);
-            let m = meet(&base, &other);
+            // Most vertices get one value: it is moved in, not met with `_` and copied.
+            let m = if matches!(base, Val::Top) {
+                other
+            } else {
+                meet(&base, &other)
+            };
             match m {
                 Val::Bottom(b) => {
                     ctx.vm(v).base = base;
