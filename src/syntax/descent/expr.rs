@@ -324,9 +324,7 @@ impl<'t> Parser<'t> {
         self.skip_nl();
         let mark = self.decls.len();
         while self.peek() != b'}' {
-            if let Some(d) = self.decl()? {
-                self.decls.push(d);
-            }
+            self.decl()?;
             self.skip_ws();
             if !self.sep() && self.peek() != b'}' {
                 return Err(GiveUp);
