@@ -871,7 +871,13 @@ impl Lower<'_> {
     /// value (`[string]: X={…}`) refer to each matching field's value, which is the struct
     /// literal itself when the value is one.
     fn pattern_value(&mut self, f: &ast::Field) -> ExprId {
-        let names: Vec<&ast::Ident> = f.label.alias.iter().chain(&f.label.value_alias).collect();
+        let names: Vec<&ast::Ident> = f
+            .label
+            .alias
+            .iter()
+            .chain(&f.label.value_alias)
+            .map(|a| &**a)
+            .collect();
         match &f.value.kind {
             ast::ExprKind::Struct(decls) if !names.is_empty() => {
                 self.struct_lit_named(decls, f.value.span, &names)

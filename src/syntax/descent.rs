@@ -72,14 +72,14 @@ struct RawList {
 }
 
 enum RawElem {
-    Expr(Option<ast::Ident>, ast::Expr),
+    Expr(Option<Box<ast::Ident>>, ast::Expr),
     Comprehension(ast::Comprehension),
     Ellipsis(Option<ast::Expr>, Span),
 }
 
 /// An `aliased_expr` of the grammar: `X=expr` or `expr`, with the byte range pest's pair has.
 struct Aliased {
-    alias: Option<ast::Ident>,
+    alias: Option<Box<ast::Ident>>,
     operand: Operand,
     start: usize,
     end: usize,
@@ -746,10 +746,10 @@ impl<'t> Parser<'t> {
                 self.pos += 1;
                 self.skip_ws();
                 if !matches!(self.peek(), b'=' | b'~') {
-                    alias = Some(ast::Ident {
+                    alias = Some(Box::new(ast::Ident {
                         name: self.text[start..end].to_string(),
                         span: self.span(start, end),
-                    });
+                    }));
                     self.skip_nl();
                 }
             }
