@@ -18,8 +18,9 @@ pub enum Binding {
 }
 
 /// A scope's names: looked up by name only, never iterated (hashed with foldhash, like the
-/// program's symbols).
-pub type Names<V> = hashbrown::HashMap<String, V, foldhash::fast::FixedState>;
+/// program's symbols). The names are borrowed from the AST, which outlives lowering, so that
+/// declaring one allocates nothing.
+pub type Names<'a, V> = hashbrown::HashMap<&'a str, V, foldhash::fast::FixedState>;
 
 /// What a scope binds a name to, and where the name is first declared as a field or `let` of
 /// the struct (for the shadowing warning; `None` for an alias): one entry, so that declaring
@@ -31,8 +32,8 @@ pub struct Bound {
 }
 
 #[derive(Default, Debug)]
-pub struct Scope {
-    names: Names<Bound>,
+pub struct Scope<'a> {
+    names: Names<'a, Bound>,
     /// Ids of the `let` declarations of this struct, in source order.
     pub lets: Vec<u32>,
     /// A scope of names only, with no frame at run time: a value alias (`a: X=v`), whose
@@ -42,14 +43,14 @@ pub struct Scope {
     tracked: Option<usize>,
 }
 
-impl Scope {
+impl<'a> Scope<'a> {
     /// Binds `name` to `b` (replacing an earlier binding; where it is declared is kept).
-    pub fn bind(&mut self, name: &str, b: Binding) {
+    pub fn bind(&mut self, name: &'a str, b: Binding) {
         match self.names.get_mut(name) {
             Some(e) => e.binding = b,
             None => {
                 self.names.insert(
-                    name.to_string(),
+                    name,
                     Bound {
                         binding: b,
                         decl: None,
@@ -61,7 +62,7 @@ impl Scope {
 
     /// A field or `let` named `name` declared at `span`: binds it to `b` unless bound already
     /// (`replace`: always), and records `span` unless a declaration was recorded.
-    pub fn declare(&mut self, name: &str, b: Binding, span: Span, replace: bool) {
+    pub fn declare(&mut self, name: &'a str, b: Binding, span: Span, replace: bool) {
         match self.names.get_mut(name) {
             Some(e) => {
                 if replace {
@@ -71,7 +72,7 @@ impl Scope {
             }
             None => {
                 self.names.insert(
-                    name.to_string(),
+                    name,
                     Bound {
                         binding: b,
                         decl: Some(span),
@@ -98,8 +99,8 @@ pub enum TrackedKind {
 }
 
 #[derive(Default)]
-pub struct Scopes {
-    stack: Vec<Scope>,
+pub struct Scopes<'a> {
+    stack: Vec<Scope<'a>>,
     /// The current file's imports: name → (path, index into `tracked`).
     imports: IndexMap<String, (Rc<str>, usize)>,
     /// Every `let` and import seen, in source order.
@@ -112,19 +113,19 @@ pub struct Scopes {
     pub let_edges: Vec<(u32, u32)>,
 }
 
-impl Scopes {
-    pub fn new_struct_scope(&self) -> Scope {
+impl<'a> Scopes<'a> {
+    pub fn new_struct_scope(&self) -> Scope<'a> {
         Scope::default()
     }
 
-    pub fn push(&mut self, s: Scope) {
+    pub fn push(&mut self, s: Scope<'a>) {
         self.stack.push(s);
     }
 
     /// A binding frame: each name gets the slot of its position; empty names are skipped.
-    pub fn push_vars(&mut self, names: Vec<String>) {
+    pub fn push_vars(&mut self, names: &[&'a str]) {
         let mut s = Scope::default();
-        for (i, n) in names.into_iter().enumerate() {
+        for (i, &n) in names.iter().enumerate() {
             if !n.is_empty() && n != "_" {
                 s.names.insert(
                     n,
@@ -139,8 +140,8 @@ impl Scopes {
     }
 
     /// A comprehension's `let` clause: like `push_vars` with one name, tracked for use.
-    pub fn push_let_var(&mut self, name: &ast::Ident) {
-        self.push_vars(vec![name.name.clone()]);
+    pub fn push_let_var(&mut self, name: &'a ast::Ident) {
+        self.push_vars(&[&name.name]);
         let at = self.track(TrackedKind::Let, &name.name, name.span);
         if let Some(s) = self.stack.last_mut() {
             s.tracked = Some(at);
@@ -194,19 +195,9 @@ impl Scopes {
             .map(|(p, _)| (0, Binding::Import(p.clone())))
     }
 
-    /// Where the declaration `name` resolves to is written: a field's label or a `let`'s name,
-    /// or the import; `None` for comprehension variables and predeclared names.
-    pub fn declaration(&self, name: &str) -> Option<Span> {
-        if let Some(at) = self.binder(name) {
-            return self.stack[at].names.get(name).and_then(|e| e.decl);
-        }
-        let (_, t) = self.imports.get(name)?;
-        Some(self.tracked[*t].span)
-    }
-
     /// A value alias: `name` refers to field `label` of the innermost struct scope, within the
     /// field's value only. Pushes no frame.
-    pub fn push_value_alias(&mut self, name: &str, label: Label) {
+    pub fn push_value_alias(&mut self, name: &'a str, label: Label) {
         let mut s = Scope {
             frameless: true,
             ..Scope::default()
@@ -245,21 +236,23 @@ impl Scopes {
         }
     }
 
-    /// The binding of `name` and the number of frames up to it; marks a `let` or an import
-    /// found as used.
-    pub fn lookup(&mut self, name: &str) -> Option<(u32, Binding)> {
+    /// The binding of `name`, the number of frames up to it, and where the declaration it
+    /// resolves to is written (a field's label, a `let`'s name or the import; `None` for
+    /// comprehension variables); marks a `let` or an import found as used. One walk of the
+    /// stack answers all three.
+    pub fn lookup(&mut self, name: &str) -> Option<(u32, Binding, Option<Span>)> {
         let mut up = 0u32;
         let mut found = None;
         for s in self.stack.iter().rev() {
             if let Some(e) = s.names.get(name) {
-                found = Some((up, e.binding.clone(), s.tracked));
+                found = Some((up, e.binding.clone(), e.decl, s.tracked));
                 break;
             }
             if !s.frameless {
                 up += 1;
             }
         }
-        if let Some((up, b, tracked)) = found {
+        if let Some((up, b, decl, tracked)) = found {
             let used = match &b {
                 Binding::Field(Label::Let(id)) => {
                     for &from in &self.let_stack {
@@ -272,12 +265,13 @@ impl Scopes {
             if let Some(t) = used {
                 self.tracked[t].used = true;
             }
-            return Some((up, b));
+            return Some((up, b, decl));
         }
         // Imports are visible in the file scope, below the package's fields.
         let (path, at) = self.imports.get(name)?;
         let b = Binding::Import(path.clone());
-        self.tracked[*at].used = true;
-        Some((0, b))
+        let t = &mut self.tracked[*at];
+        t.used = true;
+        Some((0, b, Some(t.span)))
     }
 }
