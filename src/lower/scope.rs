@@ -17,14 +17,77 @@ pub enum Binding {
     Import(Rc<str>),
 }
 
-/// A scope's names: looked up by name only, never iterated (hashed with foldhash, like the
-/// program's symbols). The names are borrowed from the AST, which outlives lowering, so that
-/// declaring one allocates nothing.
-pub type Names<'a, V> = hashbrown::HashMap<&'a str, V, foldhash::fast::FixedState>;
+/// A scope's names, borrowed from the AST (which outlives lowering), so that declaring one
+/// allocates nothing. Most struct literals declare a handful of names, found faster by a scan
+/// than by hashing, and a hash table per literal cost more to build and drop than the scans
+/// it saved; past `SCAN_MAX` names, an index hashed with foldhash (like the program's symbols)
+/// is kept beside the entries.
+#[derive(Debug)]
+struct Names<'a, V> {
+    entries: Vec<(&'a str, V)>,
+    index: Option<hashbrown::HashMap<&'a str, usize, foldhash::fast::FixedState>>,
+}
+
+/// The most names a scope scans for a name before it keeps a hash index.
+const SCAN_MAX: usize = 8;
+
+impl<V> Default for Names<'_, V> {
+    fn default() -> Self {
+        Names {
+            entries: Vec::new(),
+            index: None,
+        }
+    }
+}
+
+impl<'a, V> Names<'a, V> {
+    fn position(&self, name: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.entries.iter().position(|(n, _)| *n == name),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&V> {
+        self.position(name).map(|i| &self.entries[i].1)
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut V> {
+        self.position(name).map(|i| &mut self.entries[i].1)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.position(name).is_some()
+    }
+
+    /// Binds `name` to `v`, replacing its value if it has one.
+    fn insert(&mut self, name: &'a str, v: V) {
+        match self.get_mut(name) {
+            Some(old) => *old = v,
+            None => self.push(name, v),
+        }
+    }
+
+    /// Binds `name`, which has no value yet, to `v`.
+    fn push(&mut self, name: &'a str, v: V) {
+        self.entries.push((name, v));
+        let at = self.entries.len() - 1;
+        match &mut self.index {
+            Some(index) => {
+                index.insert(name, at);
+            }
+            None if self.entries.len() > SCAN_MAX => {
+                let index = self.entries.iter().enumerate().map(|(i, (n, _))| (*n, i));
+                self.index = Some(index.collect());
+            }
+            None => {}
+        }
+    }
+}
 
 /// What a scope binds a name to, and where the name is first declared as a field or `let` of
 /// the struct (for the shadowing warning; `None` for an alias): one entry, so that declaring
-/// a name hashes and allocates it once.
+/// a name looks it up once.
 #[derive(Debug)]
 pub struct Bound {
     pub binding: Binding,
@@ -49,7 +112,7 @@ impl<'a> Scope<'a> {
         match self.names.get_mut(name) {
             Some(e) => e.binding = b,
             None => {
-                self.names.insert(
+                self.names.push(
                     name,
                     Bound {
                         binding: b,
@@ -71,7 +134,7 @@ impl<'a> Scope<'a> {
                 e.decl.get_or_insert(span);
             }
             None => {
-                self.names.insert(
+                self.names.push(
                     name,
                     Bound {
                         binding: b,
