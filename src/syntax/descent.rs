@@ -607,21 +607,30 @@ impl<'t> Parser<'t> {
 
     /// `label: label: value` (desugared into nested one-field structs) or an embedded expression.
     fn field_or_embed(&mut self) -> R<()> {
-        let first = self.aliased_expr()?;
-        let Some(first_constraint) = self.label_colon() else {
-            self.attributes()?;
-            if first.alias.is_some() {
-                return Err(GiveUp);
-            }
-            let e = first.operand.into_expr()?;
-            self.decls.push(ast::Decl::Embed(e));
-            return Ok(());
-        };
         // Labels are converted as they come: any problem gives up, so the order in which pest
         // would report them does not matter. `inner` stays empty (unallocated) for `a: v`.
-        let mut outer = self.label(first)?;
+        let (mut outer, first_constraint) = match self.ident_label() {
+            Some(label) => label,
+            None => {
+                let first = self.aliased_expr()?;
+                let Some(constraint) = self.label_colon() else {
+                    self.attributes()?;
+                    if first.alias.is_some() {
+                        return Err(GiveUp);
+                    }
+                    let e = first.operand.into_expr()?;
+                    self.decls.push(ast::Decl::Embed(e));
+                    return Ok(());
+                };
+                (self.label(first)?, constraint)
+            }
+        };
         let mut inner: Vec<(ast::Label, ast::Constraint)> = Vec::new();
         let value = loop {
+            if let Some(label) = self.ident_label() {
+                inner.push(label);
+                continue;
+            }
             let part = self.aliased_expr()?;
             match self.label_colon() {
                 Some(constraint) => inner.push((self.label(part)?, constraint)),
@@ -658,6 +667,33 @@ impl<'t> Parser<'t> {
             span,
         }));
         Ok(())
+    }
+
+    /// `name:`, `name?:` or `name!:`, the most common label, with its constraint: the label
+    /// `label` would make of the identifier's expression, built without one. `None` (and
+    /// nothing consumed) when an identifier and a colon are not all there is.
+    fn ident_label(&mut self) -> Option<(ast::Label, ast::Constraint)> {
+        let start = self.pos;
+        let end = self.ident_end(start)?;
+        self.pos = end;
+        self.skip_ws();
+        // The label's pair ends where the expression's does: after the blanks.
+        let label_end = self.pos;
+        let Some(constraint) = self.label_colon() else {
+            self.pos = start;
+            return None;
+        };
+        let name = ast::Ident {
+            name: self.text[start..end].to_string(),
+            span: self.span(start, end),
+        };
+        let label = ast::Label {
+            alias: None,
+            value_alias: None,
+            kind: ast::LabelKind::Ident(name),
+            span: self.span(start, label_end),
+        };
+        Some((label, constraint))
     }
 
     /// `label_marker? ~ colon ~ NEWLINE*` after a label: the label's constraint, or `None` (and
