@@ -609,7 +609,11 @@ impl<'t> Parser<'t> {
     fn field_or_embed(&mut self) -> R<()> {
         // Labels are converted as they come: any problem gives up, so the order in which pest
         // would report them does not matter. `inner` stays empty (unallocated) for `a: v`.
-        let (mut outer, first_constraint) = match self.ident_label() {
+        let first_label = match self.peek() {
+            b'"' => self.string_label()?,
+            _ => self.ident_label(),
+        };
+        let (mut outer, first_constraint) = match first_label {
             Some(label) => label,
             None => {
                 let first = self.aliased_expr()?;
@@ -694,6 +698,33 @@ impl<'t> Parser<'t> {
             span: self.span(start, label_end),
         };
         Some((label, constraint))
+    }
+
+    /// `"name":` and the like, the other common label, as `ident_label` does for identifiers.
+    /// Only tried where a declaration starts: a string there is almost always a label, while a
+    /// value's string would be read twice. A literal that `string_lit` gives up on is given up
+    /// on here (the expression would read it the same way).
+    fn string_label(&mut self) -> R<Option<(ast::Label, ast::Constraint)>> {
+        let start = self.pos;
+        let kind = match self.string_lit()?.0 {
+            Lit::String(s) => ast::LabelKind::String(s),
+            Lit::Interpolation(i) => ast::LabelKind::Interpolation(i),
+            // Only a `'` literal is bytes, and this one opened with `"`.
+            Lit::Bytes(_) => return Err(GiveUp),
+        };
+        self.skip_ws();
+        let label_end = self.pos;
+        let Some(constraint) = self.label_colon() else {
+            self.pos = start;
+            return Ok(None);
+        };
+        let label = ast::Label {
+            alias: None,
+            value_alias: None,
+            kind,
+            span: self.span(start, label_end),
+        };
+        Ok(Some((label, constraint)))
     }
 
     /// `label_marker? ~ colon ~ NEWLINE*` after a label: the label's constraint, or `None` (and
