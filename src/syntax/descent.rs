@@ -291,13 +291,15 @@ impl<'t> Parser<'t> {
         }
         j += first;
         loop {
-            let c = self.at(j);
-            if c < 0x80 {
-                if !is_id_continue(c) {
-                    return Some(j);
-                }
-                j += 1;
-                continue;
+            // A run of ASCII identifier characters in one sweep (`is_id_continue` is false for
+            // non-ASCII bytes), then the character it stopped at, if it is not ASCII.
+            let rest = self.b.get(j..).unwrap_or_default();
+            j += rest
+                .iter()
+                .position(|&c| !is_id_continue(c))
+                .unwrap_or(rest.len());
+            if self.at(j) < 0x80 {
+                return Some(j);
             }
             match self.id_char_len(j, false) {
                 0 => return Some(j),
