@@ -632,7 +632,10 @@ impl<'t> Parser<'t> {
             }
         };
         let mut inner: Vec<(ast::Label, ast::Constraint)> = Vec::new();
-        let value = loop {
+        let (value_alias, mut value_expr) = loop {
+            if let Some(e) = self.literal_value()? {
+                break (None, e);
+            }
             if let Some(label) = self.ident_label() {
                 inner.push(label);
                 continue;
@@ -640,12 +643,11 @@ impl<'t> Parser<'t> {
             let part = self.aliased_expr()?;
             match self.label_colon() {
                 Some(constraint) => inner.push((self.label(part)?, constraint)),
-                None => break part,
+                None => break (part.alias, part.operand.into_expr()?),
             }
         };
         self.attributes()?;
-        let mut value_expr = value.operand.into_expr()?;
-        if let Some(alias) = value.alias {
+        if let Some(alias) = value_alias {
             let innermost = match inner.last_mut() {
                 Some((label, _)) => label,
                 None => &mut outer,
@@ -700,6 +702,34 @@ impl<'t> Parser<'t> {
             span: self.span(start, label_end),
         };
         Some((label, constraint))
+    }
+
+    /// A string or number literal that is a field's whole value (`kind: "http"`, `port: 80`),
+    /// read without the expression layers, with the blanks after it as `expr` leaves them.
+    /// `None` (nothing consumed) for anything else; a literal followed by more than that (an
+    /// operator, a colon) is read again as an expression.
+    fn literal_value(&mut self) -> R<Option<ast::Expr>> {
+        let start = self.pos;
+        let e = match self.peek() {
+            b'"' => {
+                let (lit, span) = self.string_lit()?;
+                Self::lit_expr(lit, span)
+            }
+            b'0'..=b'9' => {
+                let kind = self.number()?;
+                ast::Expr {
+                    kind,
+                    span: self.span(start, self.pos),
+                }
+            }
+            _ => return Ok(None),
+        };
+        self.skip_ws();
+        if self.eof() || matches!(self.peek(), b',' | b'\n' | b'\r' | b'}') {
+            return Ok(Some(e));
+        }
+        self.pos = start;
+        Ok(None)
     }
 
     /// `"name":` and the like, the other common label, as `ident_label` does for identifiers.

@@ -255,7 +255,7 @@ impl<'t> Parser<'t> {
     }
 
     /// The `number` rule; anything `bad_number` would take instead is given up on.
-    fn number(&mut self) -> R<ast::ExprKind> {
+    pub(super) fn number(&mut self) -> R<ast::ExprKind> {
         let start = self.pos;
         let b = self.b;
         let digits = |mut i: usize, ok: fn(u8) -> bool| -> Option<usize> {

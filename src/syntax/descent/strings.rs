@@ -11,12 +11,17 @@ use crate::syntax::strings::{Builder, Lit};
 impl<'t> Parser<'t> {
     pub(super) fn string_expr(&mut self) -> R<Operand> {
         let (lit, span) = self.string_lit()?;
+        Ok(Operand::Expr(Self::lit_expr(lit, span)))
+    }
+
+    /// The expression of a string, bytes or interpolated literal.
+    pub(super) fn lit_expr(lit: Lit, span: Span) -> ast::Expr {
         let kind = match lit {
             Lit::String(s) => ast::ExprKind::String(s),
             Lit::Bytes(b) => ast::ExprKind::Bytes(b),
             Lit::Interpolation(i) => ast::ExprKind::Interpolation(i),
         };
-        Ok(Operand::Expr(ast::Expr { kind, span }))
+        ast::Expr { kind, span }
     }
 
     pub(super) fn string_lit(&mut self) -> R<(Lit, Span)> {
