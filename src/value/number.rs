@@ -325,9 +325,7 @@ pub fn parse_literal(text: &str) -> Option<Num> {
     // Most literals are short decimal integers (`8080`, `3`): read them without the copies
     // and the arbitrary-precision parse below. 18 digits always fit a u64.
     if !text.is_empty() && text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()) {
-        let v = text
-            .bytes()
-            .fold(0u64, |v, b| v * 10 + u64::from(b - b'0'));
+        let v = text.bytes().fold(0u64, |v, b| v * 10 + u64::from(b - b'0'));
         return Some(Num::Int(BigInt::from(v)));
     }
     let t: String = text.chars().filter(|c| *c != '_').collect();
