@@ -389,6 +389,7 @@ pub fn lower_package_in(
     let mut cx = Lower {
         hidden_scope: package.map(str::to_string),
         let_values: Vec::new(),
+        field_syms: Vec::new(),
         prog,
         diags: Vec::new(),
         scopes: Scopes::default(),
@@ -407,6 +408,7 @@ pub fn lower_package_in(
     let mut decls = Vec::new();
     let mut is_struct = false;
     let mut has_ellipsis = false;
+    let mut next_sym = 0;
     for f in files {
         cx.scopes.set_imports(&f.imports);
         for imp in &f.imports {
@@ -429,7 +431,7 @@ pub fn lower_package_in(
                 );
             }
         }
-        let lit = cx.struct_decls(&f.decls);
+        let lit = cx.struct_decls(&f.decls, &mut next_sym);
         is_struct |= lit.is_struct;
         has_ellipsis |= lit.has_ellipsis;
         decls.extend(lit.decls);
@@ -500,6 +502,7 @@ pub fn lower_expr_in_root(
         root_fallback: true,
         hidden_scope: None,
         let_values: Vec::new(),
+        field_syms: Vec::new(),
     };
     let mut top = cx.scopes.new_struct_scope();
     for f in files {
@@ -513,10 +516,11 @@ pub fn lower_expr_in_root(
     (id, cx.diags)
 }
 
-struct Lower<'p> {
+/// `'a` is the AST's lifetime: scopes borrow their names from it.
+struct Lower<'p, 'a> {
     prog: &'p mut Program,
     diags: Vec<Diag>,
-    scopes: Scopes,
+    scopes: Scopes<'a>,
     let_counter: u32,
     /// The field whose value is being lowered: its name (interned by `declare_struct_names`)
     /// and the stack index of the struct scope that declares it.
@@ -532,9 +536,13 @@ struct Lower<'p> {
     hidden_scope: Option<String>,
     /// Struct `let` ids and their values' expressions, for `Program::cyclic_lets`.
     let_values: Vec<(u32, ExprId)>,
+    /// The symbols of the identifier labels of the struct literals being lowered, innermost
+    /// last, in source order: `declare_struct_names` interns each label and `struct_decls`
+    /// takes the symbol from here rather than hashing the name again.
+    field_syms: Vec<Sym>,
 }
 
-impl Lower<'_> {
+impl<'a> Lower<'_, 'a> {
     /// Records in `Program::cyclic_lets` the values of the `let`s on a cycle of references
     /// between `let` values (a strongly connected component of more than one `let`).
     fn note_cyclic_lets(&mut self) {
@@ -635,7 +643,7 @@ impl Lower<'_> {
         );
     }
 
-    fn declare_struct_names(&mut self, scope: &mut scope::Scope, decls: &[ast::Decl]) {
+    fn declare_struct_names(&mut self, scope: &mut scope::Scope<'a>, decls: &'a [ast::Decl]) {
         for d in decls {
             match d {
                 ast::Decl::Field(f) => {
@@ -650,6 +658,7 @@ impl Lower<'_> {
                     };
                     if let Some(n) = name {
                         let s = self.ident_sym(n);
+                        self.field_syms.push(s);
                         scope.declare(n, Binding::Field(Label::Field(s)), f.label.span, false);
                     }
                     let dynamic = matches!(
@@ -711,30 +720,34 @@ impl Lower<'_> {
         self.prog.add(kind, span)
     }
 
-    fn struct_lit(&mut self, decls: &[ast::Decl], span: Span) -> ExprId {
+    fn struct_lit(&mut self, decls: &'a [ast::Decl], span: Span) -> ExprId {
         self.struct_lit_named(decls, span, &[])
     }
 
     /// A struct literal whose scope also binds `names` to the struct itself.
     fn struct_lit_named(
         &mut self,
-        decls: &[ast::Decl],
+        decls: &'a [ast::Decl],
         span: Span,
-        names: &[&ast::Ident],
+        names: &[&'a ast::Ident],
     ) -> ExprId {
         let mut scope = self.scopes.new_struct_scope();
         for n in names {
             scope.bind(&n.name, Binding::Frame);
         }
+        let mark = self.field_syms.len();
         self.declare_struct_names(&mut scope, decls);
         self.scopes.push(scope);
-        let lit = self.struct_decls(decls);
+        let mut next_sym = mark;
+        let lit = self.struct_decls(decls, &mut next_sym);
         self.scopes.pop();
+        self.field_syms.truncate(mark);
         self.add(ExprKind::Struct(lit), span)
     }
 
-    /// Lowers declarations in the current (already pushed) struct scope.
-    fn struct_decls(&mut self, decls: &[ast::Decl]) -> StructLit {
+    /// Lowers declarations in the current (already pushed) struct scope. `next_sym` indexes
+    /// `field_syms` at the symbol of the first identifier label of `decls`.
+    fn struct_decls(&mut self, decls: &'a [ast::Decl], next_sym: &mut usize) -> StructLit {
         let mut out = Vec::new();
         let mut has_embed = false;
         let mut has_field = false;
@@ -746,10 +759,11 @@ impl Lower<'_> {
                     let is_pattern = matches!(f.label.kind, ast::LabelKind::Pattern { .. });
                     // While the value of `name: …` is lowered, a reference `name` in it is
                     // checked for shadowing an outer `name` (`shadowed_reference`).
-                    // (`declare_struct_names` interned the name: this only looks it up.)
                     let own = match &f.label.kind {
-                        ast::LabelKind::Ident(i) => {
-                            Some((self.ident_sym(&i.name), self.scopes.len().saturating_sub(1)))
+                        ast::LabelKind::Ident(_) => {
+                            let sym = self.field_syms[*next_sym];
+                            *next_sym += 1;
+                            Some((sym, self.scopes.len().saturating_sub(1)))
                         }
                         _ => None,
                     };
@@ -760,11 +774,8 @@ impl Lower<'_> {
                         ast::LabelKind::Ident(i) => {
                             let class = field_class(&i.name);
                             has_field |= class == FieldClass::Regular;
-                            let sym = match own {
-                                Some((sym, _)) => sym,
-                                None => self.ident_sym(&i.name),
-                            };
-                            let label = Label::Field(sym);
+                            // The symbol taken for `own` above.
+                            let label = Label::Field(self.field_syms[*next_sym - 1]);
                             out.push(Decl::Field {
                                 label,
                                 class,
@@ -815,7 +826,7 @@ impl Lower<'_> {
                             let pattern = self.expr(expr);
                             // The pattern alias frame is pushed around the value.
                             let value = if let Some(a) = alias {
-                                self.scopes.push_vars(vec![a.name.clone()]);
+                                self.scopes.push_vars(&[&a.name]);
                                 let v = self.field_value(f);
                                 self.scopes.pop();
                                 v
@@ -870,8 +881,14 @@ impl Lower<'_> {
     /// The value of a pattern constraint: aliases of the label (`X=[string]: {…}`) or of the
     /// value (`[string]: X={…}`) refer to each matching field's value, which is the struct
     /// literal itself when the value is one.
-    fn pattern_value(&mut self, f: &ast::Field) -> ExprId {
-        let names: Vec<&ast::Ident> = f.label.alias.iter().chain(&f.label.value_alias).collect();
+    fn pattern_value(&mut self, f: &'a ast::Field) -> ExprId {
+        let names: Vec<&'a ast::Ident> = f
+            .label
+            .alias
+            .iter()
+            .chain(&f.label.value_alias)
+            .map(|a| &**a)
+            .collect();
         match &f.value.kind {
             ast::ExprKind::Struct(decls) if !names.is_empty() => {
                 self.struct_lit_named(decls, f.value.span, &names)
@@ -880,7 +897,7 @@ impl Lower<'_> {
         }
     }
 
-    fn field_value(&mut self, f: &ast::Field) -> ExprId {
+    fn field_value(&mut self, f: &'a ast::Field) -> ExprId {
         let Some(alias) = &f.label.value_alias else {
             return self.expr(&f.value);
         };
@@ -901,7 +918,7 @@ impl Lower<'_> {
         e
     }
 
-    fn comprehension(&mut self, c: &ast::Comprehension) -> Comprehension {
+    fn comprehension(&mut self, c: &'a ast::Comprehension) -> Comprehension {
         let mut clauses = Vec::new();
         let mut pushed = 0;
         for cl in &c.clauses {
@@ -913,9 +930,8 @@ impl Lower<'_> {
                     span,
                 } => {
                     let src = self.expr(source);
-                    let mut names = vec![key.as_ref().map(|k| k.name.clone()).unwrap_or_default()];
-                    names.push(value.name.clone());
-                    self.scopes.push_vars(names);
+                    let key = key.as_ref().map_or("", |k| k.name.as_str());
+                    self.scopes.push_vars(&[key, &value.name]);
                     pushed += 1;
                     clauses.push(Clause::For {
                         source: src,
@@ -948,7 +964,7 @@ impl Lower<'_> {
         }
     }
 
-    fn interpolation(&mut self, ip: &ast::Interpolation, span: Span) -> ExprId {
+    fn interpolation(&mut self, ip: &'a ast::Interpolation, span: Span) -> ExprId {
         let parts = ip
             .parts
             .iter()
@@ -966,7 +982,7 @@ impl Lower<'_> {
         )
     }
 
-    fn expr(&mut self, e: &ast::Expr) -> ExprId {
+    fn expr(&mut self, e: &'a ast::Expr) -> ExprId {
         let span = e.span;
         let kind = match &e.kind {
             ast::ExprKind::Ident(i) => return self.ident(i),
@@ -1100,7 +1116,7 @@ impl Lower<'_> {
         self.add(kind, span)
     }
 
-    fn flatten_or(&mut self, e: &ast::Expr, out: &mut Vec<(ExprId, bool)>) {
+    fn flatten_or(&mut self, e: &'a ast::Expr, out: &mut Vec<(ExprId, bool)>) {
         match &e.kind {
             ast::ExprKind::Binary(ast::BinaryOp::Or, a, b) => {
                 self.flatten_or(a, out);
@@ -1120,13 +1136,13 @@ impl Lower<'_> {
     fn ident(&mut self, i: &ast::Ident) -> ExprId {
         let span = i.span;
         self.check_shadowing(i);
-        if let Some(decl) = self.scopes.declaration(&i.name) {
-            self.refs.push(Reference {
-                at: span,
-                to: Target::Span(decl),
-            });
-        }
-        if let Some((up, b)) = self.scopes.lookup(&i.name) {
+        if let Some((up, b, decl)) = self.scopes.lookup(&i.name) {
+            if let Some(decl) = decl {
+                self.refs.push(Reference {
+                    at: span,
+                    to: Target::Span(decl),
+                });
+            }
             let kind = match b {
                 Binding::Field(label) => ExprKind::Ref(Ref::Field { up, label }),
                 Binding::Frame => ExprKind::Ref(Ref::Frame { up }),

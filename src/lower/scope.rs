@@ -17,13 +17,77 @@ pub enum Binding {
     Import(Rc<str>),
 }
 
-/// A scope's names: looked up by name only, never iterated (hashed with foldhash, like the
-/// program's symbols).
-pub type Names<V> = hashbrown::HashMap<String, V, foldhash::fast::FixedState>;
+/// A scope's names, borrowed from the AST (which outlives lowering), so that declaring one
+/// allocates nothing. Most struct literals declare a handful of names, found faster by a scan
+/// than by hashing, and a hash table per literal cost more to build and drop than the scans
+/// it saved; past `SCAN_MAX` names, an index hashed with foldhash (like the program's symbols)
+/// is kept beside the entries.
+#[derive(Debug)]
+struct Names<'a, V> {
+    entries: Vec<(&'a str, V)>,
+    index: Option<hashbrown::HashMap<&'a str, usize, foldhash::fast::FixedState>>,
+}
+
+/// The most names a scope scans for a name before it keeps a hash index.
+const SCAN_MAX: usize = 8;
+
+impl<V> Default for Names<'_, V> {
+    fn default() -> Self {
+        Names {
+            entries: Vec::new(),
+            index: None,
+        }
+    }
+}
+
+impl<'a, V> Names<'a, V> {
+    fn position(&self, name: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.entries.iter().position(|(n, _)| *n == name),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&V> {
+        self.position(name).map(|i| &self.entries[i].1)
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut V> {
+        self.position(name).map(|i| &mut self.entries[i].1)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.position(name).is_some()
+    }
+
+    /// Binds `name` to `v`, replacing its value if it has one.
+    fn insert(&mut self, name: &'a str, v: V) {
+        match self.get_mut(name) {
+            Some(old) => *old = v,
+            None => self.push(name, v),
+        }
+    }
+
+    /// Binds `name`, which has no value yet, to `v`.
+    fn push(&mut self, name: &'a str, v: V) {
+        self.entries.push((name, v));
+        let at = self.entries.len() - 1;
+        match &mut self.index {
+            Some(index) => {
+                index.insert(name, at);
+            }
+            None if self.entries.len() > SCAN_MAX => {
+                let index = self.entries.iter().enumerate().map(|(i, (n, _))| (*n, i));
+                self.index = Some(index.collect());
+            }
+            None => {}
+        }
+    }
+}
 
 /// What a scope binds a name to, and where the name is first declared as a field or `let` of
 /// the struct (for the shadowing warning; `None` for an alias): one entry, so that declaring
-/// a name hashes and allocates it once.
+/// a name looks it up once.
 #[derive(Debug)]
 pub struct Bound {
     pub binding: Binding,
@@ -31,8 +95,8 @@ pub struct Bound {
 }
 
 #[derive(Default, Debug)]
-pub struct Scope {
-    names: Names<Bound>,
+pub struct Scope<'a> {
+    names: Names<'a, Bound>,
     /// Ids of the `let` declarations of this struct, in source order.
     pub lets: Vec<u32>,
     /// A scope of names only, with no frame at run time: a value alias (`a: X=v`), whose
@@ -42,14 +106,14 @@ pub struct Scope {
     tracked: Option<usize>,
 }
 
-impl Scope {
+impl<'a> Scope<'a> {
     /// Binds `name` to `b` (replacing an earlier binding; where it is declared is kept).
-    pub fn bind(&mut self, name: &str, b: Binding) {
+    pub fn bind(&mut self, name: &'a str, b: Binding) {
         match self.names.get_mut(name) {
             Some(e) => e.binding = b,
             None => {
-                self.names.insert(
-                    name.to_string(),
+                self.names.push(
+                    name,
                     Bound {
                         binding: b,
                         decl: None,
@@ -61,7 +125,7 @@ impl Scope {
 
     /// A field or `let` named `name` declared at `span`: binds it to `b` unless bound already
     /// (`replace`: always), and records `span` unless a declaration was recorded.
-    pub fn declare(&mut self, name: &str, b: Binding, span: Span, replace: bool) {
+    pub fn declare(&mut self, name: &'a str, b: Binding, span: Span, replace: bool) {
         match self.names.get_mut(name) {
             Some(e) => {
                 if replace {
@@ -70,8 +134,8 @@ impl Scope {
                 e.decl.get_or_insert(span);
             }
             None => {
-                self.names.insert(
-                    name.to_string(),
+                self.names.push(
+                    name,
                     Bound {
                         binding: b,
                         decl: Some(span),
@@ -98,8 +162,8 @@ pub enum TrackedKind {
 }
 
 #[derive(Default)]
-pub struct Scopes {
-    stack: Vec<Scope>,
+pub struct Scopes<'a> {
+    stack: Vec<Scope<'a>>,
     /// The current file's imports: name → (path, index into `tracked`).
     imports: IndexMap<String, (Rc<str>, usize)>,
     /// Every `let` and import seen, in source order.
@@ -112,19 +176,19 @@ pub struct Scopes {
     pub let_edges: Vec<(u32, u32)>,
 }
 
-impl Scopes {
-    pub fn new_struct_scope(&self) -> Scope {
+impl<'a> Scopes<'a> {
+    pub fn new_struct_scope(&self) -> Scope<'a> {
         Scope::default()
     }
 
-    pub fn push(&mut self, s: Scope) {
+    pub fn push(&mut self, s: Scope<'a>) {
         self.stack.push(s);
     }
 
     /// A binding frame: each name gets the slot of its position; empty names are skipped.
-    pub fn push_vars(&mut self, names: Vec<String>) {
+    pub fn push_vars(&mut self, names: &[&'a str]) {
         let mut s = Scope::default();
-        for (i, n) in names.into_iter().enumerate() {
+        for (i, &n) in names.iter().enumerate() {
             if !n.is_empty() && n != "_" {
                 s.names.insert(
                     n,
@@ -139,8 +203,8 @@ impl Scopes {
     }
 
     /// A comprehension's `let` clause: like `push_vars` with one name, tracked for use.
-    pub fn push_let_var(&mut self, name: &ast::Ident) {
-        self.push_vars(vec![name.name.clone()]);
+    pub fn push_let_var(&mut self, name: &'a ast::Ident) {
+        self.push_vars(&[&name.name]);
         let at = self.track(TrackedKind::Let, &name.name, name.span);
         if let Some(s) = self.stack.last_mut() {
             s.tracked = Some(at);
@@ -194,19 +258,9 @@ impl Scopes {
             .map(|(p, _)| (0, Binding::Import(p.clone())))
     }
 
-    /// Where the declaration `name` resolves to is written: a field's label or a `let`'s name,
-    /// or the import; `None` for comprehension variables and predeclared names.
-    pub fn declaration(&self, name: &str) -> Option<Span> {
-        if let Some(at) = self.binder(name) {
-            return self.stack[at].names.get(name).and_then(|e| e.decl);
-        }
-        let (_, t) = self.imports.get(name)?;
-        Some(self.tracked[*t].span)
-    }
-
     /// A value alias: `name` refers to field `label` of the innermost struct scope, within the
     /// field's value only. Pushes no frame.
-    pub fn push_value_alias(&mut self, name: &str, label: Label) {
+    pub fn push_value_alias(&mut self, name: &'a str, label: Label) {
         let mut s = Scope {
             frameless: true,
             ..Scope::default()
@@ -245,21 +299,23 @@ impl Scopes {
         }
     }
 
-    /// The binding of `name` and the number of frames up to it; marks a `let` or an import
-    /// found as used.
-    pub fn lookup(&mut self, name: &str) -> Option<(u32, Binding)> {
+    /// The binding of `name`, the number of frames up to it, and where the declaration it
+    /// resolves to is written (a field's label, a `let`'s name or the import; `None` for
+    /// comprehension variables); marks a `let` or an import found as used. One walk of the
+    /// stack answers all three.
+    pub fn lookup(&mut self, name: &str) -> Option<(u32, Binding, Option<Span>)> {
         let mut up = 0u32;
         let mut found = None;
         for s in self.stack.iter().rev() {
             if let Some(e) = s.names.get(name) {
-                found = Some((up, e.binding.clone(), s.tracked));
+                found = Some((up, e.binding.clone(), e.decl, s.tracked));
                 break;
             }
             if !s.frameless {
                 up += 1;
             }
         }
-        if let Some((up, b, tracked)) = found {
+        if let Some((up, b, decl, tracked)) = found {
             let used = match &b {
                 Binding::Field(Label::Let(id)) => {
                     for &from in &self.let_stack {
@@ -272,12 +328,13 @@ impl Scopes {
             if let Some(t) = used {
                 self.tracked[t].used = true;
             }
-            return Some((up, b));
+            return Some((up, b, decl));
         }
         // Imports are visible in the file scope, below the package's fields.
         let (path, at) = self.imports.get(name)?;
         let b = Binding::Import(path.clone());
-        self.tracked[*at].used = true;
-        Some((0, b))
+        let t = &mut self.tracked[*at];
+        t.used = true;
+        Some((0, b, Some(t.span)))
     }
 }

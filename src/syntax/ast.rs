@@ -67,14 +67,15 @@ pub struct Field {
     pub span: Span,
 }
 
-/// A field label, possibly with an alias (`X=label`).
+/// A field label, possibly with an alias (`X=label`). Aliases are rare and boxed, so that a
+/// label, and with it every field and declaration, stays small to move and to copy.
 #[derive(Clone, Debug)]
 pub struct Label {
     /// `X` in `X=name: value` (a field alias: X refers to this field's value).
-    pub alias: Option<Ident>,
+    pub alias: Option<Box<Ident>>,
     /// `Y` in `X=name: Y=value`, when the label has an alias of its own (a value alias on a
     /// label without one is stored as `alias`: both refer to the field's value).
-    pub value_alias: Option<Ident>,
+    pub value_alias: Option<Box<Ident>>,
     pub kind: LabelKind,
     pub span: Span,
 }
@@ -92,7 +93,7 @@ pub enum LabelKind {
     /// `[expr]` or `[X=expr]`: a pattern constraint applying to every field whose label matches.
     /// `alias` is `X`, bound to the matched label inside the value.
     Pattern {
-        alias: Option<Ident>,
+        alias: Option<Box<Ident>>,
         expr: Box<Expr>,
     },
 }

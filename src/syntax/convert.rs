@@ -375,13 +375,13 @@ fn value_expr(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Expr {
     e
 }
 
-fn aliased_expr(ctx: &mut Ctx, pair: Pair<'_>) -> (Option<ast::Ident>, ast::Expr) {
+fn aliased_expr(ctx: &mut Ctx, pair: Pair<'_>) -> (Option<Box<ast::Ident>>, ast::Expr) {
     let span = ctx.span(&pair);
     let mut alias = None;
     let mut value = None;
     for p in pair.into_inner() {
         match p.as_rule() {
-            Rule::alias => alias = p.into_inner().next().map(|i| ident(ctx, i)),
+            Rule::alias => alias = p.into_inner().next().map(|i| Box::new(ident(ctx, i))),
             Rule::expr => value = Some(expr(ctx, p)),
             _ => {}
         }
@@ -402,7 +402,7 @@ fn label(ctx: &mut Ctx, pair: Pair<'_>) -> ast::Label {
     let mut primary = None;
     for p in pair.into_inner() {
         match p.as_rule() {
-            Rule::alias => alias = p.into_inner().next().map(|i| ident(ctx, i)),
+            Rule::alias => alias = p.into_inner().next().map(|i| Box::new(ident(ctx, i))),
             Rule::expr => primary = bare_primary(&p),
             _ => {}
         }

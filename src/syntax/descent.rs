@@ -21,6 +21,7 @@ use super::ast;
 use super::error::MAX_DEPTH;
 use crate::source::{FileId, Span};
 use crate::syntax::strings::Lit;
+use std::cell::Cell;
 
 /// The input is not something this parser handles; pest must parse it.
 struct GiveUp;
@@ -36,6 +37,7 @@ pub(super) fn parse_file(file: FileId, text: &str) -> Option<ast::File> {
         file,
         depth: 0,
         decls: Vec::new(),
+        last_ident: Cell::new((usize::MAX, None)),
     };
     p.file().ok()
 }
@@ -49,9 +51,12 @@ struct Parser<'t> {
     /// already, but it counts a little differently (a comment ends at `\n` only), and this
     /// parser recurses per level, so it keeps its own bound.
     depth: usize,
-    /// The declarations of the struct literals being parsed, innermost last: each literal
-    /// moves its own out when it ends, into a vector of exactly the right size.
+    /// The declarations of the file and of the struct literals being parsed, innermost last:
+    /// each literal moves its own out when it ends, into a vector of exactly the right size.
     decls: Vec<ast::Decl>,
+    /// The last `ident_end` answer, as (start, end): a declaration's first word is asked for
+    /// by the keyword check, the alias check and the primary in turn, and scanned once.
+    last_ident: Cell<(usize, Option<usize>)>,
 }
 
 /// A primary that may still become a label: a list literal keeps its elements' aliases, which
@@ -67,14 +72,14 @@ struct RawList {
 }
 
 enum RawElem {
-    Expr(Option<ast::Ident>, ast::Expr),
+    Expr(Option<Box<ast::Ident>>, ast::Expr),
     Comprehension(ast::Comprehension),
     Ellipsis(Option<ast::Expr>, Span),
 }
 
 /// An `aliased_expr` of the grammar: `X=expr` or `expr`, with the byte range pest's pair has.
 struct Aliased {
-    alias: Option<ast::Ident>,
+    alias: Option<Box<ast::Ident>>,
     operand: Operand,
     start: usize,
     end: usize,
@@ -257,23 +262,45 @@ impl<'t> Parser<'t> {
 
     /// The end of the `ident` rule starting at `i`, if one does.
     fn ident_end(&self, i: usize) -> Option<usize> {
+        let (start, end) = self.last_ident.get();
+        if start == i {
+            return end;
+        }
+        let end = self.scan_ident(i);
+        self.last_ident.set((i, end));
+        end
+    }
+
+    fn scan_ident(&self, i: usize) -> Option<usize> {
         let mut j = i;
         match self.at(j) {
             b'#' => j += 1,
             b'_' if self.at(j + 1) == b'#' => j += 2,
             _ => {}
         }
-        let first = self.id_char_len(j, true);
+        let c = self.at(j);
+        // ASCII without a call: most identifiers are all ASCII.
+        let first = if c < 0x80 {
+            usize::from(is_id_start(c))
+        } else {
+            self.id_char_len(j, true)
+        };
         if first == 0 {
             // `("#" | "_#")? ~ id_start …` failed; the lone `#` alternative remains.
             return (self.at(i) == b'#').then_some(i + 1);
         }
         j += first;
-        // ASCII first: most identifiers are all ASCII.
-        while self.b.get(j).is_some_and(|&c| is_id_continue(c)) {
-            j += 1;
-        }
         loop {
+            // A run of ASCII identifier characters in one sweep (`is_id_continue` is false for
+            // non-ASCII bytes), then the character it stopped at, if it is not ASCII.
+            let rest = self.b.get(j..).unwrap_or_default();
+            j += rest
+                .iter()
+                .position(|&c| !is_id_continue(c))
+                .unwrap_or(rest.len());
+            if self.at(j) < 0x80 {
+                return Some(j);
+            }
             match self.id_char_len(j, false) {
                 0 => return Some(j),
                 n => j += n,
@@ -307,6 +334,7 @@ impl<'t> Parser<'t> {
             file: self.file,
             depth: self.depth,
             decls: Vec::new(),
+            last_ident: Cell::new((usize::MAX, None)),
         };
         p.skip_ws();
         if matches!(p.peek(), b'?' | b'!') {
@@ -326,11 +354,15 @@ impl<'t> Parser<'t> {
             decls: Vec::new(),
             span: self.span(0, self.b.len()),
         };
-        let mut seen_decl = false;
         self.skip_nl();
         while !self.eof() {
-            let word = self.peek_ident();
+            // Only `package` and `import` matter here: other words are not scanned twice.
+            let word = match self.peek() {
+                b'p' | b'i' => self.peek_ident(),
+                _ => None,
+            };
             let after = self.pos + word.map_or(0, str::len);
+            let seen_decl = !self.decls.is_empty();
             match word {
                 Some("package") if !self.label_follows(after) => {
                     if seen_decl || !out.imports.is_empty() || out.package.is_some() {
@@ -348,18 +380,14 @@ impl<'t> Parser<'t> {
                     self.skip_ws();
                     self.import_decl(&mut out.imports)?;
                 }
-                _ => {
-                    if let Some(d) = self.decl()? {
-                        seen_decl = true;
-                        out.decls.push(d);
-                    }
-                }
+                _ => self.decl()?,
             }
             self.skip_ws();
             if !self.sep() && !self.eof() {
                 return Err(GiveUp);
             }
         }
+        out.decls = std::mem::take(&mut self.decls);
         Ok(out)
     }
 
@@ -405,29 +433,32 @@ impl<'t> Parser<'t> {
     // -----------------------------------------------------------------------------------------
     // Declarations
 
-    /// `None` for an attribute, which is dropped.
-    fn decl(&mut self) -> R<Option<ast::Decl>> {
+    /// One declaration, pushed on `decls` (where it stays: no move through a return value);
+    /// an attribute is dropped.
+    fn decl(&mut self) -> R<()> {
         match self.peek() {
-            b'@' => {
-                self.attribute()?;
-                return Ok(None);
-            }
+            b'@' => return self.attribute(),
             b'.' if self.b[self.pos..].starts_with(b"...") => {
                 let (value, span) = self.ellipsis()?;
-                return Ok(Some(ast::Decl::Ellipsis(value, span)));
+                self.decls.push(ast::Decl::Ellipsis(value, span));
+                return Ok(());
+            }
+            b'l' | b'f' | b'i' => {
+                if let Some(word @ ("let" | "for" | "if")) = self.peek_ident() {
+                    if !self.label_follows(self.pos + word.len()) {
+                        let d = if word == "let" {
+                            ast::Decl::Let(self.let_clause()?)
+                        } else {
+                            ast::Decl::Comprehension(self.comprehension()?)
+                        };
+                        self.decls.push(d);
+                        return Ok(());
+                    }
+                }
             }
             _ => {}
         }
-        if let Some(word @ ("let" | "for" | "if")) = self.peek_ident() {
-            if !self.label_follows(self.pos + word.len()) {
-                return Ok(Some(if word == "let" {
-                    ast::Decl::Let(self.let_clause()?)
-                } else {
-                    ast::Decl::Comprehension(self.comprehension()?)
-                }));
-            }
-        }
-        self.field_or_embed().map(Some)
+        self.field_or_embed()
     }
 
     /// `@name(…)`, skipped: attributes are not part of the AST.
@@ -577,29 +608,46 @@ impl<'t> Parser<'t> {
     }
 
     /// `label: label: value` (desugared into nested one-field structs) or an embedded expression.
-    fn field_or_embed(&mut self) -> R<ast::Decl> {
-        let first = self.aliased_expr()?;
-        let Some(first_constraint) = self.label_colon() else {
-            self.attributes()?;
-            if first.alias.is_some() {
-                return Err(GiveUp);
-            }
-            return Ok(ast::Decl::Embed(first.operand.into_expr()?));
-        };
+    fn field_or_embed(&mut self) -> R<()> {
         // Labels are converted as they come: any problem gives up, so the order in which pest
         // would report them does not matter. `inner` stays empty (unallocated) for `a: v`.
-        let mut outer = self.label(first)?;
+        let first_label = match self.peek() {
+            b'"' => self.string_label()?,
+            _ => self.ident_label(),
+        };
+        let (mut outer, first_constraint) = match first_label {
+            Some(label) => label,
+            None => {
+                let first = self.aliased_expr()?;
+                let Some(constraint) = self.label_colon() else {
+                    self.attributes()?;
+                    if first.alias.is_some() {
+                        return Err(GiveUp);
+                    }
+                    let e = first.operand.into_expr()?;
+                    self.decls.push(ast::Decl::Embed(e));
+                    return Ok(());
+                };
+                (self.label(first)?, constraint)
+            }
+        };
         let mut inner: Vec<(ast::Label, ast::Constraint)> = Vec::new();
-        let value = loop {
+        let (value_alias, mut value_expr) = loop {
+            if let Some(e) = self.literal_value()? {
+                break (None, e);
+            }
+            if let Some(label) = self.ident_label() {
+                inner.push(label);
+                continue;
+            }
             let part = self.aliased_expr()?;
             match self.label_colon() {
                 Some(constraint) => inner.push((self.label(part)?, constraint)),
-                None => break part,
+                None => break (part.alias, part.operand.into_expr()?),
             }
         };
         self.attributes()?;
-        let mut value_expr = value.operand.into_expr()?;
-        if let Some(alias) = value.alias {
+        if let Some(alias) = value_alias {
             let innermost = match inner.last_mut() {
                 Some((label, _)) => label,
                 None => &mut outer,
@@ -620,12 +668,95 @@ impl<'t> Parser<'t> {
             };
         }
         let span = outer.span.to(value_expr.span);
-        Ok(ast::Decl::Field(ast::Field {
+        self.decls.push(ast::Decl::Field(ast::Field {
             label: outer,
             constraint: first_constraint,
             value: value_expr,
             span,
-        }))
+        }));
+        Ok(())
+    }
+
+    /// `name:`, `name?:` or `name!:`, the most common label, with its constraint: the label
+    /// `label` would make of the identifier's expression, built without one. `None` (and
+    /// nothing consumed) when an identifier and a colon are not all there is.
+    fn ident_label(&mut self) -> Option<(ast::Label, ast::Constraint)> {
+        let start = self.pos;
+        let end = self.ident_end(start)?;
+        self.pos = end;
+        self.skip_ws();
+        // The label's pair ends where the expression's does: after the blanks.
+        let label_end = self.pos;
+        let Some(constraint) = self.label_colon() else {
+            self.pos = start;
+            return None;
+        };
+        let name = ast::Ident {
+            name: self.text[start..end].to_string(),
+            span: self.span(start, end),
+        };
+        let label = ast::Label {
+            alias: None,
+            value_alias: None,
+            kind: ast::LabelKind::Ident(name),
+            span: self.span(start, label_end),
+        };
+        Some((label, constraint))
+    }
+
+    /// A string or number literal that is a field's whole value (`kind: "http"`, `port: 80`),
+    /// read without the expression layers, with the blanks after it as `expr` leaves them.
+    /// `None` (nothing consumed) for anything else; a literal followed by more than that (an
+    /// operator, a colon) is read again as an expression.
+    fn literal_value(&mut self) -> R<Option<ast::Expr>> {
+        let start = self.pos;
+        let e = match self.peek() {
+            b'"' => {
+                let (lit, span) = self.string_lit()?;
+                Self::lit_expr(lit, span)
+            }
+            b'0'..=b'9' => {
+                let kind = self.number()?;
+                ast::Expr {
+                    kind,
+                    span: self.span(start, self.pos),
+                }
+            }
+            _ => return Ok(None),
+        };
+        self.skip_ws();
+        if self.eof() || matches!(self.peek(), b',' | b'\n' | b'\r' | b'}') {
+            return Ok(Some(e));
+        }
+        self.pos = start;
+        Ok(None)
+    }
+
+    /// `"name":` and the like, the other common label, as `ident_label` does for identifiers.
+    /// Only tried where a declaration starts: a string there is almost always a label, while a
+    /// value's string would be read twice. A literal that `string_lit` gives up on is given up
+    /// on here (the expression would read it the same way).
+    fn string_label(&mut self) -> R<Option<(ast::Label, ast::Constraint)>> {
+        let start = self.pos;
+        let kind = match self.string_lit()?.0 {
+            Lit::String(s) => ast::LabelKind::String(s),
+            Lit::Interpolation(i) => ast::LabelKind::Interpolation(i),
+            // Only a `'` literal is bytes, and this one opened with `"`.
+            Lit::Bytes(_) => return Err(GiveUp),
+        };
+        self.skip_ws();
+        let label_end = self.pos;
+        let Some(constraint) = self.label_colon() else {
+            self.pos = start;
+            return Ok(None);
+        };
+        let label = ast::Label {
+            alias: None,
+            value_alias: None,
+            kind,
+            span: self.span(start, label_end),
+        };
+        Ok(Some((label, constraint)))
     }
 
     /// `label_marker? ~ colon ~ NEWLINE*` after a label: the label's constraint, or `None` (and
@@ -714,10 +845,10 @@ impl<'t> Parser<'t> {
                 self.pos += 1;
                 self.skip_ws();
                 if !matches!(self.peek(), b'=' | b'~') {
-                    alias = Some(ast::Ident {
+                    alias = Some(Box::new(ast::Ident {
                         name: self.text[start..end].to_string(),
                         span: self.span(start, end),
-                    });
+                    }));
                     self.skip_nl();
                 }
             }

@@ -35,10 +35,6 @@ impl Builder {
         }
     }
 
-    pub(super) fn is_empty(&self) -> bool {
-        self.current.is_empty() && !self.has_interp
-    }
-
     pub(super) fn push_str(&mut self, s: &str) {
         self.current.extend_from_slice(s.as_bytes());
     }

@@ -255,7 +255,7 @@ impl<'t> Parser<'t> {
     }
 
     /// The `number` rule; anything `bad_number` would take instead is given up on.
-    fn number(&mut self) -> R<ast::ExprKind> {
+    pub(super) fn number(&mut self) -> R<ast::ExprKind> {
         let start = self.pos;
         let b = self.b;
         let digits = |mut i: usize, ok: fn(u8) -> bool| -> Option<usize> {
@@ -324,9 +324,7 @@ impl<'t> Parser<'t> {
         self.skip_nl();
         let mark = self.decls.len();
         while self.peek() != b'}' {
-            if let Some(d) = self.decl()? {
-                self.decls.push(d);
-            }
+            self.decl()?;
             self.skip_ws();
             if !self.sep() && self.peek() != b'}' {
                 return Err(GiveUp);

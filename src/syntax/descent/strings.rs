@@ -11,12 +11,17 @@ use crate::syntax::strings::{Builder, Lit};
 impl<'t> Parser<'t> {
     pub(super) fn string_expr(&mut self) -> R<Operand> {
         let (lit, span) = self.string_lit()?;
+        Ok(Operand::Expr(Self::lit_expr(lit, span)))
+    }
+
+    /// The expression of a string, bytes or interpolated literal.
+    pub(super) fn lit_expr(lit: Lit, span: Span) -> ast::Expr {
         let kind = match lit {
             Lit::String(s) => ast::ExprKind::String(s),
             Lit::Bytes(b) => ast::ExprKind::Bytes(b),
             Lit::Interpolation(i) => ast::ExprKind::Interpolation(i),
         };
-        Ok(Operand::Expr(ast::Expr { kind, span }))
+        ast::Expr { kind, span }
     }
 
     pub(super) fn string_lit(&mut self) -> R<(Lit, Span)> {
@@ -48,31 +53,56 @@ impl<'t> Parser<'t> {
     }
 
     fn single_line(&mut self, quote: u8, hashes: usize, bytes: bool) -> R<Lit> {
-        let mut out = Builder::new(bytes);
-        let mut run = self.pos;
-        loop {
-            // Plain characters in one sweep; the end of the text before the closing quote
-            // is not a single-line string.
-            let plain = self.b[self.pos..]
-                .iter()
-                .position(|&c| c == quote || c == b'\\' || is_newline(c));
-            match plain {
-                Some(n) => self.pos += n,
-                None => return Err(GiveUp),
+        let run = self.pos;
+        self.plain(quote)?;
+        if self.b[self.pos] == quote && self.hashes_at(self.pos + 1, hashes) {
+            // The common case: no escape, no interpolation, and nothing to build.
+            let body = &self.text[run..self.pos];
+            self.pos += 1 + hashes;
+            return Ok(if bytes {
+                Lit::Bytes(body.as_bytes().to_vec())
+            } else {
+                Lit::String(body.to_string())
+            });
+        }
+        self.single_line_built(run, quote, hashes, bytes)
+    }
+
+    /// Plain characters in one sweep, up to a quote, a backslash or a newline; the end of the
+    /// text before the closing quote is not a single-line string.
+    fn plain(&mut self, quote: u8) -> R<()> {
+        let stops = if quote == b'"' {
+            &STOPS_DOUBLE
+        } else {
+            &STOPS_SINGLE
+        };
+        match self.b[self.pos..]
+            .iter()
+            .position(|&c| stops[usize::from(c)])
+        {
+            Some(n) => {
+                self.pos += n;
+                Ok(())
             }
+            None => Err(GiveUp),
+        }
+    }
+
+    /// The rest of a single-line literal from the first character `plain` stopped at that
+    /// does not close it: escapes, interpolations, or a quote with too few `#`s.
+    fn single_line_built(
+        &mut self,
+        mut run: usize,
+        quote: u8,
+        hashes: usize,
+        bytes: bool,
+    ) -> R<Lit> {
+        let mut out = Builder::new(bytes);
+        loop {
             let c = self.b[self.pos];
             if c == quote && self.hashes_at(self.pos + 1, hashes) {
-                let body = &self.text[run..self.pos];
+                out.push_str(&self.text[run..self.pos]);
                 self.pos += 1 + hashes;
-                if out.is_empty() {
-                    // The common case: no escape, no interpolation.
-                    return Ok(if bytes {
-                        Lit::Bytes(body.as_bytes().to_vec())
-                    } else {
-                        Lit::String(body.to_string())
-                    });
-                }
-                out.push_str(body);
                 return Ok(out.finish());
             } else if c == b'\\' && self.hashes_at(self.pos + 1, hashes) {
                 out.push_str(&self.text[run..self.pos]);
@@ -83,6 +113,7 @@ impl<'t> Parser<'t> {
             } else {
                 self.pos += 1;
             }
+            self.plain(quote)?;
         }
     }
 
@@ -247,6 +278,20 @@ impl<'t> Parser<'t> {
         }
         Ok(out.finish())
     }
+}
+
+/// The bytes `plain` stops at in a `"` literal: the quote, a backslash, a newline.
+const STOPS_DOUBLE: [bool; 256] = stops(b'"');
+/// The same in a `'` literal.
+const STOPS_SINGLE: [bool; 256] = stops(b'\'');
+
+const fn stops(quote: u8) -> [bool; 256] {
+    let mut t = [false; 256];
+    t[quote as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
 }
 
 /// `strip_indent` of strings.rs; a line indented differently is given up on (it is an error).
