@@ -1895,3 +1895,33 @@ pub fn finalize_optional(ev: &mut Evaluated, at: VId) {
 pub fn diagnostics(ev: &Evaluated, mode: ExportMode, at: VId) -> Vec<Diag> {
     report::collect(&ev.ctx, at, mode)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ChildGroups;
+
+    #[test]
+    fn child_groups_past_the_list_are_found_in_the_map() {
+        // Groups filled in turns, one with more children than its list holds: every child is
+        // found again under its own group and key, and only there.
+        let mut t = ChildGroups::default();
+        let mut next = 100;
+        let mut made = Vec::new();
+        for key in 0..20u32 {
+            for g in [1, 2, 7] {
+                if g != 7 || key < 3 {
+                    t.insert(g, key, next);
+                    made.push((g, key, next));
+                    next += 1;
+                }
+            }
+        }
+        for (g, key, c) in made {
+            assert_eq!(t.get(g, key), Some(c), "group {g}, key {key}");
+        }
+        assert_eq!(t.get(7, 3), None);
+        assert_eq!(t.get(3, 0), None);
+        assert_eq!(t.get(1, 20), None);
+        assert_eq!(t.get(1_000_000, 0), None);
+    }
+}

@@ -1645,7 +1645,8 @@ fn share_literal(ctx: &mut Ctx, v: VId, id: ExprId) -> bool {
             .resize(ctx.prog.exprs.len().max(i + 1), super::LitShare::Unseen);
     }
     // Whether the literal has references is asked only when it is met a second time.
-    let t = match ctx.lit_shares[i].clone() {
+    let share = ctx.lit_shares[i];
+    let t = match share {
         super::LitShare::Unseen => {
             ctx.lit_shares[i] = super::LitShare::Once;
             return false;
