@@ -431,6 +431,15 @@ impl Vertex {
         (self.parent != NO_VID).then_some(self.parent)
     }
 
+    /// The arcs whose labels `keep` accepts, in stored order.
+    pub fn arcs_where(&self, keep: impl Fn(&Label) -> bool) -> Vec<VId> {
+        self.arcs
+            .iter()
+            .filter(|(l, _)| keep(l))
+            .map(|(_, a)| *a)
+            .collect()
+    }
+
     /// The rarely used parts, created on first use.
     pub fn xm(&mut self) -> &mut Extra {
         self.x.get_or_insert_with(Box::default)

@@ -553,13 +553,13 @@ fn short_pkg(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
 
-/// The kind of a struct or list operand (`Val::Vertex`): `kind::STRUCT` or `kind::LIST`.
-/// `None` for any other value, and for a disjunction whose alternatives are still open.
 /// `<`, `<=`, `>`, `>=`.
 fn is_ordering(op: BoundOp) -> bool {
     matches!(op, BoundOp::Lt | BoundOp::Le | BoundOp::Gt | BoundOp::Ge)
 }
 
+/// The kind of a struct or list operand (`Val::Vertex`): `kind::STRUCT` or `kind::LIST`.
+/// `None` for any other value, and for a disjunction whose alternatives are still open.
 fn vertex_kind(ctx: &mut Ctx, v: &Val) -> Option<u16> {
     let Val::Vertex(t) = v else {
         return None;

@@ -1806,13 +1806,7 @@ fn let_cycle_of(ctx: &mut Ctx, p: VId) -> Option<Rc<Bot>> {
         return None;
     }
     ctx.let_checking.push(p);
-    let lets: Vec<VId> = ctx
-        .v(p)
-        .arcs
-        .iter()
-        .filter(|(l, _)| matches!(l, Label::Let(_)))
-        .map(|(_, a)| *a)
-        .collect();
+    let lets = ctx.v(p).arcs_where(|l| matches!(l, Label::Let(_)));
     let mut out = None;
     for l in lets {
         // Not one being evaluated further up the stack.
@@ -1944,13 +1938,7 @@ pub fn lookup(ctx: &mut Ctx, v: VId, label: Label) -> Option<VId> {
 pub fn expanded_elems(ctx: &mut Ctx, t: VId) -> (VId, Vec<VId>) {
     expand(ctx, t);
     let t = ctx.deref(t);
-    let elems = ctx
-        .v(t)
-        .arcs
-        .iter()
-        .filter(|(l, _)| matches!(l, Label::Index(_)))
-        .map(|(_, a)| *a)
-        .collect();
+    let elems = ctx.v(t).arcs_where(|l| matches!(l, Label::Index(_)));
     (t, elems)
 }
 

@@ -216,26 +216,14 @@ pub fn scalar_eq(a: &Val, b: &Val) -> bool {
 /// Checks a concrete value against a bound. `None` if the bound does not apply to the type.
 pub fn check_bound(op: BoundOp, bound: &Val, x: &Val) -> Result<bool, String> {
     match op {
-        BoundOp::Ne => {
-            let of = |k: u16| {
-                if k & kind::NUMBER != 0 {
-                    kind::NUMBER
-                } else {
-                    k
-                }
-            };
-            if !matches!(bound, Val::Null) && of(kind_of(x)) & of(kind_of(bound)) == 0 {
-                return Err("type".into());
-            }
-            Ok(!scalar_eq(x, bound))
-        }
-        BoundOp::Eq => {
-            // `==1` is of kind number (`==2.0 & 2` holds); a list or struct operand is
-            // compared with the whole value when its vertex is finalized.
+        BoundOp::Eq | BoundOp::Ne => {
+            // `==1` is of kind number (`==2.0 & 2` holds), `!=null` allows any other value;
+            // a list or struct operand is compared with the whole value when its vertex is
+            // finalized.
             if kind_of(x) & bound_kind(op, bound) == 0 {
                 return Err("type".into());
             }
-            Ok(scalar_eq(x, bound))
+            Ok(scalar_eq(x, bound) == (op == BoundOp::Eq))
         }
         BoundOp::Match | BoundOp::NotMatch => {
             let re = match bound {
