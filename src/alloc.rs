@@ -88,15 +88,8 @@ impl Local {
             // language server, allocates its next evaluation from what the last one freed):
             // the next block is fetched while this one is used, instead of each allocation
             // waiting for the memory the one before it left.
-            #[cfg(target_arch = "x86_64")]
             if !next.is_null() {
-                // SAFETY: a prefetch is a hint; it does not fault or read the block.
-                unsafe {
-                    std::arch::x86_64::_mm_prefetch(
-                        next.cast::<i8>(),
-                        std::arch::x86_64::_MM_HINT_T0,
-                    )
-                };
+                prefetch(next);
             }
             return head;
         }
@@ -155,6 +148,19 @@ static IN_USE: AtomicU64 = AtomicU64::new(0);
 /// with `limit::Budget::memory`); 0 when it is not the global allocator.
 pub fn in_use() -> u64 {
     IN_USE.load(Ordering::Relaxed)
+}
+
+/// Asks the CPU to bring the cache line at `p` in ahead of use. A hint only: it never faults
+/// and never reads the memory, so any address is allowed.
+#[inline(always)]
+pub fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it does not fault or read the memory.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p.cast::<i8>(), std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// Counts a large block's bytes in or out of [`in_use`].

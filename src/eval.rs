@@ -728,6 +728,11 @@ impl Arcs {
         self.list.iter().map(|(l, a)| (l, a))
     }
 
+    /// The arc at position `i` in stored order.
+    pub fn at(&self, i: usize) -> Option<(Label, VId)> {
+        self.list.get(i).copied()
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = &Label> + '_ {
         self.list.iter().map(|(l, _)| l)
     }
@@ -1196,6 +1201,20 @@ impl<'p> Ctx<'p> {
 
     pub fn v(&self, id: VId) -> &Vertex {
         &self.vs[id as usize]
+    }
+
+    /// Has the CPU fetch vertex `id` ahead of use: a walk over millions of vertices (the
+    /// export's) otherwise waits for each one's memory in turn.
+    #[inline]
+    pub fn prefetch(&self, id: VId) {
+        if let Some(v) = self.vs.get(id as usize) {
+            let p: *const Vertex = v;
+            let p = p.cast::<u8>();
+            // A vertex spans three cache lines (176 bytes at any offset in a line: up to four).
+            for off in [0, 64, 128, std::mem::size_of::<Vertex>() - 1] {
+                crate::alloc::prefetch(p.wrapping_add(off));
+            }
+        }
     }
 
     pub fn vm(&mut self, id: VId) -> &mut Vertex {
