@@ -787,6 +787,9 @@ pub struct Ctx<'p> {
     pub let_checking: Vec<VId>,
     /// Field names: the program's, plus those computed at run time (dynamic labels).
     pub syms: crate::lower::SymTable,
+    /// The class of each name in `syms`, by symbol: walks over many fields ask it without
+    /// reading the names (each a cache miss where names are many, as computed keys are).
+    sym_classes: Vec<crate::lower::FieldClass>,
     /// While an embedding is processed into a vertex: the vertex and the closedness groups the
     /// embedded definitions created there (they are widened to the embedding struct's fields).
     pub embed_rec: Vec<(VId, Vec<CloseId>)>,
@@ -978,6 +981,11 @@ impl<'p> Ctx<'p> {
             let_inlining: Vec::new(),
             let_checking: Vec::new(),
             syms: prog.syms.clone(),
+            sym_classes: prog
+                .syms
+                .iter()
+                .map(|n| crate::lower::field_class(n))
+                .collect(),
             embed_rec: Vec::new(),
             group_parent: Vec::new(),
             close_groups: FastMap::default(),
@@ -1069,8 +1077,7 @@ impl<'p> Ctx<'p> {
     pub fn present_fields(&self, v: VId) -> impl Iterator<Item = (crate::lower::Sym, VId)> + '_ {
         self.v(v).arcs.iter().filter_map(move |(l, a)| match l {
             Label::Field(s)
-                if crate::lower::field_class(self.sym_name(*s))
-                    == crate::lower::FieldClass::Regular
+                if self.sym_class(*s) == crate::lower::FieldClass::Regular
                     && self.v(*a).has_regular =>
             {
                 Some((*s, *a))
@@ -1081,6 +1088,11 @@ impl<'p> Ctx<'p> {
 
     pub fn sym_name(&self, s: crate::lower::Sym) -> &str {
         &self.syms[s.0 as usize]
+    }
+
+    /// `lower::field_class` of the name of `s`.
+    pub fn sym_class(&self, s: crate::lower::Sym) -> crate::lower::FieldClass {
+        self.sym_classes[s.0 as usize]
     }
 
     /// The name of a regular field as it appears in output.
@@ -1115,7 +1127,12 @@ impl<'p> Ctx<'p> {
         } else {
             name.to_string()
         };
-        crate::lower::Sym(self.syms.insert_full(key).0 as u32)
+        let (i, added) = self.syms.insert_full(key);
+        if added {
+            self.sym_classes
+                .push(crate::lower::field_class(&self.syms[i]));
+        }
+        crate::lower::Sym(i as u32)
     }
 
     /// The symbol of the regular field `name`, if the name is known (`quoted_sym` without
@@ -1525,8 +1542,7 @@ impl<'p> Ctx<'p> {
             match v.label {
                 Label::Field(s) => {
                     if v.parent().is_some()
-                        && crate::lower::field_class(self.sym_name(s))
-                            != crate::lower::FieldClass::Regular
+                        && self.sym_class(s) != crate::lower::FieldClass::Regular
                     {
                         return false;
                     }
@@ -1741,10 +1757,7 @@ impl Evaluated<'_> {
             .arcs
             .iter()
             .filter_map(|(l, a)| match l {
-                Label::Field(s)
-                    if crate::lower::field_class(ctx.sym_name(*s))
-                        == crate::lower::FieldClass::Regular =>
-                {
+                Label::Field(s) if ctx.sym_class(*s) == crate::lower::FieldClass::Regular => {
                     Some((ctx.field_name(*s).to_string(), *a))
                 }
                 _ => None,

@@ -171,9 +171,7 @@ fn iterate(ctx: &mut Ctx, src: &Val, span: Span) -> Result<Vec<(Val, Val)>, Rc<B
                     }
                     Label::Field(s) if !is_list => {
                         let av = ctx.v(a);
-                        if crate::lower::field_class(ctx.sym_name(s)) != FieldClass::Regular
-                            || !av.has_regular
-                        {
+                        if ctx.sym_class(s) != FieldClass::Regular || !av.has_regular {
                             continue;
                         }
                         let name = ctx.field_name_rc(s);

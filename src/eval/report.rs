@@ -123,8 +123,7 @@ fn export_vertex_to<S: DataSink>(
                 Label::Field(s) => *s,
                 _ => continue,
             };
-            let name = ctx.sym_name(s);
-            let class = crate::lower::field_class(name);
+            let class = ctx.sym_class(s);
             let av = ctx.v(*a);
             if class != FieldClass::Regular {
                 if mode == ExportMode::Concrete {
@@ -168,7 +167,7 @@ fn export_vertex_to<S: DataSink>(
     if mode == ExportMode::Concrete {
         for (l, a) in vx.arcs.iter() {
             if let Label::Field(s) = l {
-                if crate::lower::field_class(ctx.sym_name(*s)) != FieldClass::Regular {
+                if ctx.sym_class(*s) != FieldClass::Regular {
                     collect_hard(ctx, *a, errs);
                 }
             }
@@ -309,9 +308,7 @@ fn typo_hint(ctx: &Ctx, b: &Bot) -> Option<String> {
         } => {
             let t = ctx.deref(*within);
             let names = ctx.v(t).arcs.keys().filter_map(|l| match l {
-                Label::Field(s)
-                    if crate::lower::field_class(ctx.sym_name(*s)) == FieldClass::Regular =>
-                {
+                Label::Field(s) if ctx.sym_class(*s) == FieldClass::Regular => {
                     Some(ctx.field_name(*s))
                 }
                 _ => None,

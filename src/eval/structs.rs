@@ -1020,7 +1020,7 @@ fn apply_nth(ctx: &mut Ctx, v: VId, i: usize, a: VId) {
         Label::Field(s) => s,
         _ => return,
     };
-    if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular {
+    if ctx.sym_class(sym) != FieldClass::Regular {
         return;
     }
     let p = &ctx.v(v).patterns()[i];
@@ -2110,7 +2110,7 @@ pub fn rejects(ctx: &Ctx, v: VId, label: Label) -> bool {
     let Label::Field(sym) = label else {
         return false;
     };
-    if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular {
+    if ctx.sym_class(sym) != FieldClass::Regular {
         return false;
     }
     let vx = ctx.v(v);
@@ -2167,8 +2167,7 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
     let mut rejected: Vec<(Label, Option<Span>, Option<String>)> = Vec::new();
     for label in labels {
         let Label::Field(sym) = label else { continue };
-        if crate::lower::field_class(ctx.sym_name(sym)) != FieldClass::Regular
-            || rejected.iter().any(|(l, _, _)| *l == label)
+        if ctx.sym_class(sym) != FieldClass::Regular || rejected.iter().any(|(l, _, _)| *l == label)
         {
             continue;
         }
