@@ -269,12 +269,12 @@ impl GroupCheck<'_> {
             .collect()
     }
 
-    pub fn allows(&self, ctx: &Ctx, label: Label, name: &str) -> bool {
+    pub fn allows(&self, ctx: &Ctx, sym: crate::lower::Sym) -> bool {
         match self {
-            GroupCheck::Direct(g) => ctx.group_allows(g, label, name),
+            GroupCheck::Direct(g) => ctx.group_allows(g, sym),
             GroupCheck::Merged { labels, patterns } => {
-                labels.binary_search(&label).is_ok()
-                    || patterns.iter().any(|p| structs::label_matches(p, name))
+                labels.binary_search(&Label::Field(sym)).is_ok()
+                    || patterns.iter().any(|p| structs::label_matches(ctx, p, sym))
             }
         }
     }
@@ -1342,10 +1342,13 @@ impl<'p> Ctx<'p> {
     }
 
     /// Whether group `g` allows the regular field `label` (named `name`).
-    pub fn group_allows(&self, g: &Group, label: Label, name: &str) -> bool {
+    pub fn group_allows(&self, g: &Group, sym: crate::lower::Sym) -> bool {
+        let label = Label::Field(sym);
         if let Some(m) = &g.more {
             if m.labels.contains(&label)
-                || m.patterns.iter().any(|p| structs::label_matches(p, name))
+                || m.patterns
+                    .iter()
+                    .any(|p| structs::label_matches(self, p, sym))
             {
                 return true;
             }
@@ -1357,7 +1360,7 @@ impl<'p> Ctx<'p> {
                         && info
                             .patterns
                             .iter()
-                            .any(|p| structs::label_matches(p, name)))
+                            .any(|p| structs::label_matches(self, p, sym)))
             })
         })
     }

@@ -1024,7 +1024,7 @@ fn apply_nth(ctx: &mut Ctx, v: VId, i: usize, a: VId) {
         return;
     }
     let p = &ctx.v(v).patterns()[i];
-    if !label_matches(&p.pattern, ctx.field_name(sym)) {
+    if !label_matches(ctx, &p.pattern, sym) {
         return;
     }
     let (mut c, alias) = (p.value.clone(), p.alias);
@@ -1043,12 +1043,17 @@ fn apply_nth(ctx: &mut Ctx, v: VId, i: usize, a: VId) {
     add_conj(ctx, a, c);
 }
 
-pub fn label_matches(pattern: &Val, name: &str) -> bool {
+pub fn label_matches(ctx: &Ctx, pattern: &Val, sym: crate::lower::Sym) -> bool {
+    // The name is read only where the pattern needs it: names of computed keys are many, and
+    // reading each is a cache miss.
     match pattern {
         Val::Top => true,
         Val::Kind(k) => k & kind::STRING != 0,
-        Val::Str(s) => &**s == name,
-        p => !matches!(meet(p, &Val::Str(name.into())), Val::Bottom(_)),
+        Val::Str(s) => &**s == ctx.field_name(sym),
+        p => !matches!(
+            meet(p, &Val::Str(ctx.field_name(sym).into())),
+            Val::Bottom(_)
+        ),
     }
 }
 
@@ -2113,12 +2118,11 @@ pub fn rejects(ctx: &Ctx, v: VId, label: Label) -> bool {
     if ctx.sym_class(sym) != FieldClass::Regular {
         return false;
     }
-    let vx = ctx.v(v);
-    let name = ctx.field_name(sym);
-    vx.groups()
+    ctx.v(v)
+        .groups()
         .iter()
         .filter(|g| !g.open)
-        .any(|g| !ctx.group_allows(g, label, name))
+        .any(|g| !ctx.group_allows(g, sym))
 }
 
 fn check_closed(ctx: &mut Ctx, v: VId) {
@@ -2171,9 +2175,9 @@ fn check_closed(ctx: &mut Ctx, v: VId) {
         {
             continue;
         }
-        let name = ctx.field_name(sym);
-        if let Some(c) = checks.iter().find(|c| !c.allows(ctx, label, name)) {
-            let typo_of = crate::diag::closest(name, c.label_names(ctx)).map(str::to_string);
+        if let Some(c) = checks.iter().find(|c| !c.allows(ctx, sym)) {
+            let typo_of =
+                crate::diag::closest(ctx.field_name(sym), c.label_names(ctx)).map(str::to_string);
             rejected.push((label, c.at(ctx), typo_of));
         }
     }
