@@ -4,8 +4,10 @@
 //! diagnostics of a two-file package published to the file they point into, with the other
 //! side of a conflict as related information; cleared when fixed; a file with a syntax error
 //! shows it while the rest of the package keeps its diagnostics; a burst of edits ends with the
-//! diagnostics of the last text; the outline; an unknown method answered with an error; a hover
-//! of a value too large to print stopped by the budget; shutdown. The whole editor
+//! diagnostics of the last text; after each edit of a session (syntax error made and fixed,
+//! files added, removed and closed), what a fresh server shows for the same texts (the parsed
+//! files the server keeps between checks); the outline; an unknown method answered with an
+//! error; a hover of a value too large to print stopped by the budget; shutdown. The whole editor
 //! session (conflict, fix, hover, definition into the stdlib, completion, quick fix,
 //! formatting) is kept as an insta snapshot of its transcript (`editor_session`).
 
