@@ -3,11 +3,15 @@
 //! evaluator without the parser (docs/performance.md).
 //!
 //! With `--lsp N`, checks the files N times in one process as the language server does
-//! (`compile::diagnose_texts`, one check per edit) and prints each phase's median, and the median
-//! and worst total: the part of an edit's latency that is the compiler's.
+//! (`compile::diagnose_texts_with`, one check per edit, the parsed files kept between checks)
+//! and prints each phase's median, and the median and worst total: the part of an edit's
+//! latency that is the compiler's. Before each check after the first, a comment line is
+//! appended to one file (the second given, else the only one), as `bench/lsp.py` edits.
+//! `--lsp-fresh N` does the same with nothing kept (`compile::diagnose_texts`: every file
+//! parsed at every check).
 //!
 //! Usage: cargo build --release --example phases
-//!        target/release/examples/phases [--lsp N] FILE…
+//!        target/release/examples/phases [--lsp N | --lsp-fresh N] FILE…
 
 use orche::compile::{self, Format, Request};
 use orche::eval::ExportMode;
@@ -31,9 +35,14 @@ fn main() {
 
 fn phases() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("--lsp") && args.len() > 2 {
+    let lsp = match args.first().map(String::as_str) {
+        Some("--lsp") => Some(true),
+        Some("--lsp-fresh") => Some(false),
+        _ => None,
+    };
+    if let Some(keep) = lsp.filter(|_| args.len() > 2) {
         let n: usize = args[1].parse().unwrap_or(20).max(1);
-        return lsp_checks(n, &args.split_off(2));
+        return lsp_checks(n, &args.split_off(2), keep);
     }
     let paths: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();
     let outcome = compile::run(&Request {
@@ -60,17 +69,26 @@ fn phases() {
     println!("{} bytes of output", outcome.output.map_or(0, |o| o.len()));
 }
 
-fn lsp_checks(n: usize, files: &[String]) {
+fn lsp_checks(n: usize, files: &[String], keep: bool) {
     orche::eval::keep_arenas();
-    let texts: Vec<(String, String)> = files
+    let mut texts: Vec<(String, String)> = files
         .iter()
         .map(|f| (f.clone(), std::fs::read_to_string(f).unwrap_or_default()))
         .collect();
+    let edited = texts.len().min(2) - 1;
+    let mut cache = orche::load::cache::ParseCache::new();
     let mut phases: Vec<(&'static str, Vec<f64>)> = Vec::new();
     let mut totals = Vec::new();
-    for _ in 0..n {
+    for i in 0..n {
+        if i > 0 {
+            texts[edited].1.push_str(&format!("// edit {i}\n"));
+        }
         let start = std::time::Instant::now();
-        let outcome = compile::diagnose_texts(&texts);
+        let outcome = if keep {
+            compile::diagnose_texts_with(&texts, &mut cache)
+        } else {
+            compile::diagnose_texts(&texts)
+        };
         drop(outcome.sources);
         totals.push(start.elapsed().as_secs_f64());
         for (i, (phase, d)) in outcome.timings.iter().enumerate() {

@@ -6,11 +6,13 @@ use crate::diag::Diag;
 use crate::eval::{self, ExportMode};
 use crate::export;
 use crate::load::args::Instance;
+use crate::load::cache::ParseCache;
 use crate::load::module::Module;
 use crate::lower::{self, Program};
 use crate::source::{SourceMap, Span};
 use crate::syntax;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 mod packages;
@@ -248,7 +250,7 @@ fn evaluate_instance(
     }
     evaluate_files(
         sources,
-        files,
+        files.into_iter().map(Rc::new).collect(),
         Vec::new(),
         expr.map(Select::Text),
         exit_after,
@@ -320,18 +322,30 @@ enum Select<'a> {
 /// evaluated, so that its problems stay visible while one file is being typed. The output is
 /// the exported JSON when there are no errors.
 pub fn check_texts(texts: &[(String, String)]) -> Outcome {
-    check_texts_as(texts, Format::Json)
+    check_texts_as(texts, Format::Json, None)
 }
 
 /// [`check_texts`] for the problems only: the output is empty (no JSON is written), as the
 /// language server needs it.
 pub fn diagnose_texts(texts: &[(String, String)]) -> Outcome {
-    check_texts_as(texts, Format::Diagnostics)
+    check_texts_as(texts, Format::Diagnostics, None)
 }
 
-fn check_texts_as(texts: &[(String, String)], format: Format) -> Outcome {
-    let clock = Clock::new();
-    let (mut sources, files, syntax) = parse_texts(texts);
+/// [`diagnose_texts`], the texts unchanged since the last call with the same `cache` not
+/// parsed again (`load::cache`): the language server's check of a package after an edit
+/// parses the edited file only. The outcome is the same as without the cache.
+pub fn diagnose_texts_with(texts: &[(String, String)], cache: &mut ParseCache) -> Outcome {
+    check_texts_as(texts, Format::Diagnostics, Some(cache))
+}
+
+fn check_texts_as(
+    texts: &[(String, String)],
+    format: Format,
+    cache: Option<&mut ParseCache>,
+) -> Outcome {
+    let mut clock = Clock::new();
+    let (mut sources, files, syntax) = parse_texts(texts, cache);
+    clock.mark("parse");
     let module = texts_module(texts, &mut sources);
     evaluate_files(
         sources,
@@ -363,17 +377,19 @@ fn texts_module(texts: &[(String, String)], sources: &mut SourceMap) -> Option<M
     crate::load::module::find(dir, sources).ok().flatten()
 }
 
-/// Parses `(name, text)` pairs: the sources, the files that parse, the syntax errors of the
-/// others.
-fn parse_texts(texts: &[(String, String)]) -> (SourceMap, Vec<syntax::ast::File>, Vec<Diag>) {
+/// Parses `(name, text)` pairs, through `cache` when there is one: the sources, the files
+/// that parse, the syntax errors of the others. Without a cache the trees are the caller's
+/// alone, freed when it drops them (before evaluation).
+fn parse_texts(
+    texts: &[(String, String)],
+    cache: Option<&mut ParseCache>,
+) -> (SourceMap, Vec<Rc<syntax::ast::File>>, Vec<Diag>) {
     let mut sources = SourceMap::new();
     let mut syntax = Vec::new();
-    let files = texts
-        .iter()
-        .filter_map(|(name, text)| {
-            crate::load::parse_text(name.clone(), text.clone(), &mut sources, &mut syntax)
-        })
-        .collect();
+    let files = match cache {
+        Some(cache) => cache.parse(texts, &mut sources, &mut syntax),
+        None => ParseCache::new().parse(texts, &mut sources, &mut syntax),
+    };
     (sources, files, syntax)
 }
 
@@ -392,7 +408,7 @@ fn with_texts_and_sources<T>(
     texts: &[(String, String)],
     f: impl FnOnce(&mut eval::Evaluated, eval::VId) -> Option<T>,
 ) -> (Option<T>, SourceMap) {
-    let (mut sources, files, _) = parse_texts(texts);
+    let (mut sources, files, _) = parse_texts(texts, None);
     let module = texts_module(texts, &mut sources);
     let mut result = None;
     let outcome = evaluate_files(
@@ -542,7 +558,7 @@ pub fn fields_at(texts: &[(String, String)], path: &[String]) -> Option<Vec<Fiel
 /// (syntax errors of files left out) are reported first and do not stop the evaluation.
 fn evaluate_files(
     mut sources: SourceMap,
-    files: Vec<syntax::ast::File>,
+    files: Vec<Rc<syntax::ast::File>>,
     prior: Vec<Diag>,
     expr: Option<Select<'_>>,
     exit_after: bool,
@@ -562,7 +578,7 @@ fn evaluate_files(
                     // (`strings.ToUpper(x)`) are imported for it, in a file of their own put
                     // first (the expression sees the first file's imports).
                     if let Some(f) = place::expression_imports(&e, &files) {
-                        files.insert(0, f);
+                        files.insert(0, Rc::new(f));
                     }
                     Some(e)
                 }
@@ -576,8 +592,8 @@ fn evaluate_files(
         None => None,
     };
     let mut prog = Program::default();
-    let loader = packages::lower_imports(&mut prog, &files, module, &mut sources, &mut diags);
-    let refs: Vec<&syntax::ast::File> = files.iter().collect();
+    let refs: Vec<&syntax::ast::File> = files.iter().map(|f| &**f).collect();
+    let loader = packages::lower_imports(&mut prog, &refs, module, &mut sources, &mut diags);
     let (root, lowered) = lower::lower_package(&mut prog, &refs, root_span);
     // The expression's own imports are used by it, not by the package's files.
     let expression_file = parsed.as_ref().map(|e| e.span.file);
@@ -593,7 +609,8 @@ fn evaluate_files(
         x
     });
     clock.mark("lower");
-    // The AST is not needed any more: its memory is free for evaluation.
+    // The AST is not needed any more: its memory is free for evaluation (but for the trees a
+    // `ParseCache` keeps for the next check).
     drop(refs);
     drop(files);
     clock.mark("free-ast");

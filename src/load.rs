@@ -9,6 +9,7 @@ use crate::syntax::{self, ast};
 use std::path::{Path, PathBuf};
 
 pub mod args;
+pub mod cache;
 pub mod data;
 pub mod embed;
 pub mod module;

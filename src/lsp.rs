@@ -6,7 +6,9 @@
 //!   checked as `orche vet` checks it (errors and `orche::lint::…` warnings), with the open
 //!   documents as edited and the package's other files as on disk. Each diagnostic is
 //!   published to the file of its first place inside the package, its other places as
-//!   related information; files whose diagnostics went away get an empty list.
+//!   related information; files whose diagnostics went away get an empty list. The syntax
+//!   trees of the last checked package are kept (`load::cache`): a check parses only the
+//!   files whose text changed.
 //! - Completion: import paths, a field's string alternatives, a struct's allowed fields
 //!   (`lsp/complete.rs`).
 //! - Formatting: `orche fmt`'s result, as one edit of the whole document.
@@ -33,6 +35,7 @@ mod symbols;
 
 use crate::compile;
 use crate::diag::Severity;
+use crate::load::cache::ParseCache;
 use crate::render::{self, Location};
 use crate::source::ColumnUnit;
 use indexmap::{IndexMap, IndexSet};
@@ -57,6 +60,9 @@ struct Server {
     /// Per file, from its package's last check: each reference's range and the LSP location
     /// of its declaration.
     definitions: IndexMap<String, Vec<(render::Range, Value)>>,
+    /// The syntax trees of the last checked package's files, so that a check after an edit
+    /// parses only the files whose text changed.
+    parsed: ParseCache,
 }
 
 /// Serves one client on `conn` until it asks to shut down and exits. Errors are protocol errors
@@ -93,6 +99,7 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
         published: IndexMap::new(),
         dirty: IndexMap::new(),
         definitions: IndexMap::new(),
+        parsed: ParseCache::new(),
     };
     loop {
         // Block for one message, then take every one already waiting: edits typed faster than
@@ -555,7 +562,7 @@ impl Server {
     /// file with diagnostics, and an empty one per file that had some before.
     fn check(&mut self, key: &str, uri: &str) -> Vec<Notification> {
         let texts = self.package_texts(key, uri);
-        let outcome = compile::diagnose_texts(&texts);
+        let outcome = compile::diagnose_texts_with(&texts, &mut self.parsed);
         let mut diags = outcome.diags;
         diags.extend(outcome.warnings);
         let items = render::locate(&outcome.sources, &diags, self.unit);

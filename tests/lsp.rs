@@ -4,8 +4,10 @@
 //! diagnostics of a two-file package published to the file they point into, with the other
 //! side of a conflict as related information; cleared when fixed; a file with a syntax error
 //! shows it while the rest of the package keeps its diagnostics; a burst of edits ends with the
-//! diagnostics of the last text; the outline; an unknown method answered with an error; a hover
-//! of a value too large to print stopped by the budget; shutdown. The whole editor
+//! diagnostics of the last text; after each edit of a session (syntax error made and fixed,
+//! files added, removed and closed), what a fresh server shows for the same texts (the parsed
+//! files the server keeps between checks); the outline; an unknown method answered with an
+//! error; a hover of a value too large to print stopped by the budget; shutdown. The whole editor
 //! session (conflict, fix, hover, definition into the stdlib, completion, quick fix,
 //! formatting) is kept as an insta snapshot of its transcript (`editor_session`).
 
@@ -276,6 +278,159 @@ fn package_diagnostics_follow_edits() {
         }
     }
     assert_eq!((last_a, last_b), (Some(0), Some(0)));
+    c.stop();
+}
+
+/// What an editor shows: each file's last published diagnostics (an empty list clears them).
+type View = std::collections::BTreeMap<String, Value>;
+
+impl Client {
+    /// Waits until every check the messages sent so far cause has published, recording the
+    /// diagnostics in `view`. A request is answered before the checks of the batch it arrived
+    /// in, so two requests are sent one after the other: the checks of anything sent before
+    /// the first have published before the second's answer.
+    fn settle(&mut self, view: &mut View) {
+        for _ in 0..2 {
+            let id = self.next;
+            self.next += 1;
+            self.send(json!({"jsonrpc": "2.0", "id": id, "method": "orche/ping"}));
+            loop {
+                let m = self.recv();
+                if m.get("id") == Some(&json!(id)) {
+                    break;
+                }
+                if m["method"] == "textDocument/publishDiagnostics" {
+                    let p = &m["params"];
+                    view.insert(p["uri"].as_str().unwrap().into(), p["diagnostics"].clone());
+                }
+            }
+        }
+    }
+}
+
+/// The diagnostics of `view` for the files `names` of `dir` (none for an absent file), as
+/// JSON text with `dir` written `DIR`.
+fn shown(view: &View, dir: &Path, names: &[&str]) -> String {
+    let of: Vec<(&str, Value)> = names
+        .iter()
+        .map(|n| {
+            let ds = view.get(&uri(&dir.join(n))).cloned();
+            (*n, ds.unwrap_or_else(|| json!([])))
+        })
+        .collect();
+    serde_json::to_string_pretty(&of)
+        .unwrap()
+        .replace(&dir.display().to_string(), "DIR")
+}
+
+/// A server that keeps the parsed files of a package between checks shows, after every edit,
+/// exactly what a fresh server shows for the same texts: edits in one file and then another,
+/// a syntax error introduced and fixed, a file added before the others on disk (every file's
+/// place in the package moves) and removed again, a document closed (its text on disk used
+/// again), and problems whose places are in the standard library.
+#[test]
+fn reused_parses_give_what_a_fresh_check_gives() {
+    let dir = scratch("reuse");
+    let cache = scratch("reuse-cache");
+    let env = [("XDG_CACHE_HOME", cache.to_str().unwrap())];
+    let on_disk = [
+        ("a.orc", "package p\nport: int\nlet unused = 1\n"),
+        ("b.orc", "package p\nport: \"80\"\n"),
+        (
+            "d.orc",
+            "package p\n\nimport \"orche/federation\"\n\nfed: federation.#Federation & {\n\tname: \"x\"\n\tsites: s1: {tier: \"edge\", resources: web: {kind: \"docker\"}}\n}\n",
+        ),
+    ];
+    let mut texts: std::collections::BTreeMap<String, String> = on_disk
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
+    for (n, t) in &texts {
+        std::fs::write(dir.join(n), t).unwrap();
+    }
+    let names = ["0.orc", "a.orc", "b.orc", "d.orc"];
+    let (mut c, _) = Client::start_with(false, &env);
+    let mut view = View::new();
+    open(&mut c, &dir.join("b.orc"), &texts["b.orc"]);
+    c.settle(&mut view);
+    open(&mut c, &dir.join("a.orc"), &texts["a.orc"]);
+    c.settle(&mut view);
+
+    /// What a step of the session does: a document edited, a file written to or removed
+    /// from the disk, a document closed (its text on disk used again).
+    enum Step {
+        Edit(&'static str, &'static str),
+        Write(&'static str, &'static str),
+        Remove(&'static str),
+        Close(&'static str),
+    }
+    use Step::*;
+    let steps: Vec<Vec<Step>> = vec![
+        vec![Edit("a.orc", "package p\nport: 80\nlet unused = 1\n")],
+        vec![Edit("a.orc", "package p\nport: 80\nlet unused = {\n")],
+        vec![Edit("b.orc", "package p\nport: 81\n")],
+        vec![Edit("b.orc", "package p\nport: 80\nname: port + 1\n")],
+        vec![Edit("a.orc", "package p\nport: 80 & <10\nlet unused = 1\n")],
+        vec![
+            Write(
+                "0.orc",
+                "package p\nport: int\nlet zero = 0\nextra: name & \"x\"\n",
+            ),
+            Edit("b.orc", "package p\nport: 80\nname: port + 2\n"),
+        ],
+        vec![Edit("a.orc", "package p\nport: >10\nlet unused = 1\n")],
+        vec![Remove("0.orc"), Edit("b.orc", "package p\nport: 80\n")],
+        vec![Close("a.orc"), Edit("b.orc", "package p\nport: 8\n")],
+        vec![Edit("b.orc", "package p\nport: 8\n// a comment\n")],
+    ];
+    for (i, step) in steps.iter().enumerate() {
+        let mut edited = "";
+        for s in step {
+            match s {
+                Edit(n, t) => {
+                    texts.insert(n.to_string(), t.to_string());
+                    change(&mut c, &dir.join(n), i as i64 + 2, t);
+                    edited = n;
+                }
+                Write(n, t) => {
+                    std::fs::write(dir.join(n), t).unwrap();
+                    texts.insert(n.to_string(), t.to_string());
+                }
+                Remove(n) => {
+                    std::fs::remove_file(dir.join(n)).unwrap();
+                    texts.remove(*n);
+                }
+                Close(n) => {
+                    c.notify(
+                        "textDocument/didClose",
+                        json!({"textDocument": {"uri": uri(&dir.join(n))}}),
+                    );
+                    let disk = on_disk.iter().find(|(m, _)| m == n).unwrap().1;
+                    texts.insert(n.to_string(), disk.to_string());
+                }
+            }
+        }
+        c.settle(&mut view);
+
+        // A fresh server, on a copy of the package as the first one sees it, with the
+        // document edited last open.
+        let copy = scratch("reuse-fresh");
+        for (n, t) in &texts {
+            std::fs::write(copy.join(n), t).unwrap();
+        }
+        let (mut fresh, _) = Client::start_with(false, &env);
+        let mut expected = View::new();
+        open(&mut fresh, &copy.join(edited), &texts[edited]);
+        fresh.settle(&mut expected);
+        fresh.stop();
+        let got = shown(&view, &dir, &names);
+        assert_eq!(got, shown(&expected, &copy, &names), "after step {i}");
+        if i == 1 {
+            assert!(got.contains("orche::syntax::"), "{got}");
+        }
+    }
+    let last = shown(&view, &dir, &names);
+    assert!(last.contains("orche::lint::unused_let"), "{last}");
     c.stop();
 }
 

@@ -45,7 +45,7 @@ struct Walk<'a> {
 /// Lowers every package `files` import, directly or through other packages.
 pub fn lower_imports(
     prog: &mut Program,
-    files: &[ast::File],
+    files: &[&ast::File],
     module: Option<&Module>,
     sources: &mut SourceMap,
     diags: &mut Vec<Diag>,
@@ -59,14 +59,14 @@ pub fn lower_imports(
         stack: Vec::new(),
         failed: Vec::new(),
     };
-    w.imports_of(files);
+    w.imports_of(files.iter().copied());
     Packages { roots: w.roots }
 }
 
 impl Walk<'_> {
-    fn imports_of(&mut self, files: &[ast::File]) {
+    fn imports_of<'f>(&mut self, files: impl IntoIterator<Item = &'f ast::File>) {
         let imports: Vec<(String, Span)> = files
-            .iter()
+            .into_iter()
             .flat_map(|f| f.imports.iter().map(|i| (i.path.clone(), i.span)))
             .collect();
         for (path, span) in imports {

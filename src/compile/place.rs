@@ -13,6 +13,7 @@ use crate::source::{SourceMap, Span};
 use crate::syntax::{self, ast};
 use crate::value::Value;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 /// Every data document as a file of the package, placed as `placement` says.
 pub(super) fn place_all(
@@ -257,7 +258,7 @@ fn is_field(d: &ast::Decl, name: &str) -> bool {
 /// base of a selector (`yaml` in `yaml.Marshal(x)`) and that no file declares or imports
 /// under that name; `None` when there are none. Its span is empty, in the expression's own
 /// source (so that its imports are told apart), and its package is the first file's.
-pub(super) fn expression_imports(e: &ast::Expr, files: &[ast::File]) -> Option<ast::File> {
+pub(super) fn expression_imports(e: &ast::Expr, files: &[Rc<ast::File>]) -> Option<ast::File> {
     let mut used = Vec::new();
     package_names(e, &mut used);
     let span = Span::new(e.span.file, e.span.start as usize, e.span.start as usize);
@@ -460,6 +461,8 @@ fn each_document(
         return early(sources, diags, clock);
     }
     clock.mark("parse");
+    // Shared by every document's evaluation.
+    let files: Vec<Rc<ast::File>> = files.into_iter().map(Rc::new).collect();
     // Each document placed (when -l is given) as one file of its own; with --list each data
     // file's documents together, as the list they make.
     let mut docs = Vec::new();
@@ -500,7 +503,7 @@ fn each_document(
         };
         let (pkg, select) = if exprs.is_empty() {
             let mut pkg = files.clone();
-            pkg.extend(placed);
+            pkg.extend(placed.into_iter().map(Rc::new));
             (pkg, None)
         } else {
             let doc = one.docs.into_iter().next().expect("one document");
@@ -614,7 +617,7 @@ pub(super) fn decode_data(
     let mut found = Vec::new();
     let outcome = evaluate_files(
         sources,
-        files.to_vec(),
+        files.iter().cloned().map(Rc::new).collect(),
         Vec::new(),
         select.map(Select::Ast),
         false,
