@@ -1092,7 +1092,11 @@ impl<'p> Ctx<'p> {
 
     /// `lower::field_class` of the name of `s`.
     pub fn sym_class(&self, s: crate::lower::Sym) -> crate::lower::FieldClass {
-        self.sym_classes[s.0 as usize]
+        match self.sym_classes.get(s.0 as usize) {
+            Some(c) => *c,
+            // A name added to `syms` other than by `quoted_sym`.
+            None => crate::lower::field_class(self.sym_name(s)),
+        }
     }
 
     /// The name of a regular field as it appears in output.
@@ -1128,7 +1132,7 @@ impl<'p> Ctx<'p> {
             name.to_string()
         };
         let (i, added) = self.syms.insert_full(key);
-        if added {
+        if added && i == self.sym_classes.len() {
             self.sym_classes
                 .push(crate::lower::field_class(&self.syms[i]));
         }
@@ -1341,7 +1345,7 @@ impl<'p> Ctx<'p> {
         i
     }
 
-    /// Whether group `g` allows the regular field `label` (named `name`).
+    /// Whether group `g` allows the regular field `sym`.
     pub fn group_allows(&self, g: &Group, sym: crate::lower::Sym) -> bool {
         let label = Label::Field(sym);
         if let Some(m) = &g.more {
