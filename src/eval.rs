@@ -885,35 +885,36 @@ const CHILD_LIST: usize = 8;
 
 impl ChildGroups {
     fn get(&self, g: CloseId, key: u32) -> Option<CloseId> {
+        self.find(g, key).ok()
+    }
+
+    /// The child of `g` for `key`, or how many children `g` has in `list` (at most
+    /// `CHILD_LIST`), which `insert` takes to know where a new one goes without a second walk.
+    fn find(&self, g: CloseId, key: u32) -> Result<CloseId, usize> {
         let mut i = self.head.get(g as usize).copied().unwrap_or(NO_CHILD);
         let mut n = 0;
         while i != NO_CHILD {
             let (k, c, next) = self.list[i as usize];
             if k == key {
-                return Some(c);
+                return Ok(c);
             }
             n += 1;
             i = next;
         }
         if n < CHILD_LIST {
-            return None;
+            return Err(n);
         }
-        self.many.get(&(g, key)).copied()
+        self.many.get(&(g, key)).copied().ok_or(n)
     }
 
-    /// Records `c` as the child of `g` for `key` (which `g` has none for).
-    fn insert(&mut self, g: CloseId, key: u32, c: CloseId) {
+    /// Records `c` as the child of `g` for `key`, which `find` found none for: `listed` is
+    /// the count it gave.
+    fn insert(&mut self, g: CloseId, key: u32, c: CloseId, listed: usize) {
         let gi = g as usize;
         if self.head.len() <= gi {
             self.head.resize(gi + 1, NO_CHILD);
         }
-        let mut n = 0;
-        let mut i = self.head[gi];
-        while i != NO_CHILD && n < CHILD_LIST {
-            n += 1;
-            i = self.list[i as usize].2;
-        }
-        if n < CHILD_LIST {
+        if listed < CHILD_LIST {
             self.list.push((key, c, self.head[gi]));
             self.head[gi] = (self.list.len() - 1) as u32;
         } else {
@@ -1500,11 +1501,12 @@ impl<'p> Ctx<'p> {
         if g == 0 {
             return 0;
         }
-        if let Some(c) = self.child_groups.get(g, key) {
-            return c;
-        }
+        let listed = match self.child_groups.find(g, key) {
+            Ok(c) => return c,
+            Err(listed) => listed,
+        };
         let c = self.fresh_group();
-        self.child_groups.insert(g, key, c);
+        self.child_groups.insert(g, key, c, listed);
         let i = c as usize;
         if self.child_origin.len() <= i {
             self.child_origin.resize(i + 1, (0, 0));
@@ -1958,7 +1960,8 @@ mod tests {
         for key in 0..20u32 {
             for g in [1, 2, 7] {
                 if g != 7 || key < 3 {
-                    t.insert(g, key, next);
+                    let listed = t.find(g, key).expect_err("not there yet");
+                    t.insert(g, key, next, listed);
                     made.push((g, key, next));
                     next += 1;
                 }
